@@ -1,0 +1,4 @@
+//! One module per subcommand. Each takes its parsed arguments and a
+//! [`Printer`](crate::printer::Printer) and returns the exit code.
+
+pub mod pythons;

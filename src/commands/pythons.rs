@@ -1,0 +1,69 @@
+//! `ftprobe pythons`: list the interpreters ftprobe can use.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::cli::{Format, PythonsArgs};
+use crate::discover::{self, Interpreter, Source};
+use crate::printer::{Color, Printer};
+use crate::report::table::Table;
+
+pub fn run(args: &PythonsArgs, printer: &Printer) -> Result<ExitCode> {
+    let finder = discover::Finder::default();
+    let requested = finder.resolve_all(&args.pythons)?;
+    let listed = if args.only {
+        discover::merge_duplicates(requested)
+    } else {
+        discover::merge_duplicates(requested.into_iter().chain(finder.known().iter().cloned()).collect())
+    };
+    match args.format {
+        Format::Json => printer.out(&(serde_json::to_string_pretty(&listed)? + "\n")),
+        Format::Table => printer.out(&render_table(&listed, printer)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render_table(interpreters: &[Interpreter], printer: &Printer) -> String {
+    if interpreters.is_empty() {
+        return "No Python interpreters found. Run scripts/provision-pythons or pass --python PATH.\n".into();
+    }
+    let mut sorted: Vec<&Interpreter> = interpreters.iter().collect();
+    sorted.sort_by_key(|i| (std::cmp::Reverse(i.version_info), !i.free_threaded, i.sources.first().copied()));
+    let mut table = Table::new(["PYTHON", "VERSION", "BUILD", "LIBPYTHON", "FOUND IN", "EXECUTABLE"]);
+    let mut problems = Vec::new();
+    for i in sorted {
+        let build = if i.free_threaded { printer.paint("free-threaded", Color::Green) } else { "default".into() };
+        let libpython = match (&i.libpython, &i.problem) {
+            (Some(lib), None) => lib.display().to_string(),
+            _ => {
+                problems.push(format!("  {}: {}", i.executable.display(), i.problem.as_deref().unwrap_or("")));
+                printer.paint("unusable, see below", Color::Red)
+            }
+        };
+        let venv = if i.is_venv { " (venv)" } else { "" };
+        table.push([
+            i.short_name(),
+            i.version.clone(),
+            build,
+            libpython,
+            sources_text(&i.sources),
+            format!("{}{venv}", i.executable.display()),
+        ]);
+    }
+    let mut out = table.render();
+    if !problems.is_empty() {
+        out.push_str("\nNot usable by ftprobe:\n");
+        out.push_str(&problems.join("\n"));
+        out.push('\n');
+    }
+    out
+}
+
+fn sources_text(sources: &[Source]) -> String {
+    let names: Vec<String> = sources
+        .iter()
+        .map(|s| serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())
+        .collect();
+    names.join(",")
+}

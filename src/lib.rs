@@ -1,0 +1,32 @@
+//! ftprobe: does a compiled Python package really work on free-threaded
+//! CPython and in subinterpreters?
+//!
+//! - `discover`: finds interpreters and their shared libpython (`ftprobe pythons`).
+//! - `process`: runs child processes with deadlines and process-group kills.
+//! - `model`: pure data types (version requests, later verdicts and tags).
+//! - `report`: tables and machine-readable output.
+
+pub mod cli;
+pub mod commands;
+pub mod dirs;
+pub mod discover;
+pub mod environment;
+pub mod error;
+pub mod model;
+pub mod printer;
+pub mod probes;
+pub mod process;
+pub mod report;
+
+use std::process::ExitCode;
+
+use cli::{Cli, Command};
+use printer::Printer;
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let printer = Printer::from_env();
+    match &cli.command {
+        Command::Pythons(args) => commands::pythons::run(args, &printer),
+    }
+}

@@ -1,0 +1,3 @@
+//! Pure data types shared across ftprobe: no I/O, no processes.
+
+pub mod version;

@@ -1,0 +1,3 @@
+//! Rendering results for people and machines. Each format has its own file.
+
+pub mod table;

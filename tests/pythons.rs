@@ -1,0 +1,184 @@
+//! `ftprobe pythons` against the real provisioned interpreters and against
+//! each kind of bad input.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::process::Command;
+
+use common::{ftprobe, json, provisioned, stderr, write_script};
+use serde_json::Value;
+
+fn only(cache: &Path, python: &Path) -> Value {
+    let list = json(ftprobe(cache).args(["pythons", "--only", "--format", "json", "--python"]).arg(python));
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list:#}");
+    list[0].clone()
+}
+
+fn file_name(v: &Value) -> String {
+    Path::new(v.as_str().expect("a path")).file_name().unwrap().to_string_lossy().into_owned()
+}
+
+#[test]
+fn free_threaded_build_is_reported_with_its_libpython() {
+    let cache = tempfile::tempdir().unwrap();
+    let python = only(cache.path(), &provisioned("3.13t"));
+    assert_eq!(python["free_threaded"], true);
+    assert_eq!(python["abiflags"], "t");
+    assert_eq!(python["version_info"][1], 13);
+    assert!(file_name(&python["libpython"]).starts_with("libpython3.13t.so"), "{python:#}");
+    assert!(Path::new(python["libpython"].as_str().unwrap()).is_file());
+    assert_eq!(python["ext_suffix"], ".cpython-313t-x86_64-linux-gnu.so");
+    assert_eq!(python["problem"], Value::Null);
+    assert_eq!(python["is_venv"], false);
+}
+
+#[test]
+fn default_build_is_reported_with_its_libpython() {
+    let cache = tempfile::tempdir().unwrap();
+    let python = only(cache.path(), &provisioned("3.13"));
+    assert_eq!(python["free_threaded"], false);
+    assert!(file_name(&python["libpython"]).starts_with("libpython3.13.so"), "{python:#}");
+    assert!(Path::new(python["libpython"].as_str().unwrap()).is_file());
+    assert_eq!(python["soabi"], "cpython-313-x86_64-linux-gnu");
+}
+
+#[test]
+fn version_requests_pick_the_right_build_kind() {
+    let cache = tempfile::tempdir().unwrap();
+    for (request, free_threaded) in [("3.13t", true), ("3.13", false)] {
+        let list = json(ftprobe(cache.path()).args(["pythons", "--only", "--format", "json", "--python", request]));
+        assert_eq!(list[0]["free_threaded"], free_threaded, "{request}: {list:#}");
+        assert_eq!(list[0]["version_info"][1], 13);
+        assert_eq!(list[0]["sources"][0], "requested");
+    }
+}
+
+#[test]
+fn full_listing_includes_provisioned_and_path_interpreters() {
+    let cache = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    symlink(provisioned("3.13t"), bin.path().join("python3.13t")).unwrap();
+    let list = json(ftprobe(cache.path()).args(["pythons", "--format", "json"]).env("PATH", bin.path()));
+    let list = list.as_array().unwrap();
+    let provisioned_ft = list
+        .iter()
+        .find(|p| p["free_threaded"] == true && p["sources"].as_array().unwrap().contains(&"provisioned".into()))
+        .expect("the provisioned 3.13t is listed");
+    // The PATH symlink and the provisioned binary are one interpreter, listed once.
+    assert!(provisioned_ft["sources"].as_array().unwrap().contains(&"path".into()), "{provisioned_ft:#}");
+    assert!(list.iter().any(|p| p["free_threaded"] == false && p["version_info"][1] == 13));
+    // Answers are cached for the next run.
+    assert!(fs::read_dir(cache.path().join("interpreters")).unwrap().count() >= 2);
+}
+
+#[test]
+fn table_marks_the_free_threaded_build() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = ftprobe(cache.path()).args(["pythons", "--only", "-p", "3.13t"]).output().unwrap();
+    let text = common::stdout(&out);
+    assert!(text.starts_with("PYTHON"), "{text}");
+    assert!(text.lines().nth(1).unwrap().contains("free-threaded"), "{text}");
+}
+
+#[test]
+fn venv_directory_reports_its_base() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let venv = dir.path().join("venv");
+    let ok = Command::new(provisioned("3.13t")).args(["-m", "venv", "--without-pip"]).arg(&venv).status().unwrap();
+    assert!(ok.success());
+    let python = only(cache.path(), &venv);
+    assert_eq!(python["is_venv"], true);
+    assert_eq!(python["free_threaded"], true);
+    assert_eq!(python["prefix"], venv.to_str().unwrap());
+    assert!(file_name(&python["libpython"]).starts_with("libpython3.13t.so"));
+    let base = python["base_executable"].as_str().unwrap();
+    assert!(base.contains("3.13t/bin/python"), "{base}");
+}
+
+fn fails_with(args: &[&str], path: Option<&Path>, expected: &[&str]) {
+    let cache = tempfile::tempdir().unwrap();
+    let mut command = ftprobe(cache.path());
+    command.args(args);
+    if let Some(path) = path {
+        command.arg(path);
+    }
+    let out = command.output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    for part in expected {
+        assert!(err.contains(part), "missing {part:?} in {err}");
+    }
+}
+
+#[test]
+fn a_text_file_is_not_a_python() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("notes.txt");
+    fs::write(&file, "hello").unwrap();
+    fails_with(&["pythons", "-p"], Some(&file), &["notes.txt", "not a Python interpreter", "not an executable"]);
+}
+
+#[test]
+fn a_program_that_is_not_python_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("python3");
+    write_script(&fake, "echo 'I am not python'");
+    fails_with(&["pythons", "-p"], Some(&fake), &["not a Python interpreter", "I am not python"]);
+}
+
+#[test]
+fn a_missing_path_is_named() {
+    fails_with(&["pythons", "-p", "/nonexistent/bin/python3"], None, &["/nonexistent/bin/python3", "does not exist"]);
+}
+
+#[test]
+fn unknown_version_requests_say_what_exists() {
+    fails_with(&["pythons", "-p", "3.99t"], None, &["No interpreter matches `3.99t`", "3.13t", "provision-pythons"]);
+    fails_with(&["pythons", "-p", "banana"], None, &["`banana`", "version request"]);
+}
+
+/// A real venv whose base install is deleted afterwards. The base is a
+/// throw-away copy of the provisioned binary with the stdlib linked in.
+#[test]
+fn a_broken_venv_names_its_missing_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = provisioned("3.13");
+    let real_prefix = real.parent().unwrap().parent().unwrap();
+    let base = dir.path().join("base");
+    fs::create_dir_all(base.join("bin")).unwrap();
+    fs::create_dir_all(base.join("lib")).unwrap();
+    fs::copy(&real, base.join("bin/python3.13")).unwrap();
+    symlink(real_prefix.join("lib/python3.13"), base.join("lib/python3.13")).unwrap();
+    let venv = dir.path().join("venv");
+    let made =
+        Command::new(base.join("bin/python3.13")).args(["-m", "venv", "--without-pip"]).arg(&venv).output().unwrap();
+    assert!(made.status.success(), "{}", stderr(&made));
+    fs::remove_dir_all(&base).unwrap();
+    fails_with(&["pythons", "-p"], Some(&venv), &["broken virtualenv", "venv", "base/bin"]);
+    fails_with(&["pythons", "-p"], Some(&venv.join("bin/python")), &["broken virtualenv"]);
+}
+
+/// No statically linked CPython is built here, so this one answers the query
+/// as a static build does (Py_ENABLE_SHARED=0, LDLIBRARY=libpython3.13.a).
+#[test]
+fn a_statically_linked_interpreter_is_refused_with_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("python3.13");
+    let answer = serde_json::json!({
+        "result": "success", "implementation": "cpython", "version": [3, 13, 5], "release_level": "final",
+        "version_string": "3.13.5", "executable": fake, "base_executable": fake, "prefix": dir.path(),
+        "base_prefix": dir.path(), "exec_prefix": dir.path(), "base_exec_prefix": dir.path(), "gil_disabled": false,
+        "abiflags": "", "soabi": "cpython-313-x86_64-linux-gnu", "ext_suffix": ".cpython-313-x86_64-linux-gnu.so",
+        "enable_shared": false, "ldlibrary": "libpython3.13.a", "instsoname": "libpython3.13.a",
+        "libdir": dir.path().join("lib"), "framework_prefix": null, "platform": "linux-x86_64", "os_name": "posix",
+        "pointer_bits": 64, "stdlib": null, "purelib": null, "platlib": null, "site_packages": []
+    });
+    write_script(&fake, &format!("echo '{answer}'"));
+    fails_with(&["pythons", "-p"], Some(&fake), &["python3.13", "statically linked", "--enable-shared"]);
+}
