@@ -50,3 +50,74 @@ pub fn write_script(path: &Path, body: &str) {
     std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+/// The fixture build (scripts/provision-fixtures), built once per test binary.
+pub fn fixtures() -> &'static Path {
+    static BUILD: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILD.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let out = Command::new("bash").arg(root.join("scripts/provision-fixtures")).output().expect("bash runs");
+        assert!(out.status.success(), "scripts/provision-fixtures failed:\n{}", stderr(&out));
+        let dir = PathBuf::from(stdout(&out).trim().lines().last().expect("it prints the build directory"));
+        assert!(dir.join("build-info.json").is_file(), "no complete build at {}", dir.display());
+        dir
+    })
+}
+
+/// `fixtures/expected.toml`.
+#[derive(Debug, serde::Deserialize)]
+pub struct Manifest {
+    pub fixture: Vec<Fixture>,
+    pub wheel: Vec<WheelFixture>,
+    pub broken_wheel: Vec<BrokenWheel>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct Fixture {
+    pub module: String,
+    pub source: String,
+    pub generator: String,
+    pub init: String,
+    pub gil: String,
+    pub gil_declared_by: String,
+    pub subinterpreters: String,
+    #[serde(default = "cpython")]
+    pub subinterpreters_enforced_by: String,
+    pub import: String,
+    pub linkers: Vec<String>,
+}
+
+fn cpython() -> String {
+    "cpython".into()
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct WheelFixture {
+    pub file: String,
+    pub variant: String,
+    pub modules: Vec<String>,
+    pub findings: Vec<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct BrokenWheel {
+    pub file: String,
+    pub kind: String,
+    pub error: String,
+}
+
+pub fn manifest() -> Manifest {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/expected.toml");
+    toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The four builds of every fixture: (variant directory name, interpreter, free-threaded).
+pub fn variants() -> Vec<(String, PathBuf, bool)> {
+    let mut out = Vec::new();
+    for (name, free_threaded) in [("3.13t", true), ("3.13", false)] {
+        for linker in ["bfd", "lld"] {
+            out.push((format!("{name}-{linker}"), provisioned(name), free_threaded));
+        }
+    }
+    out
+}
