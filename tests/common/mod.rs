@@ -85,6 +85,16 @@ pub struct Fixture {
     pub subinterpreters_enforced_by: String,
     pub import: String,
     pub linkers: Vec<String>,
+    /// The interpreters it is built for (default: all).
+    pub pythons: Option<Vec<String>>,
+}
+
+impl Fixture {
+    /// Whether this fixture is built for `variant` (`3.13t-lld`).
+    pub fn built_for(&self, variant: &str) -> bool {
+        let (python, linker) = variant.rsplit_once('-').expect("variant is python-linker");
+        self.linkers.iter().any(|l| l == linker) && self.pythons.as_ref().is_none_or(|p| p.iter().any(|p| p == python))
+    }
 }
 
 fn cpython() -> String {
