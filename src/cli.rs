@@ -15,6 +15,33 @@ pub struct Cli {
 pub enum Command {
     /// List the Python interpreters ftprobe can use, and why others cannot be used.
     Pythons(PythonsArgs),
+    /// Statically scan wheels, folders, installed trees or .so/.pyd files for what each
+    /// extension module declares about the GIL and subinterpreters.
+    #[command(visible_alias = "scan-wheel")]
+    Scan(ScanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Wheels, folders (of wheels, or installed trees such as site-packages) and single binaries.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<std::path::PathBuf>,
+
+    /// Refuse wheel members that inflate to more than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::scan::DEFAULT_MAX_MEMBER_SIZE)]
+    pub max_member_size: u64,
+
+    /// List shared libraries that are not extension modules too (vendored .libs).
+    #[arg(long)]
+    pub all_libraries: bool,
+
+    /// Show how each verdict was reached.
+    #[arg(long, short)]
+    pub verbose: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

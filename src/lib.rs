@@ -6,6 +6,7 @@
 //! - `model`: pure data types (version requests, later verdicts and tags).
 //! - `report`: tables and machine-readable output.
 
+pub mod binscan;
 pub mod cli;
 pub mod commands;
 pub mod dirs;
@@ -17,6 +18,7 @@ pub mod printer;
 pub mod probes;
 pub mod process;
 pub mod report;
+pub mod scan;
 
 use std::process::ExitCode;
 
@@ -28,5 +30,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let printer = Printer::from_env();
     match &cli.command {
         Command::Pythons(args) => commands::pythons::run(args, &printer),
+        Command::Scan(args) => commands::scan::run(args, &printer),
     }
 }

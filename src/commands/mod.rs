@@ -2,3 +2,4 @@
 //! [`Printer`](crate::printer::Printer) and returns the exit code.
 
 pub mod pythons;
+pub mod scan;

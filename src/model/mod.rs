@@ -1,3 +1,4 @@
 //! Pure data types shared across ftprobe: no I/O, no processes.
 
+pub mod tags;
 pub mod version;

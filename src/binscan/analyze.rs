@@ -1,0 +1,427 @@
+//! From an [`Image`] to verdicts: find the entry point, the module
+//! definition and its slots (static, or stored by `PyInit_` at run time),
+//! decode `PyUnstable_Module_SetGIL` call sites, and fall back on what the
+//! binding generator is known to do. Each step adds a sentence of evidence.
+
+use super::generator::{self, Generator, GeneratorKind};
+use super::image::{Arch, Format, Image};
+use super::moduledef::{self, DefLayout, Memory, ModuleDef, Slot, SlotValue};
+use super::x86::{self, CallingConvention, CodeFacts, Target, Value};
+use super::{BinaryReport, BuildHint, GilVerdict, Init, SubinterpreterVerdict};
+
+const SET_GIL: &str = "PyUnstable_Module_SetGIL";
+/// How far into `PyInit_` the analysis reads when the symbol has no size.
+const DEFAULT_FUNCTION_BYTES: usize = 4096;
+
+struct Entry {
+    module: String,
+    address: u64,
+    size: Option<u64>,
+    export_hook: bool,
+}
+
+fn find_entry(image: &Image<'_>) -> Option<Entry> {
+    let pick = |prefix: &str, export_hook| {
+        image.exports.iter().find_map(|e| {
+            let module = e.name.strip_prefix(prefix)?;
+            (!module.is_empty()).then(|| Entry {
+                module: module.to_string(),
+                address: e.address,
+                size: e.size,
+                export_hook,
+            })
+        })
+    };
+    // CPython prefers the 3.15 export hook when both exist (PEP 793).
+    pick("PyModExport_", true).or_else(|| pick("PyInit_", false))
+}
+
+pub fn analyze(image: &Image<'_>, hint: BuildHint) -> BinaryReport {
+    let set_gil_imported = image.imports.contains(SET_GIL);
+    let mut report = BinaryReport {
+        module: None,
+        is_extension: false,
+        format: image.format,
+        arch: image.arch,
+        init: None,
+        gil: None,
+        subinterpreters: None,
+        set_gil_imported,
+        free_threaded_build: free_threaded_from_imports(image),
+        generator: None,
+        evidence: Vec::new(),
+    };
+    let Some(entry) = find_entry(image) else {
+        report.evidence.push("exports no PyInit_ or PyModExport_ function: not an extension module".into());
+        return report;
+    };
+    report.module = Some(entry.module.clone());
+    report.is_extension = true;
+    report.generator = generator::detect(image);
+    let mut analysis = Analysis::new(image, &entry, hint, report.generator.clone());
+    analysis.run();
+    report.init = analysis.init;
+    report.gil = Some(analysis.gil.unwrap_or(GilVerdict::Undetermined));
+    report.subinterpreters = Some(analysis.subinterpreters.unwrap_or(SubinterpreterVerdict::Undetermined));
+    report.free_threaded_build = report.free_threaded_build.or(analysis.def.as_ref().map(|d| d.layout.free_threaded));
+    if set_gil_imported {
+        report.free_threaded_build = Some(true);
+    }
+    report.evidence = analysis.evidence;
+    report
+}
+
+/// `python313t.dll` / `libpython3.13t` among the linked libraries.
+fn free_threaded_from_imports(image: &Image<'_>) -> Option<bool> {
+    image.needed.iter().find_map(|lib| {
+        let lower = lib.to_ascii_lowercase();
+        let stem = lower.strip_prefix("lib").unwrap_or(&lower);
+        let stem = stem.strip_prefix("python")?;
+        let stem = stem.split(['.', '_']).next()?;
+        (stem.len() > 1 && stem.starts_with('3')).then(|| stem.ends_with('t'))
+    })
+}
+
+fn convention(image: &Image<'_>) -> CallingConvention {
+    if image.format == Format::Pe { CallingConvention::Win64 } else { CallingConvention::SysV }
+}
+
+struct Analysis<'i, 'a> {
+    image: &'i Image<'a>,
+    entry: &'i Entry,
+    hint: BuildHint,
+    generator: Option<Generator>,
+    code: CodeFacts,
+    def: Option<ModuleDef>,
+    slots: Option<Vec<Slot>>,
+    init: Option<Init>,
+    gil: Option<GilVerdict>,
+    subinterpreters: Option<SubinterpreterVerdict>,
+    evidence: Vec<String>,
+}
+
+impl<'i, 'a> Analysis<'i, 'a> {
+    fn new(image: &'i Image<'a>, entry: &'i Entry, hint: BuildHint, generator: Option<Generator>) -> Self {
+        let code = match image.arch {
+            Arch::X86_64 | Arch::X86 => {
+                let len = entry.size.map_or(DEFAULT_FUNCTION_BYTES, |s| s as usize).min(1 << 16);
+                x86::analyze_function(image, entry.address, len, convention(image))
+            }
+            _ => CodeFacts::default(),
+        };
+        Analysis {
+            image,
+            entry,
+            hint,
+            generator,
+            code,
+            def: None,
+            slots: None,
+            init: None,
+            gil: None,
+            subinterpreters: None,
+            evidence: Vec::new(),
+        }
+    }
+
+    fn say(&mut self, text: impl Into<String>) {
+        self.evidence.push(text.into());
+    }
+
+    fn run(&mut self) {
+        if self.entry.export_hook {
+            self.read_export_hook();
+        } else {
+            self.find_def();
+            self.read_slots();
+            self.decide_init();
+        }
+        self.decide_gil();
+        self.decide_subinterpreters();
+    }
+
+    /// Calls made by `PyInit_` to one of `imports`.
+    fn init_calls(&self, imports: &[&str]) -> Vec<&x86::CallSite> {
+        self.code
+            .calls
+            .iter()
+            .filter(|c| matches!(&c.target, Target::Import(n) if imports.contains(&n.as_str())))
+            .collect()
+    }
+
+    fn layouts(&self) -> Vec<DefLayout> {
+        let ps = self.image.pointer_size;
+        match self.hint.free_threaded {
+            Some(ft) => vec![DefLayout::new(ps, ft), DefLayout::new(ps, !ft)],
+            None => vec![DefLayout::new(ps, false), DefLayout::new(ps, true)],
+        }
+    }
+
+    fn find_def(&mut self) {
+        let passed: Vec<u64> = self
+            .init_calls(&[
+                "PyModuleDef_Init",
+                "PyModule_Create2",
+                "PyModule_Create2TraceRefs",
+                "PyModule_FromDefAndSpec2",
+            ])
+            .iter()
+            .filter_map(|c| match c.args[0] {
+                Value::Address(a) => Some(a),
+                _ => None,
+            })
+            .collect();
+        for address in passed {
+            for layout in self.layouts() {
+                if let Some(def) = moduledef::read_def(self.image, address, layout) {
+                    let how = format!("PyInit_{} passes the PyModuleDef at {:#x}", self.entry.module, def.address);
+                    self.say(how);
+                    self.def = Some(def);
+                    return;
+                }
+            }
+        }
+        let mut candidates = moduledef::defs_named(self.image, &self.entry.module);
+        if let Some(ft) = self.hint.free_threaded {
+            candidates.sort_by_key(|d| d.layout.free_threaded != ft);
+        }
+        if let Some(def) = candidates.into_iter().next() {
+            let how = format!("a PyModuleDef named {:?} at {:#x} (found by its name)", def.name, def.address);
+            self.say(how);
+            self.def = Some(def);
+        }
+    }
+
+    fn read_slots(&mut self) {
+        let Some(address) = self.def.as_ref().and_then(|d| d.slots_address) else { return };
+        let memory = Memory { image: self.image, stores: Some(&self.code) };
+        self.slots = moduledef::read_slots(&memory, address);
+        match &self.slots {
+            Some(slots) if moduledef::filled_by_code(&memory, address) => {
+                let text = format!("m_slots is filled in by PyInit_ at run time: {}", describe_slots(slots));
+                self.say(text);
+            }
+            Some(slots) => {
+                let text = format!("m_slots at {address:#x}: {}", describe_slots(slots));
+                self.say(text);
+            }
+            None => self.say(format!("m_slots at {address:#x} could not be read as module slots")),
+        }
+    }
+
+    fn read_export_hook(&mut self) {
+        self.init = Some(Init::ExportHook);
+        let returned = self.code.returns.iter().find_map(|v| match v {
+            Value::Address(a) => Some(*a),
+            _ => None,
+        });
+        let memory = Memory { image: self.image, stores: Some(&self.code) };
+        self.slots = returned.and_then(|a| moduledef::read_pyslots(&memory, a));
+        match (&self.slots, returned) {
+            (Some(slots), Some(a)) => {
+                let text = format!(
+                    "PyModExport_{} returns the PySlot array at {a:#x}: {}",
+                    self.entry.module,
+                    describe_slots(slots)
+                );
+                self.say(text);
+            }
+            _ => self.say(format!("PyModExport_{}'s slot array could not be located", self.entry.module)),
+        }
+    }
+
+    fn decide_init(&mut self) {
+        let calls_multi = !self.init_calls(&["PyModuleDef_Init"]).is_empty();
+        let calls_single = !self.init_calls(&["PyModule_Create2", "PyModule_Create2TraceRefs"]).is_empty();
+        let imports = |name: &str| self.image.imports.contains(name);
+        self.init = if calls_multi || self.slots.is_some() {
+            Some(Init::MultiPhase)
+        } else if calls_single {
+            Some(Init::SinglePhase)
+        } else if self.generator_is(GeneratorKind::Cffi) {
+            // The module object is made inside _cffi_backend with PyModule_Create.
+            Some(Init::SinglePhase)
+        } else if imports("PyModuleDef_Init") && !imports("PyModule_Create2") {
+            Some(Init::MultiPhase)
+        } else if imports("PyModule_Create2") && !imports("PyModuleDef_Init") {
+            Some(Init::SinglePhase)
+        } else {
+            None
+        };
+    }
+
+    fn generator_is(&self, kind: GeneratorKind) -> bool {
+        self.generator.as_ref().is_some_and(|g| g.name == kind)
+    }
+
+    fn slot(&self, ids: [u32; 2]) -> Option<SlotValue> {
+        self.slots.as_ref()?.iter().find(|s| ids.contains(&s.id)).map(|s| s.value)
+    }
+
+    fn decide_gil(&mut self) {
+        if self.slots.is_some() {
+            match self.slot([4, 87]) {
+                Some(SlotValue::Int(1)) => return self.gil_is(GilVerdict::NotUsed, "Py_mod_gil = Py_MOD_GIL_NOT_USED"),
+                Some(SlotValue::Int(0)) => return self.gil_is(GilVerdict::Used, "Py_mod_gil = Py_MOD_GIL_USED"),
+                Some(_) => return self.gil_is(GilVerdict::Undetermined, "Py_mod_gil has a value that is not 0 or 1"),
+                None if !self.image.imports.contains(SET_GIL) => {
+                    return self.gil_is(GilVerdict::Used, "no Py_mod_gil slot: CPython re-enables the GIL on import");
+                }
+                None => {}
+            }
+        }
+        if self.image.imports.contains(SET_GIL) {
+            return self.decide_gil_from_calls();
+        }
+        match (self.init, self.generator.as_ref().map(|g| g.name)) {
+            (_, Some(GeneratorKind::Cffi)) => self.gil_is(
+                GilVerdict::NotUsed,
+                "cffi: _cffi_backend creates the module and declares Py_MOD_GIL_NOT_USED on free-threaded builds (cffi >= 2.0)",
+            ),
+            (_, Some(GeneratorKind::Nanobind)) if self.def.is_none() => {
+                if self.generator.as_ref().is_some_and(|g| g.nanobind_free_threaded) {
+                    self.gil_is(GilVerdict::NotUsed, "nanobind built with FREE_THREADED (its ABI tag ends in _ft) declares Py_MOD_GIL_NOT_USED")
+                } else {
+                    self.gil_is(GilVerdict::Used, "nanobind built without FREE_THREADED (no _ft ABI tag) leaves the GIL on")
+                }
+            }
+            (Some(Init::SinglePhase), _) => self.gil_is(
+                GilVerdict::Used,
+                "single-phase init without PyUnstable_Module_SetGIL: CPython re-enables the GIL on import",
+            ),
+            _ => self.gil_is(
+                GilVerdict::Undetermined,
+                "the module definition is built at run time; run `ftprobe import` to see what it declares",
+            ),
+        }
+    }
+
+    fn gil_is(&mut self, verdict: GilVerdict, why: &str) {
+        self.gil = Some(verdict);
+        self.say(format!("GIL: {why}"));
+    }
+
+    /// Decodes the constant passed to every `PyUnstable_Module_SetGIL` call,
+    /// then PyO3's `gil_used` argument in `PyInit_` (PyO3 0.23 to 0.27).
+    fn decide_gil_from_calls(&mut self) {
+        let sites = match self.image.arch {
+            Arch::X86_64 | Arch::X86 => x86::calls_to(self.image, &[SET_GIL], convention(self.image)),
+            _ => Vec::new(),
+        };
+        let values: Vec<Value> = sites.iter().map(|c| c.args[1]).collect();
+        if !values.is_empty() && values.iter().all(|v| *v == Value::Const(1)) {
+            let why = format!("{} call(s) to PyUnstable_Module_SetGIL(module, Py_MOD_GIL_NOT_USED)", values.len());
+            return self.gil_is(GilVerdict::NotUsed, &why);
+        }
+        if !values.is_empty() && values.iter().all(|v| matches!(v, Value::Const(0 | 1))) {
+            return self.gil_is(GilVerdict::Used, "PyUnstable_Module_SetGIL(module, Py_MOD_GIL_USED) is called");
+        }
+        if self.generator_is(GeneratorKind::Pyo3)
+            && let Some(gil_used) = self.pyo3_gil_used_argument()
+        {
+            let why = format!(
+                "PyO3: PyInit_ passes gil_used = {gil_used} to the module initialiser, which calls PyUnstable_Module_SetGIL"
+            );
+            let verdict = if gil_used { GilVerdict::Used } else { GilVerdict::NotUsed };
+            return self.gil_is(verdict, &why);
+        }
+        self.gil_is(
+            GilVerdict::Undetermined,
+            "PyUnstable_Module_SetGIL is called with a value computed at run time; run `ftprobe import` to see it",
+        );
+    }
+
+    /// PyO3 0.23-0.27: `PyInit_x` calls the initialiser with `&_PYO3_DEF` (a
+    /// static) and `gil_used` as a constant in the next argument register.
+    fn pyo3_gil_used_argument(&self) -> Option<bool> {
+        self.code.calls.iter().find_map(|c| match (c.args[1], c.args[2]) {
+            (Value::Address(a), Value::Const(v @ (0 | 1))) if !self.image.is_code(a) => Some(v == 1),
+            _ => None,
+        })
+    }
+
+    fn decide_subinterpreters(&mut self) {
+        if self.slots.is_some() {
+            match self.slot([3, 86]) {
+                Some(SlotValue::Int(2)) => {
+                    return self.sub_is(
+                        SubinterpreterVerdict::PerInterpreterGil,
+                        "Py_mod_multiple_interpreters = Py_MOD_PER_INTERPRETER_GIL_SUPPORTED",
+                    );
+                }
+                Some(SlotValue::Int(1)) => {
+                    return self.sub_is(
+                        SubinterpreterVerdict::SharedGil,
+                        "Py_mod_multiple_interpreters = Py_MOD_MULTIPLE_INTERPRETERS_SUPPORTED (shared GIL only)",
+                    );
+                }
+                Some(SlotValue::Int(0)) => {
+                    return self.sub_is(
+                        SubinterpreterVerdict::NotSupported,
+                        "Py_mod_multiple_interpreters = Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED",
+                    );
+                }
+                Some(_) => {
+                    return self.sub_is(
+                        SubinterpreterVerdict::Undetermined,
+                        "Py_mod_multiple_interpreters has an unknown value",
+                    );
+                }
+                None if self.generator.as_ref().is_some_and(|g| g.cython_refuses_interpreter_change) => {
+                    return self.sub_is(
+                        SubinterpreterVerdict::NotSupported,
+                        "Cython without module state refuses any second interpreter (\"Interpreter change detected\")",
+                    );
+                }
+                None => {
+                    return self.sub_is(
+                        SubinterpreterVerdict::SharedGil,
+                        "no Py_mod_multiple_interpreters slot: CPython treats it as supported with a shared GIL",
+                    );
+                }
+            }
+        }
+        match (self.init, self.generator.as_ref().map(|g| g.name)) {
+            (Some(Init::SinglePhase), _) => self.sub_is(
+                SubinterpreterVerdict::NotSupported,
+                "single-phase init: isolated subinterpreters, and all subinterpreters of free-threaded builds, refuse it",
+            ),
+            (_, Some(GeneratorKind::Nanobind)) => self.sub_is(
+                SubinterpreterVerdict::NotSupported,
+                "nanobind declares Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED on 3.12+",
+            ),
+            _ => self.sub_is(
+                SubinterpreterVerdict::Undetermined,
+                "the module definition is built at run time; run `ftprobe import` to test subinterpreters",
+            ),
+        }
+    }
+
+    fn sub_is(&mut self, verdict: SubinterpreterVerdict, why: &str) {
+        self.subinterpreters = Some(verdict);
+        self.say(format!("subinterpreters: {why}"));
+    }
+}
+
+fn describe_slots(slots: &[Slot]) -> String {
+    let names: Vec<String> = slots
+        .iter()
+        .map(|s| {
+            let name = match s.id {
+                1 | 84 => "create",
+                2 | 85 => "exec",
+                3 | 86 => "multiple_interpreters",
+                4 | 87 => "gil",
+                109 => "abi",
+                _ => "",
+            };
+            let value = match s.value {
+                SlotValue::Int(v) => v.to_string(),
+                SlotValue::Pointer(p) => format!("{p:#x}"),
+                SlotValue::Unknown => "?".into(),
+            };
+            if name.is_empty() { format!("{}={value}", s.id) } else { format!("{name}={value}") }
+        })
+        .collect();
+    format!("[{}]", names.join(", "))
+}

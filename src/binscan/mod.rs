@@ -1,0 +1,98 @@
+//! Static scanning of extension modules: what a compiled module declares
+//! about the GIL and subinterpreters, read from the binary alone, for ELF,
+//! PE and Mach-O, on any host. Nothing is loaded or run.
+
+mod analyze;
+pub mod elf;
+pub mod generator;
+pub mod image;
+pub mod moduledef;
+pub mod x86;
+
+use serde::Serialize;
+
+pub use analyze::analyze;
+use generator::Generator;
+use image::{Arch, Format, Image};
+
+/// Why a file could not be scanned.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("unsupported or malformed binary format: {0}")]
+    Format(String),
+}
+
+/// How the module initialises (PEP 489 multi-phase, legacy single-phase, or 3.15's PEP 793 export hook).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Init {
+    MultiPhase,
+    SinglePhase,
+    ExportHook,
+}
+
+/// What the module declares about the GIL on a free-threaded build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GilVerdict {
+    /// Declares it runs without the GIL: the GIL stays off.
+    NotUsed,
+    /// Declares it needs the GIL, or declares nothing: importing it re-enables the GIL.
+    Used,
+    Undetermined,
+}
+
+/// What the module declares about subinterpreters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubinterpreterVerdict {
+    PerInterpreterGil,
+    SharedGil,
+    NotSupported,
+    Undetermined,
+}
+
+/// The scan of one binary (one slice of a universal Mach-O).
+#[derive(Clone, Debug, Serialize)]
+pub struct BinaryReport {
+    /// The import name from `PyInit_<name>` / `PyModExport_<name>`.
+    pub module: Option<String>,
+    /// Exports `PyInit_` or `PyModExport_`: an extension module.
+    pub is_extension: bool,
+    pub format: Format,
+    pub arch: Arch,
+    pub init: Option<Init>,
+    pub gil: Option<GilVerdict>,
+    pub subinterpreters: Option<SubinterpreterVerdict>,
+    /// Imports `PyUnstable_Module_SetGIL` (only free-threaded builds can).
+    pub set_gil_imported: bool,
+    /// Built for a free-threaded CPython, as the binary shows it (def layout, imports).
+    pub free_threaded_build: Option<bool>,
+    pub generator: Option<Generator>,
+    /// How each verdict was reached, one sentence each.
+    pub evidence: Vec<String>,
+}
+
+/// What the file name or wheel says about the build, to pick a layout when the binary is ambiguous.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BuildHint {
+    pub free_threaded: Option<bool>,
+}
+
+/// Scans one file's bytes. A universal Mach-O gives one report per slice.
+pub fn scan_bytes(data: &[u8], hint: BuildHint) -> Result<Vec<BinaryReport>, ScanError> {
+    let kind = object::FileKind::parse(data).map_err(|_| ScanError::Format(describe_unknown(data)))?;
+    match kind {
+        object::FileKind::Elf32 | object::FileKind::Elf64 => Ok(vec![analyze(&elf::read(data)?, hint)]),
+        other => Err(ScanError::Format(format!("{other:?} files are not supported yet"))),
+    }
+}
+
+fn describe_unknown(data: &[u8]) -> String {
+    if data.is_empty() { "the file is empty".into() } else { "not an ELF, PE or Mach-O file".into() }
+}
+
+/// Scans an image already read (used by the format readers' tests).
+pub fn scan_image(image: &Image<'_>, hint: BuildHint) -> BinaryReport {
+    analyze(image, hint)
+}

@@ -1,0 +1,332 @@
+//! Reading x86 and x86-64 machine code just far enough to recover constants:
+//! the registers' values at each call (constants, `lea` addresses), constant
+//! stores to fixed addresses, and the value a function returns.
+//!
+//! It follows one function linearly and forgets what it knew at every branch
+//! target, so it never reports a value that only one path would give.
+
+use std::collections::{BTreeMap, HashSet};
+
+use iced_x86::{Code, Decoder, DecoderOptions, FlowControl, Instruction, Mnemonic, OpKind, Register};
+
+use super::image::{Arch, Image};
+
+/// What code left in a register or memory word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Value {
+    Unknown,
+    Const(u64),
+    /// An address inside the image (from `lea reg, [rip+d]` or an absolute operand).
+    Address(u64),
+}
+
+/// Where a call goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Import(String),
+    Local(u64),
+    Unknown,
+}
+
+/// One call (or tail jump) and the argument registers at that point.
+#[derive(Clone, Debug)]
+pub struct CallSite {
+    pub at: u64,
+    pub target: Target,
+    /// The first four integer arguments (System V: rdi rsi rdx rcx; Windows x64: rcx rdx r8 r9).
+    pub args: [Value; 4],
+}
+
+/// Which registers carry arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallingConvention {
+    SysV,
+    Win64,
+}
+
+/// What one stretch of code does that the analysis can use.
+#[derive(Debug, Default)]
+pub struct CodeFacts {
+    pub calls: Vec<CallSite>,
+    /// Constant stores to fixed addresses: address → (width in bytes, value).
+    /// A word stored twice with different values is `Unknown`.
+    pub stores: BTreeMap<u64, (u8, Value)>,
+    /// The return register at each `ret`.
+    pub returns: Vec<Value>,
+}
+
+impl CodeFacts {
+    /// The value code stored at `address` with width `size`, if it stored one.
+    pub fn stored(&self, address: u64, size: u8) -> Option<Value> {
+        self.stores.get(&address).filter(|(w, _)| *w == size).map(|(_, v)| *v)
+    }
+}
+
+/// Analyses `len` bytes of code at `start` as one function.
+pub fn analyze_function(image: &Image<'_>, start: u64, len: usize, convention: CallingConvention) -> CodeFacts {
+    let Some(code) = code_bytes(image, start, len) else { return CodeFacts::default() };
+    let bitness = if image.arch == Arch::X86 { 32 } else { 64 };
+    let instructions: Vec<Instruction> = decode_until_padding(code, start, bitness);
+    let end = start + code.len() as u64;
+    let targets: HashSet<u64> = instructions
+        .iter()
+        .filter(|i| matches!(i.flow_control(), FlowControl::ConditionalBranch | FlowControl::UnconditionalBranch))
+        .filter(|i| i.op0_kind() == OpKind::NearBranch64 || i.op0_kind() == OpKind::NearBranch32)
+        .map(|i| i.near_branch_target())
+        .collect();
+    let mut tracker = Tracker::new(image, convention);
+    for instruction in &instructions {
+        if targets.contains(&instruction.ip()) {
+            tracker.forget();
+        }
+        tracker.step(instruction, start..end);
+    }
+    tracker.facts
+}
+
+/// Every call in the executable code of `image` whose target is one of
+/// `imports`, with the argument registers known in its straight-line block.
+pub fn calls_to(image: &Image<'_>, imports: &[&str], convention: CallingConvention) -> Vec<CallSite> {
+    let bitness = if image.arch == Arch::X86 { 32 } else { 64 };
+    let mut found = Vec::new();
+    for segment in image.segments.iter().filter(|s| s.executable) {
+        let Some(code) = image.data.get(segment.file_range.0..segment.file_range.1) else { continue };
+        let mut tracker = Tracker::new(image, convention);
+        let mut decoder = Decoder::with_ip(bitness, code, segment.address, DecoderOptions::NONE);
+        let mut instruction = Instruction::default();
+        while decoder.can_decode() {
+            decoder.decode_out(&mut instruction);
+            if matches!(instruction.flow_control(), FlowControl::Call | FlowControl::IndirectCall) {
+                let target = tracker.call_target(&instruction);
+                if matches!(&target, Target::Import(name) if imports.contains(&name.as_str())) {
+                    found.push(CallSite { at: instruction.ip(), target, args: tracker.args() });
+                }
+            }
+            tracker.step(&instruction, 0..0);
+        }
+    }
+    found
+}
+
+fn code_bytes<'a>(image: &Image<'a>, start: u64, len: usize) -> Option<&'a [u8]> {
+    let segment = image.segments.iter().find(|s| s.executable && start >= s.address && start - s.address < s.size)?;
+    let offset = usize::try_from(start - segment.address).ok()?;
+    let from = segment.file_range.0.checked_add(offset)?;
+    let to = from.saturating_add(len).min(segment.file_range.1);
+    image.data.get(from..to)
+}
+
+/// Decodes until the code runs into padding (int3 or zero bytes) after a `ret`/`jmp`.
+fn decode_until_padding(code: &[u8], ip: u64, bitness: u32) -> Vec<Instruction> {
+    let mut decoder = Decoder::with_ip(bitness, code, ip, DecoderOptions::NONE);
+    let mut out = Vec::new();
+    let mut instruction = Instruction::default();
+    while decoder.can_decode() {
+        decoder.decode_out(&mut instruction);
+        if instruction.code() == Code::INVALID {
+            break;
+        }
+        out.push(instruction);
+    }
+    out
+}
+
+struct Tracker<'i, 'a> {
+    image: &'i Image<'a>,
+    convention: CallingConvention,
+    registers: [Value; 16],
+    facts: CodeFacts,
+}
+
+impl<'i, 'a> Tracker<'i, 'a> {
+    fn new(image: &'i Image<'a>, convention: CallingConvention) -> Self {
+        Tracker { image, convention, registers: [Value::Unknown; 16], facts: CodeFacts::default() }
+    }
+
+    fn forget(&mut self) {
+        self.registers = [Value::Unknown; 16];
+    }
+
+    fn slot(register: Register) -> Option<usize> {
+        let full = register.full_register();
+        let index = match full {
+            Register::RAX | Register::EAX => 0,
+            Register::RCX | Register::ECX => 1,
+            Register::RDX | Register::EDX => 2,
+            Register::RBX | Register::EBX => 3,
+            Register::RSP | Register::ESP => 4,
+            Register::RBP | Register::EBP => 5,
+            Register::RSI | Register::ESI => 6,
+            Register::RDI | Register::EDI => 7,
+            Register::R8 => 8,
+            Register::R9 => 9,
+            Register::R10 => 10,
+            Register::R11 => 11,
+            Register::R12 => 12,
+            Register::R13 => 13,
+            Register::R14 => 14,
+            Register::R15 => 15,
+            _ => return None,
+        };
+        Some(index)
+    }
+
+    fn get(&self, register: Register) -> Value {
+        Self::slot(register).map_or(Value::Unknown, |i| self.registers[i])
+    }
+
+    fn set(&mut self, register: Register, value: Value) {
+        if let Some(i) = Self::slot(register) {
+            // Writes to 8- and 16-bit parts keep the rest of the register.
+            let whole = register.size() >= 4;
+            self.registers[i] = if whole { value } else { Value::Unknown };
+        }
+    }
+
+    fn args(&self) -> [Value; 4] {
+        let order = match self.convention {
+            CallingConvention::SysV => [Register::RDI, Register::RSI, Register::RDX, Register::RCX],
+            CallingConvention::Win64 => [Register::RCX, Register::RDX, Register::R8, Register::R9],
+        };
+        order.map(|r| self.get(r))
+    }
+
+    /// The absolute address of a memory operand, when it is fixed (rip-relative or absolute).
+    fn fixed_address(instruction: &Instruction) -> Option<u64> {
+        let base = instruction.memory_base();
+        let fixed = base == Register::RIP || base == Register::EIP || base == Register::None;
+        (fixed && instruction.memory_index() == Register::None).then(|| instruction.memory_displacement64())
+    }
+
+    fn call_target(&self, instruction: &Instruction) -> Target {
+        match instruction.op0_kind() {
+            OpKind::NearBranch64 | OpKind::NearBranch32 => self.resolve_stub(instruction.near_branch_target()),
+            OpKind::Memory => match Self::fixed_address(instruction).and_then(|a| self.image.import_slots.get(&a)) {
+                Some(name) => Target::Import(name.clone()),
+                None => Target::Unknown,
+            },
+            _ => Target::Unknown,
+        }
+    }
+
+    /// A PLT / stub entry (`[endbr64;] [bnd] jmp [rip+slot]`) resolves to its import.
+    fn resolve_stub(&self, address: u64) -> Target {
+        let bitness = if self.image.arch == Arch::X86 { 32 } else { 64 };
+        if let Some(code) = self.image.bytes(address, 16) {
+            let mut decoder = Decoder::with_ip(bitness, code, address, DecoderOptions::NONE);
+            for _ in 0..2 {
+                let instruction = decoder.decode();
+                if instruction.mnemonic() == Mnemonic::Endbr64 || instruction.mnemonic() == Mnemonic::Endbr32 {
+                    continue;
+                }
+                if instruction.mnemonic() == Mnemonic::Jmp
+                    && instruction.op0_kind() == OpKind::Memory
+                    && let Some(name) = Self::fixed_address(&instruction).and_then(|a| self.image.import_slots.get(&a))
+                {
+                    return Target::Import(name.clone());
+                }
+                break;
+            }
+        }
+        Target::Local(address)
+    }
+
+    fn source_value(&self, instruction: &Instruction, operand: u32) -> Value {
+        match instruction.op_kind(operand) {
+            OpKind::Register => self.get(instruction.op_register(operand)),
+            OpKind::Immediate8
+            | OpKind::Immediate16
+            | OpKind::Immediate32
+            | OpKind::Immediate64
+            | OpKind::Immediate8to32
+            | OpKind::Immediate8to64
+            | OpKind::Immediate32to64 => Value::Const(instruction.immediate(operand)),
+            _ => Value::Unknown,
+        }
+    }
+
+    fn store(&mut self, address: u64, width: u8, value: Value) {
+        let entry = self.facts.stores.entry(address).or_insert((width, value));
+        if *entry != (width, value) {
+            *entry = (width, Value::Unknown);
+        }
+    }
+
+    fn clobber_caller_saved(&mut self) {
+        for r in [Register::RAX, Register::RCX, Register::RDX, Register::RSI, Register::RDI, Register::R8] {
+            self.set(r, Value::Unknown);
+        }
+        for r in [Register::R9, Register::R10, Register::R11] {
+            self.set(r, Value::Unknown);
+        }
+    }
+
+    fn step(&mut self, instruction: &Instruction, function: std::ops::Range<u64>) {
+        match instruction.flow_control() {
+            FlowControl::Call | FlowControl::IndirectCall => {
+                let target = self.call_target(instruction);
+                self.facts.calls.push(CallSite { at: instruction.ip(), target, args: self.args() });
+                self.clobber_caller_saved();
+                return;
+            }
+            FlowControl::UnconditionalBranch | FlowControl::IndirectBranch => {
+                let leaves =
+                    instruction.op0_kind() == OpKind::Memory || !function.contains(&instruction.near_branch_target());
+                if leaves {
+                    // A tail call: the arguments are in place.
+                    let target = self.call_target(instruction);
+                    self.facts.calls.push(CallSite { at: instruction.ip(), target, args: self.args() });
+                }
+                self.forget();
+                return;
+            }
+            FlowControl::Return => {
+                self.facts.returns.push(self.get(Register::RAX));
+                self.forget();
+                return;
+            }
+            FlowControl::Interrupt | FlowControl::Exception => {
+                self.forget();
+                return;
+            }
+            _ => {}
+        }
+        self.data_step(instruction);
+    }
+
+    fn data_step(&mut self, instruction: &Instruction) {
+        let op0_register = instruction.op_count() > 0 && instruction.op0_kind() == OpKind::Register;
+        match instruction.mnemonic() {
+            Mnemonic::Mov if op0_register => {
+                let value = self.source_value(instruction, 1);
+                self.set(instruction.op0_register(), value);
+            }
+            Mnemonic::Mov if instruction.op0_kind() == OpKind::Memory => {
+                if let Some(address) = Self::fixed_address(instruction) {
+                    let width = instruction.memory_size().size() as u8;
+                    let value = self.source_value(instruction, 1);
+                    self.store(address, width, value);
+                }
+            }
+            Mnemonic::Lea if op0_register => {
+                let value = Self::fixed_address(instruction).map_or(Value::Unknown, Value::Address);
+                self.set(instruction.op0_register(), value);
+            }
+            Mnemonic::Xor
+                if op0_register
+                    && instruction.op1_kind() == OpKind::Register
+                    && instruction.op0_register() == instruction.op1_register() =>
+            {
+                self.set(instruction.op0_register(), Value::Const(0));
+            }
+            Mnemonic::Cmp | Mnemonic::Test | Mnemonic::Push | Mnemonic::Nop | Mnemonic::Endbr64 => {}
+            _ if op0_register => self.set(instruction.op0_register(), Value::Unknown),
+            _ => {}
+        }
+        if matches!(instruction.mnemonic(), Mnemonic::Movsb | Mnemonic::Movsq | Mnemonic::Stosb | Mnemonic::Stosq) {
+            for r in [Register::RCX, Register::RSI, Register::RDI] {
+                self.set(r, Value::Unknown);
+            }
+        }
+    }
+}

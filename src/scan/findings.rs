@@ -1,0 +1,101 @@
+//! Contradictions between what a wheel says (tags, file names) and what its
+//! binaries declare. Each finding has a stable code.
+
+use serde::Serialize;
+
+use super::{Target, TargetKind};
+use crate::binscan::GilVerdict;
+use crate::model::tags::{ExtSuffix, wheel_tags};
+
+/// How bad a finding is: errors fail `scan` (exit code 1), warnings inform.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem, with a stable code.
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// The member it concerns, when it concerns one.
+    pub member: Option<String>,
+}
+
+/// A free-threaded wheel (or file) holds a module that re-enables the GIL.
+pub const GIL_REENABLED: &str = "gil-reenabled";
+/// A module's file-name ABI suffix disagrees with the wheel's tags.
+pub const SUFFIX_TAG_MISMATCH: &str = "suffix-tag-mismatch";
+/// The binary itself was built for the other kind of CPython than its tag says.
+pub const BINARY_TAG_MISMATCH: &str = "binary-tag-mismatch";
+/// An abi3 wheel, which free-threaded 3.13 and 3.14 cannot load.
+pub const ABI3_ON_FREE_THREADED: &str = "abi3-not-loadable-free-threaded";
+
+pub fn check(target: &Target) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let name = target.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tags = if target.kind == TargetKind::Wheel { wheel_tags(&name).unwrap_or_default() } else { Vec::new() };
+    let has_ft_tag = tags.iter().any(|t| t.is_free_threaded());
+    let abi3_only = !tags.is_empty() && tags.iter().all(|t| t.abi == "abi3");
+    if abi3_only && target.extensions.iter().any(|e| e.report.as_ref().is_some_and(|r| r.is_extension)) {
+        out.push(Finding {
+            code: ABI3_ON_FREE_THREADED,
+            severity: Severity::Warning,
+            message: "abi3 wheel: free-threaded CPython 3.13 and 3.14 cannot load abi3 extensions (3.15 adds abi3t)"
+                .into(),
+            member: None,
+        });
+    }
+    for extension in &target.extensions {
+        let Some(report) = extension.report.as_ref().filter(|r| r.is_extension) else { continue };
+        let member = Some(extension.member.clone());
+        let base = extension.member.rsplit('/').next().unwrap_or(&extension.member);
+        let suffix = ExtSuffix::parse(base);
+        let module = report.module.as_deref().unwrap_or("?");
+        if target.free_threaded_abi && report.gil == Some(GilVerdict::Used) {
+            out.push(Finding {
+                code: GIL_REENABLED,
+                severity: Severity::Error,
+                message: format!("`{module}` does not declare free-threading support: importing it re-enables the GIL"),
+                member: member.clone(),
+            });
+        }
+        if let Some(suffix) = suffix.as_ref().filter(|s| s.python.is_some()) {
+            let disagree = tags
+                .iter()
+                .filter_map(|t| t.abi_version().map(|v| (v, t.is_free_threaded())))
+                .find(|(v, ft)| Some(*v) != suffix.python || *ft != suffix.free_threaded);
+            if let Some(((major, minor), ft)) = disagree {
+                out.push(Finding {
+                    code: SUFFIX_TAG_MISMATCH,
+                    severity: Severity::Error,
+                    message: format!(
+                        "`{base}` is named for another ABI than the wheel tag cp{major}{minor}{}: CPython will not import it",
+                        if ft { "t" } else { "" }
+                    ),
+                    member: member.clone(),
+                });
+            }
+        }
+        if let Some(binary_ft) = report.free_threaded_build
+            && !tags.is_empty()
+            && tags.iter().all(|t| t.abi_version().is_some())
+            && binary_ft != has_ft_tag
+        {
+            out.push(Finding {
+                code: BINARY_TAG_MISMATCH,
+                severity: Severity::Error,
+                message: format!(
+                    "`{module}` was built for a {} CPython, but the wheel is tagged for a {} one",
+                    if binary_ft { "free-threaded" } else { "default (GIL)" },
+                    if has_ft_tag { "free-threaded" } else { "default (GIL)" }
+                ),
+                member,
+            });
+        }
+    }
+    out
+}

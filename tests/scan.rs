@@ -1,0 +1,130 @@
+//! `ftprobe scan` against the fixture matrix: every module's static verdict
+//! must match `fixtures/expected.toml` (100%), fixture wheels must give exactly
+//! their findings, and broken wheels an error entry, never a crash.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::{fixtures, ftprobe, manifest, variants};
+use serde_json::Value;
+
+fn scan_json(paths: &[&Path]) -> (Option<i32>, Vec<Value>) {
+    let cache = tempfile::tempdir().unwrap();
+    let out = ftprobe(cache.path()).args(["scan", "--format", "json"]).args(paths).output().unwrap();
+    let err = common::stderr(&out);
+    assert!(!err.contains("panicked"), "{err}");
+    let targets: Vec<Value> =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", common::stdout(&out)));
+    (out.status.code(), targets)
+}
+
+fn text(v: &Value) -> String {
+    v.as_str().unwrap_or("null").to_string()
+}
+
+#[test]
+fn every_fixture_module_gets_its_manifest_verdict() {
+    let manifest = manifest();
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (variant, _, free_threaded) in variants() {
+        let dir = fixtures().join(&variant);
+        let (_, targets) = scan_json(&[&dir]);
+        for f in manifest.fixture.iter().filter(|f| f.built_for(&variant)) {
+            let prefix = format!("{}.", f.module);
+            let Some(target) = targets.iter().find(|t| {
+                Path::new(t["path"].as_str().unwrap()).file_name().unwrap().to_string_lossy().starts_with(&prefix)
+            }) else {
+                problems.push(format!("{variant} {}: not scanned", f.module));
+                continue;
+            };
+            let e = &target["extensions"][0];
+            let mut expect = |what: &str, got: String, want: &str| {
+                if got != want {
+                    problems.push(format!("{variant} {}: {what} is {got}, expected {want}", f.module));
+                }
+            };
+            checked += 1;
+            if f.init == "none" {
+                expect("is_extension", e["is_extension"].to_string(), "false");
+                continue;
+            }
+            expect("is_extension", e["is_extension"].to_string(), "true");
+            expect("module", text(&e["module"]), &f.module);
+            expect("init", text(&e["init"]), &f.init);
+            expect("subinterpreters", text(&e["subinterpreters"]), &f.subinterpreters);
+            let generator = if f.generator == "c" { "null".to_string() } else { f.generator.clone() };
+            expect("generator", text(&e["generator"]["name"]), &generator);
+            // The GIL declaration is what a free-threaded build reads.
+            if free_threaded {
+                expect("gil", text(&e["gil"]), &f.gil);
+            }
+            // The binary may not show its build kind (null), but must never show the wrong one.
+            let wrong = !free_threaded;
+            if e["free_threaded_build"] == wrong {
+                problems.push(format!("{variant} {}: free_threaded_build is {wrong}", f.module));
+            }
+        }
+    }
+    assert!(checked >= 100, "only {checked} fixture builds checked");
+    assert!(problems.is_empty(), "{} mismatches:\n{}", problems.len(), problems.join("\n"));
+}
+
+#[test]
+fn fixture_wheels_give_exactly_their_findings() {
+    let manifest = manifest();
+    let wheels = fixtures().join("wheels");
+    for w in &manifest.wheel {
+        let (code, targets) = scan_json(&[&wheels.join(&w.file)]);
+        let t = &targets[0];
+        assert_eq!(t["type"], "wheel");
+        assert_eq!(t["error"], Value::Null, "{}: {t:#}", w.file);
+        let modules: BTreeSet<String> =
+            t["extensions"].as_array().unwrap().iter().map(|e| text(&e["module"])).collect();
+        assert_eq!(modules, w.modules.iter().cloned().collect(), "{}", w.file);
+        let codes: BTreeSet<String> = t["findings"].as_array().unwrap().iter().map(|f| text(&f["code"])).collect();
+        let want: BTreeSet<String> = w.findings.iter().cloned().collect();
+        assert!(want.is_subset(&codes), "{}: findings {codes:?}, expected {want:?}", w.file);
+        let errors: BTreeSet<&String> = codes.iter().filter(|c| *c != "abi3-not-loadable-free-threaded").collect();
+        assert_eq!(errors.len(), want.len(), "{}: unexpected findings {codes:?}", w.file);
+        assert_eq!(code, Some(if want.is_empty() { 0 } else { 1 }), "{}", w.file);
+    }
+}
+
+#[test]
+fn broken_wheels_become_error_entries_and_the_run_goes_on() {
+    let manifest = manifest();
+    let wheels = fixtures().join("wheels");
+    let good = wheels.join(&manifest.wheel[0].file);
+    let mut paths: Vec<std::path::PathBuf> = manifest.broken_wheel.iter().map(|b| wheels.join(&b.file)).collect();
+    paths.push(good.clone());
+    let refs: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+    let (code, targets) = scan_json(&refs);
+    assert_eq!(targets.len(), paths.len());
+    for (b, t) in manifest.broken_wheel.iter().zip(&targets) {
+        let mut errors = vec![text(&t["error"])];
+        errors.extend(t["extensions"].as_array().unwrap().iter().map(|e| text(&e["error"])));
+        assert!(
+            errors.iter().any(|e| e != "null" && e.contains(&b.error)),
+            "{} ({}): no error mentioning {:?}: {errors:?}",
+            b.file,
+            b.kind,
+            b.error
+        );
+    }
+    // The good wheel after them was still scanned.
+    let last = targets.last().unwrap();
+    assert_eq!(last["error"], Value::Null);
+    assert!(!last["extensions"].as_array().unwrap().is_empty());
+    assert_eq!(code, Some(2), "unreadable files give exit code 2");
+}
+
+#[test]
+fn a_missing_path_is_a_usage_error() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = ftprobe(cache.path()).args(["scan", "/nonexistent/foo.whl"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("/nonexistent/foo.whl"));
+}
