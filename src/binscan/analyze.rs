@@ -3,10 +3,10 @@
 //! decode `PyUnstable_Module_SetGIL` call sites, and fall back on what the
 //! binding generator is known to do. Each step adds a sentence of evidence.
 
+use super::code::{self, CallSite, CodeFacts, Target, Value};
 use super::generator::{self, Generator, GeneratorKind};
-use super::image::{Arch, Format, Image};
+use super::image::Image;
 use super::moduledef::{self, DefLayout, Memory, ModuleDef, Slot, SlotValue};
-use super::x86::{self, CallingConvention, CodeFacts, Target, Value};
 use super::{BinaryReport, BuildHint, GilVerdict, Init, SubinterpreterVerdict};
 
 const SET_GIL: &str = "PyUnstable_Module_SetGIL";
@@ -82,10 +82,6 @@ fn free_threaded_from_imports(image: &Image<'_>) -> Option<bool> {
     })
 }
 
-fn convention(image: &Image<'_>) -> CallingConvention {
-    if image.format == Format::Pe { CallingConvention::Win64 } else { CallingConvention::SysV }
-}
-
 struct Analysis<'i, 'a> {
     image: &'i Image<'a>,
     entry: &'i Entry,
@@ -102,13 +98,8 @@ struct Analysis<'i, 'a> {
 
 impl<'i, 'a> Analysis<'i, 'a> {
     fn new(image: &'i Image<'a>, entry: &'i Entry, hint: BuildHint, generator: Option<Generator>) -> Self {
-        let code = match image.arch {
-            Arch::X86_64 | Arch::X86 => {
-                let len = entry.size.map_or(DEFAULT_FUNCTION_BYTES, |s| s as usize).min(1 << 16);
-                x86::analyze_function(image, entry.address, len, convention(image))
-            }
-            _ => CodeFacts::default(),
-        };
+        let len = entry.size.map_or(DEFAULT_FUNCTION_BYTES, |s| s as usize).min(1 << 16);
+        let code = code::analyze_function(image, entry.address, len);
         Analysis {
             image,
             entry,
@@ -141,7 +132,7 @@ impl<'i, 'a> Analysis<'i, 'a> {
     }
 
     /// Calls made by `PyInit_` to one of `imports`.
-    fn init_calls(&self, imports: &[&str]) -> Vec<&x86::CallSite> {
+    fn init_calls(&self, imports: &[&str]) -> Vec<&CallSite> {
         self.code
             .calls
             .iter()
@@ -304,10 +295,7 @@ impl<'i, 'a> Analysis<'i, 'a> {
     /// Decodes the constant passed to every `PyUnstable_Module_SetGIL` call,
     /// then PyO3's `gil_used` argument in `PyInit_` (PyO3 0.23 to 0.27).
     fn decide_gil_from_calls(&mut self) {
-        let sites = match self.image.arch {
-            Arch::X86_64 | Arch::X86 => x86::calls_to(self.image, &[SET_GIL], convention(self.image)),
-            _ => Vec::new(),
-        };
+        let sites = code::calls_to(self.image, &[SET_GIL]);
         let values: Vec<Value> = sites.iter().map(|c| c.args[1]).collect();
         if !values.is_empty() && values.iter().all(|v| *v == Value::Const(1)) {
             let why = format!("{} call(s) to PyUnstable_Module_SetGIL(module, Py_MOD_GIL_NOT_USED)", values.len());

@@ -3,10 +3,14 @@
 //! PE and Mach-O, on any host. Nothing is loaded or run.
 
 mod analyze;
+pub mod arm64;
+pub mod code;
 pub mod elf;
 pub mod generator;
 pub mod image;
+pub mod macho;
 pub mod moduledef;
+pub mod pe;
 pub mod x86;
 
 use serde::Serialize;
@@ -84,6 +88,12 @@ pub fn scan_bytes(data: &[u8], hint: BuildHint) -> Result<Vec<BinaryReport>, Sca
     let kind = object::FileKind::parse(data).map_err(|_| ScanError::Format(describe_unknown(data)))?;
     match kind {
         object::FileKind::Elf32 | object::FileKind::Elf64 => Ok(vec![analyze(&elf::read(data)?, hint)]),
+        object::FileKind::Pe32 | object::FileKind::Pe64 => Ok(vec![analyze(&pe::read(data)?, hint)]),
+        object::FileKind::MachO64 => Ok(vec![analyze(&macho::read(data)?, hint)]),
+        object::FileKind::MachOFat32 | object::FileKind::MachOFat64 => macho::fat_slices(data)?
+            .into_iter()
+            .map(|(offset, size)| Ok(analyze(&macho::read(&data[offset..offset + size])?, hint)))
+            .collect(),
         other => Err(ScanError::Format(format!("{other:?} files are not supported yet"))),
     }
 }

@@ -4,8 +4,8 @@
 //! a pointer only where a relocation says so, which keeps `PyType_Slot`
 //! arrays and lld's zeroed words from passing for module slots.
 
+use super::code::{CodeFacts, Value};
 use super::image::Image;
-use super::x86::{CodeFacts, Value};
 
 /// Offsets inside `PyModuleDef` for one object-header layout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,66 +1,12 @@
-//! Reading x86 and x86-64 machine code just far enough to recover constants:
-//! the registers' values at each call (constants, `lea` addresses), constant
-//! stores to fixed addresses, and the value a function returns.
-//!
-//! It follows one function linearly and forgets what it knew at every branch
-//! target, so it never reports a value that only one path would give.
+//! x86 and x86-64 (iced-x86): register constants and `lea` addresses at each
+//! call, constant stores to fixed addresses, and returned values.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use iced_x86::{Code, Decoder, DecoderOptions, FlowControl, Instruction, Mnemonic, OpKind, Register};
 
+use super::code::{CallSite, CallingConvention, CodeFacts, Target, Value};
 use super::image::{Arch, Image};
-
-/// What code left in a register or memory word.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Value {
-    Unknown,
-    Const(u64),
-    /// An address inside the image (from `lea reg, [rip+d]` or an absolute operand).
-    Address(u64),
-}
-
-/// Where a call goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Target {
-    Import(String),
-    Local(u64),
-    Unknown,
-}
-
-/// One call (or tail jump) and the argument registers at that point.
-#[derive(Clone, Debug)]
-pub struct CallSite {
-    pub at: u64,
-    pub target: Target,
-    /// The first four integer arguments (System V: rdi rsi rdx rcx; Windows x64: rcx rdx r8 r9).
-    pub args: [Value; 4],
-}
-
-/// Which registers carry arguments.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CallingConvention {
-    SysV,
-    Win64,
-}
-
-/// What one stretch of code does that the analysis can use.
-#[derive(Debug, Default)]
-pub struct CodeFacts {
-    pub calls: Vec<CallSite>,
-    /// Constant stores to fixed addresses: address → (width in bytes, value).
-    /// A word stored twice with different values is `Unknown`.
-    pub stores: BTreeMap<u64, (u8, Value)>,
-    /// The return register at each `ret`.
-    pub returns: Vec<Value>,
-}
-
-impl CodeFacts {
-    /// The value code stored at `address` with width `size`, if it stored one.
-    pub fn stored(&self, address: u64, size: u8) -> Option<Value> {
-        self.stores.get(&address).filter(|(w, _)| *w == size).map(|(_, v)| *v)
-    }
-}
 
 /// Analyses `len` bytes of code at `start` as one function.
 pub fn analyze_function(image: &Image<'_>, start: u64, len: usize, convention: CallingConvention) -> CodeFacts {
@@ -245,13 +191,6 @@ impl<'i, 'a> Tracker<'i, 'a> {
         }
     }
 
-    fn store(&mut self, address: u64, width: u8, value: Value) {
-        let entry = self.facts.stores.entry(address).or_insert((width, value));
-        if *entry != (width, value) {
-            *entry = (width, Value::Unknown);
-        }
-    }
-
     fn clobber_caller_saved(&mut self) {
         for r in [Register::RAX, Register::RCX, Register::RDX, Register::RSI, Register::RDI, Register::R8] {
             self.set(r, Value::Unknown);
@@ -305,7 +244,7 @@ impl<'i, 'a> Tracker<'i, 'a> {
                 if let Some(address) = Self::fixed_address(instruction) {
                     let width = instruction.memory_size().size() as u8;
                     let value = self.source_value(instruction, 1);
-                    self.store(address, width, value);
+                    self.facts.record_store(address, width, value);
                 }
             }
             Mnemonic::Lea if op0_register => {
