@@ -131,3 +131,15 @@ pub fn variants() -> Vec<(String, PathBuf, bool)> {
     }
     out
 }
+
+/// The real PyPI wheels and the 3.13t venv holding the Linux ones
+/// (scripts/fetch-real-wheels), fetched once per test binary.
+pub fn real_wheels() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let out = Command::new("bash").arg(root.join("scripts/fetch-real-wheels")).output().expect("bash runs");
+        assert!(out.status.success(), "scripts/fetch-real-wheels failed:\n{}", stderr(&out));
+        PathBuf::from(stdout(&out).trim().lines().last().expect("it prints the directory"))
+    })
+}

@@ -1,0 +1,172 @@
+//! The scanner against real PyPI wheels (fixtures/real-wheels.toml): every
+//! static verdict for the Linux wheels matches what the real 3.13t reports on
+//! import, and the macOS and Windows wheels of the same release give the same
+//! per-module verdicts.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::Command;
+
+use common::{ftprobe, real_wheels};
+use serde_json::Value;
+
+#[derive(serde::Deserialize)]
+struct Spec {
+    platform: Vec<Platform>,
+    wheel: Vec<Wheel>,
+}
+
+#[derive(serde::Deserialize)]
+struct Platform {
+    name: String,
+}
+
+#[derive(serde::Deserialize)]
+struct Wheel {
+    requirement: String,
+    #[serde(default)]
+    undetermined: BTreeMap<String, String>,
+}
+
+fn spec() -> Spec {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/real-wheels.toml");
+    toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// `numpy/_core/_simd.cpython-313t-darwin.so` -> `numpy._core._simd`.
+fn dotted(member: &str) -> String {
+    let (dir, file) = member.rsplit_once('/').unwrap_or(("", member));
+    let module = file.split('.').next().unwrap();
+    if dir.is_empty() { module.to_string() } else { format!("{}.{module}", dir.replace('/', ".")) }
+}
+
+/// Per wheel file name prefix (`numpy-2.4.6-`): module -> (gil, subinterpreters).
+type Verdicts = BTreeMap<String, BTreeMap<String, (String, String)>>;
+
+fn scan(dir: &Path) -> Verdicts {
+    let cache = tempfile::tempdir().unwrap();
+    let out = ftprobe(cache.path()).args(["scan", "--format", "json"]).arg(dir).output().unwrap();
+    let targets: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut verdicts = Verdicts::new();
+    for t in &targets {
+        assert_eq!(t["error"], Value::Null, "{t:#}");
+        let name = Path::new(t["path"].as_str().unwrap()).file_name().unwrap().to_string_lossy().into_owned();
+        let key = name.splitn(3, '-').take(2).collect::<Vec<_>>().join("-").to_lowercase();
+        let modules = verdicts.entry(key).or_default();
+        for e in t["extensions"].as_array().unwrap() {
+            assert_eq!(e["error"], Value::Null, "{name}: {e:#}");
+            if e["is_extension"] == true {
+                let gil = e["gil"].as_str().unwrap().to_string();
+                let sub = e["subinterpreters"].as_str().unwrap().to_string();
+                modules.insert(dotted(e["member"].as_str().unwrap()), (gil, sub));
+            }
+        }
+    }
+    verdicts
+}
+
+fn wheel_key(requirement: &str) -> String {
+    let (name, version) = requirement.split_once("==").unwrap();
+    format!("{}-{version}", name.replace('-', "_")).to_lowercase()
+}
+
+/// Imports `modules` in the 3.13t venv with PYTHONVERBOSE=1; returns the
+/// modules that imported and those CPython says require the GIL.
+fn import_all(venv_python: &Path, modules: &[String]) -> (BTreeSet<String>, BTreeSet<String>) {
+    let probe = Path::new(env!("CARGO_MANIFEST_DIR")).join("probes/free_threading.py");
+    let request = serde_json::json!({ "modules": modules }).to_string();
+    let out = Command::new(venv_python)
+        .arg(probe)
+        .arg(request)
+        .env_remove("PYTHON_GIL")
+        .env_remove("PYTHONPATH")
+        .env("PYTHONVERBOSE", "1")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    let stdout = common::stdout(&out);
+    let result: Value = serde_json::from_str(stdout.lines().last().unwrap_or("")).unwrap_or_else(|e| {
+        panic!(
+            "probe gave no JSON ({e}); stderr tail: {}",
+            &common::stderr(&out)[common::stderr(&out).len().saturating_sub(2000)..]
+        )
+    });
+    let imported = result["imports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["ok"] == true)
+        .map(|i| i["module"].as_str().unwrap().to_string())
+        .collect();
+    let needs_gil = common::stderr(&out)
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("# loading module '")?.split_once("', which requires the GIL").map(|(m, _)| m.to_string())
+        })
+        .collect();
+    (imported, needs_gil)
+}
+
+#[test]
+fn linux_verdicts_match_what_free_threaded_cpython_does() {
+    let spec = spec();
+    let dir = real_wheels();
+    let linux = scan(&dir.join(&spec.platform[0].name));
+    let venv_python = dir.join("venv-3.13t/bin/python");
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for wheel in &spec.wheel {
+        let modules =
+            linux.get(&wheel_key(&wheel.requirement)).unwrap_or_else(|| panic!("{} not scanned", wheel.requirement));
+        let names: Vec<String> = modules.keys().cloned().collect();
+        let (imported, needs_gil) = import_all(&venv_python, &names);
+        assert!(
+            imported.len() * 10 >= names.len() * 8,
+            "{}: only {}/{} imported",
+            wheel.requirement,
+            imported.len(),
+            names.len()
+        );
+        for (module, (gil, _)) in modules {
+            if !imported.contains(module) {
+                continue;
+            }
+            let runtime = if needs_gil.contains(module) { "used" } else { "not_used" };
+            match gil.as_str() {
+                "undetermined" if wheel.undetermined.contains_key(module) => {}
+                "undetermined" => problems.push(format!("{module}: undetermined (runtime: {runtime})")),
+                static_verdict if static_verdict != runtime => {
+                    problems.push(format!("{module}: static {static_verdict}, runtime {runtime}"))
+                }
+                _ => compared += 1,
+            }
+        }
+    }
+    assert!(compared >= 50, "only {compared} modules compared");
+    assert!(problems.is_empty(), "{} disagreements:\n{}", problems.len(), problems.join("\n"));
+}
+
+#[test]
+fn macos_and_windows_wheels_agree_with_linux() {
+    let spec = spec();
+    let dir = real_wheels();
+    let linux = scan(&dir.join(&spec.platform[0].name));
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for platform in &spec.platform[1..] {
+        for (wheel, modules) in scan(&dir.join(&platform.name)) {
+            let reference = &linux[&wheel];
+            for (module, verdict) in modules {
+                let Some(expected) = reference.get(&module) else { continue };
+                if verdict != *expected {
+                    problems.push(format!("{}: {module}: {verdict:?}, Linux says {expected:?}", platform.name));
+                }
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 60, "only {compared} modules compared");
+    assert!(problems.is_empty(), "{} disagreements:\n{}", problems.len(), problems.join("\n"));
+}
