@@ -38,7 +38,7 @@ fn mutate_and_scan(name: &str, original: &[u8], rng: &mut Rng) -> usize {
         let mut data = original.to_vec();
         for _ in 0..1 + round % 8 {
             // Aim most flips at the headers and tables at the start of the file.
-            let limit = if rng.next() % 4 == 0 { data.len() } else { data.len().min(4096) };
+            let limit = if rng.next().is_multiple_of(4) { data.len() } else { data.len().min(4096) };
             let at = (rng.next() as usize) % limit;
             data[at] = (rng.next() & 0xff) as u8;
         }
