@@ -1,8 +1,9 @@
-"""Import modules and report the GIL state around each import.
+"""Import modules in the main interpreter and report the GIL around each import.
 
-Usage: python free_threading.py '{"modules": ["numpy", "numpy._core._simd"]}'
+Run by the ftprobe worker with sys.argv = [name, request_json, stage], or
+directly: python free_threading.py '{"modules": ["numpy"]}'.
 
-Prints one JSON object on the last line of stdout. Run it with
+Prints one result line, behind the marker, on stdout. Run it with
 PYTHONVERBOSE=1 and PYTHON_GIL unset: CPython then writes
 "# loading module 'X', which requires the GIL" to stderr for every module that
 re-enables the GIL (it warns only for the first), and the caller reads those
@@ -10,13 +11,20 @@ lines to name each culprit.
 """
 
 import json
+import pkgutil
 import sys
 import time
+
+MARKER = "@@ftprobe-result@@ "
 
 
 def gil_enabled():
     check = getattr(sys, "_is_gil_enabled", None)
     return True if check is None else check()
+
+
+def describe(exc):
+    return "%s: %s" % (type(exc).__name__, exc)
 
 
 def extension_files():
@@ -28,24 +36,50 @@ def extension_files():
     return found
 
 
+def import_one(name):
+    started = time.perf_counter()
+    entry = {"module": name, "ok": True, "error": None}
+    try:
+        __import__(name)
+    except BaseException as exc:  # a probe reports, it does not stop
+        entry["ok"] = False
+        entry["error"] = describe(exc)
+    entry["seconds"] = time.perf_counter() - started
+    entry["gil_enabled_after"] = gil_enabled()
+    return entry
+
+
+def submodules_of(name, limit):
+    module = sys.modules.get(name)
+    path = getattr(module, "__path__", None)
+    if not path or limit <= 0:
+        return []
+    names = []
+    for info in pkgutil.walk_packages(path, prefix=name + ".", onerror=lambda _: None):
+        names.append(info.name)
+        if len(names) >= limit:
+            break
+    return names
+
+
 def main():
     request = json.loads(sys.argv[1])
-    result = {"result": "success", "gil_enabled_before": gil_enabled(), "imports": []}
-    for name in request["modules"]:
-        started = time.perf_counter()
-        entry = {"module": name, "ok": True, "error": None}
+    result = {"stage": sys.argv[2] if len(sys.argv) > 2 else "main", "gil_enabled_before": gil_enabled()}
+    imports = [import_one(name) for name in request["modules"]]
+    for name in [m for m, e in zip(request["modules"], imports) if e["ok"]]:
+        imports.extend(import_one(sub) for sub in submodules_of(name, request.get("submodules", 0)))
+    if request.get("code") and all(e["ok"] for e in imports[: len(request["modules"])]):
         try:
-            __import__(name)
-        except BaseException as exc:  # a probe reports, it does not stop
-            entry["ok"] = False
-            entry["error"] = "%s: %s" % (type(exc).__name__, exc)
-        entry["seconds"] = time.perf_counter() - started
-        entry["gil_enabled_after"] = gil_enabled()
-        result["imports"].append(entry)
+            exec(compile(request["code"], "<ftprobe --code>", "exec"), {"__name__": "__ftprobe__"})
+            result["code_error"] = None
+        except BaseException as exc:
+            result["code_error"] = describe(exc)
+    result["imports"] = imports
     result["gil_enabled_after"] = gil_enabled()
     result["extensions"] = extension_files()
     sys.stdout.flush()
-    sys.stdout.write("\n" + json.dumps(result) + "\n")
+    sys.stdout.write("\n" + MARKER + json.dumps(result) + "\n")
+    sys.stdout.flush()
 
 
 main()

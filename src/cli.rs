@@ -19,6 +19,64 @@ pub enum Command {
     /// extension module declares about the GIL and subinterpreters.
     #[command(visible_alias = "scan-wheel")]
     Scan(ScanArgs),
+    /// Import modules in real interpreters, in isolated worker processes: does the GIL
+    /// stay off on free-threaded builds, and do subinterpreters load them?
+    Import(ImportArgs),
+    /// Internal: run one probe inside a worker process (not for people).
+    #[command(hide = true)]
+    Worker {
+        /// The request, as JSON.
+        #[arg(long)]
+        request: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Modules to import (e.g. numpy, PIL._imaging).
+    #[arg(required = true, value_name = "MODULE")]
+    pub modules: Vec<String>,
+
+    /// Interpreters to probe: paths, venv directories, or versions such as 3.13t (repeatable).
+    /// Default: one usable interpreter per version and build kind that ftprobe finds.
+    #[arg(long = "python", short = 'p', value_name = "PYTHON")]
+    pub pythons: Vec<String>,
+
+    /// Probes to run (repeatable). Default: free-threading and subinterpreter.
+    #[arg(long = "probe", value_enum)]
+    pub probes: Vec<crate::worker::protocol::ProbeKind>,
+
+    /// Also import up to this many submodules of each package (0: none).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub submodules: u32,
+
+    /// Python code to run after the imports (in every probe).
+    #[arg(long, value_name = "CODE")]
+    pub code: Option<String>,
+
+    /// Threads for the threads probe.
+    #[arg(long, default_value_t = 8)]
+    pub threads: u32,
+
+    /// Repeat the threads probe in this many fresh processes.
+    #[arg(long, default_value_t = 1)]
+    pub repeat: u32,
+
+    /// Seconds a probe may take before it is killed (status `timeout`).
+    #[arg(long, default_value_t = 120.0)]
+    pub timeout: f64,
+
+    /// Seconds without any output after which a probe counts as deadlocked (status `deadlock`).
+    #[arg(long, default_value_t = 60.0)]
+    pub stall: f64,
+
+    /// Worker processes at once (default: the number of cores).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

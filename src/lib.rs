@@ -18,7 +18,9 @@ pub mod printer;
 pub mod probes;
 pub mod process;
 pub mod report;
+pub mod runtime;
 pub mod scan;
+pub mod worker;
 
 use std::process::ExitCode;
 
@@ -31,5 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Pythons(args) => commands::pythons::run(args, &printer),
         Command::Scan(args) => commands::scan::run(args, &printer),
+        Command::Import(args) => commands::import::run(args, &printer),
+        Command::Worker { request } => Ok(worker::run(request)),
     }
 }

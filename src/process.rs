@@ -5,10 +5,11 @@
 //! that floods stdout cannot exhaust memory. This module does not interpret
 //! what the child printed.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -24,7 +25,22 @@ pub struct Captured {
     pub stderr: Vec<u8>,
     /// The deadline passed and the process group was killed.
     pub timed_out: bool,
+    /// It was killed for printing nothing for the stall period.
+    pub stalled: bool,
+    /// stderr lines that contained [`Limits::collect`] (all of them, not only the tail).
+    pub collected: Vec<String>,
     pub elapsed: Duration,
+}
+
+/// How long a child may run and what to pick out of its stderr.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub timeout: Duration,
+    /// Kill the child when neither stream has printed anything for this long.
+    pub stall: Option<Duration>,
+    /// Keep every stderr line containing this text, and leave lines starting
+    /// with `# ` (CPython's verbose mode) out of the kept stderr.
+    pub collect: Option<&'static str>,
 }
 
 impl Captured {
@@ -66,12 +82,19 @@ pub fn signal_name(signal: i32) -> String {
 /// Runs `command` with stdin closed, capturing stdout and stderr, and kills
 /// its whole process group if it is still running after `timeout`.
 pub fn run_with_timeout(command: &mut Command, timeout: Duration) -> io::Result<Captured> {
+    run_supervised(command, Limits { timeout, stall: None, collect: None })
+}
+
+/// Like [`run_with_timeout`], also killing a child that stalls and collecting
+/// matching stderr lines.
+pub fn run_supervised(command: &mut Command, limits: Limits) -> io::Result<Captured> {
     let started = Instant::now();
     command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
-    let mut child = command.spawn()?;
+    let mut child = spawn(command)?;
     let pid = child.id() as libc::pid_t;
-    let stdout = spawn_reader(child.stdout.take());
-    let stderr = spawn_reader(child.stderr.take());
+    let activity = Arc::new(AtomicU64::new(0));
+    let stdout = spawn_reader(child.stdout.take(), started, Arc::clone(&activity));
+    let stderr = spawn_line_reader(child.stderr.take(), started, Arc::clone(&activity), limits.collect);
 
     let (done_tx, done_rx) = mpsc::channel();
     let waiter = thread::spawn(move || {
@@ -79,19 +102,52 @@ pub fn run_with_timeout(command: &mut Command, timeout: Duration) -> io::Result<
         let _ = done_tx.send(());
         status
     });
-    let timed_out = done_rx.recv_timeout(timeout).is_err();
+    let (mut timed_out, mut stalled) = (false, false);
+    loop {
+        if done_rx.recv_timeout(Duration::from_millis(50)).is_ok() {
+            break;
+        }
+        let now = started.elapsed();
+        if now >= limits.timeout {
+            timed_out = true;
+            break;
+        }
+        let quiet = now.saturating_sub(Duration::from_millis(activity.load(Ordering::Relaxed)));
+        if limits.stall.is_some_and(|stall| quiet >= stall) {
+            (timed_out, stalled) = (true, true);
+            break;
+        }
+    }
     // Kill the group even after a normal exit: grandchildren that kept our
     // pipes open would otherwise keep the readers waiting.
     kill_group(pid);
     let status = waiter.join().map_err(|_| io::Error::other("the thread waiting for the child panicked"))??;
     let grace = Duration::from_secs(2);
+    let (stderr, collected) = stderr.recv_timeout(grace).unwrap_or_default();
     Ok(Captured {
         status,
         stdout: collect(stdout, grace),
-        stderr: collect(stderr, grace),
+        stderr,
         timed_out,
+        stalled,
+        collected,
         elapsed: started.elapsed(),
     })
+}
+
+/// Spawns `command`, retrying briefly when the executable was just written
+/// and another thread's fork still holds it open (ETXTBSY, a kernel race).
+fn spawn(command: &mut Command) -> io::Result<std::process::Child> {
+    let mut attempts = 0;
+    loop {
+        match command.spawn() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && attempts < 20 => {
+                attempts += 1;
+                thread::sleep(Duration::from_millis(25));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Sends SIGKILL to the process group led by `pid`.
@@ -104,7 +160,53 @@ fn kill_group(pid: libc::pid_t) {
 
 type Reader = mpsc::Receiver<Vec<u8>>;
 
-fn spawn_reader<R: Read + Send + 'static>(stream: Option<R>) -> Reader {
+fn touch(activity: &AtomicU64, started: Instant) {
+    activity.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+}
+
+/// Keeps the tail of `kept` at [`OUTPUT_CAP`] bytes.
+fn trim(kept: &mut Vec<u8>) {
+    if kept.len() > OUTPUT_CAP {
+        kept.drain(..kept.len() - OUTPUT_CAP);
+    }
+}
+
+fn spawn_line_reader<R: Read + Send + 'static>(
+    stream: Option<R>,
+    started: Instant,
+    activity: Arc<AtomicU64>,
+    collect: Option<&'static str>,
+) -> mpsc::Receiver<(Vec<u8>, Vec<String>)> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let (mut kept, mut collected) = (Vec::new(), Vec::new());
+        if let Some(stream) = stream {
+            let mut reader = BufReader::new(stream);
+            let mut line = Vec::new();
+            while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+                touch(&activity, started);
+                match collect {
+                    Some(pattern) if line.starts_with(b"# ") => {
+                        let text = String::from_utf8_lossy(&line);
+                        if text.contains(pattern) {
+                            collected.push(text.trim_end().to_string());
+                        }
+                    }
+                    _ => kept.extend_from_slice(&line),
+                }
+                if kept.len() > 2 * OUTPUT_CAP {
+                    trim(&mut kept);
+                }
+                line.clear();
+            }
+        }
+        trim(&mut kept);
+        let _ = tx.send((kept, collected));
+    });
+    rx
+}
+
+fn spawn_reader<R: Read + Send + 'static>(stream: Option<R>, started: Instant, activity: Arc<AtomicU64>) -> Reader {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let mut kept = Vec::new();
@@ -114,15 +216,14 @@ fn spawn_reader<R: Read + Send + 'static>(stream: Option<R>) -> Reader {
                 if n == 0 {
                     break;
                 }
+                touch(&activity, started);
                 kept.extend_from_slice(&buf[..n]);
                 if kept.len() > 2 * OUTPUT_CAP {
                     kept.drain(..kept.len() - OUTPUT_CAP);
                 }
             }
         }
-        if kept.len() > OUTPUT_CAP {
-            kept.drain(..kept.len() - OUTPUT_CAP);
-        }
+        trim(&mut kept);
         let _ = tx.send(kept);
     });
     rx
@@ -157,6 +258,25 @@ mod tests {
         assert!(got.timed_out);
         assert_eq!(got.signal(), Some(libc::SIGKILL));
         assert!(got.elapsed < Duration::from_secs(10), "took {:?}", got.elapsed);
+    }
+
+    #[test]
+    fn a_silent_child_is_killed_as_stalled() {
+        let limits =
+            Limits { timeout: Duration::from_secs(30), stall: Some(Duration::from_millis(300)), collect: None };
+        let got = run_supervised(Command::new("sh").args(["-c", "echo started; sleep 30"]), limits).unwrap();
+        assert!(got.stalled && got.timed_out);
+        assert_eq!(got.stdout, b"started\n");
+    }
+
+    #[test]
+    fn collects_matching_lines_and_drops_verbose_noise() {
+        let limits = Limits { timeout: Duration::from_secs(30), stall: None, collect: Some("requires the GIL") };
+        let script =
+            "echo '# import foo' >&2; echo \"# loading module 'x', which requires the GIL\" >&2; echo real error >&2";
+        let got = run_supervised(Command::new("sh").args(["-c", script]), limits).unwrap();
+        assert_eq!(got.collected, ["# loading module 'x', which requires the GIL"]);
+        assert_eq!(got.stderr_tail(100), "real error");
     }
 
     #[test]

@@ -153,7 +153,11 @@ fn a_broken_venv_names_its_missing_base() {
     let base = dir.path().join("base");
     fs::create_dir_all(base.join("bin")).unwrap();
     fs::create_dir_all(base.join("lib")).unwrap();
-    fs::copy(&real, base.join("bin/python3.13")).unwrap();
+    // A hard link, not a copy: executing a file this process just wrote races
+    // with other test threads' forks (ETXTBSY).
+    fs::hard_link(&real, base.join("bin/python3.13"))
+        .or_else(|_| fs::copy(&real, base.join("bin/python3.13")).map(|_| ()))
+        .unwrap();
     symlink(real_prefix.join("lib/python3.13"), base.join("lib/python3.13")).unwrap();
     let venv = dir.path().join("venv");
     let made =

@@ -87,7 +87,9 @@ fn import_all(venv_python: &Path, modules: &[String]) -> (BTreeSet<String>, BTre
         .output()
         .unwrap();
     let stdout = common::stdout(&out);
-    let result: Value = serde_json::from_str(stdout.lines().last().unwrap_or("")).unwrap_or_else(|e| {
+    let line =
+        stdout.lines().rev().find_map(|l| l.strip_prefix(ftprobe::worker::protocol::RESULT_MARKER)).unwrap_or("");
+    let result: Value = serde_json::from_str(line).unwrap_or_else(|e| {
         panic!(
             "probe gave no JSON ({e}); stderr tail: {}",
             &common::stderr(&out)[common::stderr(&out).len().saturating_sub(2000)..]

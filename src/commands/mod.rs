@@ -1,5 +1,6 @@
 //! One module per subcommand. Each takes its parsed arguments and a
 //! [`Printer`](crate::printer::Printer) and returns the exit code.
 
+pub mod import;
 pub mod pythons;
 pub mod scan;

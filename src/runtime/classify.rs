@@ -1,0 +1,221 @@
+//! Turning a finished worker into a [`ProbeResult`]: how the process ended
+//! (signal, timeout, stall), then what the probe script reported, then the
+//! static verdicts of the extension modules it loaded.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::supervise::WorkerRun;
+use super::{LoadedExtension, ProbeResult, ProbeSpec, PythonSummary};
+use crate::binscan::{self, BuildHint, GilVerdict};
+use crate::process::signal_name;
+use crate::worker::protocol::ProbeKind;
+
+/// How a probe ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    /// The import re-enabled the GIL on a free-threaded build.
+    GilEnabled,
+    /// The import (or `--code`) raised.
+    ImportError,
+    /// The worker was killed by a signal.
+    Crash,
+    /// The worker printed nothing for `--stall` seconds and was killed.
+    Deadlock,
+    /// The worker ran past `--timeout` and was killed.
+    Timeout,
+    /// The probe does not apply (default build, module not installed).
+    NotApplicable,
+    /// ftprobe could not run the probe (libpython failed to load, ...).
+    Error,
+}
+
+impl Status {
+    /// Whether this outcome is an incompatibility (exit code 1).
+    pub fn is_problem(self) -> bool {
+        matches!(self, Status::GilEnabled | Status::ImportError | Status::Crash | Status::Deadlock | Status::Timeout)
+    }
+}
+
+impl ProbeResult {
+    pub(super) fn into_error(mut self) -> Self {
+        self.status = Status::Error;
+        self
+    }
+}
+
+fn base(spec: &ProbeSpec, python: PythonSummary, status: Status, error: Option<String>) -> ProbeResult {
+    ProbeResult {
+        module: spec.module.clone(),
+        python,
+        probe: spec.probe,
+        config: spec.config,
+        status,
+        gil_enabled_after: None,
+        gil_required_by: Vec::new(),
+        error,
+        import_seconds: None,
+        extensions: Vec::new(),
+        disagreements: Vec::new(),
+        stderr_tail: None,
+        environment: Default::default(),
+        seconds: 0.0,
+    }
+}
+
+pub fn not_applicable(spec: &ProbeSpec, python: PythonSummary, why: &str) -> ProbeResult {
+    base(spec, python, Status::NotApplicable, Some(why.to_string()))
+}
+
+/// The last `lines` lines of stderr.
+fn tail_lines(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+pub fn classify(spec: &ProbeSpec, python: PythonSummary, run: WorkerRun) -> ProbeResult {
+    let mut result = base(spec, python, Status::Ok, None);
+    result.environment = run.environment.clone();
+    result.seconds = run.captured.elapsed.as_secs_f64();
+    result.gil_required_by = run.gil_required_by.clone();
+    let stderr = tail_lines(&run.captured.stderr_tail(64 * 1024), 20);
+    let problem_tail = (!stderr.is_empty()).then_some(stderr);
+    if run.captured.timed_out {
+        let (status, why) = if run.captured.stalled {
+            (Status::Deadlock, "printed nothing for the stall period and was killed (a deadlock or a hang)")
+        } else {
+            (Status::Timeout, "ran past --timeout and was killed")
+        };
+        result.status = status;
+        result.error = Some(format!("the worker {why}"));
+        result.stderr_tail = problem_tail;
+        return result;
+    }
+    if let Some(signal) = run.captured.signal() {
+        result.status = Status::Crash;
+        result.error = Some(format!("the worker was killed by {}", signal_name(signal)));
+        result.stderr_tail = problem_tail;
+        return result;
+    }
+    if let Some(error) = run.results.iter().find(|r| r["stage"] == "error") {
+        result.status = Status::Error;
+        result.error = error["error"].as_str().map(str::to_string);
+        return result;
+    }
+    let outcome = match spec.probe {
+        ProbeKind::FreeThreading => free_threading(&mut result, &run),
+        ProbeKind::Subinterpreter => subinterpreter(&mut result, &run),
+        ProbeKind::Threads => threads(&mut result, &run),
+    };
+    if outcome.is_none() {
+        result.status = Status::Error;
+        result.error = Some(format!("the worker gave no result (exit status {})", run.captured.status));
+    }
+    if result.status != Status::Ok {
+        result.stderr_tail = problem_tail;
+    }
+    result
+}
+
+fn stage<'r>(run: &'r WorkerRun, name: &str) -> Option<&'r Value> {
+    run.results.iter().find(|r| r["stage"] == name)
+}
+
+/// Sets the status from the top-level import; false when it failed.
+fn top_import(result: &mut ProbeResult, stage: &Value) -> bool {
+    let first = &stage["imports"][0];
+    if first["ok"] == true {
+        result.import_seconds = first["seconds"].as_f64();
+        return true;
+    }
+    let error = first["error"].as_str().unwrap_or("the import failed").to_string();
+    let top = result.module.split('.').next().unwrap_or_default();
+    let missing = error.starts_with(&format!("ModuleNotFoundError: No module named '{top}'"));
+    result.status = if missing { Status::NotApplicable } else { Status::ImportError };
+    result.error = Some(if missing { format!("{top} is not installed for this interpreter") } else { error });
+    false
+}
+
+fn free_threading(result: &mut ProbeResult, run: &WorkerRun) -> Option<()> {
+    let main = stage(run, "main")?;
+    if !top_import(result, main) {
+        return Some(());
+    }
+    let before = main["gil_enabled_before"].as_bool().unwrap_or(false);
+    let after = main["gil_enabled_after"].as_bool();
+    result.gil_enabled_after = after;
+    if after == Some(true) && !before || !result.gil_required_by.is_empty() {
+        result.status = Status::GilEnabled;
+        if result.gil_required_by.is_empty() {
+            result.error = Some("the GIL was enabled, but CPython named no module".into());
+        }
+    }
+    if let Some(error) = main["code_error"].as_str() {
+        result.status = Status::ImportError;
+        result.error = Some(format!("--code raised {error}"));
+    }
+    if let Some(files) = main["extensions"].as_object() {
+        cross_check(result, files);
+    }
+    Some(())
+}
+
+/// Scans each loaded extension and compares its declaration with what CPython did.
+fn cross_check(result: &mut ProbeResult, files: &serde_json::Map<String, Value>) {
+    for (module, file) in files {
+        let file = PathBuf::from(file.as_str().unwrap_or_default());
+        let static_gil = std::fs::read(&file).ok().and_then(|data| {
+            let reports = binscan::scan_bytes(&data, BuildHint { free_threaded: Some(true) }).ok()?;
+            reports.first().and_then(|r| r.gil)
+        });
+        let runtime_requires_gil = result.gil_required_by.iter().any(|m| m == module);
+        match (static_gil, runtime_requires_gil) {
+            (Some(GilVerdict::NotUsed), true) => result
+                .disagreements
+                .push(format!("{module}: the binary declares Py_MOD_GIL_NOT_USED, yet CPython enabled the GIL for it")),
+            (Some(GilVerdict::Used), false) => result.disagreements.push(format!(
+                "{module}: the binary does not declare free-threading support, yet the GIL stayed off for it"
+            )),
+            _ => {}
+        }
+        result.extensions.push(LoadedExtension { module: module.clone(), file, static_gil, runtime_requires_gil });
+    }
+}
+
+fn subinterpreter(result: &mut ProbeResult, run: &WorkerRun) -> Option<()> {
+    let main = stage(run, "main")?;
+    if !top_import(result, main) {
+        // A module that cannot be imported at all says nothing about subinterpreters.
+        return Some(());
+    }
+    let sub = stage(run, "subinterpreter")?;
+    if sub["created"] == false {
+        result.status = Status::Error;
+        result.error = sub["error"].as_str().map(|e| format!("could not create the subinterpreter: {e}"));
+        return Some(());
+    }
+    let first = &sub["imports"][0];
+    if first["ok"] != true {
+        result.status = Status::ImportError;
+        result.error = first["error"].as_str().map(str::to_string);
+    } else if let Some(error) = sub["code_error"].as_str() {
+        result.status = Status::ImportError;
+        result.error = Some(format!("--code raised {error}"));
+    }
+    Some(())
+}
+
+fn threads(result: &mut ProbeResult, run: &WorkerRun) -> Option<()> {
+    let outcome = stage(run, "threads")?;
+    result.gil_enabled_after = outcome["gil_enabled_after"].as_bool();
+    if let Some(first) = outcome["errors"].as_array().and_then(|e| e.first()) {
+        result.status = Status::ImportError;
+        let count = outcome["errors"].as_array().map_or(0, Vec::len);
+        result.error = Some(format!("{count} thread(s) raised; first: {}", first.as_str().unwrap_or_default()));
+    }
+    Some(())
+}

@@ -1,0 +1,161 @@
+//! `ftprobe import`'s engine: plan one worker per (interpreter, module,
+//! probe), run them in parallel with rayon, and classify each outcome. A
+//! crashing or hanging worker becomes a result; the parent goes on.
+
+mod classify;
+mod supervise;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::discover::Interpreter;
+use crate::worker::protocol::{ProbeKind, SubinterpreterConfig, WorkerRequest};
+pub use classify::Status;
+
+/// One probe to run.
+#[derive(Clone, Debug)]
+pub struct ProbeSpec {
+    pub interpreter: Interpreter,
+    pub module: String,
+    pub probe: ProbeKind,
+    pub config: Option<SubinterpreterConfig>,
+    /// For repeated thread probes: which repetition.
+    pub round: u32,
+}
+
+/// Options shared by every probe of a run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub submodules: u32,
+    pub code: Option<String>,
+    pub threads: u32,
+    pub timeout: Duration,
+    pub stall: Duration,
+}
+
+/// The interpreter a result is about.
+#[derive(Clone, Debug, Serialize)]
+pub struct PythonSummary {
+    pub version: String,
+    pub free_threaded: bool,
+    pub executable: PathBuf,
+}
+
+/// A loaded extension module, with its static verdict next to what happened.
+#[derive(Clone, Debug, Serialize)]
+pub struct LoadedExtension {
+    pub module: String,
+    pub file: PathBuf,
+    /// What the binary declares (from the scanner), if it could be read.
+    pub static_gil: Option<crate::binscan::GilVerdict>,
+    /// Whether CPython said this module requires the GIL.
+    pub runtime_requires_gil: bool,
+}
+
+/// The outcome of one probe (`ftprobe import --format json`).
+#[derive(Clone, Debug, Serialize)]
+pub struct ProbeResult {
+    pub module: String,
+    pub python: PythonSummary,
+    pub probe: ProbeKind,
+    pub config: Option<SubinterpreterConfig>,
+    pub status: Status,
+    pub gil_enabled_after: Option<bool>,
+    /// Every module CPython named as requiring the GIL.
+    pub gil_required_by: Vec<String>,
+    pub error: Option<String>,
+    pub import_seconds: Option<f64>,
+    /// Extension modules loaded by a free-threading probe, with their static verdicts.
+    pub extensions: Vec<LoadedExtension>,
+    /// Static and runtime verdicts that disagree, one sentence each.
+    pub disagreements: Vec<String>,
+    /// The last lines of the worker's stderr when something went wrong.
+    pub stderr_tail: Option<String>,
+    /// The variables set for the worker (PYTHON_GIL, PYTHONPATH and similar are removed).
+    pub environment: BTreeMap<String, String>,
+    pub seconds: f64,
+}
+
+/// Which probes to run, by default: the GIL on free-threaded builds, and both
+/// subinterpreter configurations everywhere.
+pub fn plan(interpreters: &[Interpreter], modules: &[String], probes: &[ProbeKind], repeat: u32) -> Vec<ProbeSpec> {
+    let kinds: Vec<ProbeKind> =
+        if probes.is_empty() { vec![ProbeKind::FreeThreading, ProbeKind::Subinterpreter] } else { probes.to_vec() };
+    let mut specs = Vec::new();
+    for interpreter in interpreters {
+        for module in modules {
+            for kind in &kinds {
+                let spec = |config, round| ProbeSpec {
+                    interpreter: interpreter.clone(),
+                    module: module.clone(),
+                    probe: *kind,
+                    config,
+                    round,
+                };
+                match kind {
+                    ProbeKind::Subinterpreter => {
+                        specs.push(spec(Some(SubinterpreterConfig::Isolated), 0));
+                        specs.push(spec(Some(SubinterpreterConfig::Legacy), 0));
+                    }
+                    ProbeKind::Threads => specs.extend((0..repeat.max(1)).map(|r| spec(None, r))),
+                    ProbeKind::FreeThreading => specs.push(spec(None, 0)),
+                }
+            }
+        }
+    }
+    specs
+}
+
+/// Runs every probe, in parallel, one worker process each; results follow the plan's order.
+pub fn run_all(specs: &[ProbeSpec], options: &RunOptions) -> Vec<ProbeResult> {
+    specs.par_iter().map(|spec| run_one(spec, options)).collect()
+}
+
+fn run_one(spec: &ProbeSpec, options: &RunOptions) -> ProbeResult {
+    let python = PythonSummary {
+        version: spec.interpreter.version.clone(),
+        free_threaded: spec.interpreter.free_threaded,
+        executable: spec.interpreter.executable.clone(),
+    };
+    if spec.probe == ProbeKind::FreeThreading && !spec.interpreter.free_threaded {
+        return classify::not_applicable(spec, python, "not a free-threaded build: the GIL is always on");
+    }
+    let Some(libpython) = spec.interpreter.libpython.clone() else {
+        return classify::not_applicable(spec, python, "no shared libpython to load");
+    };
+    let specific = crate::probes::specific(&spec.module, probe_name(spec.probe));
+    let code = match (specific, &options.code) {
+        (Some(s), Some(user)) => Some(format!("{s}\n{user}")),
+        (Some(s), None) => Some(s.to_string()),
+        (None, user) => user.clone(),
+    };
+    let request = WorkerRequest {
+        libpython,
+        executable: spec.interpreter.executable.clone(),
+        free_threaded: spec.interpreter.free_threaded,
+        site_packages: spec.interpreter.site_packages.clone(),
+        probe: spec.probe,
+        config: spec.config,
+        modules: vec![spec.module.clone()],
+        submodules: options.submodules,
+        code,
+        threads: options.threads,
+    };
+    match supervise::run_worker(&request, &spec.interpreter, options.timeout, options.stall) {
+        Ok(run) => classify::classify(spec, python, run),
+        Err(e) => classify::not_applicable(spec, python, &format!("could not start a worker: {e}")).into_error(),
+    }
+}
+
+/// The name used in `probes/specific/<module>_<probe>.py`.
+pub fn probe_name(kind: ProbeKind) -> &'static str {
+    match kind {
+        ProbeKind::FreeThreading => "freethreading",
+        ProbeKind::Subinterpreter => "subinterpreters",
+        ProbeKind::Threads => "threads",
+    }
+}

@@ -1,0 +1,74 @@
+//! Starting one worker process for one probe and collecting what it left:
+//! the result lines, the GIL lines CPython printed, the stderr tail, and how
+//! the process ended. The worker's environment is built here.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::discover::Interpreter;
+use crate::environment::PYTHON_VARS_TO_CLEAR;
+use crate::process::{Captured, Limits, run_supervised};
+use crate::worker::protocol::{ProbeKind, RESULT_MARKER, WorkerRequest};
+
+/// The text CPython's verbose mode prints for each module that needs the GIL.
+pub const GIL_LINE: &str = "which requires the GIL";
+
+/// What one worker left behind.
+pub struct WorkerRun {
+    pub captured: Captured,
+    /// Result lines, in order.
+    pub results: Vec<Value>,
+    /// Modules CPython named in "# loading module 'X', which requires the GIL".
+    pub gil_required_by: Vec<String>,
+    /// The variables set for the worker (recorded in the report).
+    pub environment: BTreeMap<String, String>,
+}
+
+/// The environment a worker gets on top of the parent's, minus everything in
+/// [`PYTHON_VARS_TO_CLEAR`] (`PYTHON_GIL=0` would hide the GIL coming back).
+pub fn worker_environment(interpreter: &Interpreter, probe: ProbeKind) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    env.insert("PYTHONHOME".into(), interpreter.base_prefix.display().to_string());
+    env.insert("PYTHONNOUSERSITE".into(), "1".into());
+    env.insert("PYTHONDONTWRITEBYTECODE".into(), "1".into());
+    env.insert("PYTHONFAULTHANDLER".into(), "1".into());
+    env.insert("PYTHONIOENCODING".into(), "utf-8".into());
+    if probe == ProbeKind::FreeThreading {
+        // Makes CPython name every module that re-enables the GIL, not just the first.
+        env.insert("PYTHONVERBOSE".into(), "1".into());
+    }
+    env
+}
+
+pub fn run_worker(
+    request: &WorkerRequest,
+    interpreter: &Interpreter,
+    timeout: Duration,
+    stall: Duration,
+) -> std::io::Result<WorkerRun> {
+    let environment = worker_environment(interpreter, request.probe);
+    let executable = std::env::current_exe()?;
+    let mut command = Command::new(executable);
+    command.arg("worker").arg("--request").arg(serde_json::to_string(request).expect("requests serialise"));
+    for var in PYTHON_VARS_TO_CLEAR {
+        command.env_remove(var);
+    }
+    command.envs(&environment).current_dir(std::env::temp_dir());
+    let limits = Limits { timeout, stall: Some(stall), collect: Some(GIL_LINE) };
+    let captured = run_supervised(&mut command, limits)?;
+    let stdout = String::from_utf8_lossy(&captured.stdout);
+    let results = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix(RESULT_MARKER))
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let gil_required_by = captured
+        .collected
+        .iter()
+        .filter_map(|l| l.strip_prefix("# loading module '")?.split_once('\'').map(|(m, _)| m.to_string()))
+        .collect();
+    Ok(WorkerRun { captured, results, gil_required_by, environment })
+}

@@ -1,0 +1,186 @@
+//! `ftprobe import` on the provisioned interpreters: real numpy, a package of
+//! fixture modules that re-enable the GIL, and the crash, hang and raise
+//! fixtures. Workers load libpython with libloading; these tests check what
+//! users see.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{fixtures, ftprobe, provisioned, stderr};
+use serde_json::Value;
+
+fn import_json(args: &[&str], python: &Path) -> (Option<i32>, Vec<Value>) {
+    let cache = tempfile::tempdir().unwrap();
+    let out = ftprobe(cache.path())
+        .arg("import")
+        .args(args)
+        .arg("--format")
+        .arg("json")
+        .arg("-p")
+        .arg(python)
+        .output()
+        .unwrap();
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    let results = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", common::stdout(&out), stderr(&out)));
+    (out.status.code(), results)
+}
+
+fn find<'a>(results: &'a [Value], probe: &str, config: Option<&str>) -> &'a Value {
+    results
+        .iter()
+        .find(|r| r["probe"] == probe && config.is_none_or(|c| r["config"] == c))
+        .unwrap_or_else(|| panic!("no {probe} {config:?} result in {results:#?}"))
+}
+
+/// A venv of the free-threaded interpreter whose site-packages holds the
+/// package `ftfix` (three fixture modules, two of which re-enable the GIL) and
+/// every other fixture module at top level.
+fn fixture_venv(dir: &Path, variant: &str) -> PathBuf {
+    let python = provisioned(variant.split('-').next().unwrap());
+    let venv = dir.join("venv");
+    let made = Command::new(&python).args(["-m", "venv", "--without-pip"]).arg(&venv).status().unwrap();
+    assert!(made.success());
+    let site = fs::read_dir(venv.join("lib")).unwrap().next().unwrap().unwrap().path().join("site-packages");
+    let package = site.join("ftfix");
+    fs::create_dir_all(&package).unwrap();
+    fs::write(package.join("__init__.py"), "from . import c_multi_gil_not_used, c_multi_no_slots, c_single_nodecl\n")
+        .unwrap();
+    for entry in fs::read_dir(fixtures().join(variant)).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let in_package =
+            ["c_multi_gil_not_used.", "c_multi_no_slots.", "c_single_nodecl."].iter().any(|p| name.starts_with(p));
+        let target = if in_package { package.join(&name) } else { site.join(&name) };
+        fs::copy(&path, target).unwrap();
+    }
+    venv
+}
+
+#[test]
+fn numpy_keeps_the_gil_off_on_313t_and_refuses_subinterpreters() {
+    let (code, results) = import_json(&["numpy"], &provisioned("3.13t"));
+    let ft = find(&results, "free_threading", None);
+    assert_eq!(ft["status"], "ok", "{ft:#}");
+    assert_eq!(ft["gil_enabled_after"], false);
+    assert_eq!(ft["python"]["free_threaded"], true);
+    assert!(ft["environment"].get("PYTHON_GIL").is_none());
+    assert!(ft["extensions"].as_array().unwrap().iter().any(|e| e["module"] == "numpy._core._multiarray_umath"));
+    let isolated = find(&results, "subinterpreter", Some("isolated"));
+    assert_eq!(isolated["status"], "import_error");
+    assert!(isolated["error"].as_str().unwrap().contains("does not support loading in subinterpreters"));
+    assert_eq!(code, Some(1), "a refused subinterpreter is an incompatibility");
+}
+
+#[test]
+fn numpy_subinterpreter_results_on_the_default_build() {
+    let (_, results) = import_json(&["numpy"], &provisioned("3.13"));
+    assert_eq!(find(&results, "free_threading", None)["status"], "not_applicable");
+    let isolated = find(&results, "subinterpreter", Some("isolated"));
+    assert!(
+        isolated["error"].as_str().unwrap().contains("does not support loading in subinterpreters"),
+        "{isolated:#}"
+    );
+    // numpy guards itself against a second load in a legacy subinterpreter.
+    let legacy = find(&results, "subinterpreter", Some("legacy"));
+    assert_eq!(legacy["status"], "import_error");
+    assert!(legacy["error"].as_str().unwrap().contains("cannot load module more than once per process"), "{legacy:#}");
+}
+
+#[test]
+fn every_module_that_reenables_the_gil_is_named_even_with_python_gil_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let venv = fixture_venv(dir.path(), "3.13t-bfd");
+    let cache = tempfile::tempdir().unwrap();
+    // PYTHON_GIL=0 in the caller's environment would hide the GIL coming back.
+    let out = ftprobe(cache.path())
+        .args(["import", "ftfix", "--probe", "free-threading", "--format", "json", "-p"])
+        .arg(&venv)
+        .env("PYTHON_GIL", "0")
+        .output()
+        .unwrap();
+    let results: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &results[0];
+    assert_eq!(r["status"], "gil_enabled", "{r:#}");
+    let mut named: Vec<&str> = r["gil_required_by"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    named.sort();
+    assert_eq!(named, ["ftfix.c_multi_no_slots", "ftfix.c_single_nodecl"]);
+    assert_eq!(r["disagreements"].as_array().unwrap().len(), 0, "static and runtime agree: {r:#}");
+    let statics: Vec<(&str, &str)> = r["extensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["module"].as_str().unwrap(), e["static_gil"].as_str().unwrap_or("?")))
+        .collect();
+    assert!(statics.contains(&("ftfix.c_multi_gil_not_used", "not_used")), "{statics:?}");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn crash_hang_and_raise_are_classified_and_the_run_returns_promptly() {
+    let dir = tempfile::tempdir().unwrap();
+    let venv = fixture_venv(dir.path(), "3.13t-lld");
+    let started = Instant::now();
+    let (code, results) = import_json(
+        &[
+            "c_import_segfault",
+            "c_import_hang",
+            "c_import_raises",
+            "--probe",
+            "free-threading",
+            "--timeout",
+            "20",
+            "--stall",
+            "2",
+        ],
+        &venv,
+    );
+    let elapsed = started.elapsed();
+    let by_module = |m: &str| results.iter().find(|r| r["module"] == m).unwrap();
+    let crash = by_module("c_import_segfault");
+    assert_eq!(crash["status"], "crash", "{crash:#}");
+    assert!(crash["error"].as_str().unwrap().contains("SIGSEGV"));
+    assert!(crash["stderr_tail"].as_str().unwrap().contains("Segmentation fault"), "{crash:#}");
+    let hang = by_module("c_import_hang");
+    assert_eq!(hang["status"], "deadlock", "{hang:#}");
+    let raises = by_module("c_import_raises");
+    assert_eq!(raises["status"], "import_error");
+    assert!(raises["error"].as_str().unwrap().contains("import fails on purpose"));
+    assert_eq!(code, Some(1));
+    // The hang is cut at the stall limit (2 s), far below --timeout (20 s).
+    assert!(elapsed < Duration::from_secs(15), "took {elapsed:?}");
+}
+
+#[test]
+fn subinterpreter_fixtures_behave_as_declared() {
+    let dir = tempfile::tempdir().unwrap();
+    let venv = fixture_venv(dir.path(), "3.13t-bfd");
+    let (_, results) =
+        import_json(&["c_subinterp_per_gil", "c_subinterp_supported", "--probe", "subinterpreter"], &venv);
+    let get = |m: &str, c: &str| {
+        results.iter().find(|r| r["module"] == m && r["config"] == c).unwrap()["status"].as_str().unwrap().to_string()
+    };
+    assert_eq!(get("c_subinterp_per_gil", "isolated"), "ok");
+    assert_eq!(get("c_subinterp_per_gil", "legacy"), "ok");
+    assert_eq!(get("c_subinterp_supported", "isolated"), "import_error");
+    assert_eq!(get("c_subinterp_supported", "legacy"), "ok");
+}
+
+#[test]
+fn a_module_that_is_not_installed_is_not_applicable() {
+    let (code, results) = import_json(&["surely_not_a_module_xyz"], &provisioned("3.13t"));
+    assert!(results.iter().all(|r| r["status"] == "not_applicable"), "{results:#?}");
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn a_bad_python_is_a_usage_error() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = ftprobe(cache.path()).args(["import", "numpy", "-p", "/nonexistent/python"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("/nonexistent/python"));
+}
