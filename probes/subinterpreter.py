@@ -25,8 +25,9 @@ def main():
             entry["ok"] = False
             entry["error"] = "%s: %s" % (type(exc).__name__, exc)
         imports.append(entry)
-    result = {"stage": sys.argv[2], "imports": imports, "code_error": None}
+    result = {"stage": sys.argv[2], "imports": imports}
     if request.get("code") and all(e["ok"] for e in imports):
+        result["code_error"] = None
         try:
             exec(compile(request["code"], "<ftprobe --code>", "exec"), {"__name__": "__ftprobe__"})
         except BaseException as exc:

@@ -38,8 +38,9 @@ fn find<'a>(results: &'a [Value], probe: &str, config: Option<&str>) -> &'a Valu
 }
 
 /// A venv of the free-threaded interpreter whose site-packages holds the
-/// package `ftfix` (three fixture modules, two of which re-enable the GIL) and
-/// every other fixture module at top level.
+/// package `ftfix` (three fixture modules, two of which re-enable the GIL),
+/// the package `lazy` (one extension submodule that needs the GIL), and every
+/// other fixture module at top level.
 fn fixture_venv(dir: &Path, variant: &str) -> PathBuf {
     let python = provisioned(variant.split('-').next().unwrap());
     let venv = dir.join("venv");
@@ -50,6 +51,9 @@ fn fixture_venv(dir: &Path, variant: &str) -> PathBuf {
     fs::create_dir_all(&package).unwrap();
     fs::write(package.join("__init__.py"), "from . import c_multi_gil_not_used, c_multi_no_slots, c_single_nodecl\n")
         .unwrap();
+    // `lazy` imports nothing itself; its extension submodule needs the GIL.
+    fs::create_dir_all(site.join("lazy")).unwrap();
+    fs::write(site.join("lazy/__init__.py"), "").unwrap();
     for entry in fs::read_dir(fixtures().join(variant)).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
@@ -57,6 +61,9 @@ fn fixture_venv(dir: &Path, variant: &str) -> PathBuf {
             ["c_multi_gil_not_used.", "c_multi_no_slots.", "c_single_nodecl."].iter().any(|p| name.starts_with(p));
         let target = if in_package { package.join(&name) } else { site.join(&name) };
         fs::copy(&path, target).unwrap();
+        if name.starts_with("c_multi_no_slots.") {
+            fs::copy(&path, site.join("lazy").join(&name)).unwrap();
+        }
     }
     venv
 }
@@ -183,4 +190,52 @@ fn a_bad_python_is_a_usage_error() {
     let out = ftprobe(cache.path()).args(["import", "numpy", "-p", "/nonexistent/python"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("/nonexistent/python"));
+}
+
+#[test]
+fn submodules_cover_lazily_imported_extensions() {
+    let dir = tempfile::tempdir().unwrap();
+    let venv = fixture_venv(dir.path(), "3.13t-bfd");
+    let (_, plain) = import_json(&["lazy", "--probe", "free-threading"], &venv);
+    assert_eq!(plain[0]["status"], "ok", "{:#}", plain[0]);
+    let (code, walked) = import_json(&["lazy", "--probe", "free-threading", "--submodules", "10"], &venv);
+    assert_eq!(walked[0]["status"], "gil_enabled", "{:#}", walked[0]);
+    assert_eq!(walked[0]["gil_required_by"][0], "lazy.c_multi_no_slots");
+    assert_eq!(code, Some(1));
+}
+
+#[test]
+fn code_and_threads_probes_run_real_work() {
+    let python = provisioned("3.13t");
+    let (code, results) = import_json(
+        &[
+            "numpy",
+            "--probe",
+            "threads",
+            "--threads",
+            "4",
+            "--repeat",
+            "2",
+            "--code",
+            "import numpy; assert numpy.ones(8).sum() == 8",
+        ],
+        &python,
+    );
+    assert_eq!(results.len(), 2, "one result per repetition");
+    assert!(results.iter().all(|r| r["status"] == "ok" && r["gil_enabled_after"] == false), "{results:#?}");
+    assert_eq!(code, Some(0));
+    let (_, failing) = import_json(&["numpy", "--probe", "threads", "--code", "raise ValueError('boom')"], &python);
+    assert_eq!(failing[0]["status"], "import_error");
+    assert!(failing[0]["error"].as_str().unwrap().contains("ValueError: boom"), "{:#}", failing[0]);
+}
+
+#[test]
+fn a_package_specific_probe_runs_after_the_import() {
+    // probes/specific/numpy_freethreading.py uses numpy's C core.
+    assert!(ftprobe::probes::specific("numpy", "freethreading").is_some());
+    let (_, results) = import_json(&["numpy", "--probe", "free-threading"], &provisioned("3.13t"));
+    assert_eq!(results[0]["status"], "ok", "{:#}", results[0]);
+    assert_eq!(results[0]["code_ran"], true, "the specific probe did not run");
+    let (_, other) = import_json(&["json", "--probe", "free-threading"], &provisioned("3.13t"));
+    assert_eq!(other[0]["code_ran"], false, "no specific probe exists for json");
 }

@@ -59,6 +59,7 @@ fn base(spec: &ProbeSpec, python: PythonSummary, status: Status, error: Option<S
         gil_required_by: Vec::new(),
         error,
         import_seconds: None,
+        code_ran: false,
         extensions: Vec::new(),
         disagreements: Vec::new(),
         stderr_tail: None,
@@ -154,6 +155,7 @@ fn free_threading(result: &mut ProbeResult, run: &WorkerRun) -> Option<()> {
             result.error = Some("the GIL was enabled, but CPython named no module".into());
         }
     }
+    result.code_ran = main.get("code_error").is_some();
     if let Some(error) = main["code_error"].as_str() {
         result.status = Status::ImportError;
         result.error = Some(format!("--code raised {error}"));
@@ -202,7 +204,9 @@ fn subinterpreter(result: &mut ProbeResult, run: &WorkerRun) -> Option<()> {
     if first["ok"] != true {
         result.status = Status::ImportError;
         result.error = first["error"].as_str().map(str::to_string);
-    } else if let Some(error) = sub["code_error"].as_str() {
+    }
+    result.code_ran = sub.get("code_error").is_some();
+    if let Some(error) = sub["code_error"].as_str().filter(|_| result.status == Status::Ok) {
         result.status = Status::ImportError;
         result.error = Some(format!("--code raised {error}"));
     }

@@ -69,6 +69,8 @@ pub struct ProbeResult {
     pub gil_required_by: Vec<String>,
     pub error: Option<String>,
     pub import_seconds: Option<f64>,
+    /// Extra code ran after the imports (`--code`, `probes/specific/`).
+    pub code_ran: bool,
     /// Extension modules loaded by a free-threading probe, with their static verdicts.
     pub extensions: Vec<LoadedExtension>,
     /// Static and runtime verdicts that disagree, one sentence each.
