@@ -178,15 +178,8 @@ fn adrp_target(insn: u32, pc: u64) -> u64 {
     (pc & !0xfff).wrapping_add_signed(sign_extend(immediate, 21) << 12)
 }
 
-fn code_of<'a>(image: &Image<'a>, start: u64, len: usize) -> Option<&'a [u8]> {
-    let segment = image.segments.iter().find(|s| s.executable && start >= s.address && start - s.address < s.size)?;
-    let from = segment.file_range.0.checked_add(usize::try_from(start - segment.address).ok()?)?;
-    let to = from.saturating_add(len).min(segment.file_range.1);
-    image.data.get(from..to)
-}
-
 pub fn analyze_function(image: &Image<'_>, start: u64, len: usize) -> CodeFacts {
-    let Some(code) = code_of(image, start, len) else { return CodeFacts::default() };
+    let Some(code) = image.code(start, len) else { return CodeFacts::default() };
     let end = start + code.len() as u64;
     let targets: HashSet<u64> = words(code)
         .enumerate()

@@ -38,18 +38,7 @@ fn read_elf<Elf: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Image<'
         _ => Arch::Other,
     };
     let pointer_size = if file.is_64() { 8 } else { 4 };
-    let mut image = Image {
-        format: Format::Elf,
-        arch,
-        pointer_size,
-        data,
-        segments: Vec::new(),
-        pointers: Default::default(),
-        import_slots: Default::default(),
-        imports: Default::default(),
-        exports: Vec::new(),
-        needed: Vec::new(),
-    };
+    let mut image = Image::new(Format::Elf, arch, pointer_size, data);
     for ph in file.elf_program_headers() {
         if ph.p_type(endian) != elf::PT_LOAD {
             continue;

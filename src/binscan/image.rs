@@ -67,6 +67,30 @@ pub struct Image<'a> {
 }
 
 impl<'a> Image<'a> {
+    /// An image with nothing read yet; the format readers fill it in.
+    pub fn new(format: Format, arch: Arch, pointer_size: u8, data: &'a [u8]) -> Self {
+        Image {
+            format,
+            arch,
+            pointer_size,
+            data,
+            segments: Vec::new(),
+            pointers: BTreeMap::new(),
+            import_slots: HashMap::new(),
+            imports: HashSet::new(),
+            exports: Vec::new(),
+            needed: Vec::new(),
+        }
+    }
+
+    /// Up to `len` bytes of executable code starting at `start` (fewer at the end of its segment).
+    pub fn code(&self, start: u64, len: usize) -> Option<&'a [u8]> {
+        let segment = self.segment_of(start).filter(|s| s.executable)?;
+        let from = segment.file_range.0.checked_add(usize::try_from(start - segment.address).ok()?)?;
+        let to = from.saturating_add(len).min(segment.file_range.1);
+        self.data.get(from..to)
+    }
+
     fn segment_of(&self, address: u64) -> Option<&Segment> {
         self.segments.iter().find(|s| address >= s.address && address - s.address < s.size)
     }

@@ -101,18 +101,7 @@ pub fn read(data: &[u8]) -> Result<Image<'_>, ScanError> {
         Some(CPU_TYPE_ARM64) => Arch::Aarch64,
         _ => Arch::Other,
     };
-    let mut image = Image {
-        format: Format::MachO,
-        arch,
-        pointer_size: 8,
-        data,
-        segments: Vec::new(),
-        pointers: Default::default(),
-        import_slots: Default::default(),
-        imports: Default::default(),
-        exports: Vec::new(),
-        needed: Vec::new(),
-    };
+    let mut image = Image::new(Format::MachO, arch, 8, data);
     let commands = read_commands(data, &mut image)?;
     let names = read_symbols(data, &commands, &mut image);
     read_indirect_symbols(data, &commands, &names, &mut image);

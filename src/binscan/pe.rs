@@ -30,18 +30,7 @@ fn read_pe<Pe: ImageNtHeaders>(data: &[u8]) -> Result<Image<'_>, ScanError> {
         _ => Arch::Other,
     };
     let image_base = file.relative_address_base();
-    let mut image = Image {
-        format: Format::Pe,
-        arch,
-        pointer_size: if file.is_64() { 8 } else { 4 },
-        data,
-        segments: Vec::new(),
-        pointers: Default::default(),
-        import_slots: Default::default(),
-        imports: Default::default(),
-        exports: Vec::new(),
-        needed: Vec::new(),
-    };
+    let mut image = Image::new(Format::Pe, arch, if file.is_64() { 8 } else { 4 }, data);
     for section in file.section_table().iter() {
         let (offset, size) = section.pe_file_range();
         let virtual_size = u64::from(section.virtual_size.get(LE)).max(u64::from(size));

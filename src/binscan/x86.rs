@@ -10,7 +10,7 @@ use super::image::{Arch, Image};
 
 /// Analyses `len` bytes of code at `start` as one function.
 pub fn analyze_function(image: &Image<'_>, start: u64, len: usize, convention: CallingConvention) -> CodeFacts {
-    let Some(code) = code_bytes(image, start, len) else { return CodeFacts::default() };
+    let Some(code) = image.code(start, len) else { return CodeFacts::default() };
     let bitness = if image.arch == Arch::X86 { 32 } else { 64 };
     let instructions: Vec<Instruction> = decode_until_padding(code, start, bitness);
     let end = start + code.len() as u64;
@@ -52,14 +52,6 @@ pub fn calls_to(image: &Image<'_>, imports: &[&str], convention: CallingConventi
         }
     }
     found
-}
-
-fn code_bytes<'a>(image: &Image<'a>, start: u64, len: usize) -> Option<&'a [u8]> {
-    let segment = image.segments.iter().find(|s| s.executable && start >= s.address && start - s.address < s.size)?;
-    let offset = usize::try_from(start - segment.address).ok()?;
-    let from = segment.file_range.0.checked_add(offset)?;
-    let to = from.saturating_add(len).min(segment.file_range.1);
-    image.data.get(from..to)
 }
 
 /// Decodes until the code runs into padding (int3 or zero bytes) after a `ret`/`jmp`.
