@@ -9,7 +9,6 @@ clear answer instead of a syntax error.
 import json
 import os
 import platform
-import struct
 import sys
 import sysconfig
 
@@ -53,7 +52,8 @@ def main():
         "framework_prefix": config_var("PYTHONFRAMEWORKPREFIX"),
         "platform": sysconfig.get_platform(),
         "os_name": os.name,
-        "pointer_bits": struct.calcsize("P") * 8,
+        # Not struct.calcsize: a core-only static build has no _struct.
+        "pointer_bits": 64 if sys.maxsize > 2**32 else 32,
         "stdlib": paths.get("stdlib"),
         "purelib": paths.get("purelib"),
         "platlib": paths.get("platlib"),

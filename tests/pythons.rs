@@ -168,21 +168,15 @@ fn a_broken_venv_names_its_missing_base() {
     fails_with(&["pythons", "-p"], Some(&venv.join("bin/python")), &["broken virtualenv"]);
 }
 
-/// No statically linked CPython is built here, so this one answers the query
-/// as a static build does (Py_ENABLE_SHARED=0, LDLIBRARY=libpython3.13.a).
+/// scripts/provision-pythons builds a real statically linked CPython 3.13
+/// (core only, in-tree), which has no libpython to load.
 #[test]
 fn a_statically_linked_interpreter_is_refused_with_advice() {
-    let dir = tempfile::tempdir().unwrap();
-    let fake = dir.path().join("python3.13");
-    let answer = serde_json::json!({
-        "result": "success", "implementation": "cpython", "version": [3, 13, 5], "release_level": "final",
-        "version_string": "3.13.5", "executable": fake, "base_executable": fake, "prefix": dir.path(),
-        "base_prefix": dir.path(), "exec_prefix": dir.path(), "base_exec_prefix": dir.path(), "gil_disabled": false,
-        "abiflags": "", "soabi": "cpython-313-x86_64-linux-gnu", "ext_suffix": ".cpython-313-x86_64-linux-gnu.so",
-        "enable_shared": false, "ldlibrary": "libpython3.13.a", "instsoname": "libpython3.13.a",
-        "libdir": dir.path().join("lib"), "framework_prefix": null, "platform": "linux-x86_64", "os_name": "posix",
-        "pointer_bits": 64, "stdlib": null, "purelib": null, "platlib": null, "site_packages": []
-    });
-    write_script(&fake, &format!("echo '{answer}'"));
-    fails_with(&["pythons", "-p"], Some(&fake), &["python3.13", "statically linked", "--enable-shared"]);
+    let static_python = common::provisioned_root().join("3.13-static/python");
+    assert!(static_python.is_file(), "{} is missing: run scripts/provision-pythons", static_python.display());
+    fails_with(
+        &["pythons", "-p"],
+        Some(&static_python),
+        &["3.13-static/python", "statically linked", "--enable-shared"],
+    );
 }
