@@ -239,3 +239,15 @@ fn a_package_specific_probe_runs_after_the_import() {
     let (_, other) = import_json(&["json", "--probe", "free-threading"], &provisioned("3.13t"));
     assert_eq!(other[0]["code_ran"], false, "no specific probe exists for json");
 }
+
+#[test]
+fn a_probe_past_its_timeout_is_a_timeout_not_a_deadlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let venv = fixture_venv(dir.path(), "3.13t-bfd");
+    let started = Instant::now();
+    let (code, results) =
+        import_json(&["c_import_hang", "--probe", "free-threading", "--timeout", "2", "--stall", "60"], &venv);
+    assert_eq!(results[0]["status"], "timeout", "{:#}", results[0]);
+    assert_eq!(code, Some(1));
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+}

@@ -28,6 +28,14 @@ struct Wheel {
     requirement: String,
     #[serde(default)]
     undetermined: BTreeMap<String, String>,
+    #[serde(default = "yes")]
+    install: bool,
+    #[serde(default)]
+    findings: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn spec() -> Spec {
@@ -42,29 +50,40 @@ fn dotted(member: &str) -> String {
     if dir.is_empty() { module.to_string() } else { format!("{}.{module}", dir.replace('/', ".")) }
 }
 
-/// Per wheel file name prefix (`numpy-2.4.6-`): module -> (gil, subinterpreters).
-type Verdicts = BTreeMap<String, BTreeMap<String, (String, String)>>;
+/// Per wheel (`numpy-2.4.6`): module -> (gil, subinterpreters), one entry per
+/// binary slice (a universal2 wheel has two per module).
+type Verdicts = BTreeMap<String, Vec<(String, (String, String))>>;
+
+/// Per wheel: the finding codes its scan reported.
+type Findings = BTreeMap<String, BTreeSet<String>>;
 
 fn scan(dir: &Path) -> Verdicts {
+    scan_with_findings(dir).0
+}
+
+fn scan_with_findings(dir: &Path) -> (Verdicts, Findings) {
     let cache = tempfile::tempdir().unwrap();
     let out = ftprobe(cache.path()).args(["scan", "--format", "json"]).arg(dir).output().unwrap();
     let targets: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     let mut verdicts = Verdicts::new();
+    let mut findings = Findings::new();
     for t in &targets {
         assert_eq!(t["error"], Value::Null, "{t:#}");
         let name = Path::new(t["path"].as_str().unwrap()).file_name().unwrap().to_string_lossy().into_owned();
         let key = name.splitn(3, '-').take(2).collect::<Vec<_>>().join("-").to_lowercase();
+        let codes = t["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap().to_string());
+        findings.entry(key.clone()).or_default().extend(codes);
         let modules = verdicts.entry(key).or_default();
         for e in t["extensions"].as_array().unwrap() {
             assert_eq!(e["error"], Value::Null, "{name}: {e:#}");
             if e["is_extension"] == true {
                 let gil = e["gil"].as_str().unwrap().to_string();
                 let sub = e["subinterpreters"].as_str().unwrap().to_string();
-                modules.insert(dotted(e["member"].as_str().unwrap()), (gil, sub));
+                modules.push((dotted(e["member"].as_str().unwrap()), (gil, sub)));
             }
         }
     }
-    verdicts
+    (verdicts, findings)
 }
 
 fn wheel_key(requirement: &str) -> String {
@@ -119,9 +138,13 @@ fn linux_verdicts_match_what_free_threaded_cpython_does() {
     let venv_python = dir.join("venv-3.13t/bin/python");
     let mut problems = Vec::new();
     let mut compared = 0;
-    for wheel in &spec.wheel {
-        let modules =
-            linux.get(&wheel_key(&wheel.requirement)).unwrap_or_else(|| panic!("{} not scanned", wheel.requirement));
+    for wheel in spec.wheel.iter().filter(|w| w.install) {
+        let modules: BTreeMap<String, (String, String)> = linux
+            .get(&wheel_key(&wheel.requirement))
+            .unwrap_or_else(|| panic!("{} not scanned", wheel.requirement))
+            .iter()
+            .cloned()
+            .collect();
         let names: Vec<String> = modules.keys().cloned().collect();
         let (imported, needs_gil) = import_all(&venv_python, &names);
         assert!(
@@ -131,13 +154,13 @@ fn linux_verdicts_match_what_free_threaded_cpython_does() {
             imported.len(),
             names.len()
         );
-        for (module, (gil, _)) in modules {
+        for (module, (gil, _)) in &modules {
             if !imported.contains(module) {
                 continue;
             }
             let runtime = if needs_gil.contains(module) { "used" } else { "not_used" };
             match gil.as_str() {
-                "undetermined" if wheel.undetermined.contains_key(module) => {}
+                "undetermined" if wheel.undetermined.contains_key(module.as_str()) => {}
                 "undetermined" => problems.push(format!("{module}: undetermined (runtime: {runtime})")),
                 static_verdict if static_verdict != runtime => {
                     problems.push(format!("{module}: static {static_verdict}, runtime {runtime}"))
@@ -159,7 +182,7 @@ fn macos_and_windows_wheels_agree_with_linux() {
     let mut compared = 0;
     for platform in &spec.platform[1..] {
         for (wheel, modules) in scan(&dir.join(&platform.name)) {
-            let reference = &linux[&wheel];
+            let reference: BTreeMap<String, (String, String)> = linux[&wheel].iter().cloned().collect();
             for (module, verdict) in modules {
                 let Some(expected) = reference.get(&module) else { continue };
                 if verdict != *expected {
@@ -171,4 +194,22 @@ fn macos_and_windows_wheels_agree_with_linux() {
     }
     assert!(compared >= 60, "only {compared} modules compared");
     assert!(problems.is_empty(), "{} disagreements:\n{}", problems.len(), problems.join("\n"));
+}
+
+#[test]
+fn declared_findings_are_reported_on_every_platform() {
+    let spec = spec();
+    let dir = real_wheels();
+    let mut checked = 0;
+    for platform in &spec.platform {
+        let (_, findings) = scan_with_findings(&dir.join(&platform.name));
+        for wheel in spec.wheel.iter().filter(|w| !w.findings.is_empty()) {
+            let Some(codes) = findings.get(&wheel_key(&wheel.requirement)) else { continue };
+            for code in &wheel.findings {
+                assert!(codes.contains(code), "{} on {}: {codes:?} lacks {code}", wheel.requirement, platform.name);
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "only {checked} wheels checked for findings");
 }

@@ -103,6 +103,18 @@ impl<'i, 'a> Tracker<'i, 'a> {
         Target::Local(address)
     }
 
+    /// The import a register-indirect call reaches, when the register was
+    /// loaded from an import slot (`adrp; ldr xN, [xN, #slot]; blr xN`, as
+    /// MSVC emits on Windows ARM64).
+    fn register_target(&self, register: usize) -> Target {
+        match self.get(register) {
+            Value::ImportSlot(slot) => {
+                self.image.import_slots.get(&slot).map_or(Target::Unknown, |n| Target::Import(n.clone()))
+            }
+            _ => Target::Unknown,
+        }
+    }
+
     fn clobber_caller_saved(&mut self) {
         for r in 0..=18 {
             self.registers[r] = Value::Unknown;
@@ -123,14 +135,19 @@ impl<'i, 'a> Tracker<'i, 'a> {
             self.forget();
         } else if insn & 0xffff_fc1f == 0xd63f_0000 {
             // BLR
-            self.facts.calls.push(CallSite { at: pc, target: Target::Unknown, args: self.args() });
+            let target = self.register_target(rn(insn));
+            self.facts.calls.push(CallSite { at: pc, target, args: self.args() });
             self.clobber_caller_saved();
         } else if insn & 0xffff_fc1f == 0xd65f_0000 {
             // RET
             self.facts.returns.push(self.get(0));
             self.forget();
         } else if insn & 0xffff_fc1f == 0xd61f_0000 {
-            // BR
+            // BR: a tail call through a register.
+            let target = self.register_target(rn(insn));
+            if matches!(target, Target::Import(_)) {
+                self.facts.calls.push(CallSite { at: pc, target, args: self.args() });
+            }
             self.forget();
         } else {
             self.data_step(insn, pc);
@@ -153,6 +170,16 @@ impl<'i, 'a> Tracker<'i, 'a> {
             let imm = u64::from((insn >> 10) & 0xfff) << if insn & (1 << 22) != 0 { 12 } else { 0 };
             let value = match self.get(rn(insn)) {
                 Value::Address(a) => Value::Address(a + imm),
+                _ => Value::Unknown,
+            };
+            self.set(rd(insn), value);
+        } else if insn & 0xffc0_0000 == 0xf940_0000 {
+            // LDR Xt, [Xn, #imm]: from an import slot it is a function to call.
+            let value = match self.get(rn(insn)) {
+                Value::Address(base) => {
+                    let slot = base + u64::from((insn >> 10) & 0xfff) * 8;
+                    if self.image.import_slots.contains_key(&slot) { Value::ImportSlot(slot) } else { Value::Unknown }
+                }
                 _ => Value::Unknown,
             };
             self.set(rd(insn), value);
@@ -210,8 +237,12 @@ pub fn calls_to(image: &Image<'_>, imports: &[&str]) -> Vec<CallSite> {
         let mut tracker = Tracker::new(image);
         for (i, insn) in words(code).enumerate() {
             let pc = segment.address + i as u64 * 4;
-            if is_bl(insn) || is_b(insn) {
-                let target = tracker.target(branch_target(insn, pc));
+            // BLR only: a BR through a loaded slot is an import stub itself
+            // (PLT entries, Mach-O __stubs), not a call with arguments.
+            let indirect = insn & 0xffff_fc1f == 0xd63f_0000;
+            if is_bl(insn) || is_b(insn) || indirect {
+                let target =
+                    if indirect { tracker.register_target(rn(insn)) } else { tracker.target(branch_target(insn, pc)) };
                 if matches!(&target, Target::Import(name) if imports.contains(&name.as_str())) {
                     found.push(CallSite { at: pc, target, args: tracker.args() });
                 }

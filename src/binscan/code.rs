@@ -16,6 +16,8 @@ pub enum Value {
     Const(u64),
     /// An address inside the image (from `lea reg, [rip+d]` or an absolute operand).
     Address(u64),
+    /// The function an import slot points to, loaded from the slot at this address.
+    ImportSlot(u64),
 }
 
 /// Where a call goes.

@@ -58,8 +58,11 @@ pub fn detect(image: &Image<'_>) -> Option<Generator> {
         });
     }
     if has("cython_runtime") || has("__pyx_") || has("_cython_3_") {
-        let version = text_after(image, b"_cython_", 12)
-            .map(|v| v.split('.').next().unwrap_or_default().trim_end_matches('_').replace('_', "."));
+        // `_cython_3_2_4` (or `_cython_3_2_9limited` under the limited API).
+        let version = text_after(image, b"_cython_", 12).map(|v| {
+            let digits: String = v.chars().take_while(|c| c.is_ascii_digit() || *c == '_').collect();
+            digits.trim_end_matches('_').replace('_', ".")
+        });
         return Some(Generator {
             version: version.filter(|v| v.chars().next().is_some_and(|c| c.is_ascii_digit())),
             cython_refuses_interpreter_change: has("Interpreter change detected"),

@@ -121,11 +121,11 @@ pub fn manifest() -> Manifest {
     toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The four builds of every fixture: (variant directory name, interpreter, free-threaded).
+/// The builds of every fixture: (variant directory name, interpreter, free-threaded).
 pub fn variants() -> Vec<(String, PathBuf, bool)> {
     let mut out = Vec::new();
     for (name, free_threaded) in [("3.13t", true), ("3.13", false)] {
-        for linker in ["bfd", "lld"] {
+        for linker in ["bfd", "lld", "relr"] {
             out.push((format!("{name}-{linker}"), provisioned(name), free_threaded));
         }
     }
