@@ -42,6 +42,8 @@ pub struct CallSite {
 pub enum CallingConvention {
     SysV,
     Win64,
+    /// 32-bit x86 (Linux and Windows C API): arguments on the stack.
+    Cdecl,
 }
 
 /// What one stretch of code does that the analysis can use.
@@ -72,7 +74,11 @@ impl CodeFacts {
 
 /// The calling convention of `image`'s platform.
 pub fn convention(image: &Image<'_>) -> CallingConvention {
-    if image.format == Format::Pe { CallingConvention::Win64 } else { CallingConvention::SysV }
+    match (image.arch, image.format) {
+        (Arch::X86, _) => CallingConvention::Cdecl,
+        (_, Format::Pe) => CallingConvention::Win64,
+        _ => CallingConvention::SysV,
+    }
 }
 
 /// Analyses `len` bytes at `start` as one function.

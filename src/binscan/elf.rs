@@ -6,7 +6,7 @@
 
 use object::elf;
 use object::read::elf::{ElfFile, FileHeader, ProgramHeader, Rel, Rela, SectionHeader, Sym};
-use object::{Endianness, Object, ObjectSymbol};
+use object::{Endianness, Object, ObjectSection, ObjectSymbol};
 
 use super::ScanError;
 use super::image::{Arch, Export, Format, Image, Segment};
@@ -58,6 +58,7 @@ fn read_elf<Elf: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Image<'
             executable: ph.p_flags(endian).0 & elf::PF_X.0 != 0,
         });
     }
+    image.got_base = file.section_by_name(".got.plt").map(|s| s.address());
     read_symbols(&file, &mut image);
     read_relocations(&file, &mut image)?;
     if let Ok(libraries) = file.import_libraries() {

@@ -64,6 +64,11 @@ pub struct Image<'a> {
     pub exports: Vec<Export>,
     /// Libraries this one links to (DT_NEEDED, PE import DLLs, Mach-O dylibs).
     pub needed: Vec<String>,
+    /// Added to addresses to get what absolute operands in code hold (a
+    /// 32-bit PE's image base; addresses here are RVAs). 0 elsewhere.
+    pub absolute_base: u64,
+    /// i386 PIC code reaches its GOT through `ebx` = the start of `.got.plt`.
+    pub got_base: Option<u64>,
 }
 
 impl<'a> Image<'a> {
@@ -80,6 +85,8 @@ impl<'a> Image<'a> {
             imports: HashSet::new(),
             exports: Vec::new(),
             needed: Vec::new(),
+            absolute_base: 0,
+            got_base: None,
         }
     }
 

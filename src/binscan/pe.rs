@@ -31,6 +31,10 @@ fn read_pe<Pe: ImageNtHeaders>(data: &[u8]) -> Result<Image<'_>, ScanError> {
     };
     let image_base = file.relative_address_base();
     let mut image = Image::new(Format::Pe, arch, if file.is_64() { 8 } else { 4 }, data);
+    if !file.is_64() {
+        // 32-bit code addresses data absolutely (no rip-relative operands).
+        image.absolute_base = image_base;
+    }
     for section in file.section_table().iter() {
         let (offset, size) = section.pe_file_range();
         let virtual_size = u64::from(section.virtual_size.get(LE)).max(u64::from(size));

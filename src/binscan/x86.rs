@@ -1,7 +1,7 @@
 //! x86 and x86-64 (iced-x86): register constants and `lea` addresses at each
 //! call, constant stores to fixed addresses, and returned values.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use iced_x86::{Code, Decoder, DecoderOptions, FlowControl, Instruction, Mnemonic, OpKind, Register};
 
@@ -73,16 +73,32 @@ struct Tracker<'i, 'a> {
     image: &'i Image<'a>,
     convention: CallingConvention,
     registers: [Value; 16],
+    /// cdecl: values pushed since the last call, and stores to `[esp + n]`.
+    pushes: Vec<Value>,
+    stack_slots: BTreeMap<u64, Value>,
     facts: CodeFacts,
 }
 
 impl<'i, 'a> Tracker<'i, 'a> {
     fn new(image: &'i Image<'a>, convention: CallingConvention) -> Self {
-        Tracker { image, convention, registers: [Value::Unknown; 16], facts: CodeFacts::default() }
+        Tracker {
+            image,
+            convention,
+            registers: [Value::Unknown; 16],
+            pushes: Vec::new(),
+            stack_slots: BTreeMap::new(),
+            facts: CodeFacts::default(),
+        }
     }
 
     fn forget(&mut self) {
         self.registers = [Value::Unknown; 16];
+        self.forget_stack();
+    }
+
+    fn forget_stack(&mut self) {
+        self.pushes.clear();
+        self.stack_slots.clear();
     }
 
     fn slot(register: Register) -> Option<usize> {
@@ -125,21 +141,47 @@ impl<'i, 'a> Tracker<'i, 'a> {
         let order = match self.convention {
             CallingConvention::SysV => [Register::RDI, Register::RSI, Register::RDX, Register::RCX],
             CallingConvention::Win64 => [Register::RCX, Register::RDX, Register::R8, Register::R9],
+            CallingConvention::Cdecl => return self.stack_args(),
         };
         order.map(|r| self.get(r))
     }
 
-    /// The absolute address of a memory operand, when it is fixed (rip-relative or absolute).
-    fn fixed_address(instruction: &Instruction) -> Option<u64> {
-        let base = instruction.memory_base();
-        let fixed = base == Register::RIP || base == Register::EIP || base == Register::None;
-        (fixed && instruction.memory_index() == Register::None).then(|| instruction.memory_displacement64())
+    /// cdecl arguments: `[esp]`, `[esp+4]`, ... as stored, else the last
+    /// pushes (the first argument is pushed last).
+    fn stack_args(&self) -> [Value; 4] {
+        if !self.stack_slots.is_empty() {
+            return [0, 4, 8, 12].map(|offset| self.stack_slots.get(&offset).copied().unwrap_or(Value::Unknown));
+        }
+        let mut args = [Value::Unknown; 4];
+        for (arg, value) in args.iter_mut().zip(self.pushes.iter().rev()) {
+            *arg = *value;
+        }
+        args
+    }
+
+    /// The image address of a memory operand, when it is fixed: rip-relative,
+    /// absolute (less a 32-bit PE's image base), or i386 PIC `[ebx + d]` into the GOT.
+    fn memory_address(&self, instruction: &Instruction) -> Option<u64> {
+        if instruction.memory_index() != Register::None {
+            return None;
+        }
+        let displacement = instruction.memory_displacement64();
+        match instruction.memory_base() {
+            Register::RIP | Register::EIP => Some(displacement),
+            Register::None => Some(displacement.wrapping_sub(self.image.absolute_base) & self.address_mask()),
+            Register::EBX => self.image.got_base.map(|got| got.wrapping_add(displacement) & 0xffff_ffff),
+            _ => None,
+        }
+    }
+
+    fn address_mask(&self) -> u64 {
+        if self.image.arch == Arch::X86 { 0xffff_ffff } else { u64::MAX }
     }
 
     fn call_target(&self, instruction: &Instruction) -> Target {
         match instruction.op0_kind() {
             OpKind::NearBranch64 | OpKind::NearBranch32 => self.resolve_stub(instruction.near_branch_target()),
-            OpKind::Memory => match Self::fixed_address(instruction).and_then(|a| self.image.import_slots.get(&a)) {
+            OpKind::Memory => match self.memory_address(instruction).and_then(|a| self.image.import_slots.get(&a)) {
                 Some(name) => Target::Import(name.clone()),
                 None => Target::Unknown,
             },
@@ -159,7 +201,7 @@ impl<'i, 'a> Tracker<'i, 'a> {
                 }
                 if instruction.mnemonic() == Mnemonic::Jmp
                     && instruction.op0_kind() == OpKind::Memory
-                    && let Some(name) = Self::fixed_address(&instruction).and_then(|a| self.image.import_slots.get(&a))
+                    && let Some(name) = self.memory_address(&instruction).and_then(|a| self.image.import_slots.get(&a))
                 {
                     return Target::Import(name.clone());
                 }
@@ -198,6 +240,7 @@ impl<'i, 'a> Tracker<'i, 'a> {
                 let target = self.call_target(instruction);
                 self.facts.calls.push(CallSite { at: instruction.ip(), target, args: self.args() });
                 self.clobber_caller_saved();
+                self.forget_stack();
                 return;
             }
             FlowControl::UnconditionalBranch | FlowControl::IndirectBranch => {
@@ -232,15 +275,33 @@ impl<'i, 'a> Tracker<'i, 'a> {
                 let value = self.source_value(instruction, 1);
                 self.set(instruction.op0_register(), value);
             }
+            Mnemonic::Push if self.convention == CallingConvention::Cdecl => {
+                let value = self.source_value(instruction, 0);
+                self.pushes.push(value);
+            }
+            Mnemonic::Mov
+                if self.convention == CallingConvention::Cdecl
+                    && instruction.op0_kind() == OpKind::Memory
+                    && instruction.memory_base() == Register::ESP
+                    && instruction.memory_index() == Register::None =>
+            {
+                let value = self.source_value(instruction, 1);
+                self.stack_slots.insert(instruction.memory_displacement64(), value);
+            }
             Mnemonic::Mov if instruction.op0_kind() == OpKind::Memory => {
-                if let Some(address) = Self::fixed_address(instruction) {
+                if let Some(address) =
+                    self.memory_address(instruction).filter(|_| instruction.memory_base() != Register::EBX)
+                {
                     let width = instruction.memory_size().size() as u8;
                     let value = self.source_value(instruction, 1);
                     self.facts.record_store(address, width, value);
                 }
             }
             Mnemonic::Lea if op0_register => {
-                let value = Self::fixed_address(instruction).map_or(Value::Unknown, Value::Address);
+                let value = self
+                    .memory_address(instruction)
+                    .filter(|_| instruction.memory_base() != Register::EBX)
+                    .map_or(Value::Unknown, Value::Address);
                 self.set(instruction.op0_register(), value);
             }
             Mnemonic::Xor
