@@ -2,8 +2,7 @@
 //! static verdict for the Linux wheels matches what the real 3.13t reports on
 //! import, and the wheels for every other platform (Linux aarch64, i686 and
 //! armv7, macOS arm64, x86_64 and universal2, Windows amd64, arm64 and x86) of
-//! the same release give the same
-//! per-module verdicts.
+//! the same release give the same per-module verdicts.
 
 mod common;
 
