@@ -77,6 +77,10 @@ pub struct ImportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +104,10 @@ pub struct ScanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -113,8 +121,15 @@ pub struct PythonsArgs {
     pub only: bool,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// How a listing is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
 }
 
 /// How results are printed.
@@ -124,4 +139,10 @@ pub enum Format {
     Table,
     /// JSON, with the fields documented in README.
     Json,
+    /// A Markdown summary (pull-request comments, $GITHUB_STEP_SUMMARY).
+    Markdown,
+    /// JUnit XML: one testcase per module or probe.
+    Junit,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
 }

@@ -23,6 +23,11 @@ impl Printer {
         let _ = stdout.flush();
     }
 
+    /// Writes text to stderr as it is.
+    pub fn err(&self, text: &str) {
+        let _ = io::stderr().lock().write_all(text.as_bytes());
+    }
+
     /// Writes a one-line diagnostic to stderr.
     pub fn note(&self, text: &str) {
         let _ = writeln!(io::stderr().lock(), "{text}");

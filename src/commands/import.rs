@@ -5,13 +5,15 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use crate::cli::{Format, ImportArgs};
+use crate::cli::ImportArgs;
+use crate::commands::output::{Output, emit};
 use crate::discover::{Finder, Interpreter};
 use crate::error::{CouldNotRun, EXIT_COULD_NOT_RUN, EXIT_FINDINGS, EXIT_OK};
 use crate::printer::{Color, Printer};
 use crate::report::table::Table;
+use crate::runtime::report::probe_label;
 use crate::runtime::{self, ProbeResult, RunOptions, Status};
-use crate::worker::protocol::{ProbeKind, SubinterpreterConfig};
+use crate::worker::protocol::ProbeKind;
 
 pub fn run(args: &ImportArgs, printer: &Printer) -> Result<ExitCode> {
     if !(args.timeout > 0.0 && args.stall > 0.0) {
@@ -29,10 +31,13 @@ pub fn run(args: &ImportArgs, printer: &Printer) -> Result<ExitCode> {
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).max(1);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build().context("cannot start worker threads")?;
     let results = pool.install(|| runtime::run_all(&specs, &options));
-    match args.format {
-        Format::Json => printer.out(&(serde_json::to_string_pretty(&results)? + "\n")),
-        Format::Table => printer.out(&render(&results, printer)),
-    }
+    let output = Output {
+        title: "runtime probes",
+        checks: runtime::report::checks(&results),
+        table: &|| render(&results, printer),
+        json: &|| Ok(serde_json::to_string_pretty(&results)? + "\n"),
+    };
+    emit(&output, args.format, args.output.as_deref(), printer)?;
     Ok(ExitCode::from(exit_code(&results)))
 }
 
@@ -66,15 +71,6 @@ fn exit_code(results: &[ProbeResult]) -> u8 {
         EXIT_COULD_NOT_RUN
     } else {
         EXIT_OK
-    }
-}
-
-fn probe_label(result: &ProbeResult) -> String {
-    match (result.probe, result.config) {
-        (ProbeKind::FreeThreading, _) => "free-threading".into(),
-        (ProbeKind::Subinterpreter, Some(SubinterpreterConfig::Isolated)) => "subinterpreter (isolated)".into(),
-        (ProbeKind::Subinterpreter, _) => "subinterpreter (legacy)".into(),
-        (ProbeKind::Threads, _) => "threads".into(),
     }
 }
 

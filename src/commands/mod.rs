@@ -2,5 +2,6 @@
 //! [`Printer`](crate::printer::Printer) and returns the exit code.
 
 pub mod import;
+pub mod output;
 pub mod pythons;
 pub mod scan;

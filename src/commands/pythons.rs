@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::cli::{Format, PythonsArgs};
+use crate::cli::{ListFormat, PythonsArgs};
 use crate::discover::{self, Interpreter, Source};
 use crate::printer::{Color, Printer};
 use crate::report::table::Table;
@@ -18,8 +18,8 @@ pub fn run(args: &PythonsArgs, printer: &Printer) -> Result<ExitCode> {
         discover::merge_duplicates(requested.into_iter().chain(finder.known().iter().cloned()).collect())
     };
     match args.format {
-        Format::Json => printer.out(&(serde_json::to_string_pretty(&listed)? + "\n")),
-        Format::Table => printer.out(&render_table(&listed, printer)),
+        ListFormat::Json => printer.out(&(serde_json::to_string_pretty(&listed)? + "\n")),
+        ListFormat::Table => printer.out(&render_table(&listed, printer)),
     }
     Ok(ExitCode::SUCCESS)
 }

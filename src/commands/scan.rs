@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::binscan::{GilVerdict, SubinterpreterVerdict};
-use crate::cli::{Format, ScanArgs};
+use crate::cli::ScanArgs;
+use crate::commands::output::{Output, emit};
 use crate::error::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 use crate::printer::{Color, Printer};
 use crate::report::table::Table;
@@ -23,10 +24,13 @@ pub fn run(args: &ScanArgs, printer: &Printer) -> Result<ExitCode> {
         anyhow::bail!("no wheels or binaries found under the given paths");
     }
     let targets = scan::scan_paths(&inputs, Options { max_member_size: args.max_member_size });
-    match args.format {
-        Format::Json => printer.out(&(serde_json::to_string_pretty(&targets)? + "\n")),
-        Format::Table => printer.out(&render(&targets, args, printer)),
-    }
+    let output = Output {
+        title: "static scan",
+        checks: scan::report::checks(&targets),
+        table: &|| render(&targets, args, printer),
+        json: &|| Ok(serde_json::to_string_pretty(&targets)? + "\n"),
+    };
+    emit(&output, args.format, args.output.as_deref(), printer)?;
     Ok(ExitCode::from(exit_code(&targets)))
 }
 

@@ -3,6 +3,7 @@
 //! crashing or hanging worker becomes a result; the parent goes on.
 
 mod classify;
+pub mod report;
 mod supervise;
 
 use std::collections::BTreeMap;

@@ -4,6 +4,7 @@
 //! `error`; the rest of the run goes on.
 
 pub mod findings;
+pub mod report;
 pub mod wheel;
 
 use std::fs;

@@ -1,0 +1,43 @@
+//! Writing a command's result in the chosen format, to stdout or `--output`,
+//! plus GitHub annotations when running under GitHub Actions.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::cli::Format;
+use crate::printer::Printer;
+use crate::report::checks::Check;
+use crate::report::{github, junit, markdown, sarif};
+
+/// What a command hands over to be written.
+pub struct Output<'a> {
+    pub title: &'a str,
+    pub checks: Vec<Check>,
+    pub table: &'a dyn Fn() -> String,
+    pub json: &'a dyn Fn() -> Result<String>,
+}
+
+pub fn emit(output: &Output<'_>, format: Format, file: Option<&Path>, printer: &Printer) -> Result<()> {
+    let text = match format {
+        Format::Table => (output.table)(),
+        Format::Json => (output.json)()?,
+        Format::Markdown => markdown::render(output.title, &output.checks),
+        Format::Junit => junit::render(&output.checks),
+        Format::Sarif => sarif::render(&output.checks),
+    };
+    match file {
+        Some(path) => std::fs::write(path, &text).with_context(|| format!("cannot write `{}`", path.display()))?,
+        None => printer.out(&text),
+    }
+    if github::enabled() {
+        let annotations = github::render(&output.checks);
+        // Keep machine-readable stdout clean; annotations work on either stream.
+        if file.is_some() || format == Format::Table {
+            printer.out(&annotations);
+        } else {
+            printer.err(&annotations);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,117 @@
+//! The format-neutral report every machine-readable format is rendered
+//! from: one [`Check`] per thing examined (an extension module, a probe, a
+//! wheel-level rule), passed, failed, skipped or in error, with a stable rule
+//! code when it failed.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// How one check ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    /// Does not apply here (a default build, a module not installed).
+    Skip,
+    /// Could not be examined (an unreadable file, a probe that could not run).
+    Error,
+}
+
+/// How much a failure matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Error,
+    Warning,
+    Note,
+}
+
+/// One examined thing and its outcome.
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    /// What it belongs to: a wheel's file name, `import numpy on 3.13.5t`.
+    pub group: String,
+    /// What was checked: `numpy._core._multiarray_umath`, `subinterpreter (isolated)`.
+    pub name: String,
+    pub outcome: Outcome,
+    pub level: Level,
+    /// The stable code of the rule that failed (`gil-reenabled`, ...).
+    pub rule: Option<String>,
+    pub message: Option<String>,
+    /// The file it concerns (a wheel, a binary, pyproject.toml).
+    pub location: Option<PathBuf>,
+}
+
+impl Check {
+    pub fn pass(group: &str, name: &str) -> Self {
+        Check {
+            group: group.into(),
+            name: name.into(),
+            outcome: Outcome::Pass,
+            level: Level::Note,
+            rule: None,
+            message: None,
+            location: None,
+        }
+    }
+
+    pub fn fail(group: &str, name: &str, rule: &str, level: Level, message: String) -> Self {
+        Check {
+            outcome: Outcome::Fail,
+            level,
+            rule: Some(rule.into()),
+            message: Some(message),
+            ..Check::pass(group, name)
+        }
+    }
+
+    pub fn with_outcome(mut self, outcome: Outcome, message: Option<String>) -> Self {
+        self.outcome = outcome;
+        self.message = message;
+        self
+    }
+
+    pub fn at(mut self, location: impl Into<PathBuf>) -> Self {
+        self.location = Some(location.into());
+        self
+    }
+
+    /// A failure that should fail the build.
+    pub fn is_error(&self) -> bool {
+        self.outcome == Outcome::Fail && self.level == Level::Error
+    }
+}
+
+/// What a rule code means, for SARIF's rule list and Markdown.
+pub fn rule_description(code: &str) -> &'static str {
+    match code {
+        "gil-reenabled" => "A free-threaded wheel holds an extension module that re-enables the GIL on import.",
+        "suffix-tag-mismatch" => "An extension module's file name is for another ABI than the wheel tag.",
+        "binary-tag-mismatch" => "An extension module was built for another kind of CPython than the wheel tag says.",
+        "abi3-not-loadable-free-threaded" => "An abi3 wheel, which free-threaded CPython 3.13 and 3.14 cannot load.",
+        "unreadable" => "A file could not be read or parsed.",
+        "gil-enabled-at-runtime" => "Importing the module enabled the GIL on a free-threaded build.",
+        "import-failed" => "The import raised.",
+        "subinterpreter-refused" => "A subinterpreter refused to load the module.",
+        "crash" => "The import crashed the interpreter.",
+        "deadlock" => "The import stopped making progress.",
+        "timeout" => "The import did not finish in time.",
+        "static-runtime-disagreement" => "What the binary declares and what CPython did disagree.",
+        "declared-subinterpreters-refused" => {
+            "A module declares subinterpreter support that does not hold at run time."
+        }
+        "classifier-without-free-threaded-wheel" => {
+            "METADATA claims free-threading support, but no wheel targets a free-threaded ABI."
+        }
+        "free-threaded-wheel-without-classifier" => {
+            "A free-threaded wheel whose METADATA has no Free Threading classifier."
+        }
+        "classifier-but-gil-enabled" => "METADATA claims free-threading support, but a module re-enables the GIL.",
+        "free-threading-required" => "Policy: free-threading support is required.",
+        "isolated-subinterpreters-required" => "Policy: support for isolated subinterpreters is required.",
+        "probe-error" => "ftprobe could not run a probe.",
+        _ => "ftprobe finding.",
+    }
+}

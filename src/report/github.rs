@@ -1,0 +1,36 @@
+//! GitHub Actions workflow commands (`::error file=...::message`), written
+//! when `GITHUB_ACTIONS=true` so failures show up as annotations.
+
+use super::checks::{Check, Level, Outcome};
+
+/// Whether the process runs inside GitHub Actions.
+pub fn enabled() -> bool {
+    std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true")
+}
+
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+pub fn render(checks: &[Check]) -> String {
+    let mut out = String::new();
+    for c in checks.iter().filter(|c| matches!(c.outcome, Outcome::Fail | Outcome::Error)) {
+        let command = match (c.outcome, c.level) {
+            (Outcome::Error, _) | (_, Level::Error) => "error",
+            (_, Level::Warning) => "warning",
+            _ => "notice",
+        };
+        let mut properties =
+            vec![format!("title={}", escape_property(&format!("ftprobe {}", c.rule.as_deref().unwrap_or("error"))))];
+        if let Some(file) = &c.location {
+            properties.insert(0, format!("file={}", escape_property(&file.display().to_string())));
+        }
+        let message = format!("{}: {}", c.name, c.message.as_deref().unwrap_or(""));
+        out.push_str(&format!("::{command} {}::{}\n", properties.join(","), escape_data(&message)));
+    }
+    out
+}

@@ -1,0 +1,64 @@
+//! Probe results as format-neutral checks: one per probe, plus one per
+//! static/runtime disagreement.
+
+use super::{ProbeResult, Status};
+use crate::report::checks::{Check, Level, Outcome};
+use crate::worker::protocol::{ProbeKind, SubinterpreterConfig};
+
+/// `numpy on 3.13.5t`.
+pub fn group(result: &ProbeResult) -> String {
+    format!("{} on {}{}", result.module, result.python.version, if result.python.free_threaded { "t" } else { "" })
+}
+
+/// `free-threading`, `subinterpreter (isolated)`, ...
+pub fn probe_label(result: &ProbeResult) -> String {
+    match (result.probe, result.config) {
+        (ProbeKind::FreeThreading, _) => "free-threading".into(),
+        (ProbeKind::Subinterpreter, Some(SubinterpreterConfig::Isolated)) => "subinterpreter (isolated)".into(),
+        (ProbeKind::Subinterpreter, _) => "subinterpreter (legacy)".into(),
+        (ProbeKind::Threads, _) => "threads".into(),
+    }
+}
+
+pub fn check(result: &ProbeResult) -> Check {
+    let (group, name) = (group(result), probe_label(result));
+    let message = result.error.clone();
+    match result.status {
+        Status::Ok => Check::pass(&group, &name),
+        Status::NotApplicable => Check::pass(&group, &name).with_outcome(Outcome::Skip, message),
+        Status::Error => Check::fail(&group, &name, "probe-error", Level::Error, message.clone().unwrap_or_default())
+            .with_outcome(Outcome::Error, message),
+        Status::GilEnabled => Check::fail(
+            &group,
+            &name,
+            "gil-enabled-at-runtime",
+            Level::Error,
+            format!("GIL required by: {}", result.gil_required_by.join(", ")),
+        ),
+        Status::ImportError => {
+            let rule =
+                if result.probe == ProbeKind::Subinterpreter { "subinterpreter-refused" } else { "import-failed" };
+            Check::fail(&group, &name, rule, Level::Error, message.unwrap_or_default())
+        }
+        Status::Crash => Check::fail(&group, &name, "crash", Level::Error, message.unwrap_or_default()),
+        Status::Deadlock => Check::fail(&group, &name, "deadlock", Level::Error, message.unwrap_or_default()),
+        Status::Timeout => Check::fail(&group, &name, "timeout", Level::Error, message.unwrap_or_default()),
+    }
+}
+
+pub fn checks(results: &[ProbeResult]) -> Vec<Check> {
+    let mut out = Vec::new();
+    for result in results {
+        out.push(check(result));
+        for d in &result.disagreements {
+            out.push(Check::fail(
+                &group(result),
+                "static vs runtime",
+                "static-runtime-disagreement",
+                Level::Error,
+                d.clone(),
+            ));
+        }
+    }
+    out
+}
