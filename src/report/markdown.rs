@@ -35,6 +35,6 @@ pub fn render(title: &str, checks: &[Check]) -> String {
 
 /// Text safe inside a table cell: one line, pipes escaped.
 fn cell(text: &str) -> String {
-    let line = text.lines().map(str::trim).filter(|l| !l.is_empty()).last().unwrap_or("");
+    let line = text.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or("");
     line.replace('|', "\\|")
 }
