@@ -22,6 +22,9 @@ pub enum Command {
     /// Import modules in real interpreters, in isolated worker processes: does the GIL
     /// stay off on free-threaded builds, and do subinterpreters load them?
     Import(ImportArgs),
+    /// One step for a package's CI: scan its wheels, probe the installed package, and
+    /// fail when free-threading or subinterpreter support is broken or misdeclared.
+    Check(CheckArgs),
     /// Internal: run one probe inside a worker process (not for people).
     #[command(hide = true)]
     Worker {
@@ -130,6 +133,50 @@ pub struct PythonsArgs {
 pub enum ListFormat {
     Table,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Wheels or folders of wheels (default: dist/*.whl).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<std::path::PathBuf>,
+
+    /// Interpreters (or venvs) where the package is installed, for the runtime
+    /// probes (repeatable; default: `python` in [tool.ftprobe], else none).
+    #[arg(long = "python", short = 'p', value_name = "PYTHON")]
+    pub pythons: Vec<String>,
+
+    /// The pyproject.toml whose [tool.ftprobe] table sets the policy (default: ./pyproject.toml if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+
+    /// Fail unless the package ships free-threaded wheels whose modules keep the GIL off.
+    #[arg(long)]
+    pub require_free_threading: bool,
+
+    /// Fail unless every extension module supports isolated (own-GIL) subinterpreters.
+    #[arg(long)]
+    pub require_isolated_subinterpreters: bool,
+
+    /// Modules whose problems are tolerated (repeatable).
+    #[arg(long, value_name = "MODULE")]
+    pub allow: Vec<String>,
+
+    /// Rule codes to ignore (repeatable).
+    #[arg(long, value_name = "CODE")]
+    pub ignore: Vec<String>,
+
+    /// Seconds a probe may take before it is killed.
+    #[arg(long, default_value_t = 120.0)]
+    pub timeout: f64,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 /// How results are printed.

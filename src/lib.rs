@@ -7,6 +7,7 @@
 //! - `report`: tables and machine-readable output.
 
 pub mod binscan;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod dirs;
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pythons(args) => commands::pythons::run(args, &printer),
         Command::Scan(args) => commands::scan::run(args, &printer),
         Command::Import(args) => commands::import::run(args, &printer),
+        Command::Check(args) => commands::check::run(args, &printer),
         Command::Worker { request } => Ok(worker::run(request)),
     }
 }

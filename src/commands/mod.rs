@@ -1,6 +1,7 @@
 //! One module per subcommand. Each takes its parsed arguments and a
 //! [`Printer`](crate::printer::Printer) and returns the exit code.
 
+pub mod check;
 pub mod import;
 pub mod output;
 pub mod pythons;

@@ -42,6 +42,8 @@ pub struct Check {
     pub message: Option<String>,
     /// The file it concerns (a wheel, a binary, pyproject.toml).
     pub location: Option<PathBuf>,
+    /// The dotted module it is about, when it is about one (for `allow` policies).
+    pub module: Option<String>,
 }
 
 impl Check {
@@ -54,7 +56,13 @@ impl Check {
             rule: None,
             message: None,
             location: None,
+            module: None,
         }
+    }
+
+    pub fn about(mut self, module: impl Into<String>) -> Self {
+        self.module = Some(module.into());
+        self
     }
 
     pub fn fail(group: &str, name: &str, rule: &str, level: Level, message: String) -> Self {

@@ -166,15 +166,22 @@ fn free_threading(result: &mut ProbeResult, run: &WorkerRun) -> Option<()> {
     Some(())
 }
 
-/// Scans each loaded extension and compares its declaration with what CPython did.
+/// Scans each loaded extension file once and compares its declaration with
+/// what CPython did. One file may sit in `sys.modules` under several names
+/// (Cython also registers the name it was compiled as), so names are grouped
+/// by file and the dotted one is shown.
 fn cross_check(result: &mut ProbeResult, files: &serde_json::Map<String, Value>) {
+    let mut by_file: std::collections::BTreeMap<PathBuf, Vec<String>> = Default::default();
     for (module, file) in files {
-        let file = PathBuf::from(file.as_str().unwrap_or_default());
+        by_file.entry(PathBuf::from(file.as_str().unwrap_or_default())).or_default().push(module.clone());
+    }
+    for (file, names) in by_file {
+        let module = names.iter().max_by_key(|n| n.matches('.').count()).cloned().unwrap_or_default();
         let static_gil = std::fs::read(&file).ok().and_then(|data| {
             let reports = binscan::scan_bytes(&data, BuildHint { free_threaded: Some(true) }).ok()?;
             reports.first().and_then(|r| r.gil)
         });
-        let runtime_requires_gil = result.gil_required_by.iter().any(|m| m == module);
+        let runtime_requires_gil = result.gil_required_by.iter().any(|m| names.contains(m));
         match (static_gil, runtime_requires_gil) {
             (Some(GilVerdict::NotUsed), true) => result
                 .disagreements
@@ -184,7 +191,7 @@ fn cross_check(result: &mut ProbeResult, files: &serde_json::Map<String, Value>)
             )),
             _ => {}
         }
-        result.extensions.push(LoadedExtension { module: module.clone(), file, static_gil, runtime_requires_gil });
+        result.extensions.push(LoadedExtension { module, file, static_gil, runtime_requires_gil });
     }
 }
 

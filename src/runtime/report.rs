@@ -23,7 +23,7 @@ pub fn probe_label(result: &ProbeResult) -> String {
 pub fn check(result: &ProbeResult) -> Check {
     let (group, name) = (group(result), probe_label(result));
     let message = result.error.clone();
-    match result.status {
+    let check = match result.status {
         Status::Ok => Check::pass(&group, &name),
         Status::NotApplicable => Check::pass(&group, &name).with_outcome(Outcome::Skip, message),
         Status::Error => Check::fail(&group, &name, "probe-error", Level::Error, message.clone().unwrap_or_default())
@@ -43,7 +43,8 @@ pub fn check(result: &ProbeResult) -> Check {
         Status::Crash => Check::fail(&group, &name, "crash", Level::Error, message.unwrap_or_default()),
         Status::Deadlock => Check::fail(&group, &name, "deadlock", Level::Error, message.unwrap_or_default()),
         Status::Timeout => Check::fail(&group, &name, "timeout", Level::Error, message.unwrap_or_default()),
-    }
+    };
+    check.about(&result.module)
 }
 
 pub fn checks(results: &[ProbeResult]) -> Vec<Check> {

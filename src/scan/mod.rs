@@ -65,6 +65,13 @@ impl Default for Options {
     }
 }
 
+/// The dotted import name of a wheel member: `pkg/sub/_x.cpython-313t-x86_64-linux-gnu.so` -> `pkg.sub._x`.
+pub fn dotted_module(member: &str) -> String {
+    let (dir, file) = member.rsplit_once('/').unwrap_or(("", member));
+    let module = file.split('.').next().unwrap_or(file);
+    if dir.is_empty() { module.to_string() } else { format!("{}.{module}", dir.replace('/', ".")) }
+}
+
 /// Expands paths: folders are walked for wheels and binaries.
 pub fn collect_inputs(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();

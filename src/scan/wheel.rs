@@ -90,6 +90,31 @@ pub fn dist_info_file(wheel: &[u8], file: &str) -> Option<String> {
     String::from_utf8(data).ok()
 }
 
+/// The importable top-level names of a wheel: its top-level packages and
+/// modules (not `*.dist-info` or `*.data`).
+pub fn top_level_names(wheel: &[u8]) -> Result<Vec<String>, WheelError> {
+    let archive = open(wheel)?;
+    let mut names: Vec<String> = member_names(&archive)?
+        .iter()
+        .filter_map(|member| {
+            let (first, rest) = member.split_once('/').unwrap_or((member, ""));
+            if first.ends_with(".dist-info") || first.ends_with(".data") {
+                return None;
+            }
+            if !rest.is_empty() {
+                return Some(first.to_string());
+            }
+            let module = first.split('.').next()?;
+            let importable = first.ends_with(".py") || is_binary_member(first);
+            importable.then(|| module.to_string())
+        })
+        .filter(|name| !name.is_empty() && !name.ends_with(".libs"))
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

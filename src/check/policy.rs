@@ -1,0 +1,100 @@
+//! What counts as a failure: the `[tool.ftprobe]` table of a project's
+//! pyproject.toml, merged with command-line flags (flags add to it).
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// The policy of one `ftprobe check` run.
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Policy {
+    /// The package must ship free-threaded wheels whose modules keep the GIL off.
+    #[serde(default)]
+    pub require_free_threading: bool,
+    /// Every extension module must support isolated (own-GIL) subinterpreters.
+    #[serde(default)]
+    pub require_isolated_subinterpreters: bool,
+    /// Modules whose problems are tolerated.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Rule codes that are ignored.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// Interpreters for the runtime probes.
+    #[serde(default)]
+    pub python: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct PyProject {
+    tool: Option<Tool>,
+}
+
+#[derive(Deserialize)]
+struct Tool {
+    ftprobe: Option<Policy>,
+}
+
+/// Why the policy could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("cannot read `{path}`: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("`{path}`: [tool.ftprobe] is not valid: {message}")]
+    Invalid { path: String, message: String },
+}
+
+/// The `[tool.ftprobe]` table of `path` (an empty policy when it has none).
+pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read { path: shown.clone(), source })?;
+    parse(&text).map_err(|message| PolicyError::Invalid { path: shown, message })
+}
+
+pub fn parse(text: &str) -> Result<Policy, String> {
+    let project: PyProject = toml::from_str(text).map_err(|e| e.message().to_string())?;
+    Ok(project.tool.and_then(|t| t.ftprobe).unwrap_or_default())
+}
+
+impl Policy {
+    /// This policy with the command line's flags and lists added.
+    pub fn merged(mut self, flags: &crate::cli::CheckArgs) -> Policy {
+        self.require_free_threading |= flags.require_free_threading;
+        self.require_isolated_subinterpreters |= flags.require_isolated_subinterpreters;
+        self.allow.extend(flags.allow.iter().cloned());
+        self.ignore.extend(flags.ignore.iter().cloned());
+        if !flags.pythons.is_empty() {
+            self.python = flags.pythons.clone();
+        }
+        self
+    }
+
+    /// Whether problems of `module` (dotted) are tolerated: the module or a package containing it is allowed.
+    pub fn allows(&self, module: &str) -> bool {
+        self.allow.iter().any(|a| module == a || module.starts_with(&format!("{a}.")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_tool_table() {
+        let policy = parse(
+            "[project]\nname = \"x\"\n[tool.ftprobe]\nrequire-free-threading = true\nallow = [\"pkg._slow\"]\nignore = [\"abi3-not-loadable-free-threaded\"]\n",
+        )
+        .unwrap();
+        assert!(policy.require_free_threading && !policy.require_isolated_subinterpreters);
+        assert!(policy.allows("pkg._slow") && policy.allows("pkg._slow.inner") && !policy.allows("pkg._slower"));
+        assert_eq!(policy.ignore, ["abi3-not-loadable-free-threaded"]);
+    }
+
+    #[test]
+    fn no_table_is_an_empty_policy_and_typos_are_errors() {
+        assert_eq!(parse("[project]\nname = \"x\"\n").unwrap(), Policy::default());
+        let error = parse("[tool.ftprobe]\nrequire-freethreading = true\n").unwrap_err();
+        assert!(error.contains("require-freethreading"), "{error}");
+    }
+}
