@@ -31,6 +31,7 @@ pub fn emit(output: &Output<'_>, format: Format, file: Option<&Path>, printer: &
         None => printer.out(&text),
     }
     if github::enabled() {
+        append_step_summary(output)?;
         let annotations = github::render(&output.checks);
         // Keep machine-readable stdout clean; annotations work on either stream.
         if file.is_some() || format == Format::Table {
@@ -39,5 +40,19 @@ pub fn emit(output: &Output<'_>, format: Format, file: Option<&Path>, printer: &
             printer.err(&annotations);
         }
     }
+    Ok(())
+}
+
+/// Under GitHub Actions, the Markdown summary is appended to the job summary
+/// (`$GITHUB_STEP_SUMMARY`) whatever `--format` is.
+fn append_step_summary(output: &Output<'_>) -> Result<()> {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else { return Ok(()) };
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("cannot open $GITHUB_STEP_SUMMARY `{}`", Path::new(&path).display()))?;
+    file.write_all(markdown::render(output.title, &output.checks).as_bytes())?;
     Ok(())
 }

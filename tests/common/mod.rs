@@ -143,3 +143,39 @@ pub fn real_wheels() -> &'static Path {
         PathBuf::from(stdout(&out).trim().lines().last().expect("it prints the directory"))
     })
 }
+
+/// The schemas and validators of scripts/fetch-schemas, fetched once per test binary.
+pub fn schemas() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let out = Command::new("bash").arg(root.join("scripts/fetch-schemas")).output().expect("bash runs");
+        assert!(out.status.success(), "scripts/fetch-schemas failed:\n{}", stderr(&out));
+        PathBuf::from(stdout(&out).trim().lines().last().expect("it prints the directory"))
+    })
+}
+
+/// Validates `document` against the JSON Schema `schema` (a file in [`schemas`]); panics with the violations.
+pub fn assert_json_schema(schema: &str, document: &Path) {
+    let python = schemas().parent().unwrap().join("schema-tools/bin/python");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/validate_schema.py");
+    let out = Command::new(python).arg(script).arg(schemas().join(schema)).arg(document).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{} is not valid against {schema}:\n{}{}",
+        document.display(),
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
+/// Validates a JUnit XML file against the Jenkins JUnit XSD with xmllint.
+pub fn assert_junit_schema(document: &Path) {
+    let out = Command::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(schemas().join("junit-10.xsd"))
+        .arg(document)
+        .output()
+        .expect("xmllint runs (scripts/fetch-schemas installs it)");
+    assert!(out.status.success(), "{} is not valid JUnit:\n{}", document.display(), stderr(&out));
+}
