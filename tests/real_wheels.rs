@@ -44,13 +44,6 @@ fn spec() -> Spec {
     toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// `numpy/_core/_simd.cpython-313t-darwin.so` -> `numpy._core._simd`.
-fn dotted(member: &str) -> String {
-    let (dir, file) = member.rsplit_once('/').unwrap_or(("", member));
-    let module = file.split('.').next().unwrap();
-    if dir.is_empty() { module.to_string() } else { format!("{}.{module}", dir.replace('/', ".")) }
-}
-
 /// Per wheel (`numpy-2.4.6`): module -> (gil, subinterpreters), one entry per
 /// binary slice (a universal2 wheel has two per module).
 type Verdicts = BTreeMap<String, Vec<(String, (String, String))>>;
@@ -80,7 +73,7 @@ fn scan_with_findings(dir: &Path) -> (Verdicts, Findings) {
             if e["is_extension"] == true {
                 let gil = e["gil"].as_str().unwrap().to_string();
                 let sub = e["subinterpreters"].as_str().unwrap().to_string();
-                modules.push((dotted(e["member"].as_str().unwrap()), (gil, sub)));
+                modules.push((ftprobe::scan::dotted_module(e["member"].as_str().unwrap()), (gil, sub)));
             }
         }
     }

@@ -155,8 +155,7 @@ fn policy_checks(targets: &[Target], policy: &Policy) -> Vec<Check> {
     if policy.require_isolated_subinterpreters {
         for (module, _, sub) in extensions(targets, None) {
             if sub != SubinterpreterVerdict::PerInterpreterGil {
-                let verdict =
-                    serde_json::to_value(sub).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                let verdict = crate::report::name_of(&sub);
                 let check = Check::fail(
                     "policy",
                     &module,

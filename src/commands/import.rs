@@ -75,7 +75,7 @@ fn exit_code(results: &[ProbeResult]) -> u8 {
 }
 
 fn status_text(status: Status, printer: &Printer) -> String {
-    let text = serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    let text = crate::report::name_of(&status);
     match status {
         Status::Ok => printer.paint(&text, Color::Green),
         Status::NotApplicable => text,

@@ -61,9 +61,6 @@ fn render_table(interpreters: &[Interpreter], printer: &Printer) -> String {
 }
 
 fn sources_text(sources: &[Source]) -> String {
-    let names: Vec<String> = sources
-        .iter()
-        .map(|s| serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())
-        .collect();
+    let names: Vec<String> = sources.iter().map(crate::report::name_of).collect();
     names.join(",")
 }

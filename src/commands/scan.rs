@@ -104,15 +104,14 @@ fn extension_table(extensions: &[&Extension], printer: &Printer, verbose: bool) 
             None => "",
         };
         let generator = r.generator.as_ref().map_or(String::new(), |g| {
-            let name =
-                serde_json::to_value(g.name).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let name = crate::report::name_of(&g.name);
             match &g.version {
                 Some(v) => format!("{name} {v}"),
                 None => name,
             }
         });
-        let init = r.init.and_then(|i| serde_json::to_value(i).ok()).and_then(|v| v.as_str().map(str::to_string));
-        let arch = serde_json::to_value(r.arch).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let init = r.init.map(|i| crate::report::name_of(&i));
+        let arch = crate::report::name_of(&r.arch);
         table.push([module, arch, init.unwrap_or_default(), gil, sub.to_string(), generator, e.member.clone()]);
         if verbose {
             notes.extend(r.evidence.iter().map(|line| format!("{}: {line}", r.module.as_deref().unwrap_or(&e.member))));

@@ -8,3 +8,8 @@ pub mod junit;
 pub mod markdown;
 pub mod sarif;
 pub mod table;
+
+/// The name an enum value has in JSON (`not_used`, `multi_phase`), for tables.
+pub fn name_of<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}

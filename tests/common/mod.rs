@@ -51,14 +51,20 @@ pub fn write_script(path: &Path, body: &str) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+/// Runs a provisioning script from `scripts/` (idempotent, cached) and
+/// returns the directory it prints last.
+fn script_directory(script: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("bash").arg(root.join("scripts").join(script)).output().expect("bash runs");
+    assert!(out.status.success(), "scripts/{script} failed:\n{}", stderr(&out));
+    PathBuf::from(stdout(&out).trim().lines().last().unwrap_or_else(|| panic!("scripts/{script} printed no directory")))
+}
+
 /// The fixture build (scripts/provision-fixtures), built once per test binary.
 pub fn fixtures() -> &'static Path {
     static BUILD: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILD.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let out = Command::new("bash").arg(root.join("scripts/provision-fixtures")).output().expect("bash runs");
-        assert!(out.status.success(), "scripts/provision-fixtures failed:\n{}", stderr(&out));
-        let dir = PathBuf::from(stdout(&out).trim().lines().last().expect("it prints the build directory"));
+        let dir = script_directory("provision-fixtures");
         assert!(dir.join("build-info.json").is_file(), "no complete build at {}", dir.display());
         dir
     })
@@ -136,23 +142,13 @@ pub fn variants() -> Vec<(String, PathBuf, bool)> {
 /// (scripts/fetch-real-wheels), fetched once per test binary.
 pub fn real_wheels() -> &'static Path {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let out = Command::new("bash").arg(root.join("scripts/fetch-real-wheels")).output().expect("bash runs");
-        assert!(out.status.success(), "scripts/fetch-real-wheels failed:\n{}", stderr(&out));
-        PathBuf::from(stdout(&out).trim().lines().last().expect("it prints the directory"))
-    })
+    DIR.get_or_init(|| script_directory("fetch-real-wheels"))
 }
 
 /// The schemas and validators of scripts/fetch-schemas, fetched once per test binary.
 pub fn schemas() -> &'static Path {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let out = Command::new("bash").arg(root.join("scripts/fetch-schemas")).output().expect("bash runs");
-        assert!(out.status.success(), "scripts/fetch-schemas failed:\n{}", stderr(&out));
-        PathBuf::from(stdout(&out).trim().lines().last().expect("it prints the directory"))
-    })
+    DIR.get_or_init(|| script_directory("fetch-schemas"))
 }
 
 /// Validates `document` against the JSON Schema `schema` (a file in [`schemas`]); panics with the violations.
