@@ -7,9 +7,10 @@ fn main() -> std::process::ExitCode {
     match ftprobe::run(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("ftprobe: error: {error}");
+            let printer = ftprobe::printer::Printer::from_env();
+            printer.note(&format!("ftprobe: error: {error}"));
             for cause in error.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                printer.note(&format!("  caused by: {cause}"));
             }
             ftprobe::error::exit_code_for(&error)
         }

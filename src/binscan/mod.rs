@@ -17,7 +17,7 @@ use serde::Serialize;
 
 pub use analyze::analyze;
 use generator::Generator;
-use image::{Arch, Format, Image};
+use image::{Arch, Format};
 
 /// Why a file could not be scanned.
 #[derive(Debug, thiserror::Error)]
@@ -100,9 +100,4 @@ pub fn scan_bytes(data: &[u8], hint: BuildHint) -> Result<Vec<BinaryReport>, Sca
 
 fn describe_unknown(data: &[u8]) -> String {
     if data.is_empty() { "the file is empty".into() } else { "not an ELF, PE or Mach-O file".into() }
-}
-
-/// Scans an image already read (used by the format readers' tests).
-pub fn scan_image(image: &Image<'_>, hint: BuildHint) -> BinaryReport {
-    analyze(image, hint)
 }

@@ -19,10 +19,6 @@ impl Table {
         self.rows.push(row);
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     pub fn render(&self) -> String {
         let widths: Vec<usize> = (0..self.headers.len())
             .map(|c| {
