@@ -38,8 +38,8 @@ pub struct Limits {
     pub timeout: Duration,
     /// Kill the child when neither stream has printed anything for this long.
     pub stall: Option<Duration>,
-    /// Keep every stderr line containing this text, and leave lines starting
-    /// with `# ` (CPython's verbose mode) out of the kept stderr.
+    /// Keep every stderr line containing this text, and leave CPython's
+    /// verbose-mode lines (`# ...`, `import x # ...`) out of the kept stderr.
     pub collect: Option<&'static str>,
 }
 
@@ -185,8 +185,11 @@ fn spawn_line_reader<R: Read + Send + 'static>(
             let mut line = Vec::new();
             while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
                 touch(&activity, started);
+                // CPython's verbose mode: `# ...` and `import x # ...` lines.
+                let verbose = line.starts_with(b"# ")
+                    || (line.starts_with(b"import ") && memchr::memmem::find(&line, b" # ").is_some());
                 match collect {
-                    Some(pattern) if line.starts_with(b"# ") => {
+                    Some(pattern) if verbose => {
                         let text = String::from_utf8_lossy(&line);
                         if text.contains(pattern) {
                             collected.push(text.trim_end().to_string());

@@ -251,3 +251,38 @@ fn a_probe_past_its_timeout_is_a_timeout_not_a_deadlock() {
     assert_eq!(code, Some(1));
     assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
 }
+
+/// An interpreter whose standard library is gone cannot start: that is
+/// ftprobe failing to run (exit code 3), not the package crashing.
+#[test]
+fn an_interpreter_that_cannot_start_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = provisioned("3.13t");
+    let prefix = dir.path().join("broken");
+    fs::create_dir_all(prefix.join("bin")).unwrap();
+    fs::create_dir_all(prefix.join("lib")).unwrap();
+    fs::hard_link(&real, prefix.join("bin/python3.13t")).unwrap();
+    let real_prefix = real.parent().unwrap().parent().unwrap();
+    std::os::unix::fs::symlink(real_prefix.join("lib/python3.13t"), prefix.join("lib/python3.13t")).unwrap();
+    for lib in fs::read_dir(real_prefix.join("lib")).unwrap() {
+        let lib = lib.unwrap().path();
+        if lib.file_name().unwrap().to_string_lossy().starts_with("libpython") {
+            std::os::unix::fs::symlink(&lib, prefix.join("lib").join(lib.file_name().unwrap())).unwrap();
+        }
+    }
+    // Discovery works while the stdlib is there; then it disappears.
+    let cache = tempfile::tempdir().unwrap();
+    let python = prefix.join("bin/python3.13t");
+    assert!(ftprobe(cache.path()).args(["pythons", "--only", "-p"]).arg(&python).status().unwrap().success());
+    fs::remove_file(prefix.join("lib/python3.13t")).unwrap();
+    fs::create_dir_all(prefix.join("lib/python3.13t")).unwrap();
+    let out = ftprobe(cache.path())
+        .args(["import", "json", "--probe", "free-threading", "--format", "json", "-p"])
+        .arg(&python)
+        .output()
+        .unwrap();
+    let results: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    assert_eq!(out.status.code(), Some(3), "{}\n{}", common::stdout(&out), stderr(&out));
+    assert_eq!(results[0]["status"], "error", "{:#}", results[0]);
+    assert!(results[0]["error"].as_str().unwrap().contains("failed to start"), "{:#}", results[0]);
+}

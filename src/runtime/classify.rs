@@ -84,7 +84,7 @@ pub fn classify(spec: &ProbeSpec, python: PythonSummary, run: WorkerRun) -> Prob
     result.seconds = run.captured.elapsed.as_secs_f64();
     result.gil_required_by = run.gil_required_by.clone();
     let stderr = tail_lines(&run.captured.stderr_tail(64 * 1024), 20);
-    let problem_tail = (!stderr.is_empty()).then_some(stderr);
+    let problem_tail = (!stderr.is_empty()).then(|| stderr.clone());
     if run.captured.timed_out {
         let (status, why) = if run.captured.stalled {
             (Status::Deadlock, "printed nothing for the stall period and was killed (a deadlock or a hang)")
@@ -93,6 +93,14 @@ pub fn classify(spec: &ProbeSpec, python: PythonSummary, run: WorkerRun) -> Prob
         };
         result.status = status;
         result.error = Some(format!("the worker {why}"));
+        result.stderr_tail = problem_tail;
+        return result;
+    }
+    // A fatal error while CPython itself starts (its runtime state is not yet
+    // "initialized") is a broken interpreter, not a crashing package.
+    if let Some(fatal) = startup_failure(&stderr).filter(|_| run.results.is_empty()) {
+        result.status = Status::Error;
+        result.error = Some(format!("the interpreter failed to start: {fatal}"));
         result.stderr_tail = problem_tail;
         return result;
     }
@@ -120,6 +128,16 @@ pub fn classify(spec: &ProbeSpec, python: PythonSummary, run: WorkerRun) -> Prob
         result.stderr_tail = problem_tail;
     }
     result
+}
+
+/// The "Fatal Python error" line, when CPython reports it died before its
+/// runtime was fully initialised (`Python runtime state: core initialized`).
+fn startup_failure(stderr: &str) -> Option<String> {
+    let state = stderr.lines().find_map(|l| l.strip_prefix("Python runtime state: "))?.trim();
+    if state == "initialized" || state == "finalizing" {
+        return None;
+    }
+    stderr.lines().find(|l| l.starts_with("Fatal Python error: ")).map(|l| l.trim().to_string())
 }
 
 fn stage<'r>(run: &'r WorkerRun, name: &str) -> Option<&'r Value> {
