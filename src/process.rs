@@ -275,8 +275,8 @@ mod tests {
     #[test]
     fn collects_matching_lines_and_drops_verbose_noise() {
         let limits = Limits { timeout: Duration::from_secs(30), stall: None, collect: Some("requires the GIL") };
-        let script =
-            "echo '# import foo' >&2; echo \"# loading module 'x', which requires the GIL\" >&2; echo real error >&2";
+        let script = "echo '# import foo' >&2; echo \"import 'json' # <SourceFileLoader>\" >&2; \
+                      echo \"# loading module 'x', which requires the GIL\" >&2; echo real error >&2";
         let got = run_supervised(Command::new("sh").args(["-c", script]), limits).unwrap();
         assert_eq!(got.collected, ["# loading module 'x', which requires the GIL"]);
         assert_eq!(got.stderr_tail(100), "real error");
