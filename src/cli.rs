@@ -123,16 +123,14 @@ pub struct PythonsArgs {
     #[arg(long, requires = "pythons")]
     pub only: bool,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
-    pub format: ListFormat,
-}
+    /// Output format (in markdown, junit and sarif each interpreter is a check:
+    /// usable passes, unusable is skipped with the reason).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 
-/// How a listing is printed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ListFormat {
-    Table,
-    Json,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -180,3 +180,33 @@ fn a_statically_linked_interpreter_is_refused_with_advice() {
         &["3.13-static/python", "statically linked", "--enable-shared"],
     );
 }
+
+#[test]
+fn the_listing_renders_as_junit_and_sarif_too() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["junit", "sarif", "markdown"] {
+        let file = dir.path().join(format!("pythons.{format}"));
+        let out = ftprobe(cache.path())
+            .args(["pythons", "-p", "3.13t", "--format", format, "--output"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = fs::read_to_string(&file).unwrap();
+        match format {
+            // One passing testcase per interpreter.
+            "junit" => {
+                common::assert_junit_schema(&file);
+                assert!(text.contains("3.13t (") && text.contains("failures=\"0\""), "{text}");
+            }
+            // SARIF lists problems only: a usable interpreter is none.
+            "sarif" => {
+                common::assert_json_schema("sarif-2.1.0.json", &file);
+                let sarif: serde_json::Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 0, "{text}");
+            }
+            _ => assert!(text.starts_with("## ") && text.contains("1 passed, 0 failed"), "{text}"),
+        }
+    }
+}

@@ -4,9 +4,11 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::cli::{ListFormat, PythonsArgs};
+use crate::cli::PythonsArgs;
+use crate::commands::output::{Output, emit};
 use crate::discover::{self, Interpreter, Source};
 use crate::printer::{Color, Printer};
+use crate::report::checks::{Check, Outcome};
 use crate::report::table::Table;
 
 pub fn run(args: &PythonsArgs, printer: &Printer) -> Result<ExitCode> {
@@ -17,11 +19,29 @@ pub fn run(args: &PythonsArgs, printer: &Printer) -> Result<ExitCode> {
     } else {
         discover::merge_duplicates(requested.into_iter().chain(finder.known().iter().cloned()).collect())
     };
-    match args.format {
-        ListFormat::Json => printer.out(&(serde_json::to_string_pretty(&listed)? + "\n")),
-        ListFormat::Table => printer.out(&render_table(&listed, printer)),
-    }
+    let output = Output {
+        title: "interpreters",
+        checks: checks(&listed),
+        table: &|| render_table(&listed, printer),
+        json: &|| Ok(serde_json::to_string_pretty(&listed)? + "\n"),
+    };
+    emit(&output, args.format, args.output.as_deref(), printer)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One check per interpreter: usable passes, unusable is skipped with the reason.
+fn checks(interpreters: &[Interpreter]) -> Vec<Check> {
+    interpreters
+        .iter()
+        .map(|i| {
+            let name = format!("{} ({})", i.short_name(), i.executable.display());
+            let check = Check::pass("interpreters", &name).at(&i.executable);
+            match &i.problem {
+                Some(problem) => check.with_outcome(Outcome::Skip, Some(problem.clone())),
+                None => check,
+            }
+        })
+        .collect()
 }
 
 fn render_table(interpreters: &[Interpreter], printer: &Printer) -> String {
