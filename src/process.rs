@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 /// How much of each stream is kept (the tail, when a child prints more).
 pub const OUTPUT_CAP: usize = 4 << 20;
 
+/// The longest stderr line read in one piece.
+const LINE_CAP: u64 = 64 << 10;
+
 /// What a finished (or killed) child left behind.
 #[derive(Debug)]
 pub struct Captured {
@@ -183,7 +186,9 @@ fn spawn_line_reader<R: Read + Send + 'static>(
         if let Some(stream) = stream {
             let mut reader = BufReader::new(stream);
             let mut line = Vec::new();
-            while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+            // Bounded: a child printing megabytes without a newline gets them
+            // handed over in pieces, never held whole.
+            while (&mut reader).take(LINE_CAP).read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
                 touch(&activity, started);
                 // CPython's verbose mode: `# ...` and `import x # ...` lines.
                 let verbose = line.starts_with(b"# ")
@@ -280,6 +285,15 @@ mod tests {
         let got = run_supervised(Command::new("sh").args(["-c", script]), limits).unwrap();
         assert_eq!(got.collected, ["# loading module 'x', which requires the GIL"]);
         assert_eq!(got.stderr_tail(100), "real error");
+    }
+
+    #[test]
+    fn a_stderr_flood_without_newlines_keeps_only_the_tail() {
+        let limits = Limits { timeout: Duration::from_secs(30), stall: None, collect: Some("requires the GIL") };
+        let script = "head -c 20000000 /dev/zero | tr '\\0' x >&2; echo END >&2";
+        let got = run_supervised(Command::new("sh").args(["-c", script]), limits).unwrap();
+        assert!(got.stderr.len() <= OUTPUT_CAP, "kept {} bytes", got.stderr.len());
+        assert!(got.stderr.ends_with(b"xEND\n"));
     }
 
     #[test]
