@@ -287,8 +287,10 @@ mod tests {
         assert_eq!(got.stderr_tail(100), "real error");
     }
 
+    /// Reading in pieces must not lose or reorder output (the memory bound
+    /// itself is not observable from here).
     #[test]
-    fn a_stderr_flood_without_newlines_keeps_only_the_tail() {
+    fn a_stderr_flood_without_newlines_keeps_its_tail_intact() {
         let limits = Limits { timeout: Duration::from_secs(30), stall: None, collect: Some("requires the GIL") };
         let script = "head -c 20000000 /dev/zero | tr '\\0' x >&2; echo END >&2";
         let got = run_supervised(Command::new("sh").args(["-c", script]), limits).unwrap();
