@@ -224,7 +224,7 @@ fn runtime_checks(probes: &[ProbeResult], facts: &[WheelFacts], already_flagged:
                     check.message.unwrap_or_default()
                 ));
             }
-            (_, Status::NotApplicable) if p.error.as_deref().is_some_and(|e| e.contains("not installed")) => {
+            (_, Status::NotApplicable) if p.error.as_deref().is_some_and(|e| e.ends_with(runtime::NOT_INSTALLED)) => {
                 let message = format!(
                     "the package is not installed for {}: install it there before `ftprobe check`",
                     p.python.executable.display()
@@ -247,18 +247,7 @@ fn runtime_checks(probes: &[ProbeResult], facts: &[WheelFacts], already_flagged:
             _ => {}
         }
         out.push(check);
-        for d in &p.disagreements {
-            out.push(
-                Check::fail(
-                    &runtime::report::group(p),
-                    "static vs runtime",
-                    "static-runtime-disagreement",
-                    Level::Error,
-                    d.clone(),
-                )
-                .about(&p.module),
-            );
-        }
+        out.extend(runtime::report::disagreement_checks(p));
     }
     out
 }

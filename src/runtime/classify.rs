@@ -13,6 +13,9 @@ use crate::binscan::{self, BuildHint, GilVerdict};
 use crate::process::signal_name;
 use crate::worker::protocol::ProbeKind;
 
+/// The end of the `error` of a probe whose module is not installed.
+pub const NOT_INSTALLED: &str = "is not installed for this interpreter";
+
 /// How a probe ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -155,7 +158,7 @@ fn top_import(result: &mut ProbeResult, stage: &Value) -> bool {
     let top = result.module.split('.').next().unwrap_or_default();
     let missing = error.starts_with(&format!("ModuleNotFoundError: No module named '{top}'"));
     result.status = if missing { Status::NotApplicable } else { Status::ImportError };
-    result.error = Some(if missing { format!("{top} is not installed for this interpreter") } else { error });
+    result.error = Some(if missing { format!("{top} {NOT_INSTALLED}") } else { error });
     false
 }
 

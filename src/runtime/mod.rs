@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::discover::Interpreter;
 use crate::worker::protocol::{ProbeKind, SubinterpreterConfig, WorkerRequest};
-pub use classify::Status;
+pub use classify::{NOT_INSTALLED, Status};
 
 /// One probe to run.
 #[derive(Clone, Debug)]

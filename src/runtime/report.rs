@@ -47,19 +47,19 @@ pub fn check(result: &ProbeResult) -> Check {
     check.about(&result.module)
 }
 
+/// One failed check per static/runtime disagreement of a probe.
+pub fn disagreement_checks(result: &ProbeResult) -> impl Iterator<Item = Check> + '_ {
+    result.disagreements.iter().map(move |d| {
+        Check::fail(&group(result), "static vs runtime", "static-runtime-disagreement", Level::Error, d.clone())
+            .about(&result.module)
+    })
+}
+
 pub fn checks(results: &[ProbeResult]) -> Vec<Check> {
     let mut out = Vec::new();
     for result in results {
         out.push(check(result));
-        for d in &result.disagreements {
-            out.push(Check::fail(
-                &group(result),
-                "static vs runtime",
-                "static-runtime-disagreement",
-                Level::Error,
-                d.clone(),
-            ));
-        }
+        out.extend(disagreement_checks(result));
     }
     out
 }
