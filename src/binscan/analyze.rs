@@ -3,13 +3,15 @@
 //! decode `PyUnstable_Module_SetGIL` call sites, and fall back on what the
 //! binding generator is known to do. Each step adds a sentence of evidence.
 
-use super::code::{self, CallSite, CodeFacts, Target, Value};
+use super::code::{self, CallSite, CapturedFlag, CodeFacts, Target, Value};
 use super::generator::{self, Generator, GeneratorKind};
 use super::image::Image;
 use super::moduledef::{self, DefLayout, Memory, ModuleDef, Slot, SlotValue};
 use super::{BinaryReport, BuildHint, GilVerdict, Init, SubinterpreterVerdict};
 
 const SET_GIL: &str = "PyUnstable_Module_SetGIL";
+const CREATE: &str = "PyModule_Create2";
+const CREATE_TRACE_REFS: &str = "PyModule_Create2TraceRefs";
 /// How far into `PyInit_` the analysis reads when the symbol has no size.
 const DEFAULT_FUNCTION_BYTES: usize = 4096;
 
@@ -292,17 +294,39 @@ impl<'i, 'a> Analysis<'i, 'a> {
         self.say(format!("GIL: {why}"));
     }
 
-    /// Decodes the constant passed to every `PyUnstable_Module_SetGIL` call,
-    /// then PyO3's `gil_used` argument in `PyInit_` (PyO3 0.23 to 0.27).
+    /// Decodes the value passed to every `PyUnstable_Module_SetGIL` call (a
+    /// constant, or a flag a closure captured), then PyO3's `gil_used`
+    /// argument in `PyInit_` (PyO3 0.27).
     fn decide_gil_from_calls(&mut self) {
-        let sites = code::calls_to(self.image, &[SET_GIL]);
-        let values: Vec<Value> = sites.iter().map(|c| c.args[1]).collect();
-        if !values.is_empty() && values.iter().all(|v| *v == Value::Const(1)) {
-            let why = format!("{} call(s) to PyUnstable_Module_SetGIL(module, Py_MOD_GIL_NOT_USED)", values.len());
+        let sites = code::calls_to(self.image, &[SET_GIL, CREATE, CREATE_TRACE_REFS]);
+        let mut values = Vec::new();
+        let mut captured = false;
+        for site in sites.iter().filter(|c| c.target == Target::Import(SET_GIL.into())) {
+            match site.args[1] {
+                Value::Const(v) => values.push(Some(v)),
+                Value::Flag { base, offset, inverted } => {
+                    let found = self.captured_flag(&sites, base, offset);
+                    captured |= !found.is_empty();
+                    if found.is_empty() {
+                        values.push(None);
+                    }
+                    values.extend(found.into_iter().map(|byte| Some(byte ^ u64::from(inverted))));
+                }
+                _ => values.push(None),
+            }
+        }
+        let how = if captured {
+            "a flag the module's init closure captures by reference, stored as a constant by the code that builds the closure"
+        } else {
+            "a constant"
+        };
+        if !values.is_empty() && values.iter().all(|v| *v == Some(1)) {
+            let why = format!("PyUnstable_Module_SetGIL(module, Py_MOD_GIL_NOT_USED), the value being {how}");
             return self.gil_is(GilVerdict::NotUsed, &why);
         }
-        if !values.is_empty() && values.iter().all(|v| matches!(v, Value::Const(0 | 1))) {
-            return self.gil_is(GilVerdict::Used, "PyUnstable_Module_SetGIL(module, Py_MOD_GIL_USED) is called");
+        if !values.is_empty() && values.iter().all(|v| matches!(v, Some(0 | 1))) {
+            let why = format!("PyUnstable_Module_SetGIL(module, Py_MOD_GIL_USED), the value being {how}");
+            return self.gil_is(GilVerdict::Used, &why);
         }
         if self.generator_is(GeneratorKind::Pyo3)
             && let Some(gil_used) = self.pyo3_gil_used_argument()
@@ -317,6 +341,30 @@ impl<'i, 'a> Analysis<'i, 'a> {
             GilVerdict::Undetermined,
             "PyUnstable_Module_SetGIL is called with a value computed at run time; run `ftprobe import` to see it",
         );
+    }
+
+    /// PyO3 0.23-0.26 pass `gil_used` to the module's init closure by
+    /// reference: the function that calls `PyModule_Create2([env + d] + p)`
+    /// and `PyUnstable_Module_SetGIL(m, !*[env + f])` shows the closure's
+    /// shape; the function that builds it on its stack, with the module's
+    /// definition at `d`, shows the flag byte it stored. The bytes found.
+    fn captured_flag(&self, sites: &[CallSite], base: u64, flag_field: i64) -> Vec<u64> {
+        let create = sites.iter().find_map(|c| match (&c.target, c.args[0]) {
+            (Target::Import(name), Value::Field { base: b, offset, plus })
+                if b == base && (name == CREATE || name == CREATE_TRACE_REFS) =>
+            {
+                Some((offset, plus))
+            }
+            _ => None,
+        });
+        let Some((def_field, def_plus)) = create else { return Vec::new() };
+        let shape = CapturedFlag { def_field, def_plus, flag_field };
+        // The definition as PyModule_Create2 would get it: checked by reading
+        // it, not by comparing with the one found by name, whose layout guess
+        // may be off when the file name gives no ABI.
+        let layouts = self.layouts();
+        let is_def = |address: u64| layouts.iter().any(|l| moduledef::read_def(self.image, address, *l).is_some());
+        code::captured_flags(self.image, shape, &is_def)
     }
 
     /// PyO3 0.23-0.27: `PyInit_x` calls the initialiser with `&_PYO3_DEF` (a

@@ -1,14 +1,18 @@
 //! AArch64: the few instructions that carry constants to calls and stores
-//! (MOVZ, MOV, ADRP + ADD, STR with an immediate offset, BL, B, BR, BLR,
-//! RET). Any other instruction is assumed to overwrite its destination
-//! register, which can only lose knowledge, never invent it.
+//! (MOVZ, MOV, ADRP + ADD/SUB, loads and stores with an immediate offset,
+//! single and paired, MVN/AND/EOR #1 on flags, BL, B, BR, BLR, RET). Any
+//! other instruction is assumed to overwrite its destination register, which
+//! can only lose knowledge, never invent it.
 
 use std::collections::HashSet;
 
-use super::code::{CallSite, CodeFacts, Target, Value};
+use super::code::{CallSite, CodeFacts, FlagSearch, StackMemory, Target, Value};
 use super::image::Image;
 
+/// Register 31: the zero register as an operand, the stack pointer as a base.
 const ZR: usize = 31;
+const SP: usize = 31;
+const FP: usize = 29;
 
 fn sign_extend(value: u64, bits: u32) -> i64 {
     let shift = 64 - bits;
@@ -52,19 +56,112 @@ fn words(code: &[u8]) -> impl Iterator<Item = u32> + '_ {
     code.chunks_exact(4).map(|w| u32::from_le_bytes(w.try_into().unwrap()))
 }
 
+/// One load or store with an immediate offset (single register or pair).
+struct Access {
+    load: bool,
+    /// A SIMD/FP register, which the tracker does not follow.
+    vector: bool,
+    /// Zero-extending load (or a store): not LDRSB/LDRSW and the like.
+    unsigned: bool,
+    rt: usize,
+    rt2: Option<usize>,
+    base: usize,
+    /// Bytes per register.
+    width: u8,
+    /// Offset of the access from the base register's value before the instruction.
+    offset: i64,
+    /// What the base register gains afterwards (pre- and post-indexed forms).
+    writeback: i64,
+}
+
+/// Decodes the immediate-offset load and store forms.
+fn decode_access(insn: u32) -> Option<Access> {
+    let rt = rd(insn);
+    let base = rn(insn);
+    let vector = insn & (1 << 26) != 0;
+    if insn & 0x3a00_0000 == 0x2800_0000 {
+        // LDP/STP: opc 31:30, V 26, mode 24:23, L 22, imm7 21:15, Rt2 14:10.
+        let opc = insn >> 30;
+        let width: u8 = match (vector, opc) {
+            (false, 0) | (true, 0) => 4,
+            (false, 2) | (true, 1) => 8,
+            (true, 2) => 16,
+            _ => return None,
+        };
+        let imm = sign_extend(u64::from((insn >> 15) & 0x7f), 7) * i64::from(width);
+        let (offset, writeback) = match (insn >> 23) & 3 {
+            1 => (0, imm),
+            3 => (imm, imm),
+            _ => (imm, 0),
+        };
+        let rt2 = Some(((insn >> 10) & 0x1f) as usize);
+        let load = insn & (1 << 22) != 0;
+        return Some(Access { load, vector, unsigned: true, rt, rt2, base, width, offset, writeback });
+    }
+    let size = insn >> 30;
+    let opc = (insn >> 22) & 3;
+    let width: u8 = if vector && opc & 2 != 0 { 16 } else { 1 << size };
+    let load = opc != 0;
+    let unsigned = vector || opc < 2;
+    if insn & 0x3b00_0000 == 0x3900_0000 {
+        // LDR/STR (unsigned immediate, scaled).
+        let offset = i64::from((insn >> 10) & 0xfff) * i64::from(width);
+        return Some(Access { load, vector, unsigned, rt, rt2: None, base, width, offset, writeback: 0 });
+    }
+    if insn & 0x3b20_0000 == 0x3800_0000 {
+        // LDUR/STUR and the pre-/post-indexed forms (imm9, unscaled).
+        let imm = sign_extend(u64::from((insn >> 12) & 0x1ff), 9);
+        let (offset, writeback) = match (insn >> 10) & 3 {
+            0 | 2 => (imm, 0),
+            1 => (0, imm),
+            _ => (imm, imm),
+        };
+        return Some(Access { load, vector, unsigned, rt, rt2: None, base, width, offset, writeback });
+    }
+    None
+}
+
 struct Tracker<'i, 'a> {
     image: &'i Image<'a>,
     registers: [Value; 32],
+    /// The stack pointer, which register 31 means as a base or in ADD/SUB.
+    sp: Value,
+    stack: StackMemory,
+    /// Whether stack stores are kept (only a flag search reads them).
+    keep_stack: bool,
     facts: CodeFacts,
 }
 
 impl<'i, 'a> Tracker<'i, 'a> {
     fn new(image: &'i Image<'a>) -> Self {
-        Tracker { image, registers: [Value::Unknown; 32], facts: CodeFacts::default() }
+        Tracker {
+            image,
+            registers: [Value::Unknown; 32],
+            sp: Value::Stack(0),
+            stack: StackMemory::default(),
+            keep_stack: false,
+            facts: CodeFacts::default(),
+        }
     }
 
+    /// Forgets what registers hold, except a stack address in the frame pointer.
     fn forget(&mut self) {
+        let frame = self.registers[FP];
         self.registers = [Value::Unknown; 32];
+        if frame.is_stack() {
+            self.registers[FP] = frame;
+        }
+    }
+
+    /// A function has ended: its stack stores go to `search`, and the next
+    /// code starts a new frame.
+    fn end_function(&mut self, search: Option<&mut FlagSearch<'_>>) {
+        if let Some(search) = search {
+            search.visit(&self.stack);
+        }
+        self.stack.clear();
+        self.registers = [Value::Unknown; 32];
+        self.sp = Value::Stack(0);
     }
 
     fn get(&self, register: usize) -> Value {
@@ -75,6 +172,15 @@ impl<'i, 'a> Tracker<'i, 'a> {
         if register != ZR {
             self.registers[register] = value;
         }
+    }
+
+    /// A register as a base address or ADD/SUB operand (31 is the stack pointer).
+    fn base(&self, register: usize) -> Value {
+        if register == SP { self.sp } else { self.registers[register] }
+    }
+
+    fn set_base(&mut self, register: usize, value: Value) {
+        if register == SP { self.sp = value } else { self.registers[register] = value }
     }
 
     fn args(&self) -> [Value; 4] {
@@ -121,7 +227,8 @@ impl<'i, 'a> Tracker<'i, 'a> {
         }
     }
 
-    fn step(&mut self, insn: u32, pc: u64, function: std::ops::Range<u64>) {
+    /// Follows one instruction; true when it ends a function (RET, BRK).
+    fn step(&mut self, insn: u32, pc: u64, function: std::ops::Range<u64>) -> bool {
         if is_bl(insn) {
             let target = self.target(branch_target(insn, pc));
             self.facts.calls.push(CallSite { at: pc, target, args: self.args() });
@@ -142,6 +249,11 @@ impl<'i, 'a> Tracker<'i, 'a> {
             // RET
             self.facts.returns.push(self.get(0));
             self.forget();
+            return true;
+        } else if insn & 0xffe0_001f == 0xd420_0000 {
+            // BRK
+            self.forget();
+            return true;
         } else if insn & 0xffff_fc1f == 0xd61f_0000 {
             // BR: a tail call through a register.
             let target = self.register_target(rn(insn));
@@ -151,6 +263,49 @@ impl<'i, 'a> Tracker<'i, 'a> {
             self.forget();
         } else {
             self.data_step(insn, pc);
+        }
+        false
+    }
+
+    fn access(&mut self, access: &Access, pc: u64) {
+        let address = self.base(access.base).plus(access.offset);
+        let registers = [Some(access.rt), access.rt2];
+        for (index, register) in registers.into_iter().enumerate() {
+            let Some(register) = register else { continue };
+            let at = address.plus(index as i64 * i64::from(access.width));
+            if access.load {
+                if !access.vector {
+                    let value = self.loaded(access, at, index as i64, pc);
+                    self.set(register, value);
+                }
+                continue;
+            }
+            let value = if access.vector { Value::Unknown } else { self.get(register) };
+            match at {
+                Value::Stack(offset) if self.keep_stack => self.stack.store(offset, access.width, value),
+                Value::Stack(_) => {}
+                Value::Address(fixed) if matches!(access.width, 4 | 8) => {
+                    self.facts.record_store(fixed, access.width, value);
+                }
+                _ => {}
+            }
+        }
+        if access.writeback != 0 {
+            let moved = self.base(access.base).plus(access.writeback);
+            self.set_base(access.base, moved);
+        }
+    }
+
+    /// What the `index`th register of a general load from `at` gets. An
+    /// opaque result is named by `pc` (plus `index`, for the second of a pair).
+    fn loaded(&self, access: &Access, at: Value, index: i64, pc: u64) -> Value {
+        let displacement = access.offset + index * i64::from(access.width);
+        match (at, access.width) {
+            (Value::Address(slot), 8) if self.image.import_slots.contains_key(&slot) => Value::ImportSlot(slot),
+            (Value::Stack(_) | Value::Address(_), _) => Value::Unknown,
+            (_, 8) => self.base(access.base).load_word(displacement, pc + index as u64),
+            (_, 1) if access.unsigned => self.base(access.base).load_byte(displacement),
+            _ => Value::Unknown,
         }
     }
 
@@ -165,32 +320,33 @@ impl<'i, 'a> Tracker<'i, 'a> {
             self.set(rd(insn), value);
         } else if insn & 0x9f00_0000 == 0x9000_0000 {
             self.set(rd(insn), Value::Address(adrp_target(insn, pc)));
-        } else if insn & 0xff80_0000 == 0x9100_0000 {
-            // ADD Xd, Xn, #imm{, LSL #12}
-            let imm = u64::from((insn >> 10) & 0xfff) << if insn & (1 << 22) != 0 { 12 } else { 0 };
-            let value = match self.get(rn(insn)) {
-                Value::Address(a) => Value::Address(a + imm),
+        } else if insn & 0xbf80_0000 == 0x9100_0000 {
+            // ADD/SUB Xd|SP, Xn|SP, #imm{, LSL #12}
+            let imm = i64::from((insn >> 10) & 0xfff) << if insn & (1 << 22) != 0 { 12 } else { 0 };
+            let by = if insn & (1 << 30) != 0 { -imm } else { imm };
+            let value = self.base(rn(insn)).plus(by);
+            self.set_base(rd(insn), value);
+        } else if insn & 0x7fe0_ffe0 == 0x2a20_03e0 {
+            // MVN Rd, Rm (ORN Rd, ZR, Rm): a flag's inverse, once masked to bit 0.
+            let value = match self.get(((insn >> 16) & 0x1f) as usize) {
+                flag @ Value::Flag { .. } => flag.xor(1),
                 _ => Value::Unknown,
             };
             self.set(rd(insn), value);
-        } else if insn & 0xffc0_0000 == 0xf940_0000 {
-            // LDR Xt, [Xn, #imm]: from an import slot it is a function to call.
+        } else if insn & 0x7fff_fc00 == 0x1200_0000 || insn & 0xffff_fc00 == 0x9240_0000 {
+            // AND Rd, Rn, #1
             let value = match self.get(rn(insn)) {
-                Value::Address(base) => {
-                    let slot = base + u64::from((insn >> 10) & 0xfff) * 8;
-                    if self.image.import_slots.contains_key(&slot) { Value::ImportSlot(slot) } else { Value::Unknown }
-                }
+                flag @ Value::Flag { .. } => flag,
+                Value::Const(c) => Value::Const(c & 1),
                 _ => Value::Unknown,
             };
             self.set(rd(insn), value);
-        } else if insn & 0xbfc0_0000 == 0xb900_0000 {
-            // STR Wt/Xt, [Xn, #imm]
-            let width: u8 = if insn & 0x4000_0000 != 0 { 8 } else { 4 };
-            if let Value::Address(base) = self.get(rn(insn)) {
-                let address = base + u64::from((insn >> 10) & 0xfff) * u64::from(width);
-                let value = self.get(rd(insn));
-                self.facts.record_store(address, width, value);
-            }
+        } else if insn & 0x7fff_fc00 == 0x5200_0000 || insn & 0xffff_fc00 == 0xd240_0000 {
+            // EOR Rd, Rn, #1
+            let value = self.get(rn(insn)).xor(1);
+            self.set(rd(insn), value);
+        } else if let Some(access) = decode_access(insn) {
+            self.access(&access, pc);
         } else if insn & 0x0a00_0000 == 0x0800_0000 && insn & (1 << 22) == 0 {
             // Other stores write memory, not registers.
         } else {
@@ -230,32 +386,37 @@ pub fn analyze_function(image: &Image<'_>, start: u64, len: usize) -> CodeFacts 
     tracker.facts
 }
 
-pub fn calls_to(image: &Image<'_>, imports: &[&str]) -> Vec<CallSite> {
-    let mut found = Vec::new();
+/// Follows every executable segment linearly: each call (BL, B, BLR) goes
+/// to `on_call` with the argument registers known in its straight-line
+/// block, and each function's stack stores go to `search` where it ends.
+pub fn sweep(image: &Image<'_>, on_call: &mut dyn FnMut(&CallSite), mut search: Option<&mut FlagSearch<'_>>) {
     for segment in image.segments.iter().filter(|s| s.executable) {
         let Some(code) = image.data.get(segment.file_range.0..segment.file_range.1) else { continue };
         let mut tracker = Tracker::new(image);
+        tracker.keep_stack = search.is_some();
         for (i, insn) in words(code).enumerate() {
             let pc = segment.address + i as u64 * 4;
-            // BLR only: a BR through a loaded slot is an import stub itself
-            // (PLT entries, Mach-O __stubs), not a call with arguments.
-            let indirect = insn & 0xffff_fc1f == 0xd63f_0000;
-            if is_bl(insn) || is_b(insn) || indirect {
-                let target =
-                    if indirect { tracker.register_target(rn(insn)) } else { tracker.target(branch_target(insn, pc)) };
-                if matches!(&target, Target::Import(name) if imports.contains(&name.as_str())) {
-                    found.push(CallSite { at: pc, target, args: tracker.args() });
-                }
+            let ends = insn == 0 || tracker.step(insn, pc, 0..0);
+            // A BR through a loaded slot is an import stub itself (PLT
+            // entries, Mach-O __stubs), not a call with arguments.
+            let register_jump = insn & 0xffff_fc1f == 0xd61f_0000;
+            if let Some(call) = tracker.facts.calls.first().filter(|_| !register_jump) {
+                on_call(call);
             }
-            tracker.step(insn, pc, 0..0);
+            tracker.facts.calls.clear();
+            tracker.facts.returns.clear();
+            if ends {
+                tracker.end_function(search.as_deref_mut());
+            }
         }
+        tracker.end_function(search.as_deref_mut());
     }
-    found
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::binscan::image::{Arch, Format};
 
     #[test]
     fn decodes_adrp_and_branches() {
@@ -264,5 +425,44 @@ mod tests {
         assert_eq!(branch_target(0x9400_0002, 0x100), 0x108);
         assert_eq!(branch_target(0x97ff_ffff, 0x100), 0xfc);
         assert!(is_bl(0x9400_0002) && !is_b(0x9400_0002));
+    }
+
+    /// Encodings taken from pydantic-core's Linux and Windows ARM64 builds.
+    #[test]
+    fn decodes_loads_and_stores_with_immediate_offsets() {
+        let stp = decode_access(0xa93d_a7a8).unwrap(); // stp x8, x9, [x29, #-40]
+        assert!(!stp.load && stp.rt == 8 && stp.rt2 == Some(9) && stp.base == 29);
+        assert_eq!((stp.width, stp.offset, stp.writeback), (8, -40, 0));
+        let ldp = decode_access(0xa940_d935).unwrap(); // ldp x21, x22, [x9, #8]
+        assert!(ldp.load && ldp.rt == 21 && ldp.rt2 == Some(22) && ldp.base == 9 && ldp.offset == 8);
+        let stur = decode_access(0xf81f_83a0).unwrap(); // stur x0, [x29, #-8]
+        assert!(!stur.load && stur.width == 8 && stur.offset == -8);
+        let sturb = decode_access(0x3818_73bf).unwrap(); // sturb wzr, [x29, #-121]
+        assert!(!sturb.load && sturb.rt == ZR && sturb.width == 1 && sturb.offset == -121);
+        let strb = decode_access(0x3900_73bf).unwrap(); // strb wzr, [x29, #28]
+        assert!(!strb.load && strb.width == 1 && strb.offset == 28);
+        let ldrb = decode_access(0x3940_02c8).unwrap(); // ldrb w8, [x22]
+        assert!(ldrb.load && ldrb.unsigned && ldrb.width == 1 && ldrb.base == 22 && ldrb.offset == 0);
+        let pre = decode_access(0xa9bc_53f3).unwrap(); // stp x19, x20, [sp, #-64]!
+        assert!(pre.base == SP && pre.offset == -64 && pre.writeback == -64);
+    }
+
+    /// The closure read in pydantic-core's Linux ARM64 build: the flag
+    /// `SetGIL` gets is the inverted byte behind field 16 of the pointer
+    /// loaded first, and `PyModule_Create2` gets field 8 plus 8.
+    #[test]
+    fn follows_a_flag_through_two_loads() {
+        let image = Image::new(Format::Elf, Arch::Aarch64, 8, &[]);
+        let mut tracker = Tracker::new(&image);
+        // ldr x9, [x0]; ldp x21, x22, [x9, #8]; add x0, x21, #8
+        for (i, insn) in [0xf940_0009, 0xa940_d935, 0x9100_22a0].into_iter().enumerate() {
+            tracker.step(insn, 0x1000 + i as u64 * 4, 0..0);
+        }
+        assert_eq!(tracker.get(0), Value::Field { base: 0x1000, offset: 8, plus: 8 });
+        // ldrb w8, [x22]; mvn w8, w8; and x1, x8, #0x1
+        for insn in [0x3940_02c8, 0x2a28_03e8, 0x9240_0101] {
+            tracker.step(insn, 0x2000, 0..0);
+        }
+        assert_eq!(tracker.get(1), Value::Flag { base: 0x1000, offset: 16, inverted: true });
     }
 }

@@ -3,6 +3,10 @@
 //! addresses, and returned values. One function is followed linearly, and
 //! what is known is forgotten at every branch target, so no value is reported
 //! that only one path would give. x86 and AArch64 have their own decoders.
+//!
+//! Two more facts serve flags that a closure captures by reference (PyO3
+//! 0.23-0.26 passes `gil_used` so): stores to the stack, and pointers loaded
+//! through pointers the analysis cannot see (`Opaque`, `Field`, `Flag`).
 
 use std::collections::BTreeMap;
 
@@ -18,6 +22,155 @@ pub enum Value {
     Address(u64),
     /// The function an import slot points to, loaded from the slot at this address.
     ImportSlot(u64),
+    /// An address on the stack: an offset from the stack pointer at the start
+    /// of the function (or of the stretch of code being swept).
+    Stack(i64),
+    /// A word loaded from memory the analysis cannot see, named by the
+    /// address of the instruction that loaded it.
+    Opaque(u64),
+    /// `[Opaque(base) + offset] + plus`: a word loaded from a fixed offset of
+    /// an opaque pointer, plus a constant.
+    Field {
+        base: u64,
+        offset: i64,
+        plus: i64,
+    },
+    /// The low bit of the byte `Field { base, offset }` points to, inverted
+    /// when `inverted`.
+    Flag {
+        base: u64,
+        offset: i64,
+        inverted: bool,
+    },
+}
+
+impl Value {
+    /// The value plus a constant, where that still means something.
+    pub fn plus(self, addend: i64) -> Value {
+        match self {
+            Value::Address(a) => Value::Address(a.wrapping_add_signed(addend)),
+            Value::Stack(s) => Value::Stack(s + addend),
+            Value::Field { base, offset, plus } => Value::Field { base, offset, plus: plus + addend },
+            Value::Const(c) => Value::Const(c.wrapping_add_signed(addend)),
+            _ => Value::Unknown,
+        }
+    }
+
+    /// The word loaded from `[self + displacement]` by the instruction at `at`.
+    pub fn load_word(self, displacement: i64, at: u64) -> Value {
+        match self {
+            Value::Opaque(base) => Value::Field { base, offset: displacement, plus: 0 },
+            Value::Unknown | Value::Field { .. } => Value::Opaque(at),
+            _ => Value::Unknown,
+        }
+    }
+
+    /// The byte loaded from `[self + displacement]`, as a flag when `self` is a field.
+    pub fn load_byte(self, displacement: i64) -> Value {
+        match self {
+            Value::Field { base, offset, plus: 0 } if displacement == 0 => {
+                Value::Flag { base, offset, inverted: false }
+            }
+            _ => Value::Unknown,
+        }
+    }
+
+    /// `self ^ mask` for the masks that keep a flag a flag.
+    pub fn xor(self, mask: u64) -> Value {
+        match self {
+            Value::Flag { base, offset, inverted } if mask == 1 => Value::Flag { base, offset, inverted: !inverted },
+            Value::Const(c) => Value::Const(c ^ mask),
+            _ => Value::Unknown,
+        }
+    }
+
+    pub fn is_stack(self) -> bool {
+        matches!(self, Value::Stack(_))
+    }
+}
+
+/// Stores to the stack in one function (or swept stretch of code), by offset
+/// from the stack pointer at its start. Every store is kept, so a slot
+/// written twice is known to be ambiguous.
+#[derive(Debug, Default)]
+pub struct StackMemory {
+    stores: BTreeMap<i64, Vec<(u8, Value)>>,
+}
+
+/// The widest store recorded (a 64-byte vector register).
+const WIDEST_STORE: i64 = 64;
+
+impl StackMemory {
+    pub fn store(&mut self, at: i64, width: u8, value: Value) {
+        self.stores.entry(at).or_default().push((width, value));
+    }
+
+    pub fn clear(&mut self) {
+        self.stores.clear();
+    }
+
+    /// The value at `at` when exactly one store wrote any of the bytes
+    /// `at..at + width`, and it wrote exactly those.
+    pub fn only_value(&self, at: i64, width: u8) -> Option<Value> {
+        let end = at + i64::from(width);
+        let mut touching = self
+            .stores
+            .range(at - WIDEST_STORE + 1..end)
+            .flat_map(|(key, stores)| stores.iter().map(move |store| (*key, *store)))
+            .filter(|(key, (w, _))| key + i64::from(*w) > at);
+        let (key, (w, value)) = touching.next()?;
+        (touching.next().is_none() && key == at && w == width).then_some(value)
+    }
+
+    fn addresses(&self, width: u8) -> impl Iterator<Item = (i64, u64)> + '_ {
+        self.stores.iter().flat_map(move |(key, stores)| {
+            stores.iter().filter_map(move |(w, v)| match v {
+                Value::Address(a) if *w == width => Some((*key, *a)),
+                _ => None,
+            })
+        })
+    }
+}
+
+/// A closure environment as the code that reads it shows it: one field holds
+/// the module definition (`def_field`; the definition is `plus` bytes on from
+/// what it points to), another (`flag_field`) points to a one-byte flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CapturedFlag {
+    pub def_field: i64,
+    pub def_plus: i64,
+    pub flag_field: i64,
+}
+
+/// A search, over every function's stack, for environments shaped like
+/// `shape` whose flag byte was stored once, with 0 or 1.
+pub struct FlagSearch<'q> {
+    pub shape: CapturedFlag,
+    /// Whether an address is the module definition the reader expects.
+    pub is_def: &'q dyn Fn(u64) -> bool,
+    pub pointer_size: u8,
+    /// The constant flag bytes found, one per environment.
+    pub found: Vec<u64>,
+}
+
+impl FlagSearch<'_> {
+    /// Looks for the environment in one function's stack stores.
+    pub fn visit(&mut self, stack: &StackMemory) {
+        let width = self.pointer_size;
+        for (key, address) in stack.addresses(width) {
+            if !(self.is_def)(address.wrapping_add_signed(self.shape.def_plus))
+                || stack.only_value(key, width) != Some(Value::Address(address))
+            {
+                continue;
+            }
+            let environment = key - self.shape.def_field;
+            if let Some(Value::Stack(flag)) = stack.only_value(environment + self.shape.flag_field, width)
+                && let Some(Value::Const(byte @ (0 | 1))) = stack.only_value(flag, 1)
+            {
+                self.found.push(byte);
+            }
+        }
+    }
 }
 
 /// Where a call goes.
@@ -92,9 +245,72 @@ pub fn analyze_function(image: &Image<'_>, start: u64, len: usize) -> CodeFacts 
 
 /// Every call to one of `imports` in the executable code, with its arguments.
 pub fn calls_to(image: &Image<'_>, imports: &[&str]) -> Vec<CallSite> {
+    let mut found = Vec::new();
+    let mut on_call = |call: &CallSite| {
+        if matches!(&call.target, Target::Import(name) if imports.contains(&name.as_str())) {
+            found.push(call.clone());
+        }
+    };
+    sweep(image, &mut on_call, None);
+    found
+}
+
+/// The flag bytes of every closure environment shaped like `shape` that
+/// some function builds on its stack, pointing at a definition `is_def` accepts.
+pub fn captured_flags(image: &Image<'_>, shape: CapturedFlag, is_def: &dyn Fn(u64) -> bool) -> Vec<u64> {
+    let mut search = FlagSearch { shape, is_def, pointer_size: image.pointer_size, found: Vec::new() };
+    sweep(image, &mut |_| {}, Some(&mut search));
+    search.found
+}
+
+/// Follows all executable code linearly, reporting every call and, at the
+/// end of each function, its stack stores to `search`.
+fn sweep(image: &Image<'_>, on_call: &mut dyn FnMut(&CallSite), search: Option<&mut FlagSearch<'_>>) {
     match image.arch {
-        Arch::X86_64 | Arch::X86 => x86::calls_to(image, imports, convention(image)),
-        Arch::Aarch64 => arm64::calls_to(image, imports),
-        _ => Vec::new(),
+        Arch::X86_64 | Arch::X86 => x86::sweep(image, convention(image), on_call, search),
+        Arch::Aarch64 => arm64::sweep(image, on_call, search),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stack_slot_has_a_value_only_when_one_store_wrote_exactly_it() {
+        let mut stack = StackMemory::default();
+        stack.store(-122, 1, Value::Const(0));
+        assert_eq!(stack.only_value(-122, 1), Some(Value::Const(0)));
+        // Read with another width, or a byte next to it: nothing known.
+        assert_eq!(stack.only_value(-122, 8), None);
+        assert_eq!(stack.only_value(-121, 1), None);
+        // A wider store over the same byte makes it ambiguous.
+        stack.store(-128, 8, Value::Unknown);
+        assert_eq!(stack.only_value(-122, 1), None);
+        // So does a second store to the same slot.
+        stack.store(-64, 8, Value::Stack(-122));
+        stack.store(-64, 8, Value::Stack(-121));
+        assert_eq!(stack.only_value(-64, 8), None);
+    }
+
+    #[test]
+    fn a_flag_search_reads_the_byte_behind_the_environment() {
+        // env at -64: [+8] the definition, [+16] a pointer to the flag at -122.
+        let mut stack = StackMemory::default();
+        stack.store(-122, 1, Value::Const(1));
+        stack.store(-64, 8, Value::Stack(-121));
+        stack.store(-56, 8, Value::Address(0x4000));
+        stack.store(-48, 8, Value::Stack(-122));
+        let is_def = |a: u64| a == 0x4008;
+        let shape = CapturedFlag { def_field: 8, def_plus: 8, flag_field: 16 };
+        let mut search = FlagSearch { shape, is_def: &is_def, pointer_size: 8, found: Vec::new() };
+        search.visit(&stack);
+        assert_eq!(search.found, vec![1]);
+        // The wrong shape (the flag pointer at +0) finds nothing: -121 was never stored.
+        search.shape.flag_field = 0;
+        search.found.clear();
+        search.visit(&stack);
+        assert!(search.found.is_empty());
     }
 }

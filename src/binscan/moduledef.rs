@@ -97,7 +97,7 @@ impl Memory<'_, '_> {
             return match stored {
                 Value::Const(c) => SlotValue::Int(c),
                 Value::Address(a) => SlotValue::Pointer(a),
-                Value::Unknown | Value::ImportSlot(_) => SlotValue::Unknown,
+                _ => SlotValue::Unknown,
             };
         }
         self.image.word(address, size).map_or(SlotValue::Unknown, SlotValue::Int)

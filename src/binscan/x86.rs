@@ -1,11 +1,12 @@
 //! x86 and x86-64 (iced-x86): register constants and `lea` addresses at each
-//! call, constant stores to fixed addresses, and returned values.
+//! call, constant stores to fixed addresses, stores to the stack, and
+//! returned values.
 
 use std::collections::{BTreeMap, HashSet};
 
 use iced_x86::{Code, Decoder, DecoderOptions, FlowControl, Instruction, Mnemonic, OpKind, Register};
 
-use super::code::{CallSite, CallingConvention, CodeFacts, Target, Value};
+use super::code::{CallSite, CallingConvention, CodeFacts, FlagSearch, StackMemory, Target, Value};
 use super::image::{Arch, Image};
 
 /// Analyses `len` bytes of code at `start` as one function.
@@ -30,28 +31,38 @@ pub fn analyze_function(image: &Image<'_>, start: u64, len: usize, convention: C
     tracker.facts
 }
 
-/// Every call in the executable code of `image` whose target is one of
-/// `imports`, with the argument registers known in its straight-line block.
-pub fn calls_to(image: &Image<'_>, imports: &[&str], convention: CallingConvention) -> Vec<CallSite> {
+/// Follows every executable segment linearly: each call goes to `on_call`
+/// with the argument registers known in its straight-line block, and each
+/// function's stack stores go to `search` where the function ends.
+pub fn sweep(
+    image: &Image<'_>,
+    convention: CallingConvention,
+    on_call: &mut dyn FnMut(&CallSite),
+    mut search: Option<&mut FlagSearch<'_>>,
+) {
     let bitness = if image.arch == Arch::X86 { 32 } else { 64 };
-    let mut found = Vec::new();
     for segment in image.segments.iter().filter(|s| s.executable) {
         let Some(code) = image.data.get(segment.file_range.0..segment.file_range.1) else { continue };
         let mut tracker = Tracker::new(image, convention);
+        tracker.keep_stack = search.is_some();
         let mut decoder = Decoder::with_ip(bitness, code, segment.address, DecoderOptions::NONE);
         let mut instruction = Instruction::default();
         while decoder.can_decode() {
             decoder.decode_out(&mut instruction);
-            if matches!(instruction.flow_control(), FlowControl::Call | FlowControl::IndirectCall) {
-                let target = tracker.call_target(&instruction);
-                if matches!(&target, Target::Import(name) if imports.contains(&name.as_str())) {
-                    found.push(CallSite { at: instruction.ip(), target, args: tracker.args() });
-                }
+            let ends = tracker.step(&instruction, 0..0);
+            // Only calls: a jump through an import slot is a PLT stub itself.
+            let is_call = matches!(instruction.flow_control(), FlowControl::Call | FlowControl::IndirectCall);
+            if let Some(call) = tracker.facts.calls.first().filter(|_| is_call) {
+                on_call(call);
             }
-            tracker.step(&instruction, 0..0);
+            tracker.facts.calls.clear();
+            tracker.facts.returns.clear();
+            if ends {
+                tracker.end_function(search.as_deref_mut());
+            }
         }
+        tracker.end_function(search.as_deref_mut());
     }
-    found
 }
 
 /// Decodes until the code runs into padding (int3 or zero bytes) after a `ret`/`jmp`.
@@ -76,24 +87,56 @@ struct Tracker<'i, 'a> {
     /// cdecl: values pushed since the last call, and stores to `[esp + n]`.
     pushes: Vec<Value>,
     stack_slots: BTreeMap<u64, Value>,
+    /// Stores through the stack pointer (or a register holding a stack address).
+    stack: StackMemory,
+    /// Whether stack stores are kept (only a flag search reads them).
+    keep_stack: bool,
     facts: CodeFacts,
 }
 
+const RSP: usize = 4;
+const RBP: usize = 5;
+
 impl<'i, 'a> Tracker<'i, 'a> {
     fn new(image: &'i Image<'a>, convention: CallingConvention) -> Self {
+        let mut registers = [Value::Unknown; 16];
+        registers[RSP] = Value::Stack(0);
         Tracker {
             image,
             convention,
-            registers: [Value::Unknown; 16],
+            registers,
             pushes: Vec::new(),
             stack_slots: BTreeMap::new(),
+            stack: StackMemory::default(),
+            keep_stack: false,
             facts: CodeFacts::default(),
         }
     }
 
+    /// Forgets what registers hold, except stack addresses in the stack and frame pointers.
     fn forget(&mut self) {
-        self.registers = [Value::Unknown; 16];
+        for (index, value) in self.registers.iter_mut().enumerate() {
+            if !((index == RSP || index == RBP) && value.is_stack()) {
+                *value = Value::Unknown;
+            }
+        }
         self.forget_stack();
+    }
+
+    /// A function has ended: its stack stores go to `search`, and the next
+    /// code starts a new frame.
+    fn end_function(&mut self, search: Option<&mut FlagSearch<'_>>) {
+        if let Some(search) = search {
+            search.visit(&self.stack);
+        }
+        self.stack.clear();
+        self.registers = [Value::Unknown; 16];
+        self.registers[RSP] = Value::Stack(0);
+        self.forget_stack();
+    }
+
+    fn word_size(&self) -> i64 {
+        if self.image.arch == Arch::X86 { 4 } else { 8 }
     }
 
     fn forget_stack(&mut self) {
@@ -225,23 +268,62 @@ impl<'i, 'a> Tracker<'i, 'a> {
         }
     }
 
+    /// Forgets the registers a call may change: rsi and rdi survive calls only on Windows x64.
     fn clobber_caller_saved(&mut self) {
-        for r in [Register::RAX, Register::RCX, Register::RDX, Register::RSI, Register::RDI, Register::R8] {
+        for r in [Register::RAX, Register::RCX, Register::RDX, Register::R8, Register::R9, Register::R10, Register::R11]
+        {
             self.set(r, Value::Unknown);
         }
-        for r in [Register::R9, Register::R10, Register::R11] {
-            self.set(r, Value::Unknown);
+        if self.convention != CallingConvention::Win64 {
+            self.set(Register::RSI, Value::Unknown);
+            self.set(Register::RDI, Value::Unknown);
         }
     }
 
-    fn step(&mut self, instruction: &Instruction, function: std::ops::Range<u64>) {
+    /// The value of a memory operand's base register plus its displacement,
+    /// when there is no index register.
+    fn base_plus_displacement(&self, instruction: &Instruction) -> Value {
+        if instruction.memory_index() != Register::None {
+            return Value::Unknown;
+        }
+        let displacement = instruction.memory_displacement64() as i64;
+        match instruction.memory_base() {
+            Register::None | Register::RIP | Register::EIP => Value::Unknown,
+            base => self.get(base).plus(displacement),
+        }
+    }
+
+    /// What a load from the memory operand gives: the stack address's base
+    /// becomes a field when the pointer it goes through is opaque.
+    fn load(&self, instruction: &Instruction) -> Value {
+        let size = instruction.memory_size().size() as i64;
+        let base = instruction.memory_base();
+        if instruction.memory_index() != Register::None
+            || matches!(base, Register::None | Register::RIP | Register::EIP)
+        {
+            return Value::Unknown;
+        }
+        let displacement = instruction.memory_displacement64() as i64;
+        let pointer = self.get(base);
+        if pointer.is_stack() {
+            return Value::Unknown;
+        }
+        match size {
+            1 => pointer.load_byte(displacement),
+            s if s == self.word_size() => pointer.load_word(displacement, instruction.ip()),
+            _ => Value::Unknown,
+        }
+    }
+
+    /// Follows one instruction; true when it ends a function (`ret`, `int3`, `ud2`).
+    fn step(&mut self, instruction: &Instruction, function: std::ops::Range<u64>) -> bool {
         match instruction.flow_control() {
             FlowControl::Call | FlowControl::IndirectCall => {
                 let target = self.call_target(instruction);
                 self.facts.calls.push(CallSite { at: instruction.ip(), target, args: self.args() });
                 self.clobber_caller_saved();
                 self.forget_stack();
-                return;
+                false
             }
             FlowControl::UnconditionalBranch | FlowControl::IndirectBranch => {
                 let leaves =
@@ -252,32 +334,98 @@ impl<'i, 'a> Tracker<'i, 'a> {
                     self.facts.calls.push(CallSite { at: instruction.ip(), target, args: self.args() });
                 }
                 self.forget();
-                return;
+                false
             }
             FlowControl::Return => {
                 self.facts.returns.push(self.get(Register::RAX));
                 self.forget();
-                return;
+                true
             }
             FlowControl::Interrupt | FlowControl::Exception => {
                 self.forget();
-                return;
+                true
             }
-            _ => {}
+            _ => {
+                self.data_step(instruction);
+                false
+            }
         }
-        self.data_step(instruction);
+    }
+
+    /// Records a write to a stack address; true when the operand was one.
+    fn store_to_stack(&mut self, instruction: &Instruction, value: Value) -> bool {
+        match self.base_plus_displacement(instruction) {
+            Value::Stack(at) => {
+                if self.keep_stack {
+                    let width = instruction.memory_size().size() as u8;
+                    self.stack.store(at, width, value);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `push`, `pop`, `add`/`sub rsp` and the like move the stack pointer.
+    fn move_stack_pointer(&mut self, by: i64) {
+        self.registers[RSP] = self.registers[RSP].plus(by);
     }
 
     fn data_step(&mut self, instruction: &Instruction) {
         let op0_register = instruction.op_count() > 0 && instruction.op0_kind() == OpKind::Register;
+        let op0_memory = instruction.op_count() > 0 && instruction.op0_kind() == OpKind::Memory;
+        let op1_memory = instruction.op_count() > 1 && instruction.op1_kind() == OpKind::Memory;
         match instruction.mnemonic() {
+            Mnemonic::Mov | Mnemonic::Movzx if op0_register && op1_memory => {
+                let value = self.load(instruction);
+                self.set(instruction.op0_register(), value);
+            }
             Mnemonic::Mov if op0_register => {
                 let value = self.source_value(instruction, 1);
                 self.set(instruction.op0_register(), value);
             }
-            Mnemonic::Push if self.convention == CallingConvention::Cdecl => {
-                let value = self.source_value(instruction, 0);
-                self.pushes.push(value);
+            Mnemonic::Push => {
+                if self.convention == CallingConvention::Cdecl {
+                    let value = self.source_value(instruction, 0);
+                    self.pushes.push(value);
+                }
+                let word = self.word_size();
+                self.move_stack_pointer(-word);
+            }
+            Mnemonic::Pop => {
+                if op0_register {
+                    self.set(instruction.op0_register(), Value::Unknown);
+                }
+                let word = self.word_size();
+                self.move_stack_pointer(word);
+            }
+            Mnemonic::Add | Mnemonic::Sub
+                if op0_register
+                    && matches!(
+                        instruction.op1_kind(),
+                        OpKind::Immediate8to64 | OpKind::Immediate32to64 | OpKind::Immediate8to32 | OpKind::Immediate32
+                    ) =>
+            {
+                let immediate = instruction.immediate(1) as i64;
+                let by = if instruction.mnemonic() == Mnemonic::Add { immediate } else { immediate.wrapping_neg() };
+                let value = self.get(instruction.op0_register()).plus(by);
+                let value = if matches!(value, Value::Const(_)) { Value::Unknown } else { value };
+                self.set(instruction.op0_register(), value);
+            }
+            Mnemonic::Xor
+                if op0_register
+                    && matches!(
+                        instruction.op1_kind(),
+                        OpKind::Immediate8to64
+                            | OpKind::Immediate8to32
+                            | OpKind::Immediate8
+                            | OpKind::Immediate32
+                            | OpKind::Immediate32to64
+                    ) =>
+            {
+                let value = self.get(instruction.op0_register()).xor(instruction.immediate(1));
+                let value = if matches!(value, Value::Const(_)) { Value::Unknown } else { value };
+                self.set(instruction.op0_register(), value);
             }
             Mnemonic::Mov
                 if self.convention == CallingConvention::Cdecl
@@ -288,7 +436,8 @@ impl<'i, 'a> Tracker<'i, 'a> {
                 let value = self.source_value(instruction, 1);
                 self.stack_slots.insert(instruction.memory_displacement64(), value);
             }
-            Mnemonic::Mov if instruction.op0_kind() == OpKind::Memory => {
+            Mnemonic::Mov if op0_memory && self.store_to_stack(instruction, self.source_value(instruction, 1)) => {}
+            Mnemonic::Mov if op0_memory => {
                 if let Some(address) =
                     self.memory_address(instruction).filter(|_| instruction.memory_base() != Register::EBX)
                 {
@@ -298,10 +447,12 @@ impl<'i, 'a> Tracker<'i, 'a> {
                 }
             }
             Mnemonic::Lea if op0_register => {
-                let value = self
-                    .memory_address(instruction)
-                    .filter(|_| instruction.memory_base() != Register::EBX)
-                    .map_or(Value::Unknown, Value::Address);
+                let value =
+                    match self.memory_address(instruction).filter(|_| instruction.memory_base() != Register::EBX) {
+                        Some(address) => Value::Address(address),
+                        None => self.base_plus_displacement(instruction),
+                    };
+                let value = if matches!(value, Value::Const(_)) { Value::Unknown } else { value };
                 self.set(instruction.op0_register(), value);
             }
             Mnemonic::Xor
@@ -311,8 +462,12 @@ impl<'i, 'a> Tracker<'i, 'a> {
             {
                 self.set(instruction.op0_register(), Value::Const(0));
             }
-            Mnemonic::Cmp | Mnemonic::Test | Mnemonic::Push | Mnemonic::Nop | Mnemonic::Endbr64 => {}
+            Mnemonic::Cmp | Mnemonic::Test | Mnemonic::Nop | Mnemonic::Endbr64 | Mnemonic::Bt => {}
             _ if op0_register => self.set(instruction.op0_register(), Value::Unknown),
+            // Any other write to the stack leaves those bytes unknown.
+            _ if op0_memory => {
+                self.store_to_stack(instruction, Value::Unknown);
+            }
             _ => {}
         }
         if matches!(instruction.mnemonic(), Mnemonic::Movsb | Mnemonic::Movsq | Mnemonic::Stosb | Mnemonic::Stosq) {
