@@ -75,6 +75,11 @@ fn check_fixture(f: &Fixture, variant: &str, python: &Path, free_threaded: bool)
                 "ok" => expect(main == "ok", format!("import failed: {main}")),
                 "raises" => expect(main.starts_with("RuntimeError"), format!("expected RuntimeError, got {main}")),
                 "not_extension" => expect(main.contains("PyInit_"), format!("expected a missing PyInit_, got {main}")),
+                "needs_3_15" => expect(
+                    main.starts_with("ImportError: dynamic module does not define module export function")
+                        || main.starts_with(&format!("SystemError: module {} uses unknown slot ID 92", f.module)),
+                    format!("expected 3.13 to refuse a 3.15-shaped module, got {main}"),
+                ),
                 other => expect(false, format!("unknown import kind {other}")),
             }
             if free_threaded && f.import == "ok" {

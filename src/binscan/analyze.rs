@@ -65,7 +65,10 @@ pub fn analyze(image: &Image<'_>, hint: BuildHint) -> BinaryReport {
     report.init = analysis.init;
     report.gil = Some(analysis.gil.unwrap_or(GilVerdict::Undetermined));
     report.subinterpreters = Some(analysis.subinterpreters.unwrap_or(SubinterpreterVerdict::Undetermined));
-    report.free_threaded_build = report.free_threaded_build.or(analysis.def.as_ref().map(|d| d.layout.free_threaded));
+    report.free_threaded_build = report
+        .free_threaded_build
+        .or(analysis.abi_free_threaded)
+        .or(analysis.def.as_ref().map(|d| d.layout.free_threaded));
     if set_gil_imported {
         report.free_threaded_build = Some(true);
     }
@@ -95,6 +98,8 @@ struct Analysis<'i, 'a> {
     init: Option<Init>,
     gil: Option<GilVerdict>,
     subinterpreters: Option<SubinterpreterVerdict>,
+    /// What `Py_mod_abi` says about the build, when the module has one.
+    abi_free_threaded: Option<bool>,
     evidence: Vec<String>,
 }
 
@@ -113,6 +118,7 @@ impl<'i, 'a> Analysis<'i, 'a> {
             init: None,
             gil: None,
             subinterpreters: None,
+            abi_free_threaded: None,
             evidence: Vec::new(),
         }
     }
@@ -129,6 +135,7 @@ impl<'i, 'a> Analysis<'i, 'a> {
             self.read_slots();
             self.decide_init();
         }
+        self.read_abi_info();
         self.decide_gil();
         self.decide_subinterpreters();
     }
@@ -249,6 +256,26 @@ impl<'i, 'a> Analysis<'i, 'a> {
 
     fn slot(&self, ids: [u32; 2]) -> Option<SlotValue> {
         self.slots.as_ref()?.iter().find(|s| ids.contains(&s.id)).map(|s| s.value)
+    }
+
+    /// 3.15's `Py_mod_abi` slot points to a `PyABIInfo` (major 1, minor 0,
+    /// u16 flags: GIL = 2, FREETHREADED = 4): which kind of build it is for.
+    fn read_abi_info(&mut self) {
+        let Some(SlotValue::Pointer(info)) = self.slot([109, 109]) else { return };
+        let Some(bytes) = self.image.bytes(info, 4) else { return };
+        if bytes[0] != 1 {
+            return;
+        }
+        let flags = u16::from_le_bytes([bytes[2], bytes[3]]);
+        let (gil, free_threaded) = (flags & 2 != 0, flags & 4 != 0);
+        let (kind, build) = match (gil, free_threaded) {
+            (true, true) => ("both kinds of build (free-threading agnostic)", None),
+            (false, true) => ("free-threaded builds", Some(true)),
+            (true, false) => ("builds with the GIL", Some(false)),
+            (false, false) => ("the interpreter's default kind of build", None),
+        };
+        self.abi_free_threaded = build;
+        self.say(format!("Py_mod_abi: a PyABIInfo (flags {flags:#x}) for {kind}"));
     }
 
     fn decide_gil(&mut self) {
@@ -448,7 +475,15 @@ fn describe_slots(slots: &[Slot]) -> String {
                 2 | 85 => "exec",
                 3 | 86 => "multiple_interpreters",
                 4 | 87 => "gil",
+                100 => "name",
+                101 => "doc",
+                102 => "state_size",
+                103 => "methods",
+                104 => "state_traverse",
+                105 => "state_clear",
+                106 => "state_free",
                 109 => "abi",
+                110 => "token",
                 _ => "",
             };
             let value = match s.value {

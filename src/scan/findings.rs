@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::{Target, TargetKind};
-use crate::binscan::GilVerdict;
+use crate::binscan::{GilVerdict, Init};
 use crate::model::tags::{ExtSuffix, wheel_tags};
 
 /// How bad a finding is: errors fail `scan` (exit code 1), warnings inform.
@@ -33,6 +33,9 @@ pub const SUFFIX_TAG_MISMATCH: &str = "suffix-tag-mismatch";
 pub const BINARY_TAG_MISMATCH: &str = "binary-tag-mismatch";
 /// An abi3 wheel, which free-threaded 3.13 and 3.14 cannot load.
 pub const ABI3_ON_FREE_THREADED: &str = "abi3-not-loadable-free-threaded";
+/// An abi3t wheel holding a module without 3.15's `PyModExport_` hook,
+/// which abi3t modules must use (their headers have no `PyModuleDef`).
+pub const ABI3T_WITHOUT_EXPORT_HOOK: &str = "abi3t-needs-export-hook";
 
 pub fn check(target: &Target) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -40,6 +43,7 @@ pub fn check(target: &Target) -> Vec<Finding> {
     let tags = if target.kind == TargetKind::Wheel { wheel_tags(&name).unwrap_or_default() } else { Vec::new() };
     let has_ft_tag = tags.iter().any(|t| t.is_free_threaded());
     let abi3_only = !tags.is_empty() && tags.iter().all(|t| t.abi == "abi3");
+    let abi3t = tags.iter().any(|t| t.abi == "abi3t");
     if abi3_only && target.extensions.iter().any(|e| e.report.as_ref().is_some_and(|r| r.is_extension)) {
         out.push(Finding {
             code: ABI3_ON_FREE_THREADED,
@@ -60,6 +64,16 @@ pub fn check(target: &Target) -> Vec<Finding> {
                 code: GIL_REENABLED,
                 severity: Severity::Error,
                 message: format!("`{module}` does not declare free-threading support: importing it re-enables the GIL"),
+                member: member.clone(),
+            });
+        }
+        if abi3t && report.init != Some(Init::ExportHook) {
+            out.push(Finding {
+                code: ABI3T_WITHOUT_EXPORT_HOOK,
+                severity: Severity::Error,
+                message: format!(
+                    "`{module}` has no PyModExport_{module} (PEP 793), which abi3t modules must export: it was not built for abi3t"
+                ),
                 member: member.clone(),
             });
         }
