@@ -33,10 +33,17 @@ struct Wheel {
     install: bool,
     #[serde(default)]
     findings: Vec<String>,
+    /// The venv (under the real-wheels directory, `venv-<name>`) it is installed into.
+    #[serde(default = "default_venv")]
+    venv: String,
 }
 
 fn yes() -> bool {
     true
+}
+
+fn default_venv() -> String {
+    "3.13t".into()
 }
 
 fn spec() -> Spec {
@@ -129,7 +136,6 @@ fn linux_verdicts_match_what_free_threaded_cpython_does() {
     let spec = spec();
     let dir = real_wheels();
     let linux = scan(&dir.join(&spec.platform[0].name));
-    let venv_python = dir.join("venv-3.13t/bin/python");
     let mut problems = Vec::new();
     let mut compared = 0;
     for wheel in spec.wheel.iter().filter(|w| w.install) {
@@ -140,6 +146,7 @@ fn linux_verdicts_match_what_free_threaded_cpython_does() {
             .cloned()
             .collect();
         let names: Vec<String> = modules.keys().cloned().collect();
+        let venv_python = dir.join(format!("venv-{}/bin/python", wheel.venv));
         let (imported, needs_gil) = import_all(&venv_python, &names);
         assert!(
             imported.len() * 10 >= names.len() * 8,

@@ -3,7 +3,9 @@
 //! decode `PyUnstable_Module_SetGIL` call sites, and fall back on what the
 //! binding generator is known to do. Each step adds a sentence of evidence.
 
-use super::code::{self, CallSite, CapturedFlag, CodeFacts, Target, Value};
+use std::collections::HashSet;
+
+use super::code::{self, CallSite, CapturedFlag, CodeFacts, FlagQuery, FlagSource, Target, Value};
 use super::generator::{self, Generator, GeneratorKind};
 use super::image::Image;
 use super::moduledef::{self, DefLayout, Memory, ModuleDef, Slot, SlotValue};
@@ -325,15 +327,24 @@ impl<'i, 'a> Analysis<'i, 'a> {
     /// constant, or a flag a closure captured), then PyO3's `gil_used`
     /// argument in `PyInit_` (PyO3 0.27).
     fn decide_gil_from_calls(&mut self) {
-        let sites = code::calls_to(self.image, &[SET_GIL, CREATE, CREATE_TRACE_REFS]);
+        let imports = [SET_GIL, CREATE, CREATE_TRACE_REFS];
+        let mut sites = code::calls_to(self.image, &imports);
+        let mut starts = None;
+        if sites.iter().any(|c| is_set_gil(c) && !matches!(c.args[1], Value::Const(_))) {
+            // Read again knowing where functions begin, so values that come
+            // in as arguments show as such.
+            let found = code::function_starts(self.image);
+            sites = code::calls_to_in(self.image, &imports, Some(&found));
+            starts = Some(found);
+        }
         let mut values = Vec::new();
-        let mut captured = false;
-        for site in sites.iter().filter(|c| c.target == Target::Import(SET_GIL.into())) {
-            match site.args[1] {
-                Value::Const(v) => values.push(Some(v)),
-                Value::Flag { base, offset, inverted } => {
-                    let found = self.captured_flag(&sites, base, offset);
-                    captured |= !found.is_empty();
+        let mut through_memory = false;
+        for site in sites.iter().filter(|c| is_set_gil(c)) {
+            match (site.args[1], &starts) {
+                (Value::Const(v), _) => values.push(Some(v)),
+                (Value::Flag { source, inverted }, Some(starts)) => {
+                    let found = self.flag_bytes(&sites, source, starts);
+                    through_memory |= !found.is_empty();
                     if found.is_empty() {
                         values.push(None);
                     }
@@ -342,8 +353,8 @@ impl<'i, 'a> Analysis<'i, 'a> {
                 _ => values.push(None),
             }
         }
-        let how = if captured {
-            "a flag the module's init closure captures by reference, stored as a constant by the code that builds the closure"
+        let how = if through_memory {
+            "a byte the caller stores as a constant and passes by reference (PyO3 0.23-0.26's gil_used)"
         } else {
             "a constant"
         };
@@ -370,12 +381,21 @@ impl<'i, 'a> Analysis<'i, 'a> {
         );
     }
 
-    /// PyO3 0.23-0.26 pass `gil_used` to the module's init closure by
-    /// reference: the function that calls `PyModule_Create2([env + d] + p)`
-    /// and `PyUnstable_Module_SetGIL(m, !*[env + f])` shows the closure's
-    /// shape; the function that builds it on its stack, with the module's
-    /// definition at `d`, shows the flag byte it stored. The bytes found.
-    fn captured_flag(&self, sites: &[CallSite], base: u64, flag_field: i64) -> Vec<u64> {
+    /// The constant bytes behind a flag `PyUnstable_Module_SetGIL` gets.
+    /// PyO3 0.23-0.26 pass `gil_used` by reference, so the byte is stored by
+    /// another function: the flag is either an argument of the function that
+    /// calls `SetGIL` (then its callers pass a stack byte), or a reference a
+    /// closure captured (then the function that calls
+    /// `PyModule_Create2([env + d] + p)` shows the closure's shape, and the
+    /// function that builds it on its stack, with this module's definition
+    /// at `d`, shows the byte).
+    fn flag_bytes(&self, sites: &[CallSite], source: FlagSource, starts: &HashSet<u64>) -> Vec<u64> {
+        let (base, flag_field) = match source {
+            FlagSource::Argument { function, index } => {
+                return code::find_flags(self.image, FlagQuery::Argument { function, index }, starts);
+            }
+            FlagSource::Field { base, offset } => (base, offset),
+        };
         let create = sites.iter().find_map(|c| match (&c.target, c.args[0]) {
             (Target::Import(name), Value::Field { base: b, offset, plus })
                 if b == base && (name == CREATE || name == CREATE_TRACE_REFS) =>
@@ -386,12 +406,18 @@ impl<'i, 'a> Analysis<'i, 'a> {
         });
         let Some((def_field, def_plus)) = create else { return Vec::new() };
         let shape = CapturedFlag { def_field, def_plus, flag_field };
-        // The definition as PyModule_Create2 would get it: checked by reading
-        // it, not by comparing with the one found by name, whose layout guess
-        // may be off when the file name gives no ABI.
+        // The definition as PyModule_Create2 would get it, read there and
+        // named for this module (not compared with the one found by name,
+        // whose layout guess may be off when the file name gives no ABI).
         let layouts = self.layouts();
-        let is_def = |address: u64| layouts.iter().any(|l| moduledef::read_def(self.image, address, *l).is_some());
-        code::captured_flags(self.image, shape, &is_def)
+        let module = self.entry.module.as_str();
+        let is_def = |address: u64| {
+            layouts
+                .iter()
+                .filter_map(|l| moduledef::read_def(self.image, address, *l))
+                .any(|def| def.name == module || def.name.strip_suffix(module).is_some_and(|rest| rest.ends_with('.')))
+        };
+        code::find_flags(self.image, FlagQuery::Closure { shape, is_def: &is_def }, starts)
     }
 
     /// PyO3 0.23-0.27: `PyInit_x` calls the initialiser with `&_PYO3_DEF` (a
@@ -464,6 +490,10 @@ impl<'i, 'a> Analysis<'i, 'a> {
         self.subinterpreters = Some(verdict);
         self.say(format!("subinterpreters: {why}"));
     }
+}
+
+fn is_set_gil(call: &CallSite) -> bool {
+    matches!(&call.target, Target::Import(name) if name == SET_GIL)
 }
 
 fn describe_slots(slots: &[Slot]) -> String {

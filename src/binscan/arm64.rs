@@ -129,6 +129,13 @@ struct Tracker<'i, 'a> {
     stack: StackMemory,
     /// Whether stack stores are kept (only a flag search reads them).
     keep_stack: bool,
+    /// Direct calls since the function began, when `keep_stack`.
+    region_calls: Vec<CallSite>,
+    /// Function starts are known: a RET ends a path, not the function, and
+    /// parameters kept in callee-saved registers survive branches.
+    in_functions: bool,
+    /// The stack and frame pointers of the function body (after its prologue).
+    frame: Option<(Value, Value)>,
     facts: CodeFacts,
 }
 
@@ -140,16 +147,44 @@ impl<'i, 'a> Tracker<'i, 'a> {
             sp: Value::Stack(0),
             stack: StackMemory::default(),
             keep_stack: false,
+            region_calls: Vec::new(),
+            in_functions: false,
+            frame: None,
             facts: CodeFacts::default(),
         }
     }
 
     /// Forgets what registers hold, except a stack address in the frame pointer.
     fn forget(&mut self) {
-        let frame = self.registers[FP];
+        let before = self.registers;
         self.registers = [Value::Unknown; 32];
-        if frame.is_stack() {
-            self.registers[FP] = frame;
+        if before[FP].is_stack() {
+            self.registers[FP] = before[FP];
+        }
+        if self.in_functions {
+            // x19-x28 are callee-saved.
+            let kept = self.registers.iter_mut().zip(before).skip(19).take(10);
+            for (register, value) in kept.filter(|(_, v)| matches!(v, Value::Param { .. })) {
+                *register = value;
+            }
+        }
+    }
+
+    /// Notes the deepest stack pointer (and the frame pointer set there): the body's frame.
+    fn note_frame(&mut self) {
+        let Value::Stack(sp) = self.sp else { return };
+        match self.frame {
+            Some((Value::Stack(deepest), _)) if deepest < sp => {}
+            Some((Value::Stack(deepest), _)) if deepest == sp && !self.registers[FP].is_stack() => {}
+            _ => self.frame = Some((self.sp, self.registers[FP])),
+        }
+    }
+
+    /// After a RET in the middle of a function, the next block runs in the body's frame.
+    fn back_to_frame(&mut self) {
+        if let Some((sp, fp)) = self.frame {
+            self.sp = sp;
+            self.registers[FP] = fp;
         }
     }
 
@@ -157,11 +192,20 @@ impl<'i, 'a> Tracker<'i, 'a> {
     /// code starts a new frame.
     fn end_function(&mut self, search: Option<&mut FlagSearch<'_>>) {
         if let Some(search) = search {
-            search.visit(&self.stack);
+            search.visit(&self.stack, &self.region_calls);
         }
         self.stack.clear();
+        self.region_calls.clear();
         self.registers = [Value::Unknown; 32];
         self.sp = Value::Stack(0);
+        self.frame = None;
+    }
+
+    /// A function begins at `address`: x0-x3 hold its parameters.
+    fn enter_function(&mut self, address: u64) {
+        for index in 0..4u8 {
+            self.registers[usize::from(index)] = Value::Param { function: address, index };
+        }
     }
 
     fn get(&self, register: usize) -> Value {
@@ -389,23 +433,41 @@ pub fn analyze_function(image: &Image<'_>, start: u64, len: usize) -> CodeFacts 
 /// Follows every executable segment linearly: each call (BL, B, BLR) goes
 /// to `on_call` with the argument registers known in its straight-line
 /// block, and each function's stack stores go to `search` where it ends.
-pub fn sweep(image: &Image<'_>, on_call: &mut dyn FnMut(&CallSite), mut search: Option<&mut FlagSearch<'_>>) {
+pub fn sweep(
+    image: &Image<'_>,
+    starts: Option<&HashSet<u64>>,
+    on_call: &mut dyn FnMut(&CallSite),
+    mut search: Option<&mut FlagSearch<'_>>,
+) {
     for segment in image.segments.iter().filter(|s| s.executable) {
         let Some(code) = image.data.get(segment.file_range.0..segment.file_range.1) else { continue };
         let mut tracker = Tracker::new(image);
         tracker.keep_stack = search.is_some();
+        tracker.in_functions = starts.is_some();
         for (i, insn) in words(code).enumerate() {
             let pc = segment.address + i as u64 * 4;
+            if starts.is_some_and(|s| s.contains(&pc)) {
+                tracker.end_function(search.as_deref_mut());
+                tracker.enter_function(pc);
+            }
             let ends = insn == 0 || tracker.step(insn, pc, 0..0);
+            tracker.note_frame();
             // A BR through a loaded slot is an import stub itself (PLT
-            // entries, Mach-O __stubs), not a call with arguments.
+            // entries, Mach-O __stubs), not a call with arguments; a B is a
+            // call only when it leaves for an import (a tail call).
             let register_jump = insn & 0xffff_fc1f == 0xd61f_0000;
-            if let Some(call) = tracker.facts.calls.first().filter(|_| !register_jump) {
-                on_call(call);
+            let local_jump = |call: &CallSite| is_b(insn) && !matches!(call.target, Target::Import(_));
+            if let Some(call) = tracker.facts.calls.pop().filter(|c| !register_jump && !local_jump(c)) {
+                on_call(&call);
+                if tracker.keep_stack && matches!(call.target, Target::Local(_)) {
+                    tracker.region_calls.push(call);
+                }
             }
             tracker.facts.calls.clear();
             tracker.facts.returns.clear();
-            if ends {
+            if ends && tracker.in_functions {
+                tracker.back_to_frame();
+            } else if ends {
                 tracker.end_function(search.as_deref_mut());
             }
         }
@@ -416,6 +478,7 @@ pub fn sweep(image: &Image<'_>, on_call: &mut dyn FnMut(&CallSite), mut search: 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::binscan::code::{Base, FlagSource};
     use crate::binscan::image::{Arch, Format};
 
     #[test]
@@ -458,11 +521,12 @@ mod tests {
         for (i, insn) in [0xf940_0009, 0xa940_d935, 0x9100_22a0].into_iter().enumerate() {
             tracker.step(insn, 0x1000 + i as u64 * 4, 0..0);
         }
-        assert_eq!(tracker.get(0), Value::Field { base: 0x1000, offset: 8, plus: 8 });
+        assert_eq!(tracker.get(0), Value::Field { base: Base::Loaded(0x1000), offset: 8, plus: 8 });
         // ldrb w8, [x22]; mvn w8, w8; and x1, x8, #0x1
         for insn in [0x3940_02c8, 0x2a28_03e8, 0x9240_0101] {
             tracker.step(insn, 0x2000, 0..0);
         }
-        assert_eq!(tracker.get(1), Value::Flag { base: 0x1000, offset: 16, inverted: true });
+        let source = FlagSource::Field { base: Base::Loaded(0x1000), offset: 16 };
+        assert_eq!(tracker.get(1), Value::Flag { source, inverted: true });
     }
 }

@@ -8,7 +8,7 @@
 //! 0.23-0.26 passes `gil_used` so): stores to the stack, and pointers loaded
 //! through pointers the analysis cannot see (`Opaque`, `Field`, `Flag`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use super::image::{Arch, Format, Image};
 use super::{arm64, x86};
@@ -28,20 +28,41 @@ pub enum Value {
     /// A word loaded from memory the analysis cannot see, named by the
     /// address of the instruction that loaded it.
     Opaque(u64),
-    /// `[Opaque(base) + offset] + plus`: a word loaded from a fixed offset of
-    /// an opaque pointer, plus a constant.
+    /// `[base + offset] + plus`: a word loaded from a fixed offset of a
+    /// pointer the analysis cannot see, plus a constant.
     Field {
-        base: u64,
+        base: Base,
         offset: i64,
         plus: i64,
     },
-    /// The low bit of the byte `Field { base, offset }` points to, inverted
-    /// when `inverted`.
+    /// An argument register as the function that starts at `function` got it.
+    Param {
+        function: u64,
+        index: u8,
+    },
+    /// The low bit of a byte read through a pointer, inverted when `inverted`.
     Flag {
-        base: u64,
-        offset: i64,
+        source: FlagSource,
         inverted: bool,
     },
+}
+
+/// A pointer the analysis cannot see into, which fields are read through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Base {
+    /// `Opaque(at)`: loaded by the instruction at `at`.
+    Loaded(u64),
+    /// `Param { function, index }`: an argument.
+    Param { function: u64, index: u8 },
+}
+
+/// Where a flag byte is read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlagSource {
+    /// The byte `Field { base, offset }` points to: a reference a closure captured.
+    Field { base: Base, offset: i64 },
+    /// The byte the function's `index`th argument points to.
+    Argument { function: u64, index: u8 },
 }
 
 impl Value {
@@ -59,7 +80,10 @@ impl Value {
     /// The word loaded from `[self + displacement]` by the instruction at `at`.
     pub fn load_word(self, displacement: i64, at: u64) -> Value {
         match self {
-            Value::Opaque(base) => Value::Field { base, offset: displacement, plus: 0 },
+            Value::Opaque(at) => Value::Field { base: Base::Loaded(at), offset: displacement, plus: 0 },
+            Value::Param { function, index } => {
+                Value::Field { base: Base::Param { function, index }, offset: displacement, plus: 0 }
+            }
             Value::Unknown | Value::Field { .. } => Value::Opaque(at),
             _ => Value::Unknown,
         }
@@ -67,18 +91,19 @@ impl Value {
 
     /// The byte loaded from `[self + displacement]`, as a flag when `self` is a field.
     pub fn load_byte(self, displacement: i64) -> Value {
-        match self {
-            Value::Field { base, offset, plus: 0 } if displacement == 0 => {
-                Value::Flag { base, offset, inverted: false }
-            }
-            _ => Value::Unknown,
-        }
+        let source = match self {
+            _ if displacement != 0 => return Value::Unknown,
+            Value::Field { base, offset, plus: 0 } => FlagSource::Field { base, offset },
+            Value::Param { function, index } => FlagSource::Argument { function, index },
+            _ => return Value::Unknown,
+        };
+        Value::Flag { source, inverted: false }
     }
 
     /// `self ^ mask` for the masks that keep a flag a flag.
     pub fn xor(self, mask: u64) -> Value {
         match self {
-            Value::Flag { base, offset, inverted } if mask == 1 => Value::Flag { base, offset, inverted: !inverted },
+            Value::Flag { source, inverted } if mask == 1 => Value::Flag { source, inverted: !inverted },
             Value::Const(c) => Value::Const(c ^ mask),
             _ => Value::Unknown,
         }
@@ -122,10 +147,11 @@ impl StackMemory {
         (touching.next().is_none() && key == at && w == width).then_some(value)
     }
 
-    fn addresses(&self, width: u8) -> impl Iterator<Item = (i64, u64)> + '_ {
+    /// Stores of `width` bytes whose value is an address or a parameter.
+    fn pointers(&self, width: u8) -> impl Iterator<Item = (i64, Value)> + '_ {
         self.stores.iter().flat_map(move |(key, stores)| {
             stores.iter().filter_map(move |(w, v)| match v {
-                Value::Address(a) if *w == width => Some((*key, *a)),
+                Value::Address(_) | Value::Param { .. } if *w == width => Some((*key, *v)),
                 _ => None,
             })
         })
@@ -142,32 +168,91 @@ pub struct CapturedFlag {
     pub flag_field: i64,
 }
 
-/// A search, over every function's stack, for environments shaped like
-/// `shape` whose flag byte was stored once, with 0 or 1.
+/// What a flag search looks for in each function.
+pub enum FlagQuery<'q> {
+    /// A closure environment shaped like this, built on the stack, whose
+    /// definition field holds an address `is_def` accepts.
+    Closure { shape: CapturedFlag, is_def: &'q dyn Fn(u64) -> bool },
+    /// A call to `function` whose `index`th argument points to a stack byte.
+    Argument { function: u64, index: u8 },
+}
+
+/// A search, over every function's stack stores and calls, for the flag
+/// byte `query` describes, stored once, with 0 or 1.
 pub struct FlagSearch<'q> {
-    pub shape: CapturedFlag,
-    /// Whether an address is the module definition the reader expects.
-    pub is_def: &'q dyn Fn(u64) -> bool,
+    pub query: FlagQuery<'q>,
     pub pointer_size: u8,
-    /// The constant flag bytes found, one per environment.
+    /// The constant flag bytes found, one per environment or call.
     pub found: Vec<u64>,
+    /// Flags (and definitions) the function got as parameters: what its
+    /// callers pass decides them.
+    pub passed_in: Vec<PassedIn>,
+}
+
+/// A flag byte a function stored from its parameter `flag`; when `def` is
+/// set, the environment's definition field also came from a parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PassedIn {
+    pub function: u64,
+    pub flag: u8,
+    pub def: Option<u8>,
 }
 
 impl FlagSearch<'_> {
-    /// Looks for the environment in one function's stack stores.
-    pub fn visit(&mut self, stack: &StackMemory) {
+    /// Looks for the flag in one function's stack stores and calls.
+    pub fn visit(&mut self, stack: &StackMemory, calls: &[CallSite]) {
         let width = self.pointer_size;
-        for (key, address) in stack.addresses(width) {
-            if !(self.is_def)(address.wrapping_add_signed(self.shape.def_plus))
-                || stack.only_value(key, width) != Some(Value::Address(address))
-            {
-                continue;
+        // Each candidate: where the flag pointer is, and the parameter the definition came from.
+        let mut flags = Vec::new();
+        match &self.query {
+            FlagQuery::Closure { shape, is_def } => {
+                for (key, pointer) in stack.pointers(width) {
+                    let def = match pointer {
+                        Value::Address(address) if is_def(address.wrapping_add_signed(shape.def_plus)) => None,
+                        Value::Param { function, index } => Some((function, index)),
+                        _ => continue,
+                    };
+                    if stack.only_value(key, width) == Some(pointer) {
+                        let environment = key - shape.def_field;
+                        flags.push((stack.only_value(environment + shape.flag_field, width), def));
+                    }
+                }
             }
-            let environment = key - self.shape.def_field;
-            if let Some(Value::Stack(flag)) = stack.only_value(environment + self.shape.flag_field, width)
-                && let Some(Value::Const(byte @ (0 | 1))) = stack.only_value(flag, 1)
-            {
-                self.found.push(byte);
+            FlagQuery::Argument { function, index } => {
+                let calls = calls.iter().filter(|c| c.target == Target::Local(*function));
+                flags.extend(calls.map(|c| (c.args.get(usize::from(*index)).copied(), None)));
+            }
+        }
+        for (flag, def) in flags {
+            let Some(Value::Stack(flag)) = flag else { continue };
+            match (stack.only_value(flag, 1), def) {
+                (Some(Value::Const(byte @ (0 | 1))), None) => self.found.push(byte),
+                (Some(Value::Param { function, index }), def) if def.is_none_or(|(f, _)| f == function) => {
+                    self.passed_in.push(PassedIn { function, flag: index, def: def.map(|(_, i)| i) });
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// What a call passes for a flag that was a parameter.
+    fn visit_call(&mut self, call: &CallSite) {
+        let Target::Local(target) = call.target else { return };
+        let is_def = match &self.query {
+            FlagQuery::Closure { shape, is_def } => Some((shape.def_plus, is_def)),
+            FlagQuery::Argument { .. } => None,
+        };
+        for passed in self.passed_in.iter().filter(|p| p.function == target) {
+            let def_ok = match (passed.def, is_def) {
+                (None, _) => true,
+                (Some(index), Some((plus, is_def))) => matches!(
+                    call.args.get(usize::from(index)),
+                    Some(Value::Address(a)) if is_def(a.wrapping_add_signed(plus))
+                ),
+                (Some(_), None) => false,
+            };
+            if let (true, Some(Value::Const(byte @ (0 | 1)))) = (def_ok, call.args.get(usize::from(passed.flag))) {
+                self.found.push(*byte);
             }
         }
     }
@@ -245,30 +330,58 @@ pub fn analyze_function(image: &Image<'_>, start: u64, len: usize) -> CodeFacts 
 
 /// Every call to one of `imports` in the executable code, with its arguments.
 pub fn calls_to(image: &Image<'_>, imports: &[&str]) -> Vec<CallSite> {
+    calls_to_in(image, imports, None)
+}
+
+/// Like [`calls_to`], but at each of `starts` (function entry points) the
+/// argument registers become `Param` values, so flags read through them show.
+pub fn calls_to_in(image: &Image<'_>, imports: &[&str], starts: Option<&HashSet<u64>>) -> Vec<CallSite> {
     let mut found = Vec::new();
     let mut on_call = |call: &CallSite| {
         if matches!(&call.target, Target::Import(name) if imports.contains(&name.as_str())) {
             found.push(call.clone());
         }
     };
-    sweep(image, &mut on_call, None);
+    sweep(image, starts, &mut on_call, None);
     found
 }
 
-/// The flag bytes of every closure environment shaped like `shape` that
-/// some function builds on its stack, pointing at a definition `is_def` accepts.
-pub fn captured_flags(image: &Image<'_>, shape: CapturedFlag, is_def: &dyn Fn(u64) -> bool) -> Vec<u64> {
-    let mut search = FlagSearch { shape, is_def, pointer_size: image.pointer_size, found: Vec::new() };
-    sweep(image, &mut |_| {}, Some(&mut search));
+/// The entry points the code shows: exports and the targets of direct calls.
+pub fn function_starts(image: &Image<'_>) -> HashSet<u64> {
+    let mut starts: HashSet<u64> = image.exports.iter().map(|e| e.address).collect();
+    let mut on_call = |call: &CallSite| {
+        if let Target::Local(address) = call.target {
+            starts.insert(address);
+        }
+    };
+    sweep(image, None, &mut on_call, None);
+    starts
+}
+
+/// The flag bytes `query` finds in the stack stores of any function
+/// (`starts` splits the code into functions).
+/// Where the flag arrived as a parameter (PyO3's `make_module(def,
+/// gil_used)` when it is not inlined), the constants its callers pass.
+pub fn find_flags(image: &Image<'_>, query: FlagQuery<'_>, starts: &HashSet<u64>) -> Vec<u64> {
+    let mut search = FlagSearch { query, pointer_size: image.pointer_size, found: Vec::new(), passed_in: Vec::new() };
+    sweep(image, Some(starts), &mut |_| {}, Some(&mut search));
+    if !search.passed_in.is_empty() {
+        sweep(image, Some(starts), &mut |call| search.visit_call(call), None);
+    }
     search.found
 }
 
 /// Follows all executable code linearly, reporting every call and, at the
-/// end of each function, its stack stores to `search`.
-fn sweep(image: &Image<'_>, on_call: &mut dyn FnMut(&CallSite), search: Option<&mut FlagSearch<'_>>) {
+/// end of each function, its stack stores and calls to `search`.
+fn sweep(
+    image: &Image<'_>,
+    starts: Option<&HashSet<u64>>,
+    on_call: &mut dyn FnMut(&CallSite),
+    search: Option<&mut FlagSearch<'_>>,
+) {
     match image.arch {
-        Arch::X86_64 | Arch::X86 => x86::sweep(image, convention(image), on_call, search),
-        Arch::Aarch64 => arm64::sweep(image, on_call, search),
+        Arch::X86_64 | Arch::X86 => x86::sweep(image, convention(image), starts, on_call, search),
+        Arch::Aarch64 => arm64::sweep(image, starts, on_call, search),
         _ => {}
     }
 }
@@ -303,14 +416,28 @@ mod tests {
         stack.store(-56, 8, Value::Address(0x4000));
         stack.store(-48, 8, Value::Stack(-122));
         let is_def = |a: u64| a == 0x4008;
-        let shape = CapturedFlag { def_field: 8, def_plus: 8, flag_field: 16 };
-        let mut search = FlagSearch { shape, is_def: &is_def, pointer_size: 8, found: Vec::new() };
-        search.visit(&stack);
-        assert_eq!(search.found, vec![1]);
+        let search = |flag_field| {
+            let shape = CapturedFlag { def_field: 8, def_plus: 8, flag_field };
+            let query = FlagQuery::Closure { shape, is_def: &is_def };
+            let mut search = FlagSearch { query, pointer_size: 8, found: Vec::new(), passed_in: Vec::new() };
+            search.visit(&stack, &[]);
+            search.found
+        };
+        assert_eq!(search(16), vec![1]);
         // The wrong shape (the flag pointer at +0) finds nothing: -121 was never stored.
-        search.shape.flag_field = 0;
-        search.found.clear();
-        search.visit(&stack);
-        assert!(search.found.is_empty());
+        assert!(search(0).is_empty());
+    }
+
+    #[test]
+    fn a_flag_search_reads_the_byte_an_argument_points_to() {
+        let mut stack = StackMemory::default();
+        stack.store(-57, 1, Value::Const(0));
+        let call =
+            |target, rsi| CallSite { at: 0, target, args: [Value::Unknown, rsi, Value::Unknown, Value::Unknown] };
+        let calls = [call(Target::Local(0x2000), Value::Stack(-57)), call(Target::Local(0x3000), Value::Stack(-57))];
+        let query = FlagQuery::Argument { function: 0x2000, index: 1 };
+        let mut search = FlagSearch { query, pointer_size: 8, found: Vec::new(), passed_in: Vec::new() };
+        search.visit(&stack, &calls);
+        assert_eq!(search.found, vec![0]);
     }
 }

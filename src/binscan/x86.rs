@@ -37,6 +37,7 @@ pub fn analyze_function(image: &Image<'_>, start: u64, len: usize, convention: C
 pub fn sweep(
     image: &Image<'_>,
     convention: CallingConvention,
+    starts: Option<&HashSet<u64>>,
     on_call: &mut dyn FnMut(&CallSite),
     mut search: Option<&mut FlagSearch<'_>>,
 ) {
@@ -45,19 +46,30 @@ pub fn sweep(
         let Some(code) = image.data.get(segment.file_range.0..segment.file_range.1) else { continue };
         let mut tracker = Tracker::new(image, convention);
         tracker.keep_stack = search.is_some();
+        tracker.in_functions = starts.is_some();
         let mut decoder = Decoder::with_ip(bitness, code, segment.address, DecoderOptions::NONE);
         let mut instruction = Instruction::default();
         while decoder.can_decode() {
             decoder.decode_out(&mut instruction);
+            if starts.is_some_and(|s| s.contains(&instruction.ip())) {
+                tracker.end_function(search.as_deref_mut());
+                tracker.enter_function(instruction.ip());
+            }
             let ends = tracker.step(&instruction, 0..0);
+            tracker.note_frame();
             // Only calls: a jump through an import slot is a PLT stub itself.
             let is_call = matches!(instruction.flow_control(), FlowControl::Call | FlowControl::IndirectCall);
-            if let Some(call) = tracker.facts.calls.first().filter(|_| is_call) {
-                on_call(call);
+            if let Some(call) = tracker.facts.calls.pop().filter(|_| is_call) {
+                on_call(&call);
+                if tracker.keep_stack && matches!(call.target, Target::Local(_)) {
+                    tracker.region_calls.push(call);
+                }
             }
             tracker.facts.calls.clear();
             tracker.facts.returns.clear();
-            if ends {
+            if ends && tracker.in_functions {
+                tracker.back_to_frame();
+            } else if ends {
                 tracker.end_function(search.as_deref_mut());
             }
         }
@@ -91,6 +103,13 @@ struct Tracker<'i, 'a> {
     stack: StackMemory,
     /// Whether stack stores are kept (only a flag search reads them).
     keep_stack: bool,
+    /// Direct calls since the function began, when `keep_stack`.
+    region_calls: Vec<CallSite>,
+    /// Function starts are known: a `ret` ends a path, not the function, and
+    /// parameters kept in callee-saved registers survive branches.
+    in_functions: bool,
+    /// The stack and frame pointers of the function body (after its prologue).
+    frame: Option<(Value, Value)>,
     facts: CodeFacts,
 }
 
@@ -109,30 +128,73 @@ impl<'i, 'a> Tracker<'i, 'a> {
             stack_slots: BTreeMap::new(),
             stack: StackMemory::default(),
             keep_stack: false,
+            region_calls: Vec::new(),
+            in_functions: false,
+            frame: None,
             facts: CodeFacts::default(),
         }
     }
 
     /// Forgets what registers hold, except stack addresses in the stack and frame pointers.
     fn forget(&mut self) {
+        let callee_saved: &[usize] = match self.convention {
+            _ if !self.in_functions => &[],
+            // rbx, rbp, rsi, rdi, r12-r15
+            CallingConvention::Win64 => &[3, 5, 6, 7, 12, 13, 14, 15],
+            _ => &[3, 5, 12, 13, 14, 15],
+        };
         for (index, value) in self.registers.iter_mut().enumerate() {
-            if !((index == RSP || index == RBP) && value.is_stack()) {
+            let frame = (index == RSP || index == RBP) && value.is_stack();
+            let parameter = callee_saved.contains(&index) && matches!(value, Value::Param { .. });
+            if !(frame || parameter) {
                 *value = Value::Unknown;
             }
         }
         self.forget_stack();
     }
 
+    /// Notes the deepest stack pointer (and the frame pointer set there): the body's frame.
+    fn note_frame(&mut self) {
+        let Value::Stack(sp) = self.registers[RSP] else { return };
+        match self.frame {
+            Some((Value::Stack(deepest), _)) if deepest < sp => {}
+            Some((Value::Stack(deepest), _)) if deepest == sp && !self.registers[RBP].is_stack() => {}
+            _ => self.frame = Some((self.registers[RSP], self.registers[RBP])),
+        }
+    }
+
+    /// After a `ret` in the middle of a function, the next block runs in the body's frame.
+    fn back_to_frame(&mut self) {
+        if let Some((sp, bp)) = self.frame {
+            self.registers[RSP] = sp;
+            self.registers[RBP] = bp;
+        }
+    }
+
     /// A function has ended: its stack stores go to `search`, and the next
     /// code starts a new frame.
     fn end_function(&mut self, search: Option<&mut FlagSearch<'_>>) {
         if let Some(search) = search {
-            search.visit(&self.stack);
+            search.visit(&self.stack, &self.region_calls);
         }
         self.stack.clear();
+        self.region_calls.clear();
         self.registers = [Value::Unknown; 16];
         self.registers[RSP] = Value::Stack(0);
+        self.frame = None;
         self.forget_stack();
+    }
+
+    /// A function begins at `address`: its argument registers hold its parameters.
+    fn enter_function(&mut self, address: u64) {
+        let order = match self.convention {
+            CallingConvention::SysV => [Register::RDI, Register::RSI, Register::RDX, Register::RCX],
+            CallingConvention::Win64 => [Register::RCX, Register::RDX, Register::R8, Register::R9],
+            CallingConvention::Cdecl => return,
+        };
+        for (index, register) in (0u8..).zip(order) {
+            self.set(register, Value::Param { function: address, index });
+        }
     }
 
     fn word_size(&self) -> i64 {
