@@ -423,8 +423,8 @@ impl<'i, 'a> Analysis<'i, 'a> {
     /// PyO3 0.23-0.27: `PyInit_x` calls the initialiser with `&_PYO3_DEF` (a
     /// static) and `gil_used` as a constant in the next argument register.
     fn pyo3_gil_used_argument(&self) -> Option<bool> {
-        self.code.calls.iter().find_map(|c| match (c.args[1], c.args[2]) {
-            (Value::Address(a), Value::Const(v @ (0 | 1))) if !self.image.is_code(a) => Some(v == 1),
+        self.code.calls.iter().find_map(|c| match (c.args[1], c.args[2].as_bool()) {
+            (Value::Address(a), Some(v)) if !self.image.is_code(a) => Some(v == 1),
             _ => None,
         })
     }

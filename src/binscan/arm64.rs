@@ -136,6 +136,9 @@ struct Tracker<'i, 'a> {
     in_functions: bool,
     /// The stack and frame pointers of the function body (after its prologue).
     frame: Option<(Value, Value)>,
+    /// The registers at the function's first branch: parameters the entry
+    /// block kept in callee-saved registers, assumed to stay there.
+    at_first_branch: Option<[Value; 32]>,
     facts: CodeFacts,
 }
 
@@ -150,6 +153,7 @@ impl<'i, 'a> Tracker<'i, 'a> {
             region_calls: Vec::new(),
             in_functions: false,
             frame: None,
+            at_first_branch: None,
             facts: CodeFacts::default(),
         }
     }
@@ -161,9 +165,9 @@ impl<'i, 'a> Tracker<'i, 'a> {
         if before[FP].is_stack() {
             self.registers[FP] = before[FP];
         }
-        if self.in_functions {
+        if let Some(entry) = self.at_first_branch.filter(|_| self.in_functions) {
             // x19-x28 are callee-saved.
-            let kept = self.registers.iter_mut().zip(before).skip(19).take(10);
+            let kept = self.registers.iter_mut().zip(entry).skip(19).take(10);
             for (register, value) in kept.filter(|(_, v)| matches!(v, Value::Param { .. })) {
                 *register = value;
             }
@@ -199,6 +203,7 @@ impl<'i, 'a> Tracker<'i, 'a> {
         self.registers = [Value::Unknown; 32];
         self.sp = Value::Stack(0);
         self.frame = None;
+        self.at_first_branch = None;
     }
 
     /// A function begins at `address`: x0-x3 hold its parameters.
@@ -277,6 +282,8 @@ impl<'i, 'a> Tracker<'i, 'a> {
             let target = self.target(branch_target(insn, pc));
             self.facts.calls.push(CallSite { at: pc, target, args: self.args() });
             self.clobber_caller_saved();
+        } else if is_conditional_branch(insn) {
+            // B.cond, CBZ/CBNZ, TBZ/TBNZ write no register.
         } else if is_b(insn) {
             let to = branch_target(insn, pc);
             if !function.contains(&to) {
@@ -449,6 +456,10 @@ pub fn sweep(
             if starts.is_some_and(|s| s.contains(&pc)) {
                 tracker.end_function(search.as_deref_mut());
                 tracker.enter_function(pc);
+            }
+            let branch = is_b(insn) || is_conditional_branch(insn) || insn & 0xffff_fc1f == 0xd65f_0000;
+            if branch && tracker.at_first_branch.is_none() {
+                tracker.at_first_branch = Some(tracker.registers);
             }
             let ends = insn == 0 || tracker.step(insn, pc, 0..0);
             tracker.note_frame();

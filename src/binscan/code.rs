@@ -22,6 +22,9 @@ pub enum Value {
     Address(u64),
     /// The function an import slot points to, loaded from the slot at this address.
     ImportSlot(u64),
+    /// A register whose low byte alone is known (x86 `mov r8b, 1`): enough
+    /// for a `bool` argument.
+    LowByte(u8),
     /// An address on the stack: an offset from the stack pointer at the start
     /// of the function (or of the stretch of code being swept).
     Stack(i64),
@@ -111,6 +114,15 @@ impl Value {
 
     pub fn is_stack(self) -> bool {
         matches!(self, Value::Stack(_))
+    }
+
+    /// The value as a `bool` argument (0 or 1), when it is known to be one.
+    pub fn as_bool(self) -> Option<u64> {
+        match self {
+            Value::Const(v @ (0 | 1)) => Some(v),
+            Value::LowByte(v @ (0 | 1)) => Some(u64::from(v)),
+            _ => None,
+        }
     }
 }
 
@@ -251,8 +263,8 @@ impl FlagSearch<'_> {
                 ),
                 (Some(_), None) => false,
             };
-            if let (true, Some(Value::Const(byte @ (0 | 1)))) = (def_ok, call.args.get(usize::from(passed.flag))) {
-                self.found.push(*byte);
+            if let (true, Some(byte)) = (def_ok, call.args.get(usize::from(passed.flag)).and_then(|v| v.as_bool())) {
+                self.found.push(byte);
             }
         }
     }

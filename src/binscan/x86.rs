@@ -55,6 +55,13 @@ pub fn sweep(
                 tracker.end_function(search.as_deref_mut());
                 tracker.enter_function(instruction.ip());
             }
+            let branch = matches!(
+                instruction.flow_control(),
+                FlowControl::ConditionalBranch | FlowControl::UnconditionalBranch | FlowControl::Return
+            );
+            if branch && tracker.at_first_branch.is_none() {
+                tracker.at_first_branch = Some(tracker.registers);
+            }
             let ends = tracker.step(&instruction, 0..0);
             tracker.note_frame();
             // Only calls: a jump through an import slot is a PLT stub itself.
@@ -110,6 +117,9 @@ struct Tracker<'i, 'a> {
     in_functions: bool,
     /// The stack and frame pointers of the function body (after its prologue).
     frame: Option<(Value, Value)>,
+    /// The registers at the function's first branch: parameters the entry
+    /// block kept in callee-saved registers, assumed to stay there.
+    at_first_branch: Option<[Value; 16]>,
     facts: CodeFacts,
 }
 
@@ -131,6 +141,7 @@ impl<'i, 'a> Tracker<'i, 'a> {
             region_calls: Vec::new(),
             in_functions: false,
             frame: None,
+            at_first_branch: None,
             facts: CodeFacts::default(),
         }
     }
@@ -143,12 +154,14 @@ impl<'i, 'a> Tracker<'i, 'a> {
             CallingConvention::Win64 => &[3, 5, 6, 7, 12, 13, 14, 15],
             _ => &[3, 5, 12, 13, 14, 15],
         };
+        let entry = self.at_first_branch.unwrap_or([Value::Unknown; 16]);
         for (index, value) in self.registers.iter_mut().enumerate() {
             let frame = (index == RSP || index == RBP) && value.is_stack();
-            let parameter = callee_saved.contains(&index) && matches!(value, Value::Param { .. });
-            if !(frame || parameter) {
-                *value = Value::Unknown;
+            if frame {
+                continue;
             }
+            let parameter = callee_saved.contains(&index) && matches!(entry[index], Value::Param { .. });
+            *value = if parameter { entry[index] } else { Value::Unknown };
         }
         self.forget_stack();
     }
@@ -182,6 +195,7 @@ impl<'i, 'a> Tracker<'i, 'a> {
         self.registers = [Value::Unknown; 16];
         self.registers[RSP] = Value::Stack(0);
         self.frame = None;
+        self.at_first_branch = None;
         self.forget_stack();
     }
 
@@ -236,9 +250,28 @@ impl<'i, 'a> Tracker<'i, 'a> {
 
     fn set(&mut self, register: Register, value: Value) {
         if let Some(i) = Self::slot(register) {
-            // Writes to 8- and 16-bit parts keep the rest of the register.
-            let whole = register.size() >= 4;
-            self.registers[i] = if whole { value } else { Value::Unknown };
+            // Writes to 8- and 16-bit parts keep the rest of the register:
+            // only a constant low byte is still known.
+            let high_byte = matches!(register, Register::AH | Register::BH | Register::CH | Register::DH);
+            self.registers[i] = match (register.size(), value) {
+                (4.., _) => value,
+                (1, Value::Const(c)) if !high_byte => Value::LowByte(c as u8),
+                (1, Value::LowByte(c)) if !high_byte => Value::LowByte(c),
+                _ => Value::Unknown,
+            };
+        }
+    }
+
+    /// A register operand's value at its own width.
+    fn register_value(&self, register: Register) -> Value {
+        let high_byte = matches!(register, Register::AH | Register::BH | Register::CH | Register::DH);
+        match (register.size(), self.get(register)) {
+            (_, _) if high_byte => Value::Unknown,
+            (1, Value::Const(c)) => Value::Const(c & 0xff),
+            (1, Value::LowByte(c)) => Value::Const(u64::from(c)),
+            (2, Value::Const(c)) => Value::Const(c & 0xffff),
+            (1 | 2, _) | (_, Value::LowByte(_)) => Value::Unknown,
+            (_, value) => value,
         }
     }
 
@@ -318,7 +351,7 @@ impl<'i, 'a> Tracker<'i, 'a> {
 
     fn source_value(&self, instruction: &Instruction, operand: u32) -> Value {
         match instruction.op_kind(operand) {
-            OpKind::Register => self.get(instruction.op_register(operand)),
+            OpKind::Register => self.register_value(instruction.op_register(operand)),
             OpKind::Immediate8
             | OpKind::Immediate16
             | OpKind::Immediate32
