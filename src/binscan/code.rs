@@ -2,7 +2,8 @@
 //! registers at each call (constants, addresses), constant stores to fixed
 //! addresses, and returned values. One function is followed linearly, and
 //! what is known is forgotten at every branch target, so no value is reported
-//! that only one path would give. x86 and AArch64 have their own decoders.
+//! that only one path would give. x86, AArch64 and 32-bit ARM (A32) have
+//! their own decoders.
 //!
 //! Two more facts serve flags that a closure captures by reference (PyO3
 //! 0.23-0.26 passes `gil_used` so): stores to the stack, and pointers loaded
@@ -11,7 +12,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::image::{Arch, Format, Image};
-use super::{arm64, x86};
+use super::{arm32, arm64, x86};
 
 /// What code left in a register or memory word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -336,6 +337,7 @@ pub fn analyze_function(image: &Image<'_>, start: u64, len: usize) -> CodeFacts 
     match image.arch {
         Arch::X86_64 | Arch::X86 => x86::analyze_function(image, start, len, convention(image)),
         Arch::Aarch64 => arm64::analyze_function(image, start, len),
+        Arch::Arm => arm32::analyze_function(image, start, len),
         _ => CodeFacts::default(),
     }
 }
@@ -394,6 +396,7 @@ fn sweep(
     match image.arch {
         Arch::X86_64 | Arch::X86 => x86::sweep(image, convention(image), starts, on_call, search),
         Arch::Aarch64 => arm64::sweep(image, starts, on_call, search),
+        Arch::Arm => arm32::sweep(image, starts, on_call, search),
         _ => {}
     }
 }

@@ -3,6 +3,7 @@
 //! PE and Mach-O, on any host. Nothing is loaded or run.
 
 mod analyze;
+pub mod arm32;
 pub mod arm64;
 pub mod code;
 pub mod elf;
