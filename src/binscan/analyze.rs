@@ -3,9 +3,7 @@
 //! decode `PyUnstable_Module_SetGIL` call sites, and fall back on what the
 //! binding generator is known to do. Each step adds a sentence of evidence.
 
-use std::collections::HashSet;
-
-use super::code::{self, CallSite, CapturedFlag, CodeFacts, FlagQuery, FlagSource, Target, Value};
+use super::code::{self, CallGraph, CallSite, CapturedFlag, CodeFacts, FlagQuery, FlagSource, Target, Value};
 use super::generator::{self, Generator, GeneratorKind};
 use super::image::Image;
 use super::moduledef::{self, DefLayout, Memory, ModuleDef, Slot, SlotValue};
@@ -14,6 +12,8 @@ use super::{BinaryReport, BuildHint, GilVerdict, Init, SubinterpreterVerdict};
 const SET_GIL: &str = "PyUnstable_Module_SetGIL";
 const CREATE: &str = "PyModule_Create2";
 const CREATE_TRACE_REFS: &str = "PyModule_Create2TraceRefs";
+/// How many direct calls from `PyInit_` a closure's builder may be.
+const CLOSURE_DEPTH: usize = 3;
 /// How far into `PyInit_` the analysis reads when the symbol has no size.
 const DEFAULT_FUNCTION_BYTES: usize = 4096;
 
@@ -328,22 +328,26 @@ impl<'i, 'a> Analysis<'i, 'a> {
     /// argument in `PyInit_` (PyO3 0.27).
     fn decide_gil_from_calls(&mut self) {
         let imports = [SET_GIL, CREATE, CREATE_TRACE_REFS];
-        let mut sites = code::calls_to(self.image, &imports);
-        let mut starts = None;
-        if sites.iter().any(|c| is_set_gil(c) && !matches!(c.args[1], Value::Const(_))) {
-            // Read again knowing where functions begin, so values that come
-            // in as arguments show as such.
-            let found = code::function_starts(self.image);
-            sites = code::calls_to_in(self.image, &imports, Some(&found));
-            starts = Some(found);
+        let (mut sites, graph) = code::survey(self.image, &imports);
+        let unknown: Vec<u64> =
+            sites.iter().filter(|c| is_set_gil(c) && !matches!(c.args[1], Value::Const(_))).map(|c| c.at).collect();
+        let mut in_functions = false;
+        if !unknown.is_empty() {
+            // Read the functions that call SetGIL again, knowing where they
+            // begin, so values that come in as arguments show as such.
+            let mut functions: Vec<(u64, u64)> = unknown.iter().filter_map(|at| graph.function_of(*at)).collect();
+            functions.sort_unstable();
+            functions.dedup();
+            sites = code::calls_to_in(self.image, &imports, &functions);
+            in_functions = true;
         }
         let mut values = Vec::new();
         let mut through_memory = false;
         for site in sites.iter().filter(|c| is_set_gil(c)) {
-            match (site.args[1], &starts) {
-                (Value::Const(v), _) => values.push(Some(v)),
-                (Value::Flag { source, inverted }, Some(starts)) => {
-                    let found = self.flag_bytes(&sites, source, starts);
+            match site.args[1] {
+                Value::Const(v) => values.push(Some(v)),
+                Value::Flag { source, inverted } if in_functions => {
+                    let found = self.flag_bytes(&sites, source, &graph);
                     through_memory |= !found.is_empty();
                     if found.is_empty() {
                         values.push(None);
@@ -389,10 +393,11 @@ impl<'i, 'a> Analysis<'i, 'a> {
     /// `PyModule_Create2([env + d] + p)` shows the closure's shape, and the
     /// function that builds it on its stack, with this module's definition
     /// at `d`, shows the byte).
-    fn flag_bytes(&self, sites: &[CallSite], source: FlagSource, starts: &HashSet<u64>) -> Vec<u64> {
+    fn flag_bytes(&self, sites: &[CallSite], source: FlagSource, graph: &CallGraph) -> Vec<u64> {
         let (base, flag_field) = match source {
             FlagSource::Argument { function, index } => {
-                return code::find_flags(self.image, FlagQuery::Argument { function, index }, starts);
+                let callers = graph.callers_of(function);
+                return code::find_flags(self.image, FlagQuery::Argument { function, index }, &callers, graph);
             }
             FlagSource::Field { base, offset } => (base, offset),
         };
@@ -417,7 +422,9 @@ impl<'i, 'a> Analysis<'i, 'a> {
                 .filter_map(|l| moduledef::read_def(self.image, address, *l))
                 .any(|def| def.name == module || def.name.strip_suffix(module).is_some_and(|rest| rest.ends_with('.')))
         };
-        code::find_flags(self.image, FlagQuery::Closure { shape, is_def: &is_def }, starts)
+        // PyO3 builds the closure in PyInit_ or within a few calls of it.
+        let near = graph.near(self.entry.address, CLOSURE_DEPTH);
+        code::find_flags(self.image, FlagQuery::Closure { shape, is_def: &is_def }, &near, graph)
     }
 
     /// PyO3 0.23-0.27: `PyInit_x` calls the initialiser with `&_PYO3_DEF` (a

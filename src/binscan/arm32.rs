@@ -273,23 +273,19 @@ pub fn analyze_function(image: &Image<'_>, start: u64, len: usize) -> CodeFacts 
     tracker.facts
 }
 
-/// Follows every executable segment as A32 code, reporting each call with
-/// its argument registers. Stack stores are not followed on 32-bit ARM, so
-/// `search` finds nothing here; `starts` only split functions.
+/// Follows every executable segment (or each of `functions`) as A32 code,
+/// reporting each call with its argument registers. Stack stores are not
+/// followed on 32-bit ARM, so `search` finds nothing here.
 pub fn sweep(
     image: &Image<'_>,
-    starts: Option<&HashSet<u64>>,
+    functions: Option<&[(u64, u64)]>,
     on_call: &mut dyn FnMut(&CallSite),
     search: Option<&mut FlagSearch<'_>>,
 ) {
-    for segment in image.segments.iter().filter(|s| s.executable) {
-        let Some(code) = image.data.get(segment.file_range.0..segment.file_range.1) else { continue };
+    for (address, code) in super::code::pieces(image, functions) {
         let mut tracker = Tracker::new(image);
         for (i, insn) in words(code).enumerate() {
-            let pc = segment.address + i as u64 * 4;
-            if starts.is_some_and(|s| s.contains(&pc)) {
-                tracker.forget();
-            }
+            let pc = address + i as u64 * 4;
             let ends = tracker.step(insn, pc);
             if let Some(call) = tracker.facts.calls.pop() {
                 on_call(&call);

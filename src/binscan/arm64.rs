@@ -442,21 +442,19 @@ pub fn analyze_function(image: &Image<'_>, start: u64, len: usize) -> CodeFacts 
 /// block, and each function's stack stores go to `search` where it ends.
 pub fn sweep(
     image: &Image<'_>,
-    starts: Option<&HashSet<u64>>,
+    functions: Option<&[(u64, u64)]>,
     on_call: &mut dyn FnMut(&CallSite),
     mut search: Option<&mut FlagSearch<'_>>,
 ) {
-    for segment in image.segments.iter().filter(|s| s.executable) {
-        let Some(code) = image.data.get(segment.file_range.0..segment.file_range.1) else { continue };
+    for (address, code) in super::code::pieces(image, functions) {
         let mut tracker = Tracker::new(image);
         tracker.keep_stack = search.is_some();
-        tracker.in_functions = starts.is_some();
+        tracker.in_functions = functions.is_some();
+        if tracker.in_functions {
+            tracker.enter_function(address);
+        }
         for (i, insn) in words(code).enumerate() {
-            let pc = segment.address + i as u64 * 4;
-            if starts.is_some_and(|s| s.contains(&pc)) {
-                tracker.end_function(search.as_deref_mut());
-                tracker.enter_function(pc);
-            }
+            let pc = address + i as u64 * 4;
             let branch = is_b(insn) || is_conditional_branch(insn) || insn & 0xffff_fc1f == 0xd65f_0000;
             if branch && tracker.at_first_branch.is_none() {
                 tracker.at_first_branch = Some(tracker.registers);

@@ -9,7 +9,7 @@
 //! 0.23-0.26 passes `gil_used` so): stores to the stack, and pointers loaded
 //! through pointers the analysis cannot see (`Opaque`, `Field`, `Flag`).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::image::{Arch, Format, Image};
 use super::{arm32, arm64, x86};
@@ -344,60 +344,133 @@ pub fn analyze_function(image: &Image<'_>, start: u64, len: usize) -> CodeFacts 
 
 /// Every call to one of `imports` in the executable code, with its arguments.
 pub fn calls_to(image: &Image<'_>, imports: &[&str]) -> Vec<CallSite> {
-    calls_to_in(image, imports, None)
+    survey(image, imports).0
 }
 
-/// Like [`calls_to`], but at each of `starts` (function entry points) the
-/// argument registers become `Param` values, so flags read through them show.
-pub fn calls_to_in(image: &Image<'_>, imports: &[&str], starts: Option<&HashSet<u64>>) -> Vec<CallSite> {
+/// One pass over all code: the calls to `imports`, and the call graph.
+pub fn survey(image: &Image<'_>, imports: &[&str]) -> (Vec<CallSite>, CallGraph) {
+    let mut found = Vec::new();
+    let mut starts: BTreeSet<u64> = image.exports.iter().map(|e| e.address).collect();
+    let mut edges = Vec::new();
+    let mut on_call = |call: &CallSite| match &call.target {
+        Target::Import(name) if imports.contains(&name.as_str()) => found.push(call.clone()),
+        Target::Local(address) => {
+            starts.insert(*address);
+            edges.push((call.at, *address));
+        }
+        _ => {}
+    };
+    sweep(image, None, &mut on_call, None);
+    (found, CallGraph { starts: starts.into_iter().collect(), edges })
+}
+
+/// Where functions begin (exports and the targets of direct calls) and
+/// which call site calls which function. A function runs to the next start.
+pub struct CallGraph {
+    starts: Vec<u64>,
+    edges: Vec<(u64, u64)>,
+}
+
+/// The longest a function is taken to be when no other start follows it.
+const LAST_FUNCTION_BYTES: u64 = 1 << 16;
+
+impl CallGraph {
+    /// The function (start..end) that holds `address`.
+    pub fn function_of(&self, address: u64) -> Option<(u64, u64)> {
+        let index = self.starts.partition_point(|s| *s <= address).checked_sub(1)?;
+        let end = self.starts.get(index + 1).copied().unwrap_or(self.starts[index] + LAST_FUNCTION_BYTES);
+        Some((self.starts[index], end))
+    }
+
+    /// The functions that call `function` directly.
+    pub fn callers_of(&self, function: u64) -> Vec<(u64, u64)> {
+        let mut callers: Vec<_> =
+            self.edges.iter().filter(|(_, to)| *to == function).filter_map(|(at, _)| self.function_of(*at)).collect();
+        callers.sort_unstable();
+        callers.dedup();
+        callers
+    }
+
+    /// `entry` and the functions it reaches through at most `depth` direct calls.
+    pub fn near(&self, entry: u64, depth: usize) -> Vec<(u64, u64)> {
+        let mut reached: Vec<(u64, u64)> = self.function_of(entry).into_iter().collect();
+        let mut frontier = reached.clone();
+        for _ in 0..depth {
+            let mut next = Vec::new();
+            for (start, end) in &frontier {
+                let called = self.edges.iter().filter(|(at, _)| (*start..*end).contains(at));
+                for function in called.filter_map(|(_, to)| self.function_of(*to)) {
+                    if !reached.contains(&function) && !next.contains(&function) {
+                        next.push(function);
+                    }
+                }
+            }
+            reached.extend(next.iter().copied());
+            frontier = next;
+        }
+        reached
+    }
+}
+
+/// Like [`calls_to`], over the given functions only; there the argument
+/// registers start as `Param` values, so flags read through them show.
+pub fn calls_to_in(image: &Image<'_>, imports: &[&str], functions: &[(u64, u64)]) -> Vec<CallSite> {
     let mut found = Vec::new();
     let mut on_call = |call: &CallSite| {
         if matches!(&call.target, Target::Import(name) if imports.contains(&name.as_str())) {
             found.push(call.clone());
         }
     };
-    sweep(image, starts, &mut on_call, None);
+    sweep(image, Some(functions), &mut on_call, None);
     found
 }
 
-/// The entry points the code shows: exports and the targets of direct calls.
-pub fn function_starts(image: &Image<'_>) -> HashSet<u64> {
-    let mut starts: HashSet<u64> = image.exports.iter().map(|e| e.address).collect();
-    let mut on_call = |call: &CallSite| {
-        if let Target::Local(address) = call.target {
-            starts.insert(address);
-        }
-    };
-    sweep(image, None, &mut on_call, None);
-    starts
-}
-
-/// The flag bytes `query` finds in the stack stores of any function
-/// (`starts` splits the code into functions).
-/// Where the flag arrived as a parameter (PyO3's `make_module(def,
-/// gil_used)` when it is not inlined), the constants its callers pass.
-pub fn find_flags(image: &Image<'_>, query: FlagQuery<'_>, starts: &HashSet<u64>) -> Vec<u64> {
+/// The flag bytes `query` finds in the stack stores and calls of
+/// `functions`. Where the flag arrived as a parameter (PyO3's
+/// `make_module(def, gil_used)` when it is not inlined), the constants that
+/// function's callers pass.
+pub fn find_flags(image: &Image<'_>, query: FlagQuery<'_>, functions: &[(u64, u64)], graph: &CallGraph) -> Vec<u64> {
     let mut search = FlagSearch { query, pointer_size: image.pointer_size, found: Vec::new(), passed_in: Vec::new() };
-    sweep(image, Some(starts), &mut |_| {}, Some(&mut search));
-    if !search.passed_in.is_empty() {
-        sweep(image, Some(starts), &mut |call| search.visit_call(call), None);
+    sweep(image, Some(functions), &mut |_| {}, Some(&mut search));
+    let mut callers: Vec<(u64, u64)> = search.passed_in.iter().flat_map(|p| graph.callers_of(p.function)).collect();
+    callers.sort_unstable();
+    callers.dedup();
+    if !callers.is_empty() {
+        sweep(image, Some(&callers), &mut |call| search.visit_call(call), None);
     }
     search.found
 }
 
-/// Follows all executable code linearly, reporting every call and, at the
-/// end of each function, its stack stores and calls to `search`.
+/// Follows executable code linearly: all of it, or only `functions` (each
+/// start..end one function), reporting every call and, at the end of each
+/// function, its stack stores and calls to `search`.
 fn sweep(
     image: &Image<'_>,
-    starts: Option<&HashSet<u64>>,
+    functions: Option<&[(u64, u64)]>,
     on_call: &mut dyn FnMut(&CallSite),
     search: Option<&mut FlagSearch<'_>>,
 ) {
     match image.arch {
-        Arch::X86_64 | Arch::X86 => x86::sweep(image, convention(image), starts, on_call, search),
-        Arch::Aarch64 => arm64::sweep(image, starts, on_call, search),
-        Arch::Arm => arm32::sweep(image, starts, on_call, search),
+        Arch::X86_64 | Arch::X86 => x86::sweep(image, convention(image), functions, on_call, search),
+        Arch::Aarch64 => arm64::sweep(image, functions, on_call, search),
+        Arch::Arm => arm32::sweep(image, functions, on_call, search),
         _ => {}
+    }
+}
+
+/// The pieces of code a sweep follows: each executable segment, or each function.
+pub fn pieces<'a>(image: &Image<'a>, functions: Option<&[(u64, u64)]>) -> Vec<(u64, &'a [u8])> {
+    match functions {
+        None => image
+            .segments
+            .iter()
+            .filter(|s| s.executable)
+            .filter_map(|s| Some((s.address, image.data.get(s.file_range.0..s.file_range.1)?)))
+            .collect(),
+        Some(functions) => functions
+            .iter()
+            .filter_map(|(start, end)| Some((*start, image.code(*start, usize::try_from(end - start).ok()?)?)))
+            .collect(),
     }
 }
 

@@ -37,24 +37,22 @@ pub fn analyze_function(image: &Image<'_>, start: u64, len: usize, convention: C
 pub fn sweep(
     image: &Image<'_>,
     convention: CallingConvention,
-    starts: Option<&HashSet<u64>>,
+    functions: Option<&[(u64, u64)]>,
     on_call: &mut dyn FnMut(&CallSite),
     mut search: Option<&mut FlagSearch<'_>>,
 ) {
     let bitness = if image.arch == Arch::X86 { 32 } else { 64 };
-    for segment in image.segments.iter().filter(|s| s.executable) {
-        let Some(code) = image.data.get(segment.file_range.0..segment.file_range.1) else { continue };
+    for (address, code) in super::code::pieces(image, functions) {
         let mut tracker = Tracker::new(image, convention);
         tracker.keep_stack = search.is_some();
-        tracker.in_functions = starts.is_some();
-        let mut decoder = Decoder::with_ip(bitness, code, segment.address, DecoderOptions::NONE);
+        tracker.in_functions = functions.is_some();
+        if tracker.in_functions {
+            tracker.enter_function(address);
+        }
+        let mut decoder = Decoder::with_ip(bitness, code, address, DecoderOptions::NONE);
         let mut instruction = Instruction::default();
         while decoder.can_decode() {
             decoder.decode_out(&mut instruction);
-            if starts.is_some_and(|s| s.contains(&instruction.ip())) {
-                tracker.end_function(search.as_deref_mut());
-                tracker.enter_function(instruction.ip());
-            }
             let branch = matches!(
                 instruction.flow_control(),
                 FlowControl::ConditionalBranch | FlowControl::UnconditionalBranch | FlowControl::Return
