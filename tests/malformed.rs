@@ -1,5 +1,5 @@
 //! Malformed binaries never panic the scanner: every fixture module (ELF
-//! built here) and the real macOS and Windows wheels' binaries are truncated
+//! built here) and the real macOS, Windows and armv7 wheels' binaries are truncated
 //! at many points and have bytes flipped, deterministically, and each variant
 //! must give a report or an error. The cargo-fuzz target in fuzz/ explores
 //! further.
@@ -78,7 +78,7 @@ fn mutated_binaries_never_panic_the_scanner() {
         }
     }
     let real = common::real_wheels();
-    for platform in ["macos_arm64", "windows_amd64"] {
+    for platform in ["macos_arm64", "windows_amd64", "linux_armv7"] {
         for wheel in std::fs::read_dir(real.join(platform)).unwrap() {
             for (name, data) in members(&wheel.unwrap().path(), 3) {
                 variants += mutate_and_scan(&name, &data, &mut rng);

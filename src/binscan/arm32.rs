@@ -314,4 +314,31 @@ mod tests {
         // bl at 0x199e8 to 0x1f0cc (blake3 1.0.8 for armv7)
         assert_eq!(branch_target(0xeb00_15b7, 0x199e8), 0x1f0cc);
     }
+
+    /// The shape of PyO3's `PyInit_` on armv7: a PC-relative address from a
+    /// literal pool and a constant `bool`, passed to a direct call.
+    #[test]
+    fn follows_a_literal_pool_address_and_a_constant_to_a_call() {
+        use crate::binscan::image::{Arch, Format, Segment};
+        let program: [u32; 6] = [
+            0xe59f_1008, // ldr r1, [pc, #8]      (the literal at 0x1010)
+            0xe08f_1001, // add r1, pc, r1        (0x100c + 0xff4)
+            0xe3a0_2001, // mov r2, #1
+            0xeb00_0000, // bl 0x1014
+            0x0000_0ff4, // the literal
+            0xe12f_ff1e, // bx lr
+        ];
+        let data: Vec<u8> = program.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let mut image = Image::new(Format::Elf, Arch::Arm, 4, &data);
+        image.segments.push(Segment {
+            address: 0x1000,
+            file_range: (0, data.len()),
+            size: data.len() as u64,
+            executable: true,
+        });
+        let facts = analyze_function(&image, 0x1000, data.len());
+        let call = &facts.calls[0];
+        assert_eq!(call.target, Target::Local(0x1014));
+        assert_eq!(call.args[1..3], [Value::Address(0x2000), Value::Const(1)]);
+    }
 }
