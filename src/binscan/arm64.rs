@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use super::code::{CallSite, CodeFacts, FlagSearch, StackMemory, Target, Value};
+use super::code::{CallSite, CodeFacts, FlagSearch, FunctionState, Sweeping, Target, Value};
 use super::image::Image;
 
 /// Register 31: the zero register as an operand, the stack pointer as a base.
@@ -126,14 +126,8 @@ struct Tracker<'i, 'a> {
     registers: [Value; 32],
     /// The stack pointer, which register 31 means as a base or in ADD/SUB.
     sp: Value,
-    stack: StackMemory,
-    /// Whether stack stores are kept (only a flag search reads them).
-    keep_stack: bool,
-    /// Direct calls since the function began, when `keep_stack`.
-    region_calls: Vec<CallSite>,
-    /// Function starts are known: a RET ends a path, not the function, and
-    /// parameters kept in callee-saved registers survive branches.
-    in_functions: bool,
+    /// Stack stores and calls of the function, for a flag search.
+    function: FunctionState,
     /// The stack and frame pointers of the function body (after its prologue).
     frame: Option<(Value, Value)>,
     /// The registers at the function's first branch: parameters the entry
@@ -148,10 +142,7 @@ impl<'i, 'a> Tracker<'i, 'a> {
             image,
             registers: [Value::Unknown; 32],
             sp: Value::Stack(0),
-            stack: StackMemory::default(),
-            keep_stack: false,
-            region_calls: Vec::new(),
-            in_functions: false,
+            function: FunctionState::default(),
             frame: None,
             at_first_branch: None,
             facts: CodeFacts::default(),
@@ -165,7 +156,7 @@ impl<'i, 'a> Tracker<'i, 'a> {
         if before[FP].is_stack() {
             self.registers[FP] = before[FP];
         }
-        if let Some(entry) = self.at_first_branch.filter(|_| self.in_functions) {
+        if let Some(entry) = self.at_first_branch.filter(|_| self.function.bounded) {
             // x19-x28 are callee-saved.
             let kept = self.registers.iter_mut().zip(entry).skip(19).take(10);
             for (register, value) in kept.filter(|(_, v)| matches!(v, Value::Param { .. })) {
@@ -182,28 +173,6 @@ impl<'i, 'a> Tracker<'i, 'a> {
             Some((Value::Stack(deepest), _)) if deepest == sp && !self.registers[FP].is_stack() => {}
             _ => self.frame = Some((self.sp, self.registers[FP])),
         }
-    }
-
-    /// After a RET in the middle of a function, the next block runs in the body's frame.
-    fn back_to_frame(&mut self) {
-        if let Some((sp, fp)) = self.frame {
-            self.sp = sp;
-            self.registers[FP] = fp;
-        }
-    }
-
-    /// A function has ended: its stack stores go to `search`, and the next
-    /// code starts a new frame.
-    fn end_function(&mut self, search: Option<&mut FlagSearch<'_>>) {
-        if let Some(search) = search {
-            search.visit(&self.stack, &self.region_calls);
-        }
-        self.stack.clear();
-        self.region_calls.clear();
-        self.registers = [Value::Unknown; 32];
-        self.sp = Value::Stack(0);
-        self.frame = None;
-        self.at_first_branch = None;
     }
 
     /// A function begins at `address`: x0-x3 hold its parameters.
@@ -333,8 +302,7 @@ impl<'i, 'a> Tracker<'i, 'a> {
             }
             let value = if access.vector { Value::Unknown } else { self.get(register) };
             match at {
-                Value::Stack(offset) if self.keep_stack => self.stack.store(offset, access.width, value),
-                Value::Stack(_) => {}
+                Value::Stack(offset) => self.function.store(offset, access.width, value),
                 Value::Address(fixed) if matches!(access.width, 4 | 8) => {
                     self.facts.record_store(fixed, access.width, value);
                 }
@@ -406,6 +374,34 @@ impl<'i, 'a> Tracker<'i, 'a> {
     }
 }
 
+impl Sweeping for Tracker<'_, '_> {
+    fn facts(&mut self) -> &mut CodeFacts {
+        &mut self.facts
+    }
+
+    fn function(&mut self) -> &mut FunctionState {
+        &mut self.function
+    }
+
+    /// After a RET in the middle of a function, the next block runs in the body's frame.
+    fn back_to_frame(&mut self) {
+        if let Some((sp, fp)) = self.frame {
+            self.sp = sp;
+            self.registers[FP] = fp;
+        }
+    }
+
+    /// A function has ended: its stack stores go to `search`, and the next
+    /// code starts a new frame.
+    fn end_function(&mut self, search: Option<&mut FlagSearch<'_>>) {
+        self.function.end(search);
+        self.registers = [Value::Unknown; 32];
+        self.sp = Value::Stack(0);
+        self.frame = None;
+        self.at_first_branch = None;
+    }
+}
+
 /// The page address an `ADRP` at `pc` computes.
 fn adrp_target(insn: u32, pc: u64) -> u64 {
     let immediate = (u64::from((insn >> 5) & 0x7_ffff) << 2) | u64::from((insn >> 29) & 3);
@@ -448,9 +444,8 @@ pub fn sweep(
 ) {
     for (address, code) in super::code::pieces(image, functions) {
         let mut tracker = Tracker::new(image);
-        tracker.keep_stack = search.is_some();
-        tracker.in_functions = functions.is_some();
-        if tracker.in_functions {
+        tracker.function = FunctionState::new(functions.is_some(), search.is_some());
+        if tracker.function.bounded {
             tracker.enter_function(address);
         }
         for (i, insn) in words(code).enumerate() {
@@ -465,20 +460,11 @@ pub fn sweep(
             // entries, Mach-O __stubs), not a call with arguments; a B is a
             // call only when it leaves for an import (a tail call).
             let register_jump = insn & 0xffff_fc1f == 0xd61f_0000;
-            let local_jump = |call: &CallSite| is_b(insn) && !matches!(call.target, Target::Import(_));
-            if let Some(call) = tracker.facts.calls.pop().filter(|c| !register_jump && !local_jump(c)) {
-                on_call(&call);
-                if tracker.keep_stack && matches!(call.target, Target::Local(_)) {
-                    tracker.region_calls.push(call);
-                }
-            }
-            tracker.facts.calls.clear();
-            tracker.facts.returns.clear();
-            if ends && tracker.in_functions {
-                tracker.back_to_frame();
-            } else if ends {
-                tracker.end_function(search.as_deref_mut());
-            }
+            let counts = |call: &CallSite| {
+                let local_jump = is_b(insn) && !matches!(call.target, Target::Import(_));
+                !register_jump && !local_jump
+            };
+            tracker.after_instruction(&counts, ends, on_call, search.as_deref_mut());
         }
         tracker.end_function(search.as_deref_mut());
     }

@@ -171,6 +171,80 @@ impl StackMemory {
     }
 }
 
+/// What a sweep keeps about the function it is in, on any instruction set.
+#[derive(Debug, Default)]
+pub struct FunctionState {
+    /// Function bounds are known: a return ends a path, not the function,
+    /// and parameters kept in callee-saved registers survive branches.
+    pub bounded: bool,
+    /// Whether stack stores and calls are kept (only a flag search reads them).
+    pub searching: bool,
+    stack: StackMemory,
+    /// Direct calls since the function began, when `searching`.
+    calls: Vec<CallSite>,
+}
+
+impl FunctionState {
+    pub fn new(bounded: bool, searching: bool) -> Self {
+        FunctionState { bounded, searching, ..Default::default() }
+    }
+
+    /// Records a store to the stack, when a search will read it.
+    pub fn store(&mut self, at: i64, width: u8, value: Value) {
+        if self.searching {
+            self.stack.store(at, width, value);
+        }
+    }
+
+    /// Reports a call the sweep met, and keeps direct ones for the search.
+    pub fn call(&mut self, call: CallSite, on_call: &mut dyn FnMut(&CallSite)) {
+        on_call(&call);
+        if self.searching && matches!(call.target, Target::Local(_)) {
+            self.calls.push(call);
+        }
+    }
+
+    /// The function has ended: its stack stores and calls go to `search`.
+    pub fn end(&mut self, search: Option<&mut FlagSearch<'_>>) {
+        if let Some(search) = search {
+            search.visit(&self.stack, &self.calls);
+        }
+        self.stack.clear();
+        self.calls.clear();
+    }
+}
+
+/// A tracker that a whole-code sweep drives, one instruction at a time.
+pub trait Sweeping {
+    fn facts(&mut self) -> &mut CodeFacts;
+    fn function(&mut self) -> &mut FunctionState;
+    /// After a return in the middle of a function: back to the body's frame.
+    fn back_to_frame(&mut self);
+    /// The function has ended: hand its facts to `search`, start afresh.
+    fn end_function(&mut self, search: Option<&mut FlagSearch<'_>>);
+
+    /// After one instruction: reports the call it made when the sweep counts
+    /// it (`counts`), then handles the end of a path (`ends`).
+    fn after_instruction(
+        &mut self,
+        counts: &dyn Fn(&CallSite) -> bool,
+        ends: bool,
+        on_call: &mut dyn FnMut(&CallSite),
+        search: Option<&mut FlagSearch<'_>>,
+    ) {
+        if let Some(call) = self.facts().calls.pop().filter(|c| counts(c)) {
+            self.function().call(call, on_call);
+        }
+        self.facts().calls.clear();
+        self.facts().returns.clear();
+        if ends && self.function().bounded {
+            self.back_to_frame();
+        } else if ends {
+            self.end_function(search);
+        }
+    }
+}
+
 /// A closure environment as the code that reads it shows it: one field holds
 /// the module definition (`def_field`; the definition is `plus` bytes on from
 /// what it points to), another (`flag_field`) points to a one-byte flag.

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use iced_x86::{Code, Decoder, DecoderOptions, FlowControl, Instruction, Mnemonic, OpKind, Register};
 
-use super::code::{CallSite, CallingConvention, CodeFacts, FlagSearch, StackMemory, Target, Value};
+use super::code::{CallSite, CallingConvention, CodeFacts, FlagSearch, FunctionState, Sweeping, Target, Value};
 use super::image::{Arch, Image};
 
 /// Analyses `len` bytes of code at `start` as one function.
@@ -44,9 +44,8 @@ pub fn sweep(
     let bitness = if image.arch == Arch::X86 { 32 } else { 64 };
     for (address, code) in super::code::pieces(image, functions) {
         let mut tracker = Tracker::new(image, convention);
-        tracker.keep_stack = search.is_some();
-        tracker.in_functions = functions.is_some();
-        if tracker.in_functions {
+        tracker.function = FunctionState::new(functions.is_some(), search.is_some());
+        if tracker.function.bounded {
             tracker.enter_function(address);
         }
         let mut decoder = Decoder::with_ip(bitness, code, address, DecoderOptions::NONE);
@@ -64,21 +63,38 @@ pub fn sweep(
             tracker.note_frame();
             // Only calls: a jump through an import slot is a PLT stub itself.
             let is_call = matches!(instruction.flow_control(), FlowControl::Call | FlowControl::IndirectCall);
-            if let Some(call) = tracker.facts.calls.pop().filter(|_| is_call) {
-                on_call(&call);
-                if tracker.keep_stack && matches!(call.target, Target::Local(_)) {
-                    tracker.region_calls.push(call);
-                }
-            }
-            tracker.facts.calls.clear();
-            tracker.facts.returns.clear();
-            if ends && tracker.in_functions {
-                tracker.back_to_frame();
-            } else if ends {
-                tracker.end_function(search.as_deref_mut());
-            }
+            tracker.after_instruction(&|_| is_call, ends, on_call, search.as_deref_mut());
         }
         tracker.end_function(search.as_deref_mut());
+    }
+}
+
+impl Sweeping for Tracker<'_, '_> {
+    fn facts(&mut self) -> &mut CodeFacts {
+        &mut self.facts
+    }
+
+    fn function(&mut self) -> &mut FunctionState {
+        &mut self.function
+    }
+
+    /// After a `ret` in the middle of a function, the next block runs in the body's frame.
+    fn back_to_frame(&mut self) {
+        if let Some((sp, bp)) = self.frame {
+            self.registers[RSP] = sp;
+            self.registers[RBP] = bp;
+        }
+    }
+
+    /// A function has ended: its stack stores go to `search`, and the next
+    /// code starts a new frame.
+    fn end_function(&mut self, search: Option<&mut FlagSearch<'_>>) {
+        self.function.end(search);
+        self.registers = [Value::Unknown; 16];
+        self.registers[RSP] = Value::Stack(0);
+        self.frame = None;
+        self.at_first_branch = None;
+        self.forget_stack();
     }
 }
 
@@ -104,15 +120,8 @@ struct Tracker<'i, 'a> {
     /// cdecl: values pushed since the last call, and stores to `[esp + n]`.
     pushes: Vec<Value>,
     stack_slots: BTreeMap<u64, Value>,
-    /// Stores through the stack pointer (or a register holding a stack address).
-    stack: StackMemory,
-    /// Whether stack stores are kept (only a flag search reads them).
-    keep_stack: bool,
-    /// Direct calls since the function began, when `keep_stack`.
-    region_calls: Vec<CallSite>,
-    /// Function starts are known: a `ret` ends a path, not the function, and
-    /// parameters kept in callee-saved registers survive branches.
-    in_functions: bool,
+    /// Stack stores and calls of the function, for a flag search.
+    function: FunctionState,
     /// The stack and frame pointers of the function body (after its prologue).
     frame: Option<(Value, Value)>,
     /// The registers at the function's first branch: parameters the entry
@@ -134,10 +143,7 @@ impl<'i, 'a> Tracker<'i, 'a> {
             registers,
             pushes: Vec::new(),
             stack_slots: BTreeMap::new(),
-            stack: StackMemory::default(),
-            keep_stack: false,
-            region_calls: Vec::new(),
-            in_functions: false,
+            function: FunctionState::default(),
             frame: None,
             at_first_branch: None,
             facts: CodeFacts::default(),
@@ -147,7 +153,7 @@ impl<'i, 'a> Tracker<'i, 'a> {
     /// Forgets what registers hold, except stack addresses in the stack and frame pointers.
     fn forget(&mut self) {
         let callee_saved: &[usize] = match self.convention {
-            _ if !self.in_functions => &[],
+            _ if !self.function.bounded => &[],
             // rbx, rbp, rsi, rdi, r12-r15
             CallingConvention::Win64 => &[3, 5, 6, 7, 12, 13, 14, 15],
             _ => &[3, 5, 12, 13, 14, 15],
@@ -172,29 +178,6 @@ impl<'i, 'a> Tracker<'i, 'a> {
             Some((Value::Stack(deepest), _)) if deepest == sp && !self.registers[RBP].is_stack() => {}
             _ => self.frame = Some((self.registers[RSP], self.registers[RBP])),
         }
-    }
-
-    /// After a `ret` in the middle of a function, the next block runs in the body's frame.
-    fn back_to_frame(&mut self) {
-        if let Some((sp, bp)) = self.frame {
-            self.registers[RSP] = sp;
-            self.registers[RBP] = bp;
-        }
-    }
-
-    /// A function has ended: its stack stores go to `search`, and the next
-    /// code starts a new frame.
-    fn end_function(&mut self, search: Option<&mut FlagSearch<'_>>) {
-        if let Some(search) = search {
-            search.visit(&self.stack, &self.region_calls);
-        }
-        self.stack.clear();
-        self.region_calls.clear();
-        self.registers = [Value::Unknown; 16];
-        self.registers[RSP] = Value::Stack(0);
-        self.frame = None;
-        self.at_first_branch = None;
-        self.forget_stack();
     }
 
     /// A function begins at `address`: its argument registers hold its parameters.
@@ -449,10 +432,8 @@ impl<'i, 'a> Tracker<'i, 'a> {
     fn store_to_stack(&mut self, instruction: &Instruction, value: Value) -> bool {
         match self.base_plus_displacement(instruction) {
             Value::Stack(at) => {
-                if self.keep_stack {
-                    let width = instruction.memory_size().size() as u8;
-                    self.stack.store(at, width, value);
-                }
+                let width = instruction.memory_size().size() as u8;
+                self.function.store(at, width, value);
                 true
             }
             _ => false,
