@@ -324,30 +324,30 @@ impl<'i, 'a> Analysis<'i, 'a> {
     }
 
     /// Decodes the value passed to every `PyUnstable_Module_SetGIL` call (a
-    /// constant, or a flag a closure captured), then PyO3's `gil_used`
-    /// argument in `PyInit_` (PyO3 0.27).
+    /// constant, or a byte passed by reference whose constant is found
+    /// elsewhere), then PyO3's `gil_used` argument in `PyInit_` (PyO3 0.27).
     fn decide_gil_from_calls(&mut self) {
         let imports = [SET_GIL, CREATE, CREATE_TRACE_REFS];
-        let (mut sites, graph) = code::survey(self.image, &imports);
+        let mut sites = code::calls_to(self.image, &imports, None);
         let unknown: Vec<u64> =
             sites.iter().filter(|c| is_set_gil(c) && !matches!(c.args[1], Value::Const(_))).map(|c| c.at).collect();
-        let mut in_functions = false;
-        if !unknown.is_empty() {
-            // Read the functions that call SetGIL again, knowing where they
-            // begin, so values that come in as arguments show as such.
+        // Only then is the call graph needed: read the functions that call
+        // SetGIL again, knowing where they begin, so values that come in as
+        // arguments show as such.
+        let graph = (!unknown.is_empty()).then(|| code::call_graph(self.image));
+        if let Some(graph) = &graph {
             let mut functions: Vec<(u64, u64)> = unknown.iter().filter_map(|at| graph.function_of(*at)).collect();
             functions.sort_unstable();
             functions.dedup();
-            sites = code::calls_to_in(self.image, &imports, &functions);
-            in_functions = true;
+            sites = code::calls_to(self.image, &imports, Some(&functions));
         }
         let mut values = Vec::new();
         let mut through_memory = false;
         for site in sites.iter().filter(|c| is_set_gil(c)) {
-            match site.args[1] {
-                Value::Const(v) => values.push(Some(v)),
-                Value::Flag { source, inverted } if in_functions => {
-                    let found = self.flag_bytes(&sites, source, &graph);
+            match (site.args[1], &graph) {
+                (Value::Const(v), _) => values.push(Some(v)),
+                (Value::Flag { source, inverted }, Some(graph)) => {
+                    let found = self.flag_bytes(&sites, source, graph);
                     through_memory |= !found.is_empty();
                     if found.is_empty() {
                         values.push(None);

@@ -27,6 +27,10 @@ fn rn(insn: u32) -> usize {
     ((insn >> 5) & 0x1f) as usize
 }
 
+fn rm(insn: u32) -> usize {
+    ((insn >> 16) & 0x1f) as usize
+}
+
 /// A direct branch target (`B` / `BL`).
 fn branch_target(insn: u32, pc: u64) -> u64 {
     pc.wrapping_add_signed(sign_extend(u64::from(insn & 0x03ff_ffff), 26) * 4)
@@ -335,7 +339,7 @@ impl<'i, 'a> Tracker<'i, 'a> {
             self.set(rd(insn), Value::Const(u64::from((insn >> 5) & 0xffff) << shift));
         } else if insn & 0x7fe0_ffe0 == 0x2a00_03e0 {
             // MOV Rd, Rm (ORR Rd, ZR, Rm)
-            let value = self.get(((insn >> 16) & 0x1f) as usize);
+            let value = self.get(rm(insn));
             self.set(rd(insn), value);
         } else if insn & 0x9f00_0000 == 0x9000_0000 {
             self.set(rd(insn), Value::Address(adrp_target(insn, pc)));
@@ -347,7 +351,7 @@ impl<'i, 'a> Tracker<'i, 'a> {
             self.set_base(rd(insn), value);
         } else if insn & 0x7fe0_ffe0 == 0x2a20_03e0 {
             // MVN Rd, Rm (ORN Rd, ZR, Rm): a flag's inverse, once masked to bit 0.
-            let value = match self.get(((insn >> 16) & 0x1f) as usize) {
+            let value = match self.get(rm(insn)) {
                 flag @ Value::Flag { .. } => flag.xor(1),
                 _ => Value::Unknown,
             };
@@ -433,9 +437,10 @@ pub fn analyze_function(image: &Image<'_>, start: u64, len: usize) -> CodeFacts 
     tracker.facts
 }
 
-/// Follows every executable segment linearly: each call (BL, B, BLR) goes
-/// to `on_call` with the argument registers known in its straight-line
-/// block, and each function's stack stores go to `search` where it ends.
+/// Follows every executable segment (or each of `functions`) linearly: each
+/// call (BL, BLR, and B to an import) goes to `on_call` with the argument
+/// registers known in its straight-line block, and each function's stack
+/// stores and calls go to `search` where it ends.
 pub fn sweep(
     image: &Image<'_>,
     functions: Option<&[(u64, u64)]>,

@@ -5,9 +5,10 @@
 //! that only one path would give. x86, AArch64 and 32-bit ARM (A32) have
 //! their own decoders.
 //!
-//! Two more facts serve flags that a closure captures by reference (PyO3
-//! 0.23-0.26 passes `gil_used` so): stores to the stack, and pointers loaded
-//! through pointers the analysis cannot see (`Opaque`, `Field`, `Flag`).
+//! More facts serve flags passed by reference (PyO3 0.23-0.26 pass
+//! `gil_used` so): stores to the stack, values the analysis cannot see into
+//! but can name (`Opaque`, `Field`, `Param`, `Flag`), and a call graph that
+//! says which functions to read for them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -416,26 +417,33 @@ pub fn analyze_function(image: &Image<'_>, start: u64, len: usize) -> CodeFacts 
     }
 }
 
-/// Every call to one of `imports` in the executable code, with its arguments.
-pub fn calls_to(image: &Image<'_>, imports: &[&str]) -> Vec<CallSite> {
-    survey(image, imports).0
+/// Every call to one of `imports` in the executable code, or only in
+/// `functions` (each start..end), with its arguments. Within given
+/// functions the argument registers start as `Param` values, so flags read
+/// through them show.
+pub fn calls_to(image: &Image<'_>, imports: &[&str], functions: Option<&[(u64, u64)]>) -> Vec<CallSite> {
+    let mut found = Vec::new();
+    let mut on_call = |call: &CallSite| {
+        if matches!(&call.target, Target::Import(name) if imports.contains(&name.as_str())) {
+            found.push(call.clone());
+        }
+    };
+    sweep(image, functions, &mut on_call, None);
+    found
 }
 
-/// One pass over all code: the calls to `imports`, and the call graph.
-pub fn survey(image: &Image<'_>, imports: &[&str]) -> (Vec<CallSite>, CallGraph) {
-    let mut found = Vec::new();
+/// One pass over all code for the call graph: where functions begin and who calls whom.
+pub fn call_graph(image: &Image<'_>) -> CallGraph {
     let mut starts: BTreeSet<u64> = image.exports.iter().map(|e| e.address).collect();
     let mut edges = Vec::new();
-    let mut on_call = |call: &CallSite| match &call.target {
-        Target::Import(name) if imports.contains(&name.as_str()) => found.push(call.clone()),
-        Target::Local(address) => {
-            starts.insert(*address);
-            edges.push((call.at, *address));
+    let mut on_call = |call: &CallSite| {
+        if let Target::Local(address) = call.target {
+            starts.insert(address);
+            edges.push((call.at, address));
         }
-        _ => {}
     };
     sweep(image, None, &mut on_call, None);
-    (found, CallGraph { starts: starts.into_iter().collect(), edges })
+    CallGraph { starts: starts.into_iter().collect(), edges }
 }
 
 /// Where functions begin (exports and the targets of direct calls) and
@@ -484,19 +492,6 @@ impl CallGraph {
         }
         reached
     }
-}
-
-/// Like [`calls_to`], over the given functions only; there the argument
-/// registers start as `Param` values, so flags read through them show.
-pub fn calls_to_in(image: &Image<'_>, imports: &[&str], functions: &[(u64, u64)]) -> Vec<CallSite> {
-    let mut found = Vec::new();
-    let mut on_call = |call: &CallSite| {
-        if matches!(&call.target, Target::Import(name) if imports.contains(&name.as_str())) {
-            found.push(call.clone());
-        }
-    };
-    sweep(image, Some(functions), &mut on_call, None);
-    found
 }
 
 /// The flag bytes `query` finds in the stack stores and calls of

@@ -31,9 +31,10 @@ pub fn analyze_function(image: &Image<'_>, start: u64, len: usize, convention: C
     tracker.facts
 }
 
-/// Follows every executable segment linearly: each call goes to `on_call`
-/// with the argument registers known in its straight-line block, and each
-/// function's stack stores go to `search` where the function ends.
+/// Follows every executable segment (or each of `functions`) linearly: each
+/// call goes to `on_call` with the argument registers known in its
+/// straight-line block, and each function's stack stores and calls go to
+/// `search` where the function ends.
 pub fn sweep(
     image: &Image<'_>,
     convention: CallingConvention,
@@ -96,6 +97,32 @@ impl Sweeping for Tracker<'_, '_> {
         self.at_first_branch = None;
         self.forget_stack();
     }
+}
+
+/// AH, BH, CH and DH: the second byte of a register, not its low byte.
+fn is_high_byte(register: Register) -> bool {
+    matches!(register, Register::AH | Register::BH | Register::CH | Register::DH)
+}
+
+/// An immediate operand's value, whatever width it is encoded in.
+fn immediate(instruction: &Instruction, operand: u32) -> Option<u64> {
+    match instruction.op_kind(operand) {
+        OpKind::Immediate8
+        | OpKind::Immediate16
+        | OpKind::Immediate32
+        | OpKind::Immediate64
+        | OpKind::Immediate8to32
+        | OpKind::Immediate8to64
+        | OpKind::Immediate32to64 => Some(instruction.immediate(operand)),
+        _ => None,
+    }
+}
+
+/// What arithmetic leaves in a register: addresses, stack offsets, fields
+/// and flags are followed through it, but plain constants are not folded
+/// (the operation's width is not modelled), so they become unknown.
+fn unfolded(value: Value) -> Value {
+    if matches!(value, Value::Const(_)) { Value::Unknown } else { value }
 }
 
 /// Decodes until the code runs into padding (int3 or zero bytes) after a `ret`/`jmp`.
@@ -233,7 +260,7 @@ impl<'i, 'a> Tracker<'i, 'a> {
         if let Some(i) = Self::slot(register) {
             // Writes to 8- and 16-bit parts keep the rest of the register:
             // only a constant low byte is still known.
-            let high_byte = matches!(register, Register::AH | Register::BH | Register::CH | Register::DH);
+            let high_byte = is_high_byte(register);
             self.registers[i] = match (register.size(), value) {
                 (4.., _) => value,
                 (1, Value::Const(c)) if !high_byte => Value::LowByte(c as u8),
@@ -245,9 +272,8 @@ impl<'i, 'a> Tracker<'i, 'a> {
 
     /// A register operand's value at its own width.
     fn register_value(&self, register: Register) -> Value {
-        let high_byte = matches!(register, Register::AH | Register::BH | Register::CH | Register::DH);
         match (register.size(), self.get(register)) {
-            (_, _) if high_byte => Value::Unknown,
+            _ if is_high_byte(register) => Value::Unknown,
             (1, Value::Const(c)) => Value::Const(c & 0xff),
             (1, Value::LowByte(c)) => Value::Const(u64::from(c)),
             (2, Value::Const(c)) => Value::Const(c & 0xffff),
@@ -333,14 +359,7 @@ impl<'i, 'a> Tracker<'i, 'a> {
     fn source_value(&self, instruction: &Instruction, operand: u32) -> Value {
         match instruction.op_kind(operand) {
             OpKind::Register => self.register_value(instruction.op_register(operand)),
-            OpKind::Immediate8
-            | OpKind::Immediate16
-            | OpKind::Immediate32
-            | OpKind::Immediate64
-            | OpKind::Immediate8to32
-            | OpKind::Immediate8to64
-            | OpKind::Immediate32to64 => Value::Const(instruction.immediate(operand)),
-            _ => Value::Unknown,
+            _ => immediate(instruction, operand).map_or(Value::Unknown, Value::Const),
         }
     }
 
@@ -356,31 +375,29 @@ impl<'i, 'a> Tracker<'i, 'a> {
         }
     }
 
-    /// The value of a memory operand's base register plus its displacement,
-    /// when there is no index register.
-    fn base_plus_displacement(&self, instruction: &Instruction) -> Value {
-        if instruction.memory_index() != Register::None {
-            return Value::Unknown;
-        }
-        let displacement = instruction.memory_displacement64() as i64;
-        match instruction.memory_base() {
-            Register::None | Register::RIP | Register::EIP => Value::Unknown,
-            base => self.get(base).plus(displacement),
-        }
-    }
-
-    /// What a load from the memory operand gives: the stack address's base
-    /// becomes a field when the pointer it goes through is opaque.
-    fn load(&self, instruction: &Instruction) -> Value {
-        let size = instruction.memory_size().size() as i64;
+    /// A memory operand's base register value and displacement, when it has
+    /// no index and its base is a general register (not RIP, not absent).
+    fn register_base(&self, instruction: &Instruction) -> Option<(Value, i64)> {
         let base = instruction.memory_base();
         if instruction.memory_index() != Register::None
             || matches!(base, Register::None | Register::RIP | Register::EIP)
         {
-            return Value::Unknown;
+            return None;
         }
-        let displacement = instruction.memory_displacement64() as i64;
-        let pointer = self.get(base);
+        Some((self.get(base), instruction.memory_displacement64() as i64))
+    }
+
+    /// The value of a memory operand's base register plus its displacement.
+    fn base_plus_displacement(&self, instruction: &Instruction) -> Value {
+        self.register_base(instruction).map_or(Value::Unknown, |(base, displacement)| base.plus(displacement))
+    }
+
+    /// What a load from the memory operand gives: a word read through a
+    /// pointer the analysis cannot see is named (`Opaque`, `Field`), a byte
+    /// read through a field or a parameter is a `Flag`. Stack slots are not read.
+    fn load(&self, instruction: &Instruction) -> Value {
+        let size = instruction.memory_size().size() as i64;
+        let Some((pointer, displacement)) = self.register_base(instruction) else { return Value::Unknown };
         if pointer.is_stack() {
             return Value::Unknown;
         }
@@ -473,33 +490,15 @@ impl<'i, 'a> Tracker<'i, 'a> {
                 let word = self.word_size();
                 self.move_stack_pointer(word);
             }
-            Mnemonic::Add | Mnemonic::Sub
-                if op0_register
-                    && matches!(
-                        instruction.op1_kind(),
-                        OpKind::Immediate8to64 | OpKind::Immediate32to64 | OpKind::Immediate8to32 | OpKind::Immediate32
-                    ) =>
-            {
+            Mnemonic::Add | Mnemonic::Sub if op0_register && immediate(instruction, 1).is_some() => {
                 let immediate = instruction.immediate(1) as i64;
                 let by = if instruction.mnemonic() == Mnemonic::Add { immediate } else { immediate.wrapping_neg() };
                 let value = self.get(instruction.op0_register()).plus(by);
-                let value = if matches!(value, Value::Const(_)) { Value::Unknown } else { value };
-                self.set(instruction.op0_register(), value);
+                self.set(instruction.op0_register(), unfolded(value));
             }
-            Mnemonic::Xor
-                if op0_register
-                    && matches!(
-                        instruction.op1_kind(),
-                        OpKind::Immediate8to64
-                            | OpKind::Immediate8to32
-                            | OpKind::Immediate8
-                            | OpKind::Immediate32
-                            | OpKind::Immediate32to64
-                    ) =>
-            {
+            Mnemonic::Xor if op0_register && immediate(instruction, 1).is_some() => {
                 let value = self.get(instruction.op0_register()).xor(instruction.immediate(1));
-                let value = if matches!(value, Value::Const(_)) { Value::Unknown } else { value };
-                self.set(instruction.op0_register(), value);
+                self.set(instruction.op0_register(), unfolded(value));
             }
             Mnemonic::Mov
                 if self.convention == CallingConvention::Cdecl
@@ -510,13 +509,13 @@ impl<'i, 'a> Tracker<'i, 'a> {
                 let value = self.source_value(instruction, 1);
                 self.stack_slots.insert(instruction.memory_displacement64(), value);
             }
-            Mnemonic::Mov if op0_memory && self.store_to_stack(instruction, self.source_value(instruction, 1)) => {}
             Mnemonic::Mov if op0_memory => {
-                if let Some(address) =
-                    self.memory_address(instruction).filter(|_| instruction.memory_base() != Register::EBX)
+                let value = self.source_value(instruction, 1);
+                if !self.store_to_stack(instruction, value)
+                    && let Some(address) =
+                        self.memory_address(instruction).filter(|_| instruction.memory_base() != Register::EBX)
                 {
                     let width = instruction.memory_size().size() as u8;
-                    let value = self.source_value(instruction, 1);
                     self.facts.record_store(address, width, value);
                 }
             }
@@ -526,8 +525,7 @@ impl<'i, 'a> Tracker<'i, 'a> {
                         Some(address) => Value::Address(address),
                         None => self.base_plus_displacement(instruction),
                     };
-                let value = if matches!(value, Value::Const(_)) { Value::Unknown } else { value };
-                self.set(instruction.op0_register(), value);
+                self.set(instruction.op0_register(), unfolded(value));
             }
             Mnemonic::Xor
                 if op0_register
