@@ -15,7 +15,8 @@ import pkgutil
 import sys
 import time
 
-MARKER = "@@ftprobe-result@@ "
+# The worker defines _FTPROBE_MARKER (with its per-run token) before this runs.
+MARKER = globals().get("_FTPROBE_MARKER", "@@ftprobe-result@@ ")
 
 
 def gil_enabled():

@@ -11,7 +11,8 @@ import json
 import os
 import sys
 
-MARKER = "@@ftprobe-result@@ "
+# The worker defines _FTPROBE_MARKER (with its per-run token) before this runs.
+MARKER = globals().get("_FTPROBE_MARKER", "@@ftprobe-result@@ ")
 
 
 def main():

@@ -9,7 +9,8 @@ import json
 import sys
 import threading
 
-MARKER = "@@ftprobe-result@@ "
+# The worker defines _FTPROBE_MARKER (with its per-run token) before this runs.
+MARKER = globals().get("_FTPROBE_MARKER", "@@ftprobe-result@@ ")
 
 
 def main():

@@ -1,6 +1,20 @@
 //! Command-line definitions (clap derive). Behaviour lives in `commands/`.
 
+use std::time::Duration;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The longest duration any option takes: one week.
+pub const MAX_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
+
+/// A number of seconds: positive, finite and at most [`MAX_SECONDS`].
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text.trim().parse().map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if !(seconds > 0.0 && seconds <= MAX_SECONDS) {
+        return Err(format!("give a number of seconds above 0 and at most {MAX_SECONDS} (one week), not `{text}`"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
 
 /// Does this compiled Python package really work on free-threaded CPython and
 /// in subinterpreters?
@@ -37,7 +51,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// Modules to import (e.g. numpy, PIL._imaging).
-    #[arg(required = true, value_name = "MODULE")]
+    #[arg(required = true, value_name = "MODULE", value_parser = parse_module_name)]
     pub modules: Vec<String>,
 
     /// Interpreters to probe: paths, venv directories, or versions such as 3.13t (repeatable).
@@ -66,16 +80,16 @@ pub struct ImportArgs {
     pub repeat: u32,
 
     /// Seconds a probe may take before it is killed (status `timeout`).
-    #[arg(long, default_value_t = 120.0)]
-    pub timeout: f64,
+    #[arg(long, default_value = "120", value_parser = parse_seconds, value_name = "SECS")]
+    pub timeout: Duration,
 
     /// Seconds without any output after which a probe counts as deadlocked (status `deadlock`).
-    #[arg(long, default_value_t = 60.0)]
-    pub stall: f64,
+    #[arg(long, default_value = "60", value_parser = parse_seconds, value_name = "SECS")]
+    pub stall: Duration,
 
-    /// Worker processes at once (default: the number of cores).
-    #[arg(long, short = 'j')]
-    pub jobs: Option<usize>,
+    /// Worker processes at once (default: the number of cores; at most 4 per core).
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -165,8 +179,8 @@ pub struct CheckArgs {
     pub ignore: Vec<String>,
 
     /// Seconds a probe may take before it is killed.
-    #[arg(long, default_value_t = 120.0)]
-    pub timeout: f64,
+    #[arg(long, default_value = "120", value_parser = parse_seconds, value_name = "SECS")]
+    pub timeout: Duration,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -175,6 +189,20 @@ pub struct CheckArgs {
     /// Write the report to this file instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
+}
+
+/// A dotted Python module name (`numpy`, `PIL._imaging`), nothing else: the
+/// name reaches an `import` statement.
+pub fn parse_module_name(text: &str) -> Result<String, String> {
+    let identifier = |part: &str| {
+        let mut chars = part.chars();
+        chars.next().is_some_and(|c| c == '_' || c.is_alphabetic()) && chars.all(|c| c == '_' || c.is_alphanumeric())
+    };
+    if text.split('.').all(identifier) {
+        Ok(text.to_string())
+    } else {
+        Err(format!("`{}` is not a module name; give a dotted name such as numpy or PIL._imaging", text.escape_debug()))
+    }
 }
 
 /// How results are printed.
@@ -190,4 +218,27 @@ pub enum Format {
     Junit,
     /// SARIF 2.1.0, for code-scanning dashboards.
     Sarif,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_must_be_positive_finite_and_sane() {
+        assert_eq!(parse_seconds("1.5"), Ok(Duration::from_millis(1500)));
+        for bad in ["0", "-1", "nan", "inf", "1e30", "x", ""] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn module_names_are_dotted_identifiers() {
+        for good in ["numpy", "PIL._imaging", "_ctypes", "ünïcode.mod2"] {
+            assert!(parse_module_name(good).is_ok(), "{good}");
+        }
+        for bad in ["os; x", "a..b", ".a", "a.", "1abc", "a-b", "", "x\n"] {
+            assert!(parse_module_name(bad).is_err(), "{bad}");
+        }
+    }
 }

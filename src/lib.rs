@@ -1,3 +1,4 @@
+#![deny(unsafe_code)]
 //! ftprobe: does a compiled Python package really work on free-threaded
 //! CPython and in subinterpreters?
 //!
@@ -14,7 +15,9 @@ pub mod dirs;
 pub mod discover;
 pub mod environment;
 pub mod error;
+pub mod input;
 pub mod model;
+pub mod os;
 pub mod printer;
 pub mod probes;
 pub mod process;

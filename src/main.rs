@@ -2,6 +2,13 @@
 
 use clap::Parser;
 
+/// Runs [`ftprobe::os::record_standard_fds`] before Rust's runtime starts
+/// (ELF constructors run before `main`), so a closed stdout is noticed.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static RECORD_STANDARD_FDS: extern "C" fn() = ftprobe::os::record_standard_fds;
+
 fn main() -> std::process::ExitCode {
     let cli = ftprobe::cli::Cli::parse();
     match ftprobe::run(cli) {

@@ -10,17 +10,29 @@ pub struct Printer {
 }
 
 impl Printer {
+    /// No colour, whatever the terminal (tests, files).
+    pub fn plain() -> Self {
+        Printer { color: false }
+    }
+
     /// Colour only on a terminal and only when `NO_COLOR` is unset.
     pub fn from_env() -> Self {
         let color = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         Printer { color }
     }
 
-    /// Writes a result to stdout. A closed pipe (`| head`) is not an error.
-    pub fn out(&self, text: &str) {
+    /// Writes a result to stdout. A reader that went away (`| head`) is not
+    /// an error; any other failure is (a full disk, a closed stdout), so that
+    /// a lost report never looks like a clean run.
+    pub fn out(&self, text: &str) -> io::Result<()> {
+        if !crate::os::stdout_is_open() {
+            return Err(io::Error::new(io::ErrorKind::BrokenPipe, "standard output is closed"));
+        }
         let mut stdout = io::stdout().lock();
-        let _ = stdout.write_all(text.as_bytes());
-        let _ = stdout.flush();
+        match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
     }
 
     /// Writes text to stderr as it is.
@@ -40,7 +52,7 @@ impl Printer {
 }
 
 /// ANSI foreground colours used in tables.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Color {
     Red = 31,
     Green = 32,

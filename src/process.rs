@@ -9,7 +9,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -94,10 +94,10 @@ pub fn run_supervised(command: &mut Command, limits: Limits) -> io::Result<Captu
     let started = Instant::now();
     command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
     let mut child = spawn(command)?;
-    let pid = child.id() as libc::pid_t;
+    let pid = child.id();
     let activity = Arc::new(AtomicU64::new(0));
-    let stdout = spawn_reader(child.stdout.take(), started, Arc::clone(&activity));
-    let stderr = spawn_line_reader(child.stderr.take(), started, Arc::clone(&activity), limits.collect);
+    let stdout = spawn_reader(child.stdout.take(), started, Arc::clone(&activity), None);
+    let stderr = spawn_reader(child.stderr.take(), started, Arc::clone(&activity), Some(limits.collect));
 
     let (done_tx, done_rx) = mpsc::channel();
     let waiter = thread::spawn(move || {
@@ -123,17 +123,20 @@ pub fn run_supervised(command: &mut Command, limits: Limits) -> io::Result<Captu
     }
     // Kill the group even after a normal exit: grandchildren that kept our
     // pipes open would otherwise keep the readers waiting.
-    kill_group(pid);
+    crate::os::kill_process_group(pid);
     let status = waiter.join().map_err(|_| io::Error::other("the thread waiting for the child panicked"))??;
-    let grace = Duration::from_secs(2);
-    let (stderr, collected) = stderr.recv_timeout(grace).unwrap_or_default();
+    // A process that left the group (setsid) may still hold the pipes: what
+    // was read by then is kept, never dropped for want of an end of file.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let stdout = stdout.finish(deadline);
+    let stderr = stderr.finish(deadline);
     Ok(Captured {
         status,
-        stdout: collect(stdout, grace),
-        stderr,
+        stdout: stdout.kept,
+        stderr: stderr.kept,
         timed_out,
         stalled,
-        collected,
+        collected: stderr.collected,
         elapsed: started.elapsed(),
     })
 }
@@ -153,92 +156,95 @@ fn spawn(command: &mut Command) -> io::Result<std::process::Child> {
     }
 }
 
-/// Sends SIGKILL to the process group led by `pid`.
-fn kill_group(pid: libc::pid_t) {
-    // SAFETY: killpg only sends a signal; a group that no longer exists gives ESRCH.
-    unsafe {
-        libc::killpg(pid, libc::SIGKILL);
-    }
-}
-
-type Reader = mpsc::Receiver<Vec<u8>>;
-
 fn touch(activity: &AtomicU64, started: Instant) {
     activity.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
 }
 
-/// Keeps the tail of `kept` at [`OUTPUT_CAP`] bytes.
-fn trim(kept: &mut Vec<u8>) {
-    if kept.len() > OUTPUT_CAP {
-        kept.drain(..kept.len() - OUTPUT_CAP);
+/// What a reader thread has taken from one stream so far.
+#[derive(Default)]
+struct Stream {
+    /// The tail of the stream, at most [`OUTPUT_CAP`] bytes once finished.
+    kept: Vec<u8>,
+    /// Lines picked out by [`Limits::collect`].
+    collected: Vec<String>,
+}
+
+impl Stream {
+    /// Adds one piece (a line, for stderr), keeping the tail bounded.
+    fn take(&mut self, piece: &[u8], collect: Option<Option<&'static str>>) {
+        // CPython's verbose mode: `# ...` and `import x # ...` lines.
+        let verbose = piece.starts_with(b"# ")
+            || (piece.starts_with(b"import ") && memchr::memmem::find(piece, b" # ").is_some());
+        match collect {
+            Some(Some(pattern)) if verbose => {
+                let text = String::from_utf8_lossy(piece);
+                if text.contains(pattern) {
+                    self.collected.push(text.trim_end().to_string());
+                }
+            }
+            _ => self.kept.extend_from_slice(piece),
+        }
+        if self.kept.len() > 2 * OUTPUT_CAP {
+            self.trim();
+        }
+    }
+
+    fn trim(&mut self) {
+        if self.kept.len() > OUTPUT_CAP {
+            self.kept.drain(..self.kept.len() - OUTPUT_CAP);
+        }
     }
 }
 
-fn spawn_line_reader<R: Read + Send + 'static>(
+/// A reader thread and what it has read.
+struct StreamReader {
+    stream: Arc<Mutex<Stream>>,
+    done: mpsc::Receiver<()>,
+}
+
+impl StreamReader {
+    /// Waits for the end of the stream until `deadline`, then takes what was read.
+    fn finish(self, deadline: Instant) -> Stream {
+        let _ = self.done.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+        let mut stream = std::mem::take(&mut *self.stream.lock().unwrap_or_else(|e| e.into_inner()));
+        stream.trim();
+        stream
+    }
+}
+
+/// Reads `stream` until its end. With `collect` (stderr) it reads lines, in
+/// bounded pieces so that megabytes without a newline are never held whole.
+fn spawn_reader<R: Read + Send + 'static>(
     stream: Option<R>,
     started: Instant,
     activity: Arc<AtomicU64>,
-    collect: Option<&'static str>,
-) -> mpsc::Receiver<(Vec<u8>, Vec<String>)> {
-    let (tx, rx) = mpsc::channel();
+    collect: Option<Option<&'static str>>,
+) -> StreamReader {
+    let shared = Arc::new(Mutex::new(Stream::default()));
+    let (done_tx, done) = mpsc::channel();
+    let kept = Arc::clone(&shared);
     thread::spawn(move || {
-        let (mut kept, mut collected) = (Vec::new(), Vec::new());
         if let Some(stream) = stream {
             let mut reader = BufReader::new(stream);
-            let mut line = Vec::new();
-            // Bounded: a child printing megabytes without a newline gets them
-            // handed over in pieces, never held whole.
-            while (&mut reader).take(LINE_CAP).read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
-                touch(&activity, started);
-                // CPython's verbose mode: `# ...` and `import x # ...` lines.
-                let verbose = line.starts_with(b"# ")
-                    || (line.starts_with(b"import ") && memchr::memmem::find(&line, b" # ").is_some());
-                match collect {
-                    Some(pattern) if verbose => {
-                        let text = String::from_utf8_lossy(&line);
-                        if text.contains(pattern) {
-                            collected.push(text.trim_end().to_string());
-                        }
-                    }
-                    _ => kept.extend_from_slice(&line),
-                }
-                if kept.len() > 2 * OUTPUT_CAP {
-                    trim(&mut kept);
-                }
-                line.clear();
-            }
-        }
-        trim(&mut kept);
-        let _ = tx.send((kept, collected));
-    });
-    rx
-}
-
-fn spawn_reader<R: Read + Send + 'static>(stream: Option<R>, started: Instant, activity: Arc<AtomicU64>) -> Reader {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let mut kept = Vec::new();
-        if let Some(mut stream) = stream {
-            let mut buf = [0u8; 64 * 1024];
-            while let Ok(n) = stream.read(&mut buf) {
-                if n == 0 {
+            let mut piece = Vec::new();
+            loop {
+                piece.clear();
+                let read = if collect.is_some() {
+                    (&mut reader).take(LINE_CAP).read_until(b'\n', &mut piece)
+                } else {
+                    let mut buf = [0u8; 64 * 1024];
+                    reader.read(&mut buf).inspect(|&n| piece.extend_from_slice(&buf[..n]))
+                };
+                if !read.is_ok_and(|n| n > 0) {
                     break;
                 }
                 touch(&activity, started);
-                kept.extend_from_slice(&buf[..n]);
-                if kept.len() > 2 * OUTPUT_CAP {
-                    kept.drain(..kept.len() - OUTPUT_CAP);
-                }
+                kept.lock().unwrap_or_else(|e| e.into_inner()).take(&piece, collect);
             }
         }
-        trim(&mut kept);
-        let _ = tx.send(kept);
+        let _ = done_tx.send(());
     });
-    rx
-}
-
-fn collect(reader: Reader, grace: Duration) -> Vec<u8> {
-    reader.recv_timeout(grace).unwrap_or_default()
+    StreamReader { stream: shared, done }
 }
 
 #[cfg(test)]

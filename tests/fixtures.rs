@@ -57,7 +57,8 @@ fn check_fixture(f: &Fixture, variant: &str, python: &Path, free_threaded: bool)
     match f.import.as_str() {
         "crash" => {
             let got = check_import(python, &dir, &f.module, false, NORMAL);
-            expect(got.signal().map(signal_name).as_deref() == Some("SIGSEGV"), format!("not a SIGSEGV: {got:?}"));
+            let want = f.signal.as_deref().unwrap_or("SIGSEGV");
+            expect(got.signal().map(signal_name).as_deref() == Some(want), format!("not a {want}: {got:?}"));
         }
         "hang" => {
             // Long enough for any real import here; the hang never returns.

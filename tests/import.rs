@@ -162,6 +162,30 @@ fn crash_hang_and_raise_are_classified_and_the_run_returns_promptly() {
     assert!(elapsed < Duration::from_secs(15), "took {elapsed:?}");
 }
 
+/// Signals an extension raises itself (not faults) must end the probe as
+/// they end `python -c "import m"`: the Rust runtime's own SIGSEGV/SIGBUS
+/// handlers are not left in place under the interpreter.
+#[test]
+fn raised_signals_are_crashes_as_with_python() {
+    let dir = tempfile::tempdir().unwrap();
+    let venv = fixture_venv(dir.path(), "3.13t-bfd");
+    let signals = ["sigsegv", "sigbus", "sigfpe", "sigill", "sigabrt"];
+    let modules: Vec<String> = signals.iter().map(|s| format!("c_raise_{s}")).collect();
+    let mut args: Vec<&str> = modules.iter().map(String::as_str).collect();
+    args.extend(["--probe", "free-threading"]);
+    let (code, results) = import_json(&args, &venv);
+    assert_eq!(code, Some(1));
+    for (signal, module) in signals.iter().zip(&modules) {
+        let python = Command::new(venv.join("bin/python")).args(["-c", &format!("import {module}")]).output().unwrap();
+        use std::os::unix::process::ExitStatusExt;
+        let killed_by = python.status.signal().map(ftprobe::process::signal_name);
+        assert_eq!(killed_by.as_deref(), Some(signal.to_uppercase().as_str()), "python -c import {module}");
+        let result = results.iter().find(|r| r["module"] == module.as_str()).unwrap();
+        assert_eq!(result["status"], "crash", "{result:#}");
+        assert!(result["error"].as_str().unwrap().contains(&signal.to_uppercase()), "{result:#}");
+    }
+}
+
 #[test]
 fn subinterpreter_fixtures_behave_as_declared() {
     let dir = tempfile::tempdir().unwrap();

@@ -108,7 +108,7 @@ fn import_all(venv_python: &Path, modules: &[String]) -> (BTreeSet<String>, BTre
         .unwrap();
     let stdout = common::stdout(&out);
     let line =
-        stdout.lines().rev().find_map(|l| l.strip_prefix(ftprobe::worker::protocol::RESULT_MARKER)).unwrap_or("");
+        stdout.lines().rev().find_map(|l| l.strip_prefix(ftprobe::worker::protocol::STANDALONE_MARKER)).unwrap_or("");
     let result: Value = serde_json::from_str(line).unwrap_or_else(|e| {
         panic!(
             "probe gave no JSON ({e}); stderr tail: {}",

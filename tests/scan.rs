@@ -122,9 +122,9 @@ fn broken_wheels_become_error_entries_and_the_run_goes_on() {
 }
 
 #[test]
-fn a_missing_path_is_a_usage_error() {
+fn a_missing_path_is_an_error_entry_and_exit_2() {
     let cache = tempfile::tempdir().unwrap();
     let out = ftprobe(cache.path()).args(["scan", "/nonexistent/foo.whl"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(common::stderr(&out).contains("/nonexistent/foo.whl"));
+    assert!(common::stdout(&out).contains("`/nonexistent/foo.whl` does not exist"), "{}", common::stdout(&out));
 }

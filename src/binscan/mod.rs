@@ -99,6 +99,23 @@ pub fn scan_bytes(data: &[u8], hint: BuildHint) -> Result<Vec<BinaryReport>, Sca
     }
 }
 
+/// Whether `prefix` (a file's first bytes, at least four) starts like an
+/// ELF, PE or Mach-O file (thin or universal), so a member that cannot be
+/// scanned is refused before it is inflated whole.
+pub fn starts_like_binary(prefix: &[u8]) -> bool {
+    const MAGICS: [&[u8]; 8] = [
+        b"\x7fELF",
+        b"MZ",
+        &[0xfe, 0xed, 0xfa, 0xce],
+        &[0xfe, 0xed, 0xfa, 0xcf],
+        &[0xce, 0xfa, 0xed, 0xfe],
+        &[0xcf, 0xfa, 0xed, 0xfe],
+        &[0xca, 0xfe, 0xba, 0xbe],
+        &[0xca, 0xfe, 0xba, 0xbf],
+    ];
+    MAGICS.iter().any(|magic| prefix.starts_with(magic))
+}
+
 fn describe_unknown(data: &[u8]) -> String {
     if data.is_empty() { "the file is empty".into() } else { "not an ELF, PE or Mach-O file".into() }
 }

@@ -29,6 +29,7 @@ pub struct CheckReport {
 /// What a wheel says about itself.
 #[derive(Debug, serde::Serialize)]
 pub struct WheelFacts {
+    #[serde(serialize_with = "crate::model::paths::lossy")]
     pub path: PathBuf,
     pub free_threaded_abi: bool,
     /// `Programming Language :: Python :: Free Threading :: ...` classifiers in METADATA.
@@ -36,11 +37,14 @@ pub struct WheelFacts {
     /// A Free Threading classifier above `1 - Unstable`.
     pub claims_free_threading: bool,
     pub top_level: Vec<String>,
+    /// Why METADATA could not be read (nothing is claimed or probed then).
+    pub error: Option<String>,
 }
 
 /// Runs the whole check.
 pub fn run(wheels: &[PathBuf], interpreters: &[Interpreter], policy: Policy, options: &RunOptions) -> CheckReport {
-    let targets = scan::scan_paths(wheels, Options::default());
+    let inputs: Vec<scan::Input> = wheels.iter().cloned().map(scan::Input::found).collect();
+    let targets = scan::scan_paths(&inputs, Options::default());
     let facts: Vec<WheelFacts> = targets.iter().map(wheel_facts).collect();
     let mut checks = scan::report::checks(&targets);
     checks.extend(metadata_checks(&targets, &facts));
@@ -53,9 +57,22 @@ pub fn run(wheels: &[PathBuf], interpreters: &[Interpreter], policy: Policy, opt
     CheckReport { policy, wheels: facts, probes, checks }
 }
 
+/// METADATA and the top-level names of a wheel, or why they could not be read.
+fn read_wheel(path: &std::path::Path) -> Result<(String, Vec<String>), String> {
+    let wheel = wheel::Wheel::open(path).map_err(|e| e.to_string())?;
+    let metadata = wheel
+        .dist_info_file("METADATA")
+        .map_err(|e| format!("METADATA could not be read: {e}"))?
+        .ok_or("the wheel has no *.dist-info/METADATA; it is not a valid wheel, build it again")?;
+    let top_level = wheel.top_level_names().map_err(|e| e.to_string())?;
+    Ok((metadata, top_level))
+}
+
 fn wheel_facts(target: &Target) -> WheelFacts {
-    let data = std::fs::read(&target.path).unwrap_or_default();
-    let metadata = wheel::dist_info_file(&data, "METADATA").unwrap_or_default();
+    let (metadata, top_level, error) = match read_wheel(&target.path) {
+        Ok((metadata, top_level)) => (metadata, top_level, None),
+        Err(error) => (String::new(), Vec::new(), Some(error)),
+    };
     let classifiers: Vec<String> = metadata
         .lines()
         .filter_map(|l| l.strip_prefix("Classifier:"))
@@ -69,7 +86,8 @@ fn wheel_facts(target: &Target) -> WheelFacts {
         free_threaded_abi: target.free_threaded_abi,
         classifiers,
         claims_free_threading,
-        top_level: wheel::top_level_names(&data).unwrap_or_default(),
+        top_level,
+        error,
     }
 }
 
@@ -98,6 +116,12 @@ fn metadata_checks(targets: &[Target], facts: &[WheelFacts]) -> Vec<Check> {
     let any_ft_wheel = facts.iter().any(|f| f.free_threaded_abi);
     for (target, f) in targets.iter().zip(facts) {
         let group = file_name(&f.path);
+        // An unreadable wheel is already an error from the scan.
+        if let Some(error) = f.error.as_ref().filter(|_| target.error.is_none()) {
+            let message = format!("cannot tell what this wheel claims: {error}");
+            let check = Check::fail(&group, "metadata", "unreadable", Level::Error, message.clone());
+            out.push(check.with_outcome(Outcome::Error, Some(message)).at(&f.path));
+        }
         if f.claims_free_threading && !any_ft_wheel {
             out.push(Check::fail(&group, "classifiers", "classifier-without-free-threaded-wheel", Level::Error,
                 format!("METADATA declares `{}`, but none of the wheels targets a free-threaded ABI (cp313t, cp314t, abi3t)", f.classifiers.join("`, `"))).at(&f.path));

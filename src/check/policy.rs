@@ -36,11 +36,14 @@ struct Tool {
     ftprobe: Option<Policy>,
 }
 
+/// The largest pyproject.toml read (real ones are a few kilobytes).
+const POLICY_FILE_LIMIT: u64 = 1 << 20;
+
 /// Why the policy could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
-    #[error("cannot read `{path}`: {source}")]
-    Read { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Read(#[from] crate::input::InputError),
     #[error("`{path}`: [tool.ftprobe] is not valid: {message}")]
     Invalid { path: String, message: String },
 }
@@ -48,7 +51,7 @@ pub enum PolicyError {
 /// The `[tool.ftprobe]` table of `path` (an empty policy when it has none).
 pub fn load(path: &Path) -> Result<Policy, PolicyError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read { path: shown.clone(), source })?;
+    let text = crate::input::read_text_limited(path, POLICY_FILE_LIMIT, "; is this really a pyproject.toml?")?;
     parse(&text).map_err(|message| PolicyError::Invalid { path: shown, message })
 }
 

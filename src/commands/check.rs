@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::{Result, bail};
 
@@ -24,13 +23,7 @@ pub fn run(args: &CheckArgs, printer: &Printer) -> Result<ExitCode> {
     .merged(args);
     let wheels = wheels(&args.paths)?;
     let interpreters = Finder::default().resolve_all(&policy.python)?;
-    let options = RunOptions {
-        submodules: 0,
-        code: None,
-        threads: 8,
-        timeout: Duration::from_secs_f64(args.timeout.max(1.0)),
-        stall: Duration::from_secs_f64(args.timeout.max(1.0)),
-    };
+    let options = RunOptions { submodules: 0, code: None, threads: 8, timeout: args.timeout, stall: args.timeout };
     let report = check::run(&wheels, &interpreters, policy, &options);
     let output = Output {
         title: "check",
@@ -53,8 +46,11 @@ fn wheels(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
             );
         }
     }
-    let wheels: Vec<PathBuf> =
-        crate::scan::collect_inputs(&given).into_iter().filter(|p| p.extension().is_some_and(|e| e == "whl")).collect();
+    let wheels: Vec<PathBuf> = crate::scan::collect_inputs(&given)
+        .into_iter()
+        .map(|input| input.path)
+        .filter(|p| p.extension().is_some_and(|e| e == "whl"))
+        .collect();
     if wheels.is_empty() {
         let shown: Vec<String> = given.iter().map(|p| p.display().to_string()).collect();
         bail!("no wheels in {}; build them first (e.g. `python -m build`) or pass their paths", shown.join(", "));
@@ -79,7 +75,9 @@ fn render(report: &CheckReport, printer: &Printer) -> String {
     for wheel in &report.wheels {
         let name = wheel.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let claim = if wheel.claims_free_threading { "claims free-threading" } else { "no free-threading claim" };
-        out.push_str(&format!("{name}: {claim}; importable as {}\n", wheel.top_level.join(", ")));
+        let line = format!("{name}: {claim}; importable as {}", wheel.top_level.join(", "));
+        out.push_str(&crate::report::escape_controls(&line));
+        out.push('\n');
     }
     if report.probes.is_empty() {
         out.push_str(
@@ -94,7 +92,8 @@ fn render(report: &CheckReport, printer: &Printer) -> String {
             _ => printer.paint("warning", Color::Yellow),
         };
         let rule = c.rule.as_deref().map(|r| format!("[{r}]")).unwrap_or_default();
-        out.push_str(&format!("{label}{rule} {} / {}: {}\n", c.group, c.name, c.message.as_deref().unwrap_or("")));
+        let text = format!("{} / {}: {}", c.group, c.name, c.message.as_deref().unwrap_or(""));
+        out.push_str(&format!("{label}{rule} {}\n", crate::report::escape_controls(&text)));
     }
     out.push_str(&format!(
         "\nftprobe check: {} passed, {} failed, {} skipped, {} errors\n",

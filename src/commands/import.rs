@@ -1,34 +1,31 @@
 //! `ftprobe import`: runtime probes in isolated worker processes.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use crate::cli::ImportArgs;
 use crate::commands::output::{Output, emit};
 use crate::discover::{Finder, Interpreter};
 use crate::error::{CouldNotRun, EXIT_COULD_NOT_RUN, EXIT_FINDINGS, EXIT_OK};
 use crate::printer::{Color, Printer};
-use crate::report::table::Table;
+use crate::report::table::{Cell, Table};
+use crate::report::{escape_controls, escape_controls_keep_lines};
 use crate::runtime::report::probe_label;
 use crate::runtime::{self, ProbeResult, RunOptions, Status};
 use crate::worker::protocol::ProbeKind;
 
 pub fn run(args: &ImportArgs, printer: &Printer) -> Result<ExitCode> {
-    if !(args.timeout > 0.0 && args.stall > 0.0) {
-        bail!("--timeout and --stall must be positive numbers of seconds");
-    }
     let interpreters = select_interpreters(&args.pythons)?;
     let specs = runtime::plan(&interpreters, &args.modules, &args.probes, args.repeat);
     let options = RunOptions {
         submodules: args.submodules,
         code: args.code.clone(),
         threads: args.threads,
-        timeout: Duration::from_secs_f64(args.timeout),
-        stall: Duration::from_secs_f64(args.stall),
+        timeout: args.timeout,
+        stall: args.stall,
     };
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).max(1);
+    let jobs = worker_jobs(args.jobs, specs.len(), printer);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build().context("cannot start worker threads")?;
     let results = pool.install(|| runtime::run_all(&specs, &options));
     let output = Output {
@@ -39,6 +36,18 @@ pub fn run(args: &ImportArgs, printer: &Printer) -> Result<ExitCode> {
     };
     emit(&output, args.format, args.output.as_deref(), printer)?;
     Ok(ExitCode::from(exit_code(&results)))
+}
+
+/// How many workers run at once: `-j` (default: the cores), but never more
+/// than there are probes or four per core; a lowered `-j` is said.
+pub fn worker_jobs(requested: Option<u32>, probes: usize, printer: &Printer) -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let wanted = requested.map_or(cores, |j| j as usize);
+    let jobs = wanted.min(4 * cores).min(probes.max(1)).max(1);
+    if requested.is_some_and(|j| j as usize > 4 * cores) {
+        printer.note(&format!("ftprobe: -j {wanted} lowered to {jobs}: at most 4 workers per core ({cores} cores)"));
+    }
+    jobs
 }
 
 /// `--python` values, or one usable interpreter per release line and build kind.
@@ -74,13 +83,13 @@ fn exit_code(results: &[ProbeResult]) -> u8 {
     }
 }
 
-fn status_text(status: Status, printer: &Printer) -> String {
+fn status_cell(status: Status) -> Cell {
     let text = crate::report::name_of(&status);
     match status {
-        Status::Ok => printer.paint(&text, Color::Green),
-        Status::NotApplicable => text,
-        Status::Error => printer.paint(&text, Color::Yellow),
-        _ => printer.paint(&text, Color::Red),
+        Status::Ok => Cell::painted(text, Color::Green),
+        Status::NotApplicable => text.into(),
+        Status::Error => Cell::painted(text, Color::Yellow),
+        _ => Cell::painted(text, Color::Red),
     }
 }
 
@@ -108,9 +117,18 @@ fn render(results: &[ProbeResult], printer: &Printer) -> String {
         } else {
             telling_line(r.error.as_deref().unwrap_or_default())
         };
-        table.push([r.module.clone(), python, probe_label(r), status_text(r.status, printer), details]);
+        table.push::<_, Cell>([
+            r.module.clone().into(),
+            python.into(),
+            probe_label(r).into(),
+            status_cell(r.status),
+            details.into(),
+        ]);
         for d in &r.disagreements {
-            notes.push(format!("{} on {}: static and runtime disagree: {d}", r.module, r.python.version));
+            notes.push(escape_controls(&format!(
+                "{} on {}: static and runtime disagree: {d}",
+                r.module, r.python.version
+            )));
         }
         if let Some(tail) =
             r.stderr_tail.as_ref().filter(|_| matches!(r.status, Status::Crash | Status::Deadlock | Status::Timeout))
@@ -120,11 +138,11 @@ fn render(results: &[ProbeResult], printer: &Printer) -> String {
                 r.module,
                 r.python.version,
                 probe_label(r),
-                tail.replace('\n', "\n    ")
+                escape_controls_keep_lines(tail).replace('\n', "\n    ")
             ));
         }
     }
-    let mut out = table.render();
+    let mut out = table.render(printer);
     for note in notes {
         out.push_str(&format!("\n{note}\n"));
     }

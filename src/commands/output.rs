@@ -28,14 +28,14 @@ pub fn emit(output: &Output<'_>, format: Format, file: Option<&Path>, printer: &
     };
     match file {
         Some(path) => std::fs::write(path, &text).with_context(|| format!("cannot write `{}`", path.display()))?,
-        None => printer.out(&text),
+        None => printer.out(&text).context("cannot write the report to standard output; use --output FILE")?,
     }
     if github::enabled() {
         append_step_summary(output)?;
         let annotations = github::render(&output.checks);
         // Keep machine-readable stdout clean; annotations work on either stream.
         if file.is_some() || format == Format::Table {
-            printer.out(&annotations);
+            printer.out(&annotations).context("cannot write annotations to standard output")?;
         } else {
             printer.err(&annotations);
         }

@@ -9,7 +9,8 @@ use crate::commands::output::{Output, emit};
 use crate::discover::{self, Interpreter, Source};
 use crate::printer::{Color, Printer};
 use crate::report::checks::{Check, Outcome};
-use crate::report::table::Table;
+use crate::report::escape_controls;
+use crate::report::table::{Cell, Table};
 
 pub fn run(args: &PythonsArgs, printer: &Printer) -> Result<ExitCode> {
     let finder = discover::Finder::default();
@@ -53,25 +54,29 @@ fn render_table(interpreters: &[Interpreter], printer: &Printer) -> String {
     let mut table = Table::new(["PYTHON", "VERSION", "BUILD", "LIBPYTHON", "FOUND IN", "EXECUTABLE"]);
     let mut problems = Vec::new();
     for i in sorted {
-        let build = if i.free_threaded { printer.paint("free-threaded", Color::Green) } else { "default".into() };
+        let build = if i.free_threaded { Cell::painted("free-threaded", Color::Green) } else { "default".into() };
         let libpython = match (&i.libpython, &i.problem) {
-            (Some(lib), None) => lib.display().to_string(),
+            (Some(lib), None) => lib.display().to_string().into(),
             _ => {
-                problems.push(format!("  {}: {}", i.executable.display(), i.problem.as_deref().unwrap_or("")));
-                printer.paint("unusable, see below", Color::Red)
+                problems.push(escape_controls(&format!(
+                    "  {}: {}",
+                    i.executable.display(),
+                    i.problem.as_deref().unwrap_or("")
+                )));
+                Cell::painted("unusable, see below", Color::Red)
             }
         };
         let venv = if i.is_venv { " (venv)" } else { "" };
-        table.push([
-            i.short_name(),
-            i.version.clone(),
+        table.push::<_, Cell>([
+            i.short_name().into(),
+            i.version.clone().into(),
             build,
             libpython,
-            sources_text(&i.sources),
-            format!("{}{venv}", i.executable.display()),
+            sources_text(&i.sources).into(),
+            format!("{}{venv}", i.executable.display()).into(),
         ]);
     }
-    let mut out = table.render();
+    let mut out = table.render(printer);
     if !problems.is_empty() {
         out.push_str("\nNot usable by ftprobe:\n");
         out.push_str(&problems.join("\n"));

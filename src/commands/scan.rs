@@ -9,16 +9,12 @@ use crate::cli::ScanArgs;
 use crate::commands::output::{Output, emit};
 use crate::error::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 use crate::printer::{Color, Printer};
-use crate::report::table::Table;
+use crate::report::escape_controls;
+use crate::report::table::{Cell, Table};
 use crate::scan::findings::Severity;
 use crate::scan::{self, Extension, Options, Target};
 
 pub fn run(args: &ScanArgs, printer: &Printer) -> Result<ExitCode> {
-    for path in &args.paths {
-        if !path.exists() {
-            anyhow::bail!("`{}` does not exist; pass wheels, folders or .so/.pyd files", path.display());
-        }
-    }
     let inputs = scan::collect_inputs(&args.paths);
     if inputs.is_empty() {
         anyhow::bail!("no wheels or binaries found under the given paths");
@@ -34,11 +30,12 @@ pub fn run(args: &ScanArgs, printer: &Printer) -> Result<ExitCode> {
     Ok(ExitCode::from(exit_code(&targets)))
 }
 
-/// 1 when an error-severity finding exists, 2 when a file could not be read, else 0.
+/// 1 when an error-severity finding exists, 2 when a file or a member could
+/// not be examined (it must not look like a clean pass), else 0.
 fn exit_code(targets: &[Target]) -> u8 {
     if targets.iter().flat_map(|t| &t.findings).any(|f| f.severity == Severity::Error) {
         EXIT_FINDINGS
-    } else if targets.iter().any(|t| t.error.is_some()) {
+    } else if targets.iter().any(|t| t.error.is_some() || t.extensions.iter().any(|e| e.error.is_some())) {
         EXIT_USAGE
     } else {
         EXIT_OK
@@ -49,9 +46,10 @@ fn render(targets: &[Target], args: &ScanArgs, printer: &Printer) -> String {
     let mut out = String::new();
     for target in targets {
         let tags = if target.tags.is_empty() { String::new() } else { format!("  [{}]", target.tags.join(", ")) };
-        out.push_str(&format!("{}{tags}\n", target.path.display()));
+        out.push_str(&escape_controls(&format!("{}{tags}", target.path.display())));
+        out.push('\n');
         if let Some(error) = &target.error {
-            out.push_str(&format!("  {}: {error}\n\n", printer.paint("error", Color::Red)));
+            out.push_str(&format!("  {}: {}\n\n", printer.paint("error", Color::Red), escape_controls(error)));
             continue;
         }
         let shown: Vec<&Extension> = target
@@ -69,7 +67,7 @@ fn render(targets: &[Target], args: &ScanArgs, printer: &Printer) -> String {
                 Severity::Error => printer.paint("error", Color::Red),
                 Severity::Warning => printer.paint("warning", Color::Yellow),
             };
-            out.push_str(&format!("  {label}[{}]: {}\n", finding.code, finding.message));
+            out.push_str(&format!("  {label}[{}]: {}\n", finding.code, escape_controls(&finding.message)));
         }
         out.push('\n');
     }
@@ -91,10 +89,10 @@ fn extension_table(extensions: &[&Extension], printer: &Printer, verbose: bool) 
         };
         let module = r.module.clone().unwrap_or_else(|| "(not an extension)".into());
         let gil = match r.gil {
-            Some(GilVerdict::NotUsed) => printer.paint("not used", Color::Green),
-            Some(GilVerdict::Used) => printer.paint("USED", Color::Red),
-            Some(GilVerdict::Undetermined) => printer.paint("undetermined", Color::Yellow),
-            None => String::new(),
+            Some(GilVerdict::NotUsed) => Cell::painted("not used", Color::Green),
+            Some(GilVerdict::Used) => Cell::painted("USED", Color::Red),
+            Some(GilVerdict::Undetermined) => Cell::painted("undetermined", Color::Yellow),
+            None => Cell::default(),
         };
         let sub = match r.subinterpreters {
             Some(SubinterpreterVerdict::PerInterpreterGil) => "per-interpreter GIL",
@@ -112,14 +110,22 @@ fn extension_table(extensions: &[&Extension], printer: &Printer, verbose: bool) 
         });
         let init = r.init.map(|i| crate::report::name_of(&i));
         let arch = crate::report::name_of(&r.arch);
-        table.push([module, arch, init.unwrap_or_default(), gil, sub.to_string(), generator, e.member.clone()]);
+        table.push::<_, Cell>([
+            module.into(),
+            arch.into(),
+            init.unwrap_or_default().into(),
+            gil,
+            sub.into(),
+            generator.into(),
+            e.member.clone().into(),
+        ]);
         if verbose {
             notes.extend(r.evidence.iter().map(|line| format!("{}: {line}", r.module.as_deref().unwrap_or(&e.member))));
         }
     }
-    let mut out = table.render();
+    let mut out = table.render(printer);
     for note in notes {
-        out.push_str(&format!("  {note}\n"));
+        out.push_str(&format!("  {}\n", escape_controls(&note)));
     }
     out
 }

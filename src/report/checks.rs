@@ -41,6 +41,7 @@ pub struct Check {
     pub rule: Option<String>,
     pub message: Option<String>,
     /// The file it concerns (a wheel, a binary, pyproject.toml).
+    #[serde(serialize_with = "crate::model::paths::lossy_option")]
     pub location: Option<PathBuf>,
     /// The dotted module it is about, when it is about one (for `allow` policies).
     pub module: Option<String>,
@@ -100,6 +101,10 @@ pub fn rule_description(code: &str) -> &'static str {
         "binary-tag-mismatch" => "An extension module was built for another kind of CPython than the wheel tag says.",
         "abi3-not-loadable-free-threaded" => "An abi3 wheel, which free-threaded CPython 3.13 and 3.14 cannot load.",
         "unreadable" => "A file could not be read or parsed.",
+        "abi3t-needs-export-hook" => {
+            "An abi3t wheel holds a module without 3.15's PyModExport_ hook, so it was not built for abi3t."
+        }
+        "duplicate-member-names" => "A wheel lists one member name more than once; installers disagree on which wins.",
         "gil-enabled-at-runtime" => "Importing the module enabled the GIL on a free-threaded build.",
         "import-failed" => "The import raised.",
         "subinterpreter-refused" => "A subinterpreter refused to load the module.",

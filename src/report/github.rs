@@ -8,8 +8,11 @@ pub fn enabled() -> bool {
     std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true")
 }
 
+/// Line breaks become `%0A` (GitHub shows them); other control characters,
+/// which a hostile wheel's names may hold, are shown as escapes.
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    let lines: Vec<String> = text.split('\n').map(|l| super::escape_controls(l).replace('%', "%25")).collect();
+    lines.join("%0A")
 }
 
 fn escape_property(text: &str) -> String {

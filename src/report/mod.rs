@@ -9,6 +9,31 @@ pub mod markdown;
 pub mod sarif;
 pub mod table;
 
+/// `text` with its control characters shown as escapes (`\x1b`, `\r`, `\n`),
+/// so that a name from an untrusted wheel cannot move the cursor, clear the
+/// terminal or forge lines.
+pub fn escape_controls(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| match c {
+            '\n' => "\\n".to_string(),
+            '\r' => "\\r".to_string(),
+            '\t' => "\\t".to_string(),
+            '\0' => "\\0".to_string(),
+            c if c.is_control() => format!("\\x{:02x}", c as u32),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// Like [`escape_controls`], keeping line breaks (for multi-line text such
+/// as a stderr tail).
+pub fn escape_controls_keep_lines(text: &str) -> String {
+    text.split('\n').map(escape_controls).collect::<Vec<_>>().join("\n")
+}
+
 /// The name an enum value has in JSON (`not_used`, `multi_phase`), for tables.
 pub fn name_of<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()

@@ -113,6 +113,14 @@ pub fn classify(spec: &ProbeSpec, python: PythonSummary, run: WorkerRun) -> Prob
         result.stderr_tail = problem_tail;
         return result;
     }
+    // CPython printed a fatal error, yet the process lived on (a handler
+    // returned): never a pass.
+    if let Some(fatal) = stderr.lines().find(|l| l.starts_with("Fatal Python error: ")) {
+        result.status = Status::Crash;
+        result.error = Some(fatal.trim().to_string());
+        result.stderr_tail = problem_tail;
+        return result;
+    }
     if let Some(error) = run.results.iter().find(|r| r["stage"] == "error") {
         result.status = Status::Error;
         result.error = error["error"].as_str().map(str::to_string);
@@ -125,7 +133,7 @@ pub fn classify(spec: &ProbeSpec, python: PythonSummary, run: WorkerRun) -> Prob
     };
     if outcome.is_none() {
         result.status = Status::Error;
-        result.error = Some(format!("the worker gave no result (exit status {})", run.captured.status));
+        result.error = Some(format!("the worker gave no result ({})", run.captured.status));
     }
     if result.status != Status::Ok {
         result.stderr_tail = problem_tail;
@@ -198,7 +206,8 @@ fn cross_check(result: &mut ProbeResult, files: &serde_json::Map<String, Value>)
     }
     for (file, names) in by_file {
         let module = names.iter().max_by_key(|n| n.matches('.').count()).cloned().unwrap_or_default();
-        let static_gil = std::fs::read(&file).ok().and_then(|data| {
+        let limit = crate::scan::DEFAULT_MAX_MEMBER_SIZE;
+        let static_gil = crate::input::read_limited(&file, limit, "").ok().and_then(|data| {
             let reports = binscan::scan_bytes(&data, BuildHint { free_threaded: Some(true) }).ok()?;
             reports.first().and_then(|r| r.gil)
         });

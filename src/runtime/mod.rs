@@ -43,6 +43,7 @@ pub struct RunOptions {
 pub struct PythonSummary {
     pub version: String,
     pub free_threaded: bool,
+    #[serde(serialize_with = "crate::model::paths::lossy")]
     pub executable: PathBuf,
 }
 
@@ -50,6 +51,7 @@ pub struct PythonSummary {
 #[derive(Clone, Debug, Serialize)]
 pub struct LoadedExtension {
     pub module: String,
+    #[serde(serialize_with = "crate::model::paths::lossy")]
     pub file: PathBuf,
     /// What the binary declares (from the scanner), if it could be read.
     pub static_gil: Option<crate::binscan::GilVerdict>,
@@ -147,6 +149,7 @@ fn run_one(spec: &ProbeSpec, options: &RunOptions) -> ProbeResult {
         submodules: options.submodules,
         code,
         threads: options.threads,
+        parent_pid: std::process::id(),
     };
     match supervise::run_worker(&request, &spec.interpreter, options.timeout, options.stall) {
         Ok(run) => classify::classify(spec, python, run),

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::discover::Interpreter;
 use crate::environment::PYTHON_VARS_TO_CLEAR;
 use crate::process::{Captured, Limits, run_supervised};
-use crate::worker::protocol::{ProbeKind, RESULT_MARKER, WorkerRequest};
+use crate::worker::protocol::{ProbeKind, TOKEN_VAR, WorkerRequest, new_token, result_marker};
 
 /// The text CPython's verbose mode prints for each module that needs the GIL.
 pub const GIL_LINE: &str = "which requires the GIL";
@@ -56,15 +56,14 @@ pub fn run_worker(
     for var in PYTHON_VARS_TO_CLEAR {
         command.env_remove(var);
     }
-    command.envs(&environment).current_dir(std::env::temp_dir());
+    let token = new_token();
+    command.envs(&environment).env(TOKEN_VAR, &token).current_dir(std::env::temp_dir());
     let limits = Limits { timeout, stall: Some(stall), collect: Some(GIL_LINE) };
     let captured = run_supervised(&mut command, limits)?;
     let stdout = String::from_utf8_lossy(&captured.stdout);
-    let results = stdout
-        .lines()
-        .filter_map(|l| l.strip_prefix(RESULT_MARKER))
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let marker = result_marker(&token);
+    let results =
+        stdout.lines().filter_map(|l| l.strip_prefix(&marker)).filter_map(|l| serde_json::from_str(l).ok()).collect();
     let gil_required_by = captured
         .collected
         .iter()

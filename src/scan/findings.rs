@@ -37,6 +37,9 @@ pub const ABI3_ON_FREE_THREADED: &str = "abi3-not-loadable-free-threaded";
 /// which abi3t modules must use (their headers have no `PyModuleDef`).
 pub const ABI3T_WITHOUT_EXPORT_HOOK: &str = "abi3t-needs-export-hook";
 
+/// A wheel lists one member name more than once (installers disagree on which wins).
+pub const DUPLICATE_MEMBER_NAMES: &str = "duplicate-member-names";
+
 pub fn check(target: &Target) -> Vec<Finding> {
     let mut out = Vec::new();
     let name = target.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

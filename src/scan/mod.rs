@@ -3,6 +3,7 @@
 //! binaries in parallel. A file that cannot be read becomes a target with an
 //! `error`; the rest of the run goes on.
 
+mod budget;
 pub mod findings;
 pub mod report;
 pub mod wheel;
@@ -14,18 +15,29 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::binscan::{self, BinaryReport, BuildHint};
+use crate::input::{self, InputError};
+use crate::model::paths;
 use crate::model::tags::{ExtSuffix, WheelTag, wheel_tags};
+use budget::MemoryBudget;
 pub use findings::Finding;
 
-/// Default cap on one member's inflated size.
+/// Default cap on one member's inflated size (and one loose file's size).
 pub const DEFAULT_MAX_MEMBER_SIZE: u64 = 2 << 30;
+
+/// What binaries held in memory at once may add up to, across all scanning
+/// threads (one larger binary still goes, alone).
+static MEMORY: MemoryBudget = MemoryBudget::new(1 << 30);
 
 /// One scanned wheel or loose binary.
 #[derive(Debug, Serialize)]
 pub struct Target {
     #[serde(rename = "type")]
     pub kind: TargetKind,
+    #[serde(serialize_with = "paths::lossy")]
     pub path: PathBuf,
+    /// The path's raw bytes, when it is not valid UTF-8 (`path` is then lossy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_bytes: Option<Vec<u8>>,
     /// Wheel tags (`cp313-cp313t-manylinux_2_17_x86_64`); empty for loose files.
     pub tags: Vec<String>,
     /// A tag targets a free-threaded ABI (`cp313t`, `abi3t`).
@@ -72,77 +84,124 @@ pub fn dotted_module(member: &str) -> String {
     if dir.is_empty() { module.to_string() } else { format!("{}.{module}", dir.replace('/', ".")) }
 }
 
-/// Expands paths: folders are walked for wheels and binaries.
-pub fn collect_inputs(paths: &[PathBuf]) -> Vec<PathBuf> {
+/// One thing to scan: a path found or given, or a path that could not be
+/// looked at (an unreadable folder, a missing argument), kept so that the
+/// report says so.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub path: PathBuf,
+    pub problem: Option<InputError>,
+}
+
+impl Input {
+    pub fn found(path: PathBuf) -> Self {
+        Input { path, problem: None }
+    }
+}
+
+/// Expands paths: folders are walked for wheels and binaries. A folder that
+/// cannot be read, anywhere below, becomes an input with its problem.
+pub fn collect_inputs(paths: &[PathBuf]) -> Vec<Input> {
     let mut out = Vec::new();
     for path in paths {
-        if path.is_dir() {
-            walk(path, &mut out);
-        } else {
-            out.push(path.clone());
+        match fs::metadata(path) {
+            Ok(m) if m.is_dir() => walk(path, &mut out),
+            // Files, and paths that do not resolve: opening them says why.
+            _ => out.push(Input::found(path.clone())),
         }
     }
     out
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for path in paths {
+fn walk(dir: &Path, out: &mut Vec<Input>) {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            let problem = match InputError::from_io(dir, &e) {
+                InputError::Io { path, reason } => InputError::Io { path, reason: format!("{reason} (a folder)") },
+                other => other,
+            };
+            out.push(Input { path: dir.to_path_buf(), problem: Some(problem) });
+            return;
+        }
+    };
+    let mut found: Vec<(PathBuf, fs::FileType)> =
+        entries.filter_map(|e| e.ok()).filter_map(|e| Some((e.path(), e.file_type().ok()?))).collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, file_type) in found {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        if path.is_dir() && !path.is_symlink() {
+        if file_type.is_dir() {
             walk(&path, out);
         } else if name.ends_with(".whl") || wheel::is_binary_member(&name) {
-            out.push(path);
+            out.push(Input::found(path));
         }
     }
 }
 
 /// Scans every input in parallel; the order of the result follows the input.
-pub fn scan_paths(paths: &[PathBuf], options: Options) -> Vec<Target> {
-    paths.par_iter().map(|p| scan_path(p, options)).collect()
+pub fn scan_paths(inputs: &[Input], options: Options) -> Vec<Target> {
+    inputs.par_iter().map(|input| scan_input(input, options)).collect()
 }
 
+/// Scans one path (for callers that have no [`Input`]).
 pub fn scan_path(path: &Path, options: Options) -> Target {
+    scan_input(&Input::found(path.to_path_buf()), options)
+}
+
+fn scan_input(input: &Input, options: Options) -> Target {
+    let path = &input.path;
     let is_wheel = path.extension().is_some_and(|e| e == "whl");
     let mut target = Target {
         kind: if is_wheel { TargetKind::Wheel } else { TargetKind::File },
         path: path.to_path_buf(),
+        path_bytes: paths::raw_bytes(path),
         tags: Vec::new(),
         free_threaded_abi: false,
         extensions: Vec::new(),
         findings: Vec::new(),
         error: None,
     };
-    let data = match fs::read(path) {
-        Ok(data) => data,
-        Err(e) => {
-            target.error = Some(format!("cannot read `{}`: {e}", path.display()));
-            return target;
-        }
-    };
+    if let Some(problem) = &input.problem {
+        target.error = Some(problem.to_string());
+        return target;
+    }
     if is_wheel {
-        scan_wheel(&mut target, &data, options);
+        scan_wheel(&mut target, options);
     } else {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         target.free_threaded_abi = ExtSuffix::parse(&name).is_some_and(|s| s.free_threaded || s.abi3t);
-        target.extensions = scan_binary(&name, &data, hint_for(&name, None));
+        let read = input::open_regular(path).and_then(|(_, size)| {
+            let _permit = MEMORY.acquire(size.min(options.max_member_size));
+            input::read_limited(path, options.max_member_size, " (--max-member-size)")
+                .map(|data: Vec<u8>| scan_binary(&name, &data, hint_for(&name, None)))
+        });
+        match read {
+            Ok(extensions) => target.extensions = extensions,
+            Err(e) => {
+                target.error = Some(e.to_string());
+                return target;
+            }
+        }
         if target.extensions.iter().all(|e| e.error.is_some()) {
             target.error = target.extensions.first().and_then(|e| e.error.clone());
         }
     }
-    target.findings = findings::check(&target);
+    let found = findings::check(&target);
+    target.findings.extend(found);
     target
 }
 
-fn scan_wheel(target: &mut Target, data: &[u8], options: Options) {
+fn scan_wheel(target: &mut Target, options: Options) {
     let file_name = target.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tags = wheel_tags(&file_name).unwrap_or_default();
     target.tags = tags.iter().map(|t| format!("{}-{}-{}", t.python, t.abi, t.platform)).collect();
     target.free_threaded_abi = tags.iter().any(|t| t.is_free_threaded() || t.abi == "abi3t");
-    let members = match wheel::binary_members(data) {
-        Ok(members) => members,
+    let opened = wheel::Wheel::open(&target.path).and_then(|w| {
+        let members = w.binary_members(options.max_member_size)?;
+        Ok((w, members))
+    });
+    let (wheel, members) = match opened {
+        Ok(opened) => opened,
         Err(e) => {
             target.error = Some(e.to_string());
             return;
@@ -151,13 +210,10 @@ fn scan_wheel(target: &mut Target, data: &[u8], options: Options) {
     let scanned: Vec<Vec<Extension>> = members
         .par_iter()
         .map_init(
-            || wheel::open(data),
+            || wheel.archive(),
             |archive, name| {
-                let bytes = match archive {
-                    Ok(archive) => wheel::read_member(archive, name, options.max_member_size),
-                    Err(e) => Err(e.clone()),
-                };
-                match bytes {
+                let _permit = MEMORY.acquire(wheel::claimed_size(archive, name).min(options.max_member_size));
+                match wheel::read_member(archive, name, options.max_member_size, true) {
                     Ok(bytes) => scan_binary(name, &bytes, hint_for(name, Some(&tags))),
                     Err(e) => vec![Extension { member: name.clone(), report: None, error: Some(e.to_string()) }],
                 }
@@ -165,6 +221,16 @@ fn scan_wheel(target: &mut Target, data: &[u8], options: Options) {
         )
         .collect();
     target.extensions = scanned.into_iter().flatten().collect();
+    if wheel.duplicate_names {
+        target.findings.push(Finding {
+            code: findings::DUPLICATE_MEMBER_NAMES,
+            severity: findings::Severity::Warning,
+            message: "the wheel lists some member names more than once; installers disagree about which copy \
+                      wins, and only one copy of each was scanned"
+                .into(),
+            member: None,
+        });
+    }
 }
 
 fn scan_binary(member: &str, data: &[u8], hint: BuildHint) -> Vec<Extension> {

@@ -1,27 +1,97 @@
-//! Reading extension members out of a wheel in memory: never extracted to
-//! disk, every member's inflated size capped, member names checked.
+//! Reading extension members out of a wheel: never extracted to disk, never
+//! read whole into memory (members are read in place from the file), and
+//! hostile archives refused before any inflation: unsafe names, entries whose
+//! data overlap (one stream listed ten thousand times), members that claim or
+//! inflate beyond their limits, and members that do not start like a binary.
 
-use std::io::{Cursor, Read};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::Arc;
 
 use zip::ZipArchive;
+
+use crate::input::{self, InputError};
 
 /// Why a wheel or one of its members could not be read.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum WheelError {
+    #[error(transparent)]
+    Input(#[from] InputError),
     #[error("not a readable zip archive ({0}); the wheel is corrupt or truncated, download it again")]
     Zip(String),
     #[error(
         "member `{0}` has an unsafe name (absolute or with `..`); the wheel is malformed and must not be installed"
     )]
     UnsafeName(String),
+    #[error(
+        "entries overlap: several members share the same compressed bytes (a zip bomb or a corrupt wheel); real wheels never do this"
+    )]
+    Overlapping,
+    #[error(
+        "its binaries would inflate to {total} bytes, over {limit} bytes allowed for a {size}-byte wheel: a zip bomb or a corrupt wheel"
+    )]
+    InflatesTooMuch { total: u64, limit: u64, size: u64 },
     #[error("member `{name}` claims {claimed} bytes uncompressed, over the {limit}-byte limit (--max-member-size)")]
     ClaimsTooMuch { name: String, claimed: u64, limit: u64 },
     #[error(
         "member `{name}` inflates beyond the size its header declares ({claimed} bytes): a zip bomb or a corrupt wheel"
     )]
     LiesAboutSize { name: String, claimed: u64 },
+    #[error("member `{name}` is not in a binary format ftprobe reads (ELF, PE or Mach-O)")]
+    NotBinary { name: String },
     #[error("member `{name}` could not be inflated: {reason}")]
     Inflate { name: String, reason: String },
+    #[error("`{name}` is not valid UTF-8 text")]
+    NotText { name: String },
+}
+
+/// The most a wheel's binaries may inflate to: this many times the wheel's
+/// size, or [`INFLATE_FLOOR`] for small wheels. Real wheels inflate 2-4 times.
+const INFLATE_RATIO: u64 = 64;
+const INFLATE_FLOOR: u64 = 256 << 20;
+
+/// The largest `*.dist-info` text file read (METADATA, WHEEL).
+pub const DIST_INFO_LIMIT: u64 = 16 << 20;
+
+/// A file read at positions (`pread`), so that every thread can have its
+/// own cursor over one open file.
+#[derive(Clone, Debug)]
+pub struct FileReader {
+    file: Arc<File>,
+    position: u64,
+    len: u64,
+}
+
+impl Read for FileReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read_at(buf, self.position)?;
+        self.position += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for FileReader {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        let target = match pos {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.position.checked_add_signed(d),
+        };
+        self.position = target.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before start"))?;
+        Ok(self.position)
+    }
+}
+
+pub type Archive = ZipArchive<FileReader>;
+
+/// An opened, checked wheel.
+pub struct Wheel {
+    archive: Archive,
+    size: u64,
+    /// The directory lists a member name more than once.
+    pub duplicate_names: bool,
 }
 
 /// Whether a member name is a compiled module or library worth scanning.
@@ -37,82 +107,128 @@ fn is_safe_name(name: &str) -> bool {
         && !name.split(['/', '\\']).any(|p| p == "..")
 }
 
-/// The wheel's member names that hold binaries, after checking every name is safe.
-pub fn binary_members(wheel: &[u8]) -> Result<Vec<String>, WheelError> {
-    let archive = ZipArchive::new(Cursor::new(wheel)).map_err(|e| WheelError::Zip(e.to_string()))?;
-    let names = member_names(&archive)?;
-    if let Some(bad) = names.iter().find(|n| !is_safe_name(n)) {
-        return Err(WheelError::UnsafeName(bad.clone()));
+impl Wheel {
+    /// Opens the wheel at `path` and checks its directory: names, overlaps, duplicates.
+    pub fn open(path: &Path) -> Result<Wheel, WheelError> {
+        let (file, size) = input::open_regular(path)?;
+        Self::from_file(file, size)
     }
-    let mut binaries: Vec<String> = names.into_iter().filter(|n| is_binary_member(n)).collect();
-    binaries.sort();
-    Ok(binaries)
+
+    fn from_file(file: File, size: u64) -> Result<Wheel, WheelError> {
+        let reader = FileReader { file: Arc::new(file), position: 0, len: size };
+        let mut archive = ZipArchive::new(reader).map_err(|e| WheelError::Zip(e.to_string()))?;
+        let names = member_names(&archive)?;
+        if let Some(bad) = names.iter().find(|n| !is_safe_name(n)) {
+            return Err(WheelError::UnsafeName(bad.clone()));
+        }
+        if archive.has_overlapping_entries().map_err(|e| WheelError::Zip(e.to_string()))? {
+            return Err(WheelError::Overlapping);
+        }
+        let duplicate_names = archive.has_duplicate_names();
+        Ok(Wheel { archive, size, duplicate_names })
+    }
+
+    /// A reader for one thread (the directory is shared, not parsed again).
+    pub fn archive(&self) -> Archive {
+        self.archive.clone()
+    }
+
+    /// The members that hold binaries, sorted, after checking that together
+    /// they do not inflate to more than a real wheel would (members over
+    /// `member_limit` are not counted: they are refused one by one).
+    pub fn binary_members(&self, member_limit: u64) -> Result<Vec<String>, WheelError> {
+        let mut binaries: Vec<String> =
+            member_names(&self.archive)?.into_iter().filter(|n| is_binary_member(n)).collect();
+        binaries.sort();
+        let mut total: u64 = 0;
+        let metadata = self.archive.metadata();
+        for index in 0..self.archive.len() {
+            let entry = metadata.entry(index).map_err(|e| WheelError::Zip(e.to_string()))?;
+            if entry.size() <= member_limit && entry.name().is_ok_and(|n| is_binary_member(&n)) {
+                total = total.saturating_add(entry.size());
+            }
+        }
+        let limit = self.size.saturating_mul(INFLATE_RATIO).max(INFLATE_FLOOR);
+        if total > limit {
+            return Err(WheelError::InflatesTooMuch { total, limit, size: self.size });
+        }
+        Ok(binaries)
+    }
+
+    /// The text of the `*.dist-info/<file>` member (WHEEL, METADATA); None when absent.
+    pub fn dist_info_file(&self, file: &str) -> Result<Option<String>, WheelError> {
+        let wanted = format!("/{file}");
+        let Some(name) = member_names(&self.archive)?.into_iter().find(|n| {
+            n.split('/').count() == 2
+                && n.split('/').next().is_some_and(|d| d.ends_with(".dist-info"))
+                && n.ends_with(&wanted)
+        }) else {
+            return Ok(None);
+        };
+        let mut archive = self.archive();
+        let data = read_member(&mut archive, &name, DIST_INFO_LIMIT, false)?;
+        String::from_utf8(data).map(Some).map_err(|_| WheelError::NotText { name })
+    }
+
+    /// The importable top-level names: top-level packages and modules (not
+    /// `*.dist-info`, `*.data` or vendored `*.libs`).
+    pub fn top_level_names(&self) -> Result<Vec<String>, WheelError> {
+        let mut names: Vec<String> = member_names(&self.archive)?
+            .iter()
+            .filter_map(|member| {
+                let (first, rest) = member.split_once('/').unwrap_or((member, ""));
+                if first.ends_with(".dist-info") || first.ends_with(".data") {
+                    return None;
+                }
+                if !rest.is_empty() {
+                    return Some(first.to_string());
+                }
+                let module = first.split('.').next()?;
+                let importable = first.ends_with(".py") || is_binary_member(first);
+                importable.then(|| module.to_string())
+            })
+            .filter(|name| !name.is_empty() && !name.ends_with(".libs"))
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
 }
 
-fn member_names(archive: &ZipArchive<Cursor<&[u8]>>) -> Result<Vec<String>, WheelError> {
+fn member_names(archive: &Archive) -> Result<Vec<String>, WheelError> {
     archive.file_names().map(|n| n.map(|n| n.into_owned()).map_err(|e| WheelError::Zip(e.to_string()))).collect()
 }
 
-/// Inflates one member, refusing more than `limit` bytes or more than its header claims.
-pub fn read_member(archive: &mut ZipArchive<Cursor<&[u8]>>, name: &str, limit: u64) -> Result<Vec<u8>, WheelError> {
-    let inflate = |e: zip::result::ZipError| WheelError::Inflate { name: name.into(), reason: e.to_string() };
-    let file = archive.by_name(name).map_err(inflate)?;
+/// The uncompressed size a member's header claims.
+pub fn claimed_size(archive: &Archive, name: &str) -> u64 {
+    let metadata = archive.metadata();
+    archive.index_for_name(name).and_then(|i| metadata.entry(i).ok().map(|e| e.size())).unwrap_or(0)
+}
+
+/// Inflates one member, refusing more than `limit` bytes or more than its
+/// header claims. With `binary`, the first bytes are checked to be an ELF,
+/// PE or Mach-O header before the rest is inflated.
+pub fn read_member(archive: &mut Archive, name: &str, limit: u64, binary: bool) -> Result<Vec<u8>, WheelError> {
+    let inflate = |e: &dyn std::fmt::Display| WheelError::Inflate { name: name.into(), reason: e.to_string() };
+    let file = archive.by_name(name).map_err(|e| inflate(&e))?;
     let claimed = file.size();
     if claimed > limit {
         return Err(WheelError::ClaimsTooMuch { name: name.into(), claimed, limit });
     }
-    let mut data = Vec::with_capacity(claimed as usize);
-    let read = file
-        .take(claimed + 1)
-        .read_to_end(&mut data)
-        .map_err(|e| WheelError::Inflate { name: name.into(), reason: e.to_string() })?;
-    if read as u64 > claimed {
+    // The allocation follows what is really inflated, not what the header claims.
+    let mut data = Vec::with_capacity(claimed.min(1 << 20) as usize);
+    let mut reader = file.take(claimed + 1);
+    if binary {
+        (&mut reader).take(4).read_to_end(&mut data).map_err(|e| inflate(&e))?;
+        if !crate::binscan::starts_like_binary(&data) {
+            return Err(WheelError::NotBinary { name: name.into() });
+        }
+    }
+    reader.read_to_end(&mut data).map_err(|e| inflate(&e))?;
+    if data.len() as u64 > claimed {
         return Err(WheelError::LiesAboutSize { name: name.into(), claimed });
     }
     Ok(data)
-}
-
-/// A reader of `wheel`'s members (one per worker thread).
-pub fn open(wheel: &[u8]) -> Result<ZipArchive<Cursor<&[u8]>>, WheelError> {
-    ZipArchive::new(Cursor::new(wheel)).map_err(|e| WheelError::Zip(e.to_string()))
-}
-
-/// The text of the `*.dist-info/<file>` member (WHEEL, METADATA), if present and small.
-pub fn dist_info_file(wheel: &[u8], file: &str) -> Option<String> {
-    let mut archive = open(wheel).ok()?;
-    let wanted = format!("/{file}");
-    let name = member_names(&archive).ok()?.into_iter().find(|n| {
-        n.split('/').count() == 2
-            && n.split('/').next().is_some_and(|d| d.ends_with(".dist-info"))
-            && n.ends_with(&wanted)
-    })?;
-    let data = read_member(&mut archive, &name, 16 << 20).ok()?;
-    String::from_utf8(data).ok()
-}
-
-/// The importable top-level names of a wheel: its top-level packages and
-/// modules (not `*.dist-info` or `*.data`).
-pub fn top_level_names(wheel: &[u8]) -> Result<Vec<String>, WheelError> {
-    let archive = open(wheel)?;
-    let mut names: Vec<String> = member_names(&archive)?
-        .iter()
-        .filter_map(|member| {
-            let (first, rest) = member.split_once('/').unwrap_or((member, ""));
-            if first.ends_with(".dist-info") || first.ends_with(".data") {
-                return None;
-            }
-            if !rest.is_empty() {
-                return Some(first.to_string());
-            }
-            let module = first.split('.').next()?;
-            let importable = first.ends_with(".py") || is_binary_member(first);
-            importable.then(|| module.to_string())
-        })
-        .filter(|name| !name.is_empty() && !name.ends_with(".libs"))
-        .collect();
-    names.sort();
-    names.dedup();
-    Ok(names)
 }
 
 #[cfg(test)]

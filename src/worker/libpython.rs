@@ -1,3 +1,4 @@
+#![allow(unsafe_code)]
 //! The only place that calls into libpython. It opens the library with
 //! `RTLD_NOW | RTLD_GLOBAL` (extensions are not linked against libpython and
 //! need its symbols global), and exposes safe methods. Object pointers stay

@@ -11,33 +11,47 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use libpython::LibPython;
-use protocol::{ProbeKind, RESULT_MARKER, WorkerRequest};
+use protocol::{ProbeKind, TOKEN_VAR, WorkerRequest, result_marker};
 
 use crate::probes;
 
 /// Runs the probe described by `request_json`; the exit code is 0 when the
 /// probe ran (whatever it found) and 3 when it could not run.
 pub fn run(request_json: &str) -> ExitCode {
+    let marker = result_marker(&std::env::var(TOKEN_VAR).unwrap_or_default());
     let outcome = serde_json::from_str::<WorkerRequest>(request_json)
         .map_err(|e| format!("bad worker request: {e}"))
-        .and_then(|request| probe(&request, request_json));
+        .and_then(|request| {
+            if !crate::os::die_with_parent(request.parent_pid) {
+                return Err("ftprobe exited before the worker started".to_string());
+            }
+            // Whatever the probed code forks, even a daemon that calls
+            // setsid, ends up a child of this process and is killed below.
+            crate::os::adopt_orphans();
+            crate::os::reset_signals_like_python();
+            probe(&request, request_json, &marker)
+        });
     let _ = std::io::stdout().flush();
+    crate::os::kill_all_children();
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             let line = serde_json::json!({ "stage": "error", "error": message });
-            println!("\n{RESULT_MARKER}{line}");
+            println!("\n{marker}{line}");
             ExitCode::from(crate::error::EXIT_COULD_NOT_RUN)
         }
     }
 }
 
-/// Python that prepares `sys` for a probe script in the current interpreter.
-fn bootstrap(request: &WorkerRequest, request_json: &str, stage: &str) -> String {
+/// Python that prepares `sys` for a probe script in the current interpreter,
+/// removes the result token from the environment and hands it to the script.
+fn bootstrap(request: &WorkerRequest, request_json: &str, stage: &str, marker: &str) -> String {
     let quote = |text: &str| serde_json::to_string(text).expect("strings serialise");
     let dirs: Vec<String> = request.site_packages.iter().map(|p| quote(&p.display().to_string())).collect();
     format!(
-        "import site, sys\nfor _d in [{}]:\n    site.addsitedir(_d)\nsys.executable = {}\nsys.argv = ['ftprobe-probe', {}, {}]\n",
+        "import os, site, sys\nos.environ.pop({}, None)\n_FTPROBE_MARKER = {}\nfor _d in [{}]:\n    site.addsitedir(_d)\nsys.executable = {}\nsys.argv = ['ftprobe-probe', {}, {}]\n",
+        quote(TOKEN_VAR),
+        quote(marker),
         dirs.join(", "),
         quote(&request.executable.display().to_string()),
         quote(request_json),
@@ -45,10 +59,10 @@ fn bootstrap(request: &WorkerRequest, request_json: &str, stage: &str) -> String
     )
 }
 
-fn probe(request: &WorkerRequest, request_json: &str) -> Result<(), String> {
+fn probe(request: &WorkerRequest, request_json: &str, marker: &str) -> Result<(), String> {
     let python = LibPython::open(&request.libpython).map_err(|e| e.to_string())?;
     python.initialize();
-    let script = |stage: &str, source: &str| format!("{}{source}", bootstrap(request, request_json, stage));
+    let script = |stage: &str, source: &str| format!("{}{source}", bootstrap(request, request_json, stage, marker));
     let run = |code: String| python.run(&code).map_err(|e| e.to_string());
     match request.probe {
         ProbeKind::FreeThreading => {
@@ -68,7 +82,7 @@ fn probe(request: &WorkerRequest, request_json: &str) -> Result<(), String> {
                 Err(e) => {
                     let line =
                         serde_json::json!({ "stage": "subinterpreter", "created": false, "error": e.to_string() });
-                    println!("\n{RESULT_MARKER}{line}");
+                    println!("\n{marker}{line}");
                 }
             }
         }

@@ -1,13 +1,42 @@
 //! What the parent sends a worker and how the worker answers: one JSON
-//! request on the command line, result lines on stdout behind a marker (so a
-//! package that prints during import cannot be mistaken for a result).
+//! request on the command line, result lines on stdout behind a marker that
+//! carries a random token made for each worker. The token reaches the worker
+//! in [`TOKEN_VAR`], which the probe removes from the environment before any
+//! package is imported, so a package that prints a marker line (by accident
+//! or to forge a result) is not believed. Code running in the same process
+//! could still find the token; this guards against printing, not malice.
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-/// Prefix of every result line a worker prints.
-pub const RESULT_MARKER: &str = "@@ftprobe-result@@ ";
+/// The environment variable that carries the result token to the worker.
+pub const TOKEN_VAR: &str = "FTPROBE_RESULT_TOKEN";
+
+/// The marker a probe script prints behind when run directly with `python`
+/// (no worker, so no token).
+pub const STANDALONE_MARKER: &str = "@@ftprobe-result@@ ";
+
+/// The prefix of every result line of a worker given `token`.
+pub fn result_marker(token: &str) -> String {
+    format!("@@ftprobe-result-{token}@@ ")
+}
+
+/// A new unpredictable token (128 bits from the standard library's
+/// randomly keyed hasher, mixed with the time and process id).
+pub fn new_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let word = |salt: u64| {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(salt);
+        hasher.write_u128(
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos(),
+        );
+        hasher.write_u32(std::process::id());
+        hasher.finish()
+    };
+    format!("{:016x}{:016x}", word(1), word(2))
+}
 
 /// Which check a worker runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
@@ -49,17 +78,26 @@ pub struct WorkerRequest {
     /// Python code run after the imports (`--code`, `probes/specific/*`).
     pub code: Option<String>,
     pub threads: u32,
+    /// The pid of the ftprobe that started the worker (it dies with it).
+    pub parent_pid: u32,
 }
 
 #[cfg(test)]
 mod tests {
-    use super::RESULT_MARKER;
+    use super::*;
     use crate::probes;
 
     #[test]
-    fn every_probe_script_prints_behind_the_same_marker() {
+    fn every_probe_script_prints_behind_the_marker_it_is_given() {
         for source in [probes::FREE_THREADING, probes::SUBINTERPRETER, probes::THREADS] {
-            assert!(source.contains(&format!("MARKER = {:?}", RESULT_MARKER)), "a probe script lost the marker");
+            let line = format!("MARKER = globals().get(\"_FTPROBE_MARKER\", {STANDALONE_MARKER:?})");
+            assert!(source.contains(&line), "a probe script lost the marker");
         }
+    }
+
+    #[test]
+    fn tokens_differ() {
+        assert_ne!(new_token(), new_token());
+        assert_eq!(new_token().len(), 32);
     }
 }

@@ -90,6 +90,8 @@ pub struct Fixture {
     #[serde(default = "cpython")]
     pub subinterpreters_enforced_by: String,
     pub import: String,
+    /// For `import = "crash"`: the signal it dies of (default SIGSEGV).
+    pub signal: Option<String>,
     pub linkers: Vec<String>,
     /// The interpreters it is built for (default: all).
     pub pythons: Option<Vec<String>>,

@@ -1,0 +1,143 @@
+//! The operating-system calls std does not offer, behind safe functions.
+//! With `worker/libpython.rs`, this is the only module allowed `unsafe`:
+//! each call here takes plain integers and touches no Rust memory.
+
+#![allow(unsafe_code)]
+
+/// Sends SIGKILL to the process group led by `pid`. A group that no longer
+/// exists is not an error.
+pub fn kill_process_group(pid: u32) {
+    let Ok(pid) = libc::pid_t::try_from(pid) else { return };
+    if pid <= 1 {
+        return;
+    }
+    // SAFETY: killpg only sends a signal; a missing group gives ESRCH.
+    unsafe {
+        libc::killpg(pid, libc::SIGKILL);
+    }
+}
+
+/// Sends SIGKILL to one process.
+pub fn kill_process(pid: u32) {
+    let Ok(pid) = libc::pid_t::try_from(pid) else { return };
+    if pid <= 1 {
+        return;
+    }
+    // SAFETY: kill only sends a signal to one positive pid.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+    }
+}
+
+/// This process's id and its parent's.
+pub fn parent_pid() -> u32 {
+    // SAFETY: getppid cannot fail.
+    unsafe { libc::getppid() as u32 }
+}
+
+/// Asks the kernel to SIGKILL this process when the thread that started it
+/// ends (Linux), so a worker never outlives an ftprobe that died. Returns
+/// false when the parent is already gone (`expected_parent` no longer is).
+pub fn die_with_parent(expected_parent: u32) -> bool {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_PDEATHSIG takes a signal number and no pointers.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0);
+    }
+    parent_pid() == expected_parent
+}
+
+/// Makes this process adopt its orphaned descendants (Linux), so a module
+/// that daemonizes (double fork, `setsid`) stays findable and killable.
+pub fn adopt_orphans() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_CHILD_SUBREAPER takes an integer flag and no pointers.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong, 0, 0, 0);
+    }
+}
+
+/// Kills every child of this process and reaps it, repeating until none is
+/// left (with [`adopt_orphans`], grandchildren become children as their
+/// parents die). Linux only: elsewhere it does nothing.
+pub fn kill_all_children() {
+    for _ in 0..50 {
+        let children = children_of(std::process::id());
+        if children.is_empty() {
+            return;
+        }
+        for child in children {
+            kill_process(child);
+        }
+        // SAFETY: waitpid with a null status pointer only reaps children.
+        unsafe { while libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) > 0 {} }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// The pids whose parent is `pid`, from /proc.
+fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|child| {
+            // The fourth field of /proc/N/stat, after the parenthesised name.
+            std::fs::read_to_string(format!("/proc/{child}/stat")).ok().is_some_and(|stat| {
+                stat.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok())
+                    .is_some_and(|parent| parent == pid)
+            })
+        })
+        .collect()
+}
+
+/// Puts every signal back to its default disposition and unblocks all of
+/// them, then ignores SIGPIPE and SIGXFSZ as the `python` executable does.
+/// The Rust runtime installs SIGSEGV/SIGBUS handlers (stack-overflow
+/// detection) that would otherwise swallow a crash raised by extension code.
+pub fn reset_signals_like_python() {
+    // SAFETY: signal() with SIG_DFL/SIG_IGN and sigprocmask with a local,
+    // initialised set; invalid numbers (SIGKILL, SIGSTOP, real-time ones the
+    // C library reserves) fail with EINVAL and are left alone.
+    unsafe {
+        for signal in 1..libc::SIGRTMIN() {
+            libc::signal(signal, libc::SIG_DFL);
+        }
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+    }
+}
+
+static STDOUT_CLOSED_AT_START: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Records whether file descriptor 1 was open when the process started.
+/// The binary runs it as a constructor, before Rust's runtime reopens a
+/// closed stdout onto /dev/null (after which a lost report looks written).
+pub extern "C" fn record_standard_fds() {
+    // SAFETY: F_GETFD on a descriptor number only reads its flags.
+    let closed = unsafe { libc::fcntl(1, libc::F_GETFD) } == -1;
+    STDOUT_CLOSED_AT_START.store(closed, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether standard output can take a report: it was open at start and is now.
+pub fn stdout_is_open() -> bool {
+    // SAFETY: F_GETFD on a descriptor number only reads its flags.
+    let open_now = unsafe { libc::fcntl(1, libc::F_GETFD) } != -1;
+    open_now && !STDOUT_CLOSED_AT_START.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_and_kills_a_child() {
+        let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        assert!(children_of(std::process::id()).contains(&child.id()));
+        kill_process(child.id());
+        assert!(child.wait().unwrap().code().is_none(), "killed by a signal");
+    }
+}
