@@ -38,11 +38,15 @@ fn hostile_wheel(dir: &Path, kind: &str, count: Option<u32>) -> PathBuf {
 /// Runs ftprobe under the memory limit, with two scanning threads, and
 /// checks it ended in time and did not panic or abort.
 fn run_bounded(cache: &Path, args: &[&std::ffi::OsStr], bound: Duration) -> Output {
+    run_limited(cache, args, bound, MEMORY_LIMIT_KIB)
+}
+
+fn run_limited(cache: &Path, args: &[&std::ffi::OsStr], bound: Duration, limit_kib: u32) -> Output {
     let started = Instant::now();
     let mut command = Command::new("sh");
     command
         .arg("-c")
-        .arg(format!("ulimit -v {MEMORY_LIMIT_KIB}; exec \"$@\""))
+        .arg(format!("ulimit -v {limit_kib}; exec \"$@\""))
         .arg("sh")
         .arg(env!("CARGO_BIN_EXE_ftprobe"))
         .args(args)
@@ -200,6 +204,19 @@ fn members_that_could_not_be_scanned_are_not_a_clean_pass() {
     ];
     let out = run_bounded(dir.path(), &refs(&args), Duration::from_secs(30));
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+}
+
+#[test]
+fn every_report_format_stays_bounded_on_a_wheel_of_200000_members() {
+    let dir = tempfile::tempdir().unwrap();
+    let wheel = hostile_wheel(dir.path(), "many", Some(200_000));
+    for format in ["json", "sarif", "junit", "markdown", "table"] {
+        let args = vec!["scan".into(), "--format".into(), format.into(), wheel.clone().into_os_string()];
+        // SARIF once took 1.8 GB here; every format now stays near the table's size.
+        let out = run_limited(dir.path(), &refs(&args), Duration::from_secs(120), 1024 * 1024);
+        assert_eq!(out.status.code(), Some(2), "{format}: {}", stderr(&out));
+        assert!(out.stdout.len() > 1_000_000, "{format}: the report is missing");
+    }
 }
 
 #[test]

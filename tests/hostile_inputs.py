@@ -10,6 +10,7 @@ Kinds:
   not-binary-huge  an honest member named like an extension module that
                    inflates to N MiB of zeros and is not a binary
   metadata-huge    a METADATA file that honestly inflates to 20 MiB
+  many N           N one-byte members named like extension modules
   metadata-bomb    a METADATA file whose headers claim 100 bytes but that
                    inflates to 64 MiB
 """
@@ -79,6 +80,13 @@ def not_binary_huge(out, mib):
         write_streamed(zf, MODULE, b"text", mib)
 
 
+def many(out, count):
+    with zipfile.ZipFile(out, "w") as zf:
+        minimal_dist_info(zf)
+        for i in range(count):
+            zf.writestr("pkg/m%06d.so" % i, b"x")
+
+
 def metadata_huge(out):
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         minimal_dist_info(zf, b"Metadata-Version: 2.1\nName: pkg\n" + b"x" * (20 * MIB))
@@ -106,6 +114,7 @@ def main():
         "duplicates": lambda: duplicates(out),
         "control-names": lambda: control_names(out),
         "not-binary-huge": lambda: not_binary_huge(out, count),
+        "many": lambda: many(out, count),
         "metadata-huge": lambda: metadata_huge(out),
         "metadata-bomb": lambda: metadata_bomb(out),
     }[kind]()

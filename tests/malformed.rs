@@ -1,4 +1,4 @@
-//! Malformed binaries never panic the scanner: every fixture module (ELF
+//! Malformed binaries and wheels never panic the scanner: every fixture module (ELF
 //! built here) and the real macOS, Windows and armv7 wheels' binaries are truncated
 //! at many points and have bytes flipped, deterministically, and each variant
 //! must give a report or an error. The cargo-fuzz target in fuzz/ explores
@@ -86,4 +86,44 @@ fn mutated_binaries_never_panic_the_scanner() {
         }
     }
     assert!(variants > 5000, "only {variants} variants scanned");
+}
+
+/// Wheels with bytes flipped in their zip structures (local headers, the
+/// central directory, its end record) and truncated: each gives a report
+/// with an error or extensions, never a panic.
+#[test]
+fn mutated_wheels_never_panic_the_wheel_reader() {
+    let mut rng = Rng(0x0dd_ba11_cafe_f00d);
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::manifest();
+    let options = ftprobe::scan::Options { max_member_size: 64 << 20 };
+    let mut variants = 0;
+    for fixture in &manifest.wheel {
+        let original = std::fs::read(common::fixtures().join("wheels").join(&fixture.file)).unwrap();
+        let structures: Vec<usize> = original
+            .windows(4)
+            .enumerate()
+            .filter(|(_, w)| matches!(*w, b"PK\x03\x04" | b"PK\x01\x02" | b"PK\x05\x06"))
+            .map(|(at, _)| at)
+            .collect();
+        for round in 0..64 {
+            let mut data = original.clone();
+            if round % 8 == 7 {
+                data.truncate((rng.next() as usize) % data.len());
+            } else {
+                for _ in 0..1 + round % 4 {
+                    let base = structures[(rng.next() as usize) % structures.len()];
+                    let at = (base + (rng.next() as usize) % 64).min(data.len() - 1);
+                    data[at] = (rng.next() & 0xff) as u8;
+                }
+            }
+            let path = dir.path().join(&fixture.file);
+            std::fs::write(&path, &data).unwrap();
+            let target = catch_unwind(|| ftprobe::scan::scan_path(&path, options))
+                .unwrap_or_else(|_| panic!("{}: the wheel reader panicked in round {round}", fixture.file));
+            assert!(target.error.is_some() || !target.extensions.is_empty() || !target.tags.is_empty());
+            variants += 1;
+        }
+    }
+    assert!(variants >= 64 * 4, "only {variants} wheel variants scanned");
 }

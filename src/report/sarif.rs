@@ -1,58 +1,134 @@
 //! SARIF 2.1.0: one run, a rule per finding code, a result per failed check.
+//! The log is typed and borrows from the checks, so a report of hundreds of
+//! thousands of results costs little more than its text.
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::checks::{Check, Level, Outcome, rule_description};
 
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [Run<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct Run<'a> {
+    tool: Tool<'a>,
+    results: Vec<SarifResult<'a>>,
+}
+
+#[derive(Serialize)]
+struct Tool<'a> {
+    driver: Driver<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver<'a> {
+    name: &'static str,
+    version: &'static str,
+    information_uri: &'static str,
+    rules: Vec<Rule<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rule<'a> {
+    id: &'a str,
+    short_description: Text<&'static str>,
+}
+
+#[derive(Serialize)]
+struct Text<T> {
+    text: T,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    rule_id: &'a str,
+    rule_index: usize,
+    level: &'static str,
+    message: Text<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    locations: Vec<Location>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location {
+    physical_location: PhysicalLocation,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
+}
+
+#[derive(Serialize)]
+struct ArtifactLocation {
+    uri: String,
+}
+
 pub fn render(checks: &[Check]) -> String {
-    let mut rules: Vec<String> = checks.iter().filter_map(|c| c.rule.clone()).collect();
-    rules.sort();
+    let reported = |c: &&Check| matches!(c.outcome, Outcome::Fail | Outcome::Error);
+    let mut rules: Vec<&str> = checks.iter().filter_map(|c| c.rule.as_deref()).collect();
+    if checks.iter().filter(reported).any(|c| c.rule.is_none()) {
+        rules.push("probe-error");
+    }
+    rules.sort_unstable();
     rules.dedup();
-    let rule_objects: Vec<Value> =
-        rules.iter().map(|r| json!({ "id": r, "shortDescription": { "text": rule_description(r) } })).collect();
-    let results: Vec<Value> = checks
+    let results = checks
         .iter()
-        .filter(|c| matches!(c.outcome, Outcome::Fail | Outcome::Error))
+        .filter(reported)
         .map(|c| {
-            let rule = c.rule.clone().unwrap_or_else(|| "probe-error".into());
+            let rule = c.rule.as_deref().unwrap_or("probe-error");
             let level = match (c.outcome, c.level) {
                 (Outcome::Error, _) | (_, Level::Error) => "error",
                 (_, Level::Warning) => "warning",
                 _ => "note",
             };
-            let text = format!("{}: {}", c.name, c.message.as_deref().unwrap_or(""));
-            let mut result = json!({
-                "ruleId": rule,
-                "ruleIndex": rules.iter().position(|r| *r == rule).unwrap_or(0),
-                "level": level,
-                "message": { "text": text },
-            });
-            if let Some(location) = &c.location {
-                result["locations"] = json!([{
-                    "physicalLocation": { "artifactLocation": { "uri": uri(location) } }
-                }]);
+            SarifResult {
+                rule_id: rule,
+                rule_index: rules.binary_search(&rule).unwrap_or(0),
+                level,
+                message: Text { text: format!("{}: {}", c.name, c.message.as_deref().unwrap_or("")) },
+                locations: c
+                    .location
+                    .iter()
+                    .map(|path| Location {
+                        physical_location: PhysicalLocation { artifact_location: ArtifactLocation { uri: uri(path) } },
+                    })
+                    .collect(),
             }
-            result
         })
         .collect();
-    let log = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "ftprobe",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://pypi.org/project/ftprobe/",
-                "rules": rule_objects,
-            }},
-            "results": results,
+    let rule_objects =
+        rules.iter().map(|r| Rule { id: r, short_description: Text { text: rule_description(r) } }).collect();
+    let log = Log {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        version: "2.1.0",
+        runs: [Run {
+            tool: Tool {
+                driver: Driver {
+                    name: "ftprobe",
+                    version: env!("CARGO_PKG_VERSION"),
+                    information_uri: "https://pypi.org/project/ftprobe/",
+                    rules: rule_objects,
+                },
+            },
+            results,
         }],
-    });
-    serde_json::to_string_pretty(&log).expect("JSON values serialise") + "\n"
+    };
+    serde_json::to_string_pretty(&log).expect("the SARIF log serialises") + "\n"
 }
 
 /// A relative path as written, an absolute one as a `file://` URI.
 fn uri(path: &std::path::Path) -> String {
-    let text = path.display().to_string().replace('\\', "/");
+    let text = path.to_string_lossy().replace('\\', "/");
     if path.is_absolute() { format!("file://{text}") } else { text }
 }
