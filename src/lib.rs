@@ -16,6 +16,7 @@ pub mod discover;
 pub mod environment;
 pub mod error;
 pub mod input;
+pub mod interrupt;
 pub mod model;
 pub mod os;
 pub mod printer;

@@ -30,6 +30,8 @@ pub struct Captured {
     pub timed_out: bool,
     /// It was killed for printing nothing for the stall period.
     pub stalled: bool,
+    /// It was killed because ftprobe was interrupted (Ctrl-C, SIGTERM).
+    pub interrupted: bool,
     /// stderr lines that contained [`Limits::collect`] (all of them, not only the tail).
     pub collected: Vec<String>,
     pub elapsed: Duration,
@@ -105,9 +107,13 @@ pub fn run_supervised(command: &mut Command, limits: Limits) -> io::Result<Captu
         let _ = done_tx.send(());
         status
     });
-    let (mut timed_out, mut stalled) = (false, false);
+    let (mut timed_out, mut stalled, mut interrupted) = (false, false, false);
     loop {
         if done_rx.recv_timeout(Duration::from_millis(50)).is_ok() {
+            break;
+        }
+        if crate::interrupt::requested() {
+            interrupted = true;
             break;
         }
         let now = started.elapsed();
@@ -136,6 +142,7 @@ pub fn run_supervised(command: &mut Command, limits: Limits) -> io::Result<Captu
         stderr: stderr.kept,
         timed_out,
         stalled,
+        interrupted,
         collected: stderr.collected,
         elapsed: started.elapsed(),
     })

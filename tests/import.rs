@@ -310,3 +310,63 @@ fn an_interpreter_that_cannot_start_is_an_error_not_a_crash() {
     assert_eq!(results[0]["status"], "error", "{:#}", results[0]);
     assert!(results[0]["error"].as_str().unwrap().contains("failed to start"), "{:#}", results[0]);
 }
+
+/// Processes whose command line mentions `needle` (workers carry their
+/// venv's path in their request).
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    let out = Command::new("pgrep").args(["-f", needle]).output().unwrap();
+    common::stdout(&out).lines().map(str::to_string).collect()
+}
+
+fn wait_for_workers(needle: &str) {
+    let started = Instant::now();
+    while processes_mentioning(needle).len() < 2 && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+#[test]
+fn ctrl_c_keeps_finished_results_and_leaves_no_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let venv = fixture_venv(dir.path(), "3.13t-bfd");
+    let child = ftprobe(dir.path())
+        .args(["import", "json", "c_import_hang", "--probe", "free-threading", "--stall", "120", "-j", "2"])
+        .args(["--format", "json", "-p"])
+        .arg(&venv)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let needle = venv.display().to_string();
+    wait_for_workers(&needle);
+    let started = Instant::now();
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?} after Ctrl-C", started.elapsed());
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let results: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let status = |m: &str| results.iter().find(|r| r["module"] == m).unwrap()["status"].clone();
+    assert_eq!(status("json"), "ok");
+    assert_eq!(status("c_import_hang"), "interrupted");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(processes_mentioning(&needle).is_empty(), "left behind: {:?}", processes_mentioning(&needle));
+}
+
+#[test]
+fn a_worker_dies_with_a_killed_ftprobe() {
+    let dir = tempfile::tempdir().unwrap();
+    let venv = fixture_venv(dir.path(), "3.13t-bfd");
+    let mut child = ftprobe(dir.path())
+        .args(["import", "c_import_hang", "--probe", "subinterpreter", "--stall", "120", "-p"])
+        .arg(&venv)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let needle = venv.display().to_string();
+    wait_for_workers(&needle);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(processes_mentioning(&needle).is_empty(), "left behind: {:?}", processes_mentioning(&needle));
+}

@@ -15,6 +15,7 @@ use crate::report::checks::{Check, Level, Outcome};
 use crate::runtime::RunOptions;
 
 pub fn run(args: &CheckArgs, printer: &Printer) -> Result<ExitCode> {
+    crate::interrupt::install();
     let config = args.config.clone().or_else(|| Some(PathBuf::from("pyproject.toml")).filter(|p| p.is_file()));
     let policy = match &config {
         Some(path) => policy::load(path)?,
@@ -58,9 +59,12 @@ fn wheels(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(wheels)
 }
 
-/// 1 when an error-level check failed, 3 when something could not be examined, else 0.
+/// 130 when interrupted, 1 when an error-level check failed, 3 when
+/// something could not be examined, else 0.
 fn exit_code(checks: &[Check]) -> u8 {
-    if checks.iter().any(Check::is_error) {
+    if crate::interrupt::requested() {
+        crate::interrupt::EXIT_INTERRUPTED
+    } else if checks.iter().any(Check::is_error) {
         EXIT_FINDINGS
     } else if checks.iter().any(|c| c.outcome == Outcome::Error) {
         EXIT_COULD_NOT_RUN

@@ -16,6 +16,7 @@ use crate::runtime::{self, ProbeResult, RunOptions, Status};
 use crate::worker::protocol::ProbeKind;
 
 pub fn run(args: &ImportArgs, printer: &Printer) -> Result<ExitCode> {
+    crate::interrupt::install();
     let interpreters = select_interpreters(&args.pythons)?;
     let specs = runtime::plan(&interpreters, &args.modules, &args.probes, args.repeat);
     let options = RunOptions {
@@ -31,7 +32,7 @@ pub fn run(args: &ImportArgs, printer: &Printer) -> Result<ExitCode> {
     let output = Output {
         title: "runtime probes",
         checks: runtime::report::checks(&results),
-        table: &|| render(&results, printer),
+        table: &|| render(&results, printer) + &interrupted_line(&results),
         json: &|| Ok(serde_json::to_string_pretty(&results)? + "\n"),
     };
     emit(&output, args.format, args.output.as_deref(), printer)?;
@@ -72,9 +73,21 @@ fn select_interpreters(specs: &[String]) -> Result<Vec<Interpreter>> {
     Ok(chosen)
 }
 
-/// 1 when a probe found an incompatibility, 3 when one could not run, else 0.
+/// The closing line of an interrupted run's table ("" when not interrupted).
+fn interrupted_line(results: &[ProbeResult]) -> String {
+    let cut = results.iter().filter(|r| r.status == Status::Interrupted).count();
+    if cut == 0 {
+        return String::new();
+    }
+    format!("\nftprobe was interrupted: {} of {} probes finished\n", results.len() - cut, results.len())
+}
+
+/// 130 when interrupted, 1 when a probe found an incompatibility, 3 when
+/// one could not run, else 0.
 fn exit_code(results: &[ProbeResult]) -> u8 {
-    if results.iter().any(|r| r.status.is_problem() || !r.disagreements.is_empty()) {
+    if crate::interrupt::requested() || results.iter().any(|r| r.status == Status::Interrupted) {
+        crate::interrupt::EXIT_INTERRUPTED
+    } else if results.iter().any(|r| r.status.is_problem() || !r.disagreements.is_empty()) {
         EXIT_FINDINGS
     } else if results.iter().any(|r| r.status == Status::Error) {
         EXIT_COULD_NOT_RUN

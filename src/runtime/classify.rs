@@ -35,6 +35,8 @@ pub enum Status {
     NotApplicable,
     /// ftprobe could not run the probe (libpython failed to load, ...).
     Error,
+    /// ftprobe was interrupted (Ctrl-C) before the probe finished or started.
+    Interrupted,
 }
 
 impl Status {
@@ -75,6 +77,10 @@ pub fn not_applicable(spec: &ProbeSpec, python: PythonSummary, why: &str) -> Pro
     base(spec, python, Status::NotApplicable, Some(why.to_string()))
 }
 
+pub fn interrupted(spec: &ProbeSpec, python: PythonSummary, why: &str) -> ProbeResult {
+    base(spec, python, Status::Interrupted, Some(why.to_string()))
+}
+
 /// The last `lines` lines of stderr.
 fn tail_lines(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
@@ -88,6 +94,11 @@ pub fn classify(spec: &ProbeSpec, python: PythonSummary, run: WorkerRun) -> Prob
     result.gil_required_by = run.gil_required_by.clone();
     let stderr = tail_lines(&run.captured.stderr_tail(64 * 1024), 20);
     let problem_tail = (!stderr.is_empty()).then(|| stderr.clone());
+    if run.captured.interrupted {
+        result.status = Status::Interrupted;
+        result.error = Some("ftprobe was interrupted while the probe ran; its worker was killed".into());
+        return result;
+    }
     if run.captured.timed_out {
         let (status, why) = if run.captured.stalled {
             (Status::Deadlock, "printed nothing for the stall period and was killed (a deadlock or a hang)")

@@ -126,6 +126,9 @@ fn run_one(spec: &ProbeSpec, options: &RunOptions) -> ProbeResult {
         free_threaded: spec.interpreter.free_threaded,
         executable: spec.interpreter.executable.clone(),
     };
+    if crate::interrupt::requested() {
+        return classify::interrupted(spec, python, "not run: ftprobe was interrupted first");
+    }
     if spec.probe == ProbeKind::FreeThreading && !spec.interpreter.free_threaded {
         return classify::not_applicable(spec, python, "not a free-threaded build: the GIL is always on");
     }

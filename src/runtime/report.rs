@@ -25,7 +25,7 @@ pub fn check(result: &ProbeResult) -> Check {
     let message = result.error.clone();
     let check = match result.status {
         Status::Ok => Check::pass(&group, &name),
-        Status::NotApplicable => Check::pass(&group, &name).with_outcome(Outcome::Skip, message),
+        Status::NotApplicable | Status::Interrupted => Check::pass(&group, &name).with_outcome(Outcome::Skip, message),
         Status::Error => Check::fail(&group, &name, "probe-error", Level::Error, message.clone().unwrap_or_default())
             .with_outcome(Outcome::Error, message),
         Status::GilEnabled => Check::fail(
