@@ -97,6 +97,9 @@ struct Analysis<'i, 'a> {
     code: CodeFacts,
     def: Option<ModuleDef>,
     slots: Option<Vec<Slot>>,
+    /// The slot array is zeros that some code the decoder does not follow
+    /// fills in: an empty list read from it proves nothing.
+    slots_unproven: bool,
     init: Option<Init>,
     gil: Option<GilVerdict>,
     subinterpreters: Option<SubinterpreterVerdict>,
@@ -117,6 +120,7 @@ impl<'i, 'a> Analysis<'i, 'a> {
             code,
             def: None,
             slots: None,
+            slots_unproven: false,
             init: None,
             gil: None,
             subinterpreters: None,
@@ -203,6 +207,15 @@ impl<'i, 'a> Analysis<'i, 'a> {
                 let text = format!("m_slots is filled in by PyInit_ at run time: {}", describe_slots(slots));
                 self.say(text);
             }
+            // Zeros, with no relocation and no store the decoder could read:
+            // code the decoder does not follow fills it at run time (MSVC's
+            // vector stores for pybind11 3.x), so it proves nothing missing.
+            Some(slots) if slots.is_empty() => {
+                self.slots_unproven = true;
+                self.say(format!(
+                    "m_slots at {address:#x} is all zeros in the file, with no relocation: it is filled in at run time by code ftprobe does not decode"
+                ));
+            }
             Some(slots) => {
                 let text = format!("m_slots at {address:#x}: {}", describe_slots(slots));
                 self.say(text);
@@ -281,7 +294,13 @@ impl<'i, 'a> Analysis<'i, 'a> {
     }
 
     fn decide_gil(&mut self) {
-        if self.slots.is_some() {
+        if self.slots_unproven && !self.image.imports.contains(SET_GIL) {
+            return self.gil_is(
+                GilVerdict::Undetermined,
+                "the slots are set at run time; run `ftprobe import` to see whether the GIL stays off",
+            );
+        }
+        if self.slots.is_some() && !self.slots_unproven {
             match self.slot([4, 87]) {
                 Some(SlotValue::Int(1)) => return self.gil_is(GilVerdict::NotUsed, "Py_mod_gil = Py_MOD_GIL_NOT_USED"),
                 Some(SlotValue::Int(0)) => return self.gil_is(GilVerdict::Used, "Py_mod_gil = Py_MOD_GIL_USED"),
@@ -437,6 +456,12 @@ impl<'i, 'a> Analysis<'i, 'a> {
     }
 
     fn decide_subinterpreters(&mut self) {
+        if self.slots_unproven {
+            return self.sub_is(
+                SubinterpreterVerdict::Undetermined,
+                "the slots are set at run time; run `ftprobe import` to test subinterpreters",
+            );
+        }
         if self.slots.is_some() {
             match self.slot([3, 86]) {
                 Some(SlotValue::Int(2)) => {
