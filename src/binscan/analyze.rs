@@ -24,27 +24,60 @@ struct Entry {
     export_hook: bool,
 }
 
-fn find_entry(image: &Image<'_>) -> Option<Entry> {
-    let pick = |prefix: &str, export_hook| {
-        image.exports.iter().find_map(|e| {
-            let module = e.name.strip_prefix(prefix)?;
-            (!module.is_empty()).then(|| Entry {
-                module: module.to_string(),
-                address: e.address,
-                size: e.size,
-                export_hook,
-            })
-        })
-    };
-    // CPython prefers the 3.15 export hook when both exist (PEP 793).
-    pick("PyModExport_", true).or_else(|| pick("PyInit_", false))
+/// Every module the file defines, one entry per name (CPython prefers the
+/// 3.15 export hook when both exist, PEP 793), the file's own module first,
+/// then the others by name.
+fn find_entries(image: &Image<'_>, file_module: Option<&str>) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = Vec::new();
+    for (prefix, export_hook) in [("PyModExport_", true), ("PyInit_", false)] {
+        for e in &image.exports {
+            let Some(module) = e.name.strip_prefix(prefix).filter(|m| !m.is_empty()) else { continue };
+            if !entries.iter().any(|x| x.module == module) {
+                entries.push(Entry { module: module.to_string(), address: e.address, size: e.size, export_hook });
+            }
+        }
+    }
+    entries.sort_by(|a, b| {
+        (Some(a.module.as_str()) != file_module, &a.module).cmp(&(Some(b.module.as_str()) != file_module, &b.module))
+    });
+    entries
 }
 
-pub fn analyze(image: &Image<'_>, hint: BuildHint) -> BinaryReport {
+/// One report per module the binary defines; a binary that defines none
+/// gives one report saying so.
+pub fn analyze(image: &Image<'_>, hint: BuildHint<'_>) -> Vec<BinaryReport> {
+    let entries = find_entries(image, hint.file_module);
+    if entries.is_empty() {
+        return vec![analyze_entry(image, None, hint)];
+    }
+    // With no file name to go by, or no entry named after it, the first
+    // entry stands for the file.
+    entries
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            let mut report = analyze_entry(image, Some(entry), hint);
+            report.alias = index > 0;
+            if report.alias {
+                report.evidence.insert(
+                    0,
+                    format!(
+                        "a further module of this file: `import` of the file's name does not run PyInit_{}",
+                        entry.module
+                    ),
+                );
+            }
+            report
+        })
+        .collect()
+}
+
+fn analyze_entry(image: &Image<'_>, entry: Option<&Entry>, hint: BuildHint<'_>) -> BinaryReport {
     let set_gil_imported = image.imports.contains(SET_GIL);
     let mut report = BinaryReport {
         module: None,
         is_extension: false,
+        alias: false,
         format: image.format,
         arch: image.arch,
         init: None,
@@ -55,14 +88,14 @@ pub fn analyze(image: &Image<'_>, hint: BuildHint) -> BinaryReport {
         generator: None,
         evidence: Vec::new(),
     };
-    let Some(entry) = find_entry(image) else {
+    let Some(entry) = entry else {
         report.evidence.push("exports no PyInit_ or PyModExport_ function: not an extension module".into());
         return report;
     };
     report.module = Some(entry.module.clone());
     report.is_extension = true;
     report.generator = generator::detect(image);
-    let mut analysis = Analysis::new(image, &entry, hint, report.generator.clone());
+    let mut analysis = Analysis::new(image, entry, hint, report.generator.clone());
     analysis.run();
     report.init = analysis.init;
     report.gil = Some(analysis.gil.unwrap_or(GilVerdict::Undetermined));
@@ -92,7 +125,8 @@ fn free_threaded_from_imports(image: &Image<'_>) -> Option<bool> {
 struct Analysis<'i, 'a> {
     image: &'i Image<'a>,
     entry: &'i Entry,
-    hint: BuildHint,
+    /// What the file name or wheel tag says about the build.
+    free_threaded_hint: Option<bool>,
     generator: Option<Generator>,
     code: CodeFacts,
     def: Option<ModuleDef>,
@@ -109,13 +143,13 @@ struct Analysis<'i, 'a> {
 }
 
 impl<'i, 'a> Analysis<'i, 'a> {
-    fn new(image: &'i Image<'a>, entry: &'i Entry, hint: BuildHint, generator: Option<Generator>) -> Self {
+    fn new(image: &'i Image<'a>, entry: &'i Entry, hint: BuildHint<'_>, generator: Option<Generator>) -> Self {
         let len = entry.size.map_or(DEFAULT_FUNCTION_BYTES, |s| s as usize).min(1 << 16);
         let code = code::analyze_function(image, entry.address, len);
         Analysis {
             image,
             entry,
-            hint,
+            free_threaded_hint: hint.free_threaded,
             generator,
             code,
             def: None,
@@ -157,7 +191,7 @@ impl<'i, 'a> Analysis<'i, 'a> {
 
     fn layouts(&self) -> Vec<DefLayout> {
         let ps = self.image.pointer_size;
-        match self.hint.free_threaded {
+        match self.free_threaded_hint {
             Some(ft) => vec![DefLayout::new(ps, ft), DefLayout::new(ps, !ft)],
             None => vec![DefLayout::new(ps, false), DefLayout::new(ps, true)],
         }
@@ -188,7 +222,7 @@ impl<'i, 'a> Analysis<'i, 'a> {
             }
         }
         let mut candidates = moduledef::defs_named(self.image, &self.entry.module);
-        if let Some(ft) = self.hint.free_threaded {
+        if let Some(ft) = self.free_threaded_hint {
             candidates.sort_by_key(|d| d.layout.free_threaded != ft);
         }
         if let Some(def) = candidates.into_iter().next() {

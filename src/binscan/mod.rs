@@ -64,6 +64,10 @@ pub struct BinaryReport {
     pub module: Option<String>,
     /// Exports `PyInit_` or `PyModExport_`: an extension module.
     pub is_extension: bool,
+    /// A further `PyInit_` of a file that defines several modules: `import`
+    /// of the file's name never runs it; only a loader given this name does
+    /// (CPython's `_testmultiphase` holds many).
+    pub alias: bool,
     pub format: Format,
     pub arch: Arch,
     pub init: Option<Init>,
@@ -78,23 +82,30 @@ pub struct BinaryReport {
     pub evidence: Vec<String>,
 }
 
-/// What the file name or wheel says about the build, to pick a layout when the binary is ambiguous.
+/// What the file name or wheel says about the build, to pick a layout when
+/// the binary is ambiguous, and which module the file is imported as.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct BuildHint {
+pub struct BuildHint<'a> {
     pub free_threaded: Option<bool>,
+    /// The file name up to its first dot: `import` runs `PyInit_<this>`.
+    pub file_module: Option<&'a str>,
 }
 
-/// Scans one file's bytes. A universal Mach-O gives one report per slice.
-pub fn scan_bytes(data: &[u8], hint: BuildHint) -> Result<Vec<BinaryReport>, ScanError> {
+/// Scans one file's bytes: one report per module the file defines (the one
+/// `import` loads under the file's name first), per slice of a universal Mach-O.
+pub fn scan_bytes(data: &[u8], hint: BuildHint<'_>) -> Result<Vec<BinaryReport>, ScanError> {
     let kind = object::FileKind::parse(data).map_err(|_| ScanError::Format(describe_unknown(data)))?;
     match kind {
-        object::FileKind::Elf32 | object::FileKind::Elf64 => Ok(vec![analyze(&elf::read(data)?, hint)]),
-        object::FileKind::Pe32 | object::FileKind::Pe64 => Ok(vec![analyze(&pe::read(data)?, hint)]),
-        object::FileKind::MachO64 => Ok(vec![analyze(&macho::read(data)?, hint)]),
-        object::FileKind::MachOFat32 | object::FileKind::MachOFat64 => macho::fat_slices(data)?
-            .into_iter()
-            .map(|(offset, size)| Ok(analyze(&macho::read(&data[offset..offset + size])?, hint)))
-            .collect(),
+        object::FileKind::Elf32 | object::FileKind::Elf64 => Ok(analyze(&elf::read(data)?, hint)),
+        object::FileKind::Pe32 | object::FileKind::Pe64 => Ok(analyze(&pe::read(data)?, hint)),
+        object::FileKind::MachO64 => Ok(analyze(&macho::read(data)?, hint)),
+        object::FileKind::MachOFat32 | object::FileKind::MachOFat64 => {
+            let mut reports = Vec::new();
+            for (offset, size) in macho::fat_slices(data)? {
+                reports.extend(analyze(&macho::read(&data[offset..offset + size])?, hint));
+            }
+            Ok(reports)
+        }
         other => Err(ScanError::Format(format!("{other:?} files are not supported yet"))),
     }
 }

@@ -87,7 +87,11 @@ fn extension_table(extensions: &[&Extension], printer: &Printer, verbose: bool) 
             notes.push(format!("{}: {}", e.member, e.error.as_deref().unwrap_or("")));
             continue;
         };
-        let module = r.module.clone().unwrap_or_else(|| "(not an extension)".into());
+        let module = match (&r.module, r.alias) {
+            (Some(m), true) => format!("{m} (alias)"),
+            (Some(m), false) => m.clone(),
+            (None, _) => "(not an extension)".into(),
+        };
         let gil = match r.gil {
             Some(GilVerdict::NotUsed) => Cell::painted("not used", Color::Green),
             Some(GilVerdict::Used) => Cell::painted("USED", Color::Red),

@@ -206,6 +206,11 @@ fn free_threading(result: &mut ProbeResult, run: &WorkerRun) -> Option<()> {
     Some(())
 }
 
+/// The module a file is imported as: its name up to the first dot.
+fn file_module(file: &std::path::Path) -> Option<&str> {
+    file.file_name()?.to_str()?.split('.').next()
+}
+
 /// Scans each loaded extension file once and compares its declaration with
 /// what CPython did. One file may sit in `sys.modules` under several names
 /// (Cython also registers the name it was compiled as), so names are grouped
@@ -219,7 +224,9 @@ fn cross_check(result: &mut ProbeResult, files: &serde_json::Map<String, Value>)
         let module = names.iter().max_by_key(|n| n.matches('.').count()).cloned().unwrap_or_default();
         let limit = crate::scan::DEFAULT_MAX_MEMBER_SIZE;
         let static_gil = crate::input::read_limited(&file, limit, "").ok().and_then(|data| {
-            let reports = binscan::scan_bytes(&data, BuildHint { free_threaded: Some(true) }).ok()?;
+            let reports =
+                binscan::scan_bytes(&data, BuildHint { free_threaded: Some(true), file_module: file_module(&file) })
+                    .ok()?;
             reports.first().and_then(|r| r.gil)
         });
         let runtime_requires_gil = result.gil_required_by.iter().any(|m| names.contains(m));

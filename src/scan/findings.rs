@@ -57,7 +57,8 @@ pub fn check(target: &Target) -> Vec<Finding> {
         });
     }
     for extension in &target.extensions {
-        let Some(report) = extension.report.as_ref().filter(|r| r.is_extension) else { continue };
+        // A further module of a file is not what `import` loads: no findings.
+        let Some(report) = extension.report.as_ref().filter(|r| r.is_extension && !r.alias) else { continue };
         let member = Some(extension.member.clone());
         let base = extension.member.rsplit('/').next().unwrap_or(&extension.member);
         let suffix = ExtSuffix::parse(base);

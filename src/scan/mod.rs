@@ -249,9 +249,9 @@ fn scan_binary(member: &str, data: &[u8], hint: BuildHint) -> Vec<Extension> {
 }
 
 /// What the member's file name (and the wheel's tags) say about the build.
-fn hint_for(member: &str, tags: Option<&[WheelTag]>) -> BuildHint {
+fn hint_for<'a>(member: &'a str, tags: Option<&[WheelTag]>) -> BuildHint<'a> {
     let base = member.rsplit('/').next().unwrap_or(member);
     let from_name = ExtSuffix::parse(base).filter(|s| s.python.is_some()).map(|s| s.free_threaded);
     let from_tags = tags.and_then(|t| t.first()).map(WheelTag::is_free_threaded);
-    BuildHint { free_threaded: from_name.or(from_tags) }
+    BuildHint { free_threaded: from_name.or(from_tags), file_module: base.split('.').next() }
 }
