@@ -28,13 +28,11 @@ def describe(exc):
     return "%s: %s" % (type(exc).__name__, exc)
 
 
-def extension_files():
-    found = {}
-    for name, module in list(sys.modules.items()):
-        path = getattr(module, "__file__", None) or ""
-        if path.endswith((".so", ".pyd", ".dylib")):
-            found[name] = path
-    return found
+if "watch_start" not in globals():  # run directly, not by the worker
+    import os
+
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "extension_watch.py")) as _f:
+        exec(compile(_f.read(), _f.name, "exec"))
 
 
 def import_one(name):
@@ -66,6 +64,7 @@ def submodules_of(name, limit):
 def main():
     request = json.loads(sys.argv[1])
     result = {"stage": sys.argv[2] if len(sys.argv) > 2 else "main", "gil_enabled_before": gil_enabled()}
+    watch_start()
     imports = [import_one(name) for name in request["modules"]]
     for name in [m for m, e in zip(request["modules"], imports) if e["ok"]]:
         imports.extend(import_one(sub) for sub in submodules_of(name, request.get("submodules", 0)))
@@ -77,7 +76,8 @@ def main():
             result["code_error"] = describe(exc)
     result["imports"] = imports
     result["gil_enabled_after"] = gil_enabled()
-    result["extensions"] = extension_files()
+    result["extensions"] = loaded_extensions()
+    result["failed_extensions"] = failed_extensions()
     sys.stdout.flush()
     sys.stdout.write("\n" + MARKER + json.dumps(result) + "\n")
     sys.stdout.flush()

@@ -17,6 +17,7 @@ MARKER = globals().get("_FTPROBE_MARKER", "@@ftprobe-result@@ ")
 
 def main():
     request = json.loads(sys.argv[1])
+    watch_start()
     imports = []
     for name in request["modules"]:
         entry = {"module": name, "ok": True, "error": None}
@@ -26,7 +27,12 @@ def main():
             entry["ok"] = False
             entry["error"] = "%s: %s" % (type(exc).__name__, exc)
         imports.append(entry)
-    result = {"stage": sys.argv[2], "imports": imports}
+    result = {
+        "stage": sys.argv[2],
+        "imports": imports,
+        "extensions": loaded_extensions(),
+        "failed_extensions": failed_extensions(),
+    }
     if request.get("code") and all(e["ok"] for e in imports):
         result["code_error"] = None
         try:

@@ -370,3 +370,42 @@ fn a_worker_dies_with_a_killed_ftprobe() {
     std::thread::sleep(Duration::from_millis(500));
     assert!(processes_mentioning(&needle).is_empty(), "left behind: {:?}", processes_mentioning(&needle));
 }
+
+/// A package with an optional compiled accelerator and a pure-Python
+/// fallback (as frozenlist, google-crc32c and rapidfuzz are built): the
+/// import succeeds in an isolated subinterpreter only because the package
+/// caught the refusal; ftprobe must say so and name the module.
+#[test]
+fn a_silent_fallback_to_pure_python_is_reported() {
+    for variant in ["3.13-bfd", "3.13t-bfd"] {
+        let dir = tempfile::tempdir().unwrap();
+        let venv = fixture_venv(dir.path(), variant);
+        let site = fs::read_dir(venv.join("lib")).unwrap().next().unwrap().unwrap().path().join("site-packages");
+        let accel = site.join("accel");
+        fs::create_dir(&accel).unwrap();
+        for entry in fs::read_dir(&site).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_name().unwrap().to_string_lossy().starts_with("c_subinterp_not_supported.") {
+                fs::rename(&path, accel.join(path.file_name().unwrap())).unwrap();
+            }
+        }
+        let init =
+            "try:\n    from . import c_subinterp_not_supported as _speed\nexcept ImportError:\n    _speed = None\n";
+        fs::write(accel.join("__init__.py"), init).unwrap();
+        let (code, results) = import_json(&["accel", "json"], &venv);
+        let isolated = results
+            .iter()
+            .find(|r| r["module"] == "accel" && r["config"] == "isolated")
+            .unwrap_or_else(|| panic!("{results:#?}"));
+        assert_eq!(isolated["status"], "fallback", "{variant}: {isolated:#}");
+        let fallback = &isolated["fallbacks"][0];
+        assert_eq!(fallback["module"], "accel.c_subinterp_not_supported", "{variant}: {isolated:#}");
+        assert!(fallback["error"].as_str().unwrap().contains("does not support loading in subinterpreters"));
+        // ftprobe's own imports (json loads _json first) are not the package's.
+        for r in results.iter().filter(|r| r["module"] == "json") {
+            assert!(r["extensions"].as_array().unwrap().is_empty(), "{r:#}");
+        }
+        // A fallback is a warning: nothing else failed, so the run passes.
+        assert_eq!(code, Some(0), "{variant}: {results:#?}");
+    }
+}

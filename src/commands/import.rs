@@ -101,7 +101,7 @@ fn status_cell(status: Status) -> Cell {
     match status {
         Status::Ok => Cell::painted(text, Color::Green),
         Status::NotApplicable => text.into(),
-        Status::Error => Cell::painted(text, Color::Yellow),
+        Status::Error | Status::Fallback => Cell::painted(text, Color::Yellow),
         _ => Cell::painted(text, Color::Red),
     }
 }

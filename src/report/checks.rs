@@ -104,6 +104,9 @@ pub fn rule_description(code: &str) -> &'static str {
         "abi3t-needs-export-hook" => {
             "An abi3t wheel holds a module without 3.15's PyModExport_ hook, so it was not built for abi3t."
         }
+        "fallback-to-pure-python" => {
+            "The import succeeded, but a compiled module refused to load and the package fell back to another (often pure-Python, slower) implementation."
+        }
         "duplicate-member-names" => "A wheel lists one member name more than once; installers disagree on which wins.",
         "gil-enabled-at-runtime" => "Importing the module enabled the GIL on a free-threaded build.",
         "import-failed" => "The import raised.",

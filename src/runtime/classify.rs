@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::supervise::WorkerRun;
-use super::{LoadedExtension, ProbeResult, ProbeSpec, PythonSummary};
+use super::{Fallback, LoadedExtension, ProbeResult, ProbeSpec, PythonSummary};
 use crate::binscan::{self, BuildHint, GilVerdict};
 use crate::process::signal_name;
 use crate::worker::protocol::ProbeKind;
@@ -37,6 +37,9 @@ pub enum Status {
     Error,
     /// ftprobe was interrupted (Ctrl-C) before the probe finished or started.
     Interrupted,
+    /// The import succeeded, but an extension module refused to load and the
+    /// package fell back to another implementation (a warning).
+    Fallback,
 }
 
 impl Status {
@@ -66,6 +69,7 @@ fn base(spec: &ProbeSpec, python: PythonSummary, status: Status, error: Option<S
         import_seconds: None,
         code_ran: false,
         extensions: Vec::new(),
+        fallbacks: Vec::new(),
         disagreements: Vec::new(),
         stderr_tail: None,
         environment: Default::default(),
@@ -142,6 +146,11 @@ pub fn classify(spec: &ProbeSpec, python: PythonSummary, run: WorkerRun) -> Prob
         ProbeKind::Subinterpreter => subinterpreter(&mut result, &run),
         ProbeKind::Threads => threads(&mut result, &run),
     };
+    if result.status == Status::Ok && !result.fallbacks.is_empty() {
+        result.status = Status::Fallback;
+        let names: Vec<String> = result.fallbacks.iter().map(|f| format!("{} ({})", f.module, f.error)).collect();
+        result.error = Some(format!("fell back: {}", names.join("; ")));
+    }
     if outcome.is_none() {
         result.status = Status::Error;
         result.error = Some(format!("the worker gave no result ({})", run.captured.status));
@@ -203,7 +212,43 @@ fn free_threading(result: &mut ProbeResult, run: &WorkerRun) -> Option<()> {
     if let Some(files) = main["extensions"].as_object() {
         cross_check(result, files);
     }
+    result.fallbacks = failures(main);
     Some(())
+}
+
+/// The extension modules a stage says raised while loading.
+fn failures(stage: &Value) -> Vec<Fallback> {
+    stage["failed_extensions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| Fallback {
+            module: f["module"].as_str().unwrap_or_default().to_string(),
+            file: f["file"].as_str().map(PathBuf::from),
+            error: f["error"].as_str().unwrap_or_default().to_string(),
+        })
+        .collect()
+}
+
+/// Fallbacks in a subinterpreter: modules that raised there, and modules
+/// the same import loaded in the main interpreter but not there.
+fn subinterpreter_fallbacks(main: &Value, sub: &Value) -> Vec<Fallback> {
+    // What failed in the main interpreter too is not about subinterpreters.
+    let failed_in_main = failures(main);
+    let mut out: Vec<Fallback> =
+        failures(sub).into_iter().filter(|f| !failed_in_main.iter().any(|m| m.module == f.module)).collect();
+    let loaded_in_sub = sub["extensions"].as_object();
+    for (module, file) in main["extensions"].as_object().into_iter().flatten() {
+        let missing = loaded_in_sub.is_some_and(|s| !s.contains_key(module));
+        if missing && !out.iter().any(|f| f.module == *module) {
+            out.push(Fallback {
+                module: module.clone(),
+                file: file.as_str().map(PathBuf::from),
+                error: "loaded by the same import in the main interpreter, but not in the subinterpreter".into(),
+            });
+        }
+    }
+    out
 }
 
 /// The module a file is imported as: its name up to the first dot.
@@ -259,6 +304,8 @@ fn subinterpreter(result: &mut ProbeResult, run: &WorkerRun) -> Option<()> {
     if first["ok"] != true {
         result.status = Status::ImportError;
         result.error = first["error"].as_str().map(str::to_string);
+    } else {
+        result.fallbacks = subinterpreter_fallbacks(main, sub);
     }
     result.code_ran = sub.get("code_error").is_some();
     if let Some(error) = sub["code_error"].as_str().filter(|_| result.status == Status::Ok) {

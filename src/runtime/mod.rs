@@ -59,6 +59,17 @@ pub struct LoadedExtension {
     pub runtime_requires_gil: bool,
 }
 
+/// An extension module that refused to load where the probe ran while the
+/// package still imported: it fell back to another implementation.
+#[derive(Clone, Debug, Serialize)]
+pub struct Fallback {
+    pub module: String,
+    #[serde(serialize_with = "crate::model::paths::lossy_option")]
+    pub file: Option<PathBuf>,
+    /// The exception, or why it counts as missing.
+    pub error: String,
+}
+
 /// The outcome of one probe (`ftprobe import --format json`).
 #[derive(Clone, Debug, Serialize)]
 pub struct ProbeResult {
@@ -76,6 +87,9 @@ pub struct ProbeResult {
     pub code_ran: bool,
     /// Extension modules loaded by a free-threading probe, with their static verdicts.
     pub extensions: Vec<LoadedExtension>,
+    /// Extension modules that refused to load where the probe ran while the
+    /// import still succeeded (the package fell back, often to pure Python).
+    pub fallbacks: Vec<Fallback>,
     /// Static and runtime verdicts that disagree, one sentence each.
     pub disagreements: Vec<String>,
     /// The last lines of the worker's stderr when something went wrong.

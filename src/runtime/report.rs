@@ -43,6 +43,9 @@ pub fn check(result: &ProbeResult) -> Check {
         Status::Crash => Check::fail(&group, &name, "crash", Level::Error, message.unwrap_or_default()),
         Status::Deadlock => Check::fail(&group, &name, "deadlock", Level::Error, message.unwrap_or_default()),
         Status::Timeout => Check::fail(&group, &name, "timeout", Level::Error, message.unwrap_or_default()),
+        Status::Fallback => {
+            Check::fail(&group, &name, "fallback-to-pure-python", Level::Warning, message.unwrap_or_default())
+        }
     };
     check.about(&result.module)
 }

@@ -62,21 +62,34 @@ fn bootstrap(request: &WorkerRequest, request_json: &str, stage: &str, marker: &
 fn probe(request: &WorkerRequest, request_json: &str, marker: &str) -> Result<(), String> {
     let python = LibPython::open(&request.libpython).map_err(|e| e.to_string())?;
     python.initialize();
-    let script = |stage: &str, source: &str| format!("{}{source}", bootstrap(request, request_json, stage, marker));
+    // Each script is compiled under its own name, so tracebacks point at
+    // `ftprobe/probes/<name>` rather than `<string>`.
+    let compiled = |name: &str, source: &str| {
+        let quote = |text: &str| serde_json::to_string(text).expect("strings serialise");
+        format!("exec(compile({}, {}, 'exec'))\n", quote(source), quote(&format!("ftprobe/probes/{name}")))
+    };
+    let script = |stage: &str, name: &str, source: &str| {
+        format!(
+            "{}{}{}",
+            bootstrap(request, request_json, stage, marker),
+            compiled("extension_watch.py", probes::EXTENSION_WATCH),
+            compiled(name, source)
+        )
+    };
     let run = |code: String| python.run(&code).map_err(|e| e.to_string());
     match request.probe {
         ProbeKind::FreeThreading => {
-            run(script("main", probes::FREE_THREADING))?;
+            run(script("main", "free_threading.py", probes::FREE_THREADING))?;
         }
         ProbeKind::Threads => {
-            run(script("threads", probes::THREADS))?;
+            run(script("threads", "threads.py", probes::THREADS))?;
         }
         ProbeKind::Subinterpreter => {
             // Import in the main interpreter first: some modules refuse only a
             // second interpreter (Cython's "Interpreter change detected").
-            run(script("main", probes::SUBINTERPRETER))?;
+            run(script("main", "subinterpreter.py", probes::SUBINTERPRETER))?;
             let config = request.config.ok_or("a subinterpreter probe needs a config")?;
-            let code = script("subinterpreter", probes::SUBINTERPRETER);
+            let code = script("subinterpreter", "subinterpreter.py", probes::SUBINTERPRETER);
             match python.run_in_subinterpreter(config, request.free_threaded, &code) {
                 Ok(_) => {}
                 Err(e) => {
