@@ -41,6 +41,7 @@ def main():
         "stage": "threads",
         "threads": count,
         "errors": errors,
+        "code_ran": bool(request.get("code")),
         "gil_enabled_after": True if check is None else check(),
     }
     sys.stdout.flush()

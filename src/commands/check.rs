@@ -74,7 +74,6 @@ fn exit_code(checks: &[Check]) -> u8 {
 }
 
 fn render(report: &CheckReport, printer: &Printer) -> String {
-    let count = |o: Outcome| report.checks.iter().filter(|c| c.outcome == o).count();
     let mut out = String::new();
     for wheel in &report.wheels {
         let name = wheel.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -99,12 +98,6 @@ fn render(report: &CheckReport, printer: &Printer) -> String {
         let text = format!("{} / {}: {}", c.group, c.name, c.message.as_deref().unwrap_or(""));
         out.push_str(&format!("{label}{rule} {}\n", crate::report::escape_controls(&text)));
     }
-    out.push_str(&format!(
-        "\nftprobe check: {} passed, {} failed, {} skipped, {} errors\n",
-        count(Outcome::Pass),
-        count(Outcome::Fail),
-        count(Outcome::Skip),
-        count(Outcome::Error)
-    ));
+    out.push_str(&format!("\nftprobe check: {}\n", crate::report::checks::Summary::of(&report.checks)));
     out
 }

@@ -124,6 +124,15 @@ fn render(results: &[ProbeResult], printer: &Printer) -> String {
         let python = format!("{}{}", r.python.version, if r.python.free_threaded { "t" } else { "" });
         let details = if !r.gil_required_by.is_empty() {
             format!("GIL required by: {}", r.gil_required_by.join(", "))
+        } else if r.status == Status::Ok && r.probe == ProbeKind::Threads {
+            let processes = results
+                .iter()
+                .filter(|o| {
+                    o.probe == ProbeKind::Threads && o.module == r.module && o.python.executable == r.python.executable
+                })
+                .count();
+            let code = if r.code_ran { ", then --code in each" } else { "" };
+            format!("{} threads imported at once{code}, in each of {processes} processes", r.threads.unwrap_or(0))
         } else if r.status == Status::Ok && r.probe == ProbeKind::FreeThreading {
             let seconds = r.import_seconds.map_or(String::new(), |s| format!(" (import {:.0} ms)", s * 1000.0));
             format!("GIL stayed disabled{seconds}")

@@ -93,6 +93,48 @@ impl Check {
     }
 }
 
+/// How many checks passed, failed (error level), warned, were skipped or
+/// could not be examined: the one summary line of every report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub passed: usize,
+    pub failed: usize,
+    pub warnings: usize,
+    pub skipped: usize,
+    pub errors: usize,
+}
+
+impl Summary {
+    pub fn of(checks: &[Check]) -> Self {
+        let mut s = Summary::default();
+        for c in checks {
+            match c.outcome {
+                Outcome::Pass => s.passed += 1,
+                Outcome::Fail if c.level == Level::Error => s.failed += 1,
+                Outcome::Fail => s.warnings += 1,
+                Outcome::Skip => s.skipped += 1,
+                Outcome::Error => s.errors += 1,
+            }
+        }
+        s
+    }
+
+    /// Nothing failed at error level and everything could be examined.
+    pub fn is_clean(&self) -> bool {
+        self.failed == 0 && self.errors == 0
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} passed, {} failed, {} warnings, {} skipped, {} errors",
+            self.passed, self.failed, self.warnings, self.skipped, self.errors
+        )
+    }
+}
+
 /// What a rule code means, for SARIF's rule list and Markdown.
 pub fn rule_description(code: &str) -> &'static str {
     match code {

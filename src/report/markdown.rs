@@ -1,14 +1,16 @@
 //! Markdown: a summary fit for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
 
-use super::checks::{Check, Outcome, rule_description};
+use super::checks::{Check, Outcome, Summary, rule_description};
 
 pub fn render(title: &str, checks: &[Check]) -> String {
-    let count = |o: Outcome| checks.iter().filter(|c| c.outcome == o).count();
-    let (passed, failed, skipped, errors) =
-        (count(Outcome::Pass), count(Outcome::Fail), count(Outcome::Skip), count(Outcome::Error));
-    let verdict = if checks.iter().any(Check::is_error) || errors > 0 { "❌" } else { "✅" };
+    let summary = Summary::of(checks);
+    let verdict = match (summary.is_clean(), summary.warnings) {
+        (false, _) => "❌",
+        (true, 0) => "✅",
+        (true, _) => "⚠️",
+    };
     let mut out = format!("## {verdict} ftprobe: {title}\n\n");
-    out.push_str(&format!("{passed} passed, {failed} failed, {skipped} skipped, {errors} errors\n\n"));
+    out.push_str(&format!("{summary}\n\n"));
     let problems: Vec<&Check> = checks.iter().filter(|c| matches!(c.outcome, Outcome::Fail | Outcome::Error)).collect();
     if !problems.is_empty() {
         out.push_str("| | Where | What | Rule | Details |\n|---|---|---|---|---|\n");
@@ -37,4 +39,23 @@ pub fn render(title: &str, checks: &[Check]) -> String {
 fn cell(text: &str) -> String {
     let line = text.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or("");
     line.replace('|', "\\|")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::checks::Level;
+
+    #[test]
+    fn a_warning_is_counted_as_a_warning_not_a_failure() {
+        let checks = vec![
+            Check::pass("wheel", "a"),
+            Check::fail("wheel", "b", "free-threaded-wheel-without-classifier", Level::Warning, "no classifier".into()),
+        ];
+        let text = render("check", &checks);
+        assert!(text.starts_with("## ⚠️ ftprobe: check"), "{text}");
+        assert!(text.contains("1 passed, 0 failed, 1 warnings, 0 skipped, 0 errors"), "{text}");
+        let failing = vec![Check::fail("wheel", "c", "gil-reenabled", Level::Error, "needs the GIL".into())];
+        assert!(render("check", &failing).starts_with("## ❌"));
+    }
 }

@@ -68,6 +68,7 @@ fn base(spec: &ProbeSpec, python: PythonSummary, status: Status, error: Option<S
         error,
         import_seconds: None,
         code_ran: false,
+        threads: None,
         extensions: Vec::new(),
         fallbacks: Vec::new(),
         disagreements: Vec::new(),
@@ -318,6 +319,8 @@ fn subinterpreter(result: &mut ProbeResult, run: &WorkerRun) -> Option<()> {
 fn threads(result: &mut ProbeResult, run: &WorkerRun) -> Option<()> {
     let outcome = stage(run, "threads")?;
     result.gil_enabled_after = outcome["gil_enabled_after"].as_bool();
+    result.threads = outcome["threads"].as_u64().and_then(|n| u32::try_from(n).ok());
+    result.code_ran = outcome["code_ran"].as_bool().unwrap_or(false);
     if let Some(first) = outcome["errors"].as_array().and_then(|e| e.first()) {
         result.status = Status::ImportError;
         let count = outcome["errors"].as_array().map_or(0, Vec::len);

@@ -85,6 +85,8 @@ pub struct ProbeResult {
     pub import_seconds: Option<f64>,
     /// Extra code ran after the imports (`--code`, `probes/specific/`).
     pub code_ran: bool,
+    /// For the threads probe: how many threads imported at once.
+    pub threads: Option<u32>,
     /// Extension modules loaded by a free-threading probe, with their static verdicts.
     pub extensions: Vec<LoadedExtension>,
     /// Extension modules that refused to load where the probe ran while the
