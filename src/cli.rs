@@ -175,8 +175,8 @@ pub struct CheckArgs {
     pub allow: Vec<String>,
 
     /// Rule codes to ignore (repeatable).
-    #[arg(long, value_name = "CODE")]
-    pub ignore: Vec<String>,
+    #[arg(long, value_name = "CODE", value_parser = crate::report::rules::Rule::parse)]
+    pub ignore: Vec<crate::report::rules::Rule>,
 
     /// Seconds a probe may take before it is killed.
     #[arg(long, default_value = "120", value_parser = parse_seconds, value_name = "SECS")]

@@ -286,7 +286,7 @@ fn a_report_that_cannot_be_written_is_an_error() {
 }
 
 #[test]
-fn bad_durations_and_module_names_are_usage_errors() {
+fn bad_durations_module_names_and_rule_codes_are_usage_errors() {
     let cache = tempfile::tempdir().unwrap();
     let cases: &[&[&str]] = &[
         &["import", "json", "--timeout", "inf"],
@@ -300,6 +300,7 @@ fn bad_durations_and_module_names_are_usage_errors() {
         &["import", "os; x"],
         &["import", "a..b"],
         &["import", "json", "-j", "0"],
+        &["check", "--ignore", "gil-reenabeld"],
     ];
     for args in cases {
         let out = ftprobe(cache.path()).args(*args).output().unwrap();

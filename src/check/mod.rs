@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use crate::binscan::{GilVerdict, SubinterpreterVerdict};
 use crate::discover::Interpreter;
 use crate::report::checks::{Check, Level, Outcome};
+use crate::report::rules::Rule;
 use crate::runtime::{self, ProbeResult, ProbeSpec, RunOptions, Status};
 use crate::scan::{self, Options, Target, dotted_module, wheel};
 use crate::worker::protocol::{ProbeKind, SubinterpreterConfig};
@@ -51,7 +52,7 @@ pub fn run(wheels: &[PathBuf], interpreters: &[Interpreter], policy: Policy, opt
     checks.extend(policy_checks(&targets, &policy));
     let specs = probe_plan(&targets, &facts, interpreters);
     let probes = runtime::run_all(&specs, options);
-    let already_flagged = checks.iter().any(|c| c.rule.as_deref() == Some("classifier-but-gil-enabled"));
+    let already_flagged = checks.iter().any(|c| c.rule == Some(Rule::ClassifierButGilEnabled));
     checks.extend(runtime_checks(&probes, &facts, already_flagged));
     let checks = apply_policy(checks, &policy);
     CheckReport { policy, wheels: facts, probes, checks }
@@ -119,11 +120,11 @@ fn metadata_checks(targets: &[Target], facts: &[WheelFacts]) -> Vec<Check> {
         // An unreadable wheel is already an error from the scan.
         if let Some(error) = f.error.as_ref().filter(|_| target.error.is_none()) {
             let message = format!("cannot tell what this wheel claims: {error}");
-            let check = Check::fail(&group, "metadata", "unreadable", Level::Error, message.clone());
+            let check = Check::fail(&group, "metadata", Rule::Unreadable, Level::Error, message.clone());
             out.push(check.with_outcome(Outcome::Error, Some(message)).at(&f.path));
         }
         if f.claims_free_threading && !any_ft_wheel {
-            out.push(Check::fail(&group, "classifiers", "classifier-without-free-threaded-wheel", Level::Error,
+            out.push(Check::fail(&group, "classifiers", Rule::ClassifierWithoutFreeThreadedWheel, Level::Error,
                 format!("METADATA declares `{}`, but none of the wheels targets a free-threaded ABI (cp313t, cp314t, abi3t)", f.classifiers.join("`, `"))).at(&f.path));
         }
         if f.free_threaded_abi && f.classifiers.is_empty() {
@@ -131,7 +132,7 @@ fn metadata_checks(targets: &[Target], facts: &[WheelFacts]) -> Vec<Check> {
                 Check::fail(
                     &group,
                     "classifiers",
-                    "free-threaded-wheel-without-classifier",
+                    Rule::FreeThreadedWheelWithoutClassifier,
                     Level::Warning,
                     format!("a free-threaded wheel whose METADATA has no `{FREE_THREADING_CLASSIFIER} ...` classifier"),
                 )
@@ -150,7 +151,7 @@ fn metadata_checks(targets: &[Target], facts: &[WheelFacts]) -> Vec<Check> {
                     Check::fail(
                         &group,
                         "classifiers",
-                        "classifier-but-gil-enabled",
+                        Rule::ClassifierButGilEnabled,
                         Level::Error,
                         format!(
                             "METADATA declares free-threading support, yet these modules re-enable the GIL: {}",
@@ -171,7 +172,7 @@ fn policy_checks(targets: &[Target], policy: &Policy) -> Vec<Check> {
         out.push(Check::fail(
             "policy",
             "require-free-threading",
-            "free-threading-required",
+            Rule::FreeThreadingRequired,
             Level::Error,
             "no wheel targets a free-threaded ABI (cp313t, cp314t, abi3t)".into(),
         ));
@@ -183,7 +184,7 @@ fn policy_checks(targets: &[Target], policy: &Policy) -> Vec<Check> {
                 let check = Check::fail(
                     "policy",
                     &module,
-                    "isolated-subinterpreters-required",
+                    Rule::IsolatedSubinterpretersRequired,
                     Level::Error,
                     format!("{module} does not declare per-interpreter GIL support (it declares: {verdict})"),
                 );
@@ -241,7 +242,7 @@ fn runtime_checks(probes: &[ProbeResult], facts: &[WheelFacts], already_flagged:
         let mut check = runtime::report::check(p);
         match (p.probe, p.status) {
             (ProbeKind::Subinterpreter, Status::ImportError) => {
-                check.rule = Some("declared-subinterpreters-refused".into());
+                check.rule = Some(Rule::DeclaredSubinterpretersRefused);
                 check.message = Some(format!(
                     "{} declares subinterpreter support, but: {}",
                     p.module,
@@ -253,7 +254,7 @@ fn runtime_checks(probes: &[ProbeResult], facts: &[WheelFacts], already_flagged:
                     "the package is not installed for {}: install it there before `ftprobe check`",
                     p.python.executable.display()
                 );
-                check = Check::fail(&check.group, &check.name, "probe-error", Level::Error, message.clone())
+                check = Check::fail(&check.group, &check.name, Rule::ProbeError, Level::Error, message.clone())
                     .with_outcome(Outcome::Error, Some(message))
                     .about(&p.module);
             }
@@ -264,7 +265,7 @@ fn runtime_checks(probes: &[ProbeResult], facts: &[WheelFacts], already_flagged:
                     p.gil_required_by.join(", ")
                 );
                 out.push(
-                    Check::fail(&check.group, "classifiers", "classifier-but-gil-enabled", Level::Error, message)
+                    Check::fail(&check.group, "classifiers", Rule::ClassifierButGilEnabled, Level::Error, message)
                         .about(&p.module),
                 );
             }
@@ -284,7 +285,7 @@ fn apply_policy(checks: Vec<Check>, policy: &Policy) -> Vec<Check> {
             if check.outcome != Outcome::Fail {
                 return check;
             }
-            let rule = check.rule.clone().unwrap_or_default();
+            let Some(rule) = check.rule else { return check };
             if policy.ignore.contains(&rule) {
                 let message = format!("ignored by policy: {rule}");
                 return check.with_outcome(Outcome::Skip, Some(message));

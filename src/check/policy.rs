@@ -18,9 +18,9 @@ pub struct Policy {
     /// Modules whose problems are tolerated.
     #[serde(default)]
     pub allow: Vec<String>,
-    /// Rule codes that are ignored.
+    /// Rule codes that are ignored (an unknown code is an error that lists the valid ones).
     #[serde(default)]
-    pub ignore: Vec<String>,
+    pub ignore: Vec<crate::report::rules::Rule>,
     /// Interpreters for the runtime probes.
     #[serde(default)]
     pub python: Vec<String>,
@@ -66,7 +66,7 @@ impl Policy {
         self.require_free_threading |= flags.require_free_threading;
         self.require_isolated_subinterpreters |= flags.require_isolated_subinterpreters;
         self.allow.extend(flags.allow.iter().cloned());
-        self.ignore.extend(flags.ignore.iter().cloned());
+        self.ignore.extend(flags.ignore.iter().copied());
         if !flags.pythons.is_empty() {
             self.python = flags.pythons.clone();
         }
@@ -91,7 +91,7 @@ mod tests {
         .unwrap();
         assert!(policy.require_free_threading && !policy.require_isolated_subinterpreters);
         assert!(policy.allows("pkg._slow") && policy.allows("pkg._slow.inner") && !policy.allows("pkg._slower"));
-        assert_eq!(policy.ignore, ["abi3-not-loadable-free-threaded"]);
+        assert_eq!(policy.ignore, [crate::report::rules::Rule::Abi3NotLoadableFreeThreaded]);
     }
 
     #[test]
@@ -99,5 +99,7 @@ mod tests {
         assert_eq!(parse("[project]\nname = \"x\"\n").unwrap(), Policy::default());
         let error = parse("[tool.ftprobe]\nrequire-freethreading = true\n").unwrap_err();
         assert!(error.contains("require-freethreading"), "{error}");
+        let error = parse("[tool.ftprobe]\nignore = [\"gil-reenabeld\"]\n").unwrap_err();
+        assert!(error.contains("gil-reenabeld") && error.contains("gil-reenabled"), "{error}");
     }
 }

@@ -94,7 +94,7 @@ fn render(report: &CheckReport, printer: &Printer) -> String {
             (Outcome::Error, _) | (_, Level::Error) => printer.paint("error", Color::Red),
             _ => printer.paint("warning", Color::Yellow),
         };
-        let rule = c.rule.as_deref().map(|r| format!("[{r}]")).unwrap_or_default();
+        let rule = c.rule.map(|r| format!("[{r}]")).unwrap_or_default();
         let text = format!("{} / {}: {}", c.group, c.name, c.message.as_deref().unwrap_or(""));
         out.push_str(&format!("{label}{rule} {}\n", crate::report::escape_controls(&text)));
     }

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::rules::Rule;
+
 /// How one check ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -38,7 +40,7 @@ pub struct Check {
     pub outcome: Outcome,
     pub level: Level,
     /// The stable code of the rule that failed (`gil-reenabled`, ...).
-    pub rule: Option<String>,
+    pub rule: Option<Rule>,
     pub message: Option<String>,
     /// The file it concerns (a wheel, a binary, pyproject.toml).
     #[serde(serialize_with = "crate::model::paths::lossy_option")]
@@ -66,14 +68,8 @@ impl Check {
         self
     }
 
-    pub fn fail(group: &str, name: &str, rule: &str, level: Level, message: String) -> Self {
-        Check {
-            outcome: Outcome::Fail,
-            level,
-            rule: Some(rule.into()),
-            message: Some(message),
-            ..Check::pass(group, name)
-        }
+    pub fn fail(group: &str, name: &str, rule: Rule, level: Level, message: String) -> Self {
+        Check { outcome: Outcome::Fail, level, rule: Some(rule), message: Some(message), ..Check::pass(group, name) }
     }
 
     pub fn with_outcome(mut self, outcome: Outcome, message: Option<String>) -> Self {
@@ -132,44 +128,5 @@ impl std::fmt::Display for Summary {
             "{} passed, {} failed, {} warnings, {} skipped, {} errors",
             self.passed, self.failed, self.warnings, self.skipped, self.errors
         )
-    }
-}
-
-/// What a rule code means, for SARIF's rule list and Markdown.
-pub fn rule_description(code: &str) -> &'static str {
-    match code {
-        "gil-reenabled" => "A free-threaded wheel holds an extension module that re-enables the GIL on import.",
-        "suffix-tag-mismatch" => "An extension module's file name is for another ABI than the wheel tag.",
-        "binary-tag-mismatch" => "An extension module was built for another kind of CPython than the wheel tag says.",
-        "abi3-not-loadable-free-threaded" => "An abi3 wheel, which free-threaded CPython 3.13 and 3.14 cannot load.",
-        "unreadable" => "A file could not be read or parsed.",
-        "abi3t-needs-export-hook" => {
-            "An abi3t wheel holds a module without 3.15's PyModExport_ hook, so it was not built for abi3t."
-        }
-        "fallback-to-pure-python" => {
-            "The import succeeded, but a compiled module refused to load and the package fell back to another (often pure-Python, slower) implementation."
-        }
-        "duplicate-member-names" => "A wheel lists one member name more than once; installers disagree on which wins.",
-        "gil-enabled-at-runtime" => "Importing the module enabled the GIL on a free-threaded build.",
-        "import-failed" => "The import raised.",
-        "subinterpreter-refused" => "A subinterpreter refused to load the module.",
-        "crash" => "The import crashed the interpreter.",
-        "deadlock" => "The import stopped making progress.",
-        "timeout" => "The import did not finish in time.",
-        "static-runtime-disagreement" => "What the binary declares and what CPython did disagree.",
-        "declared-subinterpreters-refused" => {
-            "A module declares subinterpreter support that does not hold at run time."
-        }
-        "classifier-without-free-threaded-wheel" => {
-            "METADATA claims free-threading support, but no wheel targets a free-threaded ABI."
-        }
-        "free-threaded-wheel-without-classifier" => {
-            "A free-threaded wheel whose METADATA has no Free Threading classifier."
-        }
-        "classifier-but-gil-enabled" => "METADATA claims free-threading support, but a module re-enables the GIL.",
-        "free-threading-required" => "Policy: free-threading support is required.",
-        "isolated-subinterpreters-required" => "Policy: support for isolated subinterpreters is required.",
-        "probe-error" => "ftprobe could not run a probe.",
-        _ => "ftprobe finding.",
     }
 }

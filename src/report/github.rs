@@ -28,7 +28,7 @@ pub fn render(checks: &[Check]) -> String {
             _ => "notice",
         };
         let mut properties =
-            vec![format!("title={}", escape_property(&format!("ftprobe {}", c.rule.as_deref().unwrap_or("error"))))];
+            vec![format!("title={}", escape_property(&format!("ftprobe {}", c.rule.map_or("error", |r| r.code()))))];
         if let Some(file) = &c.location {
             properties.insert(0, format!("file={}", escape_property(&file.display().to_string())));
         }

@@ -49,7 +49,7 @@ pub fn render(checks: &[Check]) -> String {
         for c in members {
             out.push_str(&format!("    <testcase name=\"{}\" classname=\"{}\"", escape(&c.name), escape(group)));
             let message = escape(c.message.as_deref().unwrap_or(""));
-            let rule = escape(c.rule.as_deref().unwrap_or(""));
+            let rule = escape(c.rule.map_or("", |r| r.code()));
             match c.outcome {
                 Outcome::Pass => out.push_str("/>\n"),
                 Outcome::Skip => out.push_str(&format!(">\n      <skipped message=\"{message}\"/>\n    </testcase>\n")),

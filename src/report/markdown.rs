@@ -1,6 +1,7 @@
 //! Markdown: a summary fit for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
 
-use super::checks::{Check, Outcome, Summary, rule_description};
+use super::checks::{Check, Outcome, Summary};
+use super::rules::Rule;
 
 pub fn render(title: &str, checks: &[Check]) -> String {
     let summary = Summary::of(checks);
@@ -16,7 +17,7 @@ pub fn render(title: &str, checks: &[Check]) -> String {
         out.push_str("| | Where | What | Rule | Details |\n|---|---|---|---|---|\n");
         for c in &problems {
             let mark = if c.outcome == Outcome::Error || c.is_error() { "❌" } else { "⚠️" };
-            let rule = c.rule.as_deref().unwrap_or("");
+            let rule = c.rule.map_or("", |r| r.code());
             out.push_str(&format!(
                 "| {mark} | {} | {} | `{rule}` | {} |\n",
                 cell(&c.group),
@@ -24,12 +25,12 @@ pub fn render(title: &str, checks: &[Check]) -> String {
                 cell(c.message.as_deref().unwrap_or(""))
             ));
         }
-        let mut rules: Vec<&str> = problems.iter().filter_map(|c| c.rule.as_deref()).collect();
+        let mut rules: Vec<Rule> = problems.iter().filter_map(|c| c.rule).collect();
         rules.sort();
         rules.dedup();
         out.push('\n');
         for rule in rules {
-            out.push_str(&format!("- `{rule}`: {}\n", rule_description(rule)));
+            out.push_str(&format!("- `{rule}`: {}\n", rule.description()));
         }
     }
     out
@@ -50,12 +51,12 @@ mod tests {
     fn a_warning_is_counted_as_a_warning_not_a_failure() {
         let checks = vec![
             Check::pass("wheel", "a"),
-            Check::fail("wheel", "b", "free-threaded-wheel-without-classifier", Level::Warning, "no classifier".into()),
+            Check::fail("wheel", "b", Rule::FreeThreadedWheelWithoutClassifier, Level::Warning, "no classifier".into()),
         ];
         let text = render("check", &checks);
         assert!(text.starts_with("## ⚠️ ftprobe: check"), "{text}");
         assert!(text.contains("1 passed, 0 failed, 1 warnings, 0 skipped, 0 errors"), "{text}");
-        let failing = vec![Check::fail("wheel", "c", "gil-reenabled", Level::Error, "needs the GIL".into())];
+        let failing = vec![Check::fail("wheel", "c", Rule::GilReenabled, Level::Error, "needs the GIL".into())];
         assert!(render("check", &failing).starts_with("## ❌"));
     }
 }

@@ -6,6 +6,7 @@ pub mod checks;
 pub mod github;
 pub mod junit;
 pub mod markdown;
+pub mod rules;
 pub mod sarif;
 pub mod table;
 

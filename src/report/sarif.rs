@@ -4,7 +4,8 @@
 
 use serde::Serialize;
 
-use super::checks::{Check, Level, Outcome, rule_description};
+use super::checks::{Check, Level, Outcome};
+use super::rules::Rule as RuleCode;
 
 #[derive(Serialize)]
 struct Log<'a> {
@@ -76,9 +77,9 @@ struct ArtifactLocation {
 
 pub fn render(checks: &[Check]) -> String {
     let reported = |c: &&Check| matches!(c.outcome, Outcome::Fail | Outcome::Error);
-    let mut rules: Vec<&str> = checks.iter().filter_map(|c| c.rule.as_deref()).collect();
+    let mut rules: Vec<RuleCode> = checks.iter().filter_map(|c| c.rule).collect();
     if checks.iter().filter(reported).any(|c| c.rule.is_none()) {
-        rules.push("probe-error");
+        rules.push(RuleCode::ProbeError);
     }
     rules.sort_unstable();
     rules.dedup();
@@ -86,14 +87,14 @@ pub fn render(checks: &[Check]) -> String {
         .iter()
         .filter(reported)
         .map(|c| {
-            let rule = c.rule.as_deref().unwrap_or("probe-error");
+            let rule = c.rule.unwrap_or(RuleCode::ProbeError);
             let level = match (c.outcome, c.level) {
                 (Outcome::Error, _) | (_, Level::Error) => "error",
                 (_, Level::Warning) => "warning",
                 _ => "note",
             };
             SarifResult {
-                rule_id: rule,
+                rule_id: rule.code(),
                 rule_index: rules.binary_search(&rule).unwrap_or(0),
                 level,
                 message: Text { text: format!("{}: {}", c.name, c.message.as_deref().unwrap_or("")) },
@@ -108,7 +109,7 @@ pub fn render(checks: &[Check]) -> String {
         })
         .collect();
     let rule_objects =
-        rules.iter().map(|r| Rule { id: r, short_description: Text { text: rule_description(r) } }).collect();
+        rules.iter().map(|r| Rule { id: r.code(), short_description: Text { text: r.description() } }).collect();
     let log = Log {
         schema: "https://json.schemastore.org/sarif-2.1.0.json",
         version: "2.1.0",

@@ -3,6 +3,7 @@
 
 use super::{ProbeResult, Status};
 use crate::report::checks::{Check, Level, Outcome};
+use crate::report::rules::Rule;
 use crate::worker::protocol::{ProbeKind, SubinterpreterConfig};
 
 /// `numpy on 3.13.5t`.
@@ -26,25 +27,30 @@ pub fn check(result: &ProbeResult) -> Check {
     let check = match result.status {
         Status::Ok => Check::pass(&group, &name),
         Status::NotApplicable | Status::Interrupted => Check::pass(&group, &name).with_outcome(Outcome::Skip, message),
-        Status::Error => Check::fail(&group, &name, "probe-error", Level::Error, message.clone().unwrap_or_default())
-            .with_outcome(Outcome::Error, message),
+        Status::Error => {
+            Check::fail(&group, &name, Rule::ProbeError, Level::Error, message.clone().unwrap_or_default())
+                .with_outcome(Outcome::Error, message)
+        }
         Status::GilEnabled => Check::fail(
             &group,
             &name,
-            "gil-enabled-at-runtime",
+            Rule::GilEnabledAtRuntime,
             Level::Error,
             format!("GIL required by: {}", result.gil_required_by.join(", ")),
         ),
         Status::ImportError => {
-            let rule =
-                if result.probe == ProbeKind::Subinterpreter { "subinterpreter-refused" } else { "import-failed" };
+            let rule = if result.probe == ProbeKind::Subinterpreter {
+                Rule::SubinterpreterRefused
+            } else {
+                Rule::ImportFailed
+            };
             Check::fail(&group, &name, rule, Level::Error, message.unwrap_or_default())
         }
-        Status::Crash => Check::fail(&group, &name, "crash", Level::Error, message.unwrap_or_default()),
-        Status::Deadlock => Check::fail(&group, &name, "deadlock", Level::Error, message.unwrap_or_default()),
-        Status::Timeout => Check::fail(&group, &name, "timeout", Level::Error, message.unwrap_or_default()),
+        Status::Crash => Check::fail(&group, &name, Rule::Crash, Level::Error, message.unwrap_or_default()),
+        Status::Deadlock => Check::fail(&group, &name, Rule::Deadlock, Level::Error, message.unwrap_or_default()),
+        Status::Timeout => Check::fail(&group, &name, Rule::Timeout, Level::Error, message.unwrap_or_default()),
         Status::Fallback => {
-            Check::fail(&group, &name, "fallback-to-pure-python", Level::Warning, message.unwrap_or_default())
+            Check::fail(&group, &name, Rule::FallbackToPurePython, Level::Warning, message.unwrap_or_default())
         }
     };
     check.about(&result.module)
@@ -53,7 +59,7 @@ pub fn check(result: &ProbeResult) -> Check {
 /// One failed check per static/runtime disagreement of a probe.
 pub fn disagreement_checks(result: &ProbeResult) -> impl Iterator<Item = Check> + '_ {
     result.disagreements.iter().map(move |d| {
-        Check::fail(&group(result), "static vs runtime", "static-runtime-disagreement", Level::Error, d.clone())
+        Check::fail(&group(result), "static vs runtime", Rule::StaticRuntimeDisagreement, Level::Error, d.clone())
             .about(&result.module)
     })
 }

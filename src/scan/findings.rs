@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub use crate::report::rules::Rule;
+
 use super::{Target, TargetKind};
 use crate::binscan::{GilVerdict, Init};
 use crate::model::tags::{ExtSuffix, wheel_tags};
@@ -18,7 +20,7 @@ pub enum Severity {
 /// One problem, with a stable code.
 #[derive(Clone, Debug, Serialize)]
 pub struct Finding {
-    pub code: &'static str,
+    pub code: Rule,
     pub severity: Severity,
     pub message: String,
     /// The member it concerns, when it concerns one.
@@ -26,19 +28,19 @@ pub struct Finding {
 }
 
 /// A free-threaded wheel (or file) holds a module that re-enables the GIL.
-pub const GIL_REENABLED: &str = "gil-reenabled";
+pub const GIL_REENABLED: Rule = Rule::GilReenabled;
 /// A module's file-name ABI suffix disagrees with the wheel's tags.
-pub const SUFFIX_TAG_MISMATCH: &str = "suffix-tag-mismatch";
+pub const SUFFIX_TAG_MISMATCH: Rule = Rule::SuffixTagMismatch;
 /// The binary itself was built for the other kind of CPython than its tag says.
-pub const BINARY_TAG_MISMATCH: &str = "binary-tag-mismatch";
+pub const BINARY_TAG_MISMATCH: Rule = Rule::BinaryTagMismatch;
 /// An abi3 wheel, which free-threaded 3.13 and 3.14 cannot load.
-pub const ABI3_ON_FREE_THREADED: &str = "abi3-not-loadable-free-threaded";
+pub const ABI3_ON_FREE_THREADED: Rule = Rule::Abi3NotLoadableFreeThreaded;
 /// An abi3t wheel holding a module without 3.15's `PyModExport_` hook,
 /// which abi3t modules must use (their headers have no `PyModuleDef`).
-pub const ABI3T_WITHOUT_EXPORT_HOOK: &str = "abi3t-needs-export-hook";
+pub const ABI3T_WITHOUT_EXPORT_HOOK: Rule = Rule::Abi3tNeedsExportHook;
 
 /// A wheel lists one member name more than once (installers disagree on which wins).
-pub const DUPLICATE_MEMBER_NAMES: &str = "duplicate-member-names";
+pub const DUPLICATE_MEMBER_NAMES: Rule = Rule::DuplicateMemberNames;
 
 pub fn check(target: &Target) -> Vec<Finding> {
     let mut out = Vec::new();

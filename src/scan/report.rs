@@ -4,6 +4,7 @@
 use super::findings::Severity;
 use super::{Target, TargetKind};
 use crate::report::checks::{Check, Level, Outcome};
+use crate::report::rules::Rule;
 
 fn file_name(target: &Target) -> String {
     target.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
@@ -22,7 +23,7 @@ pub fn checks(targets: &[Target]) -> Vec<Check> {
         let group = file_name(target);
         if let Some(error) = &target.error {
             out.push(
-                Check::fail(&group, "read", "unreadable", Level::Error, error.clone())
+                Check::fail(&group, "read", Rule::Unreadable, Level::Error, error.clone())
                     .with_outcome(Outcome::Error, Some(error.clone()))
                     .at(&target.path),
             );
@@ -37,7 +38,7 @@ pub fn checks(targets: &[Target]) -> Vec<Check> {
         }
         for extension in &target.extensions {
             if let Some(error) = &extension.error {
-                let check = Check::fail(&group, &extension.member, "unreadable", Level::Error, error.clone());
+                let check = Check::fail(&group, &extension.member, Rule::Unreadable, Level::Error, error.clone());
                 out.push(check.with_outcome(Outcome::Error, Some(error.clone())).at(&target.path));
                 continue;
             }
