@@ -128,3 +128,47 @@ fn a_missing_path_is_an_error_entry_and_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(common::stdout(&out).contains("`/nonexistent/foo.whl` does not exist"), "{}", common::stdout(&out));
 }
+
+/// The real 3.13t venv of scripts/fetch-real-wheels (22 distributions, from
+/// numpy and pandas to frozenlist and pure-Python ones): one table grouped by
+/// distribution, dotted import names, libraries hidden, one summary line.
+#[test]
+fn an_installed_tree_is_one_grouped_table_with_a_summary() {
+    let site = common::real_wheels().join("venv-3.13t/lib/python3.13t/site-packages");
+    let dists = std::fs::read_dir(&site)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "dist-info"))
+        .count();
+    assert!(dists >= 20, "only {dists} distributions installed");
+    let cache = tempfile::tempdir().unwrap();
+    let (_, targets) = scan_json(&[&site]);
+    let find = |name: &str| {
+        targets
+            .iter()
+            .flat_map(|t| t["extensions"].as_array().unwrap().iter().map(move |e| (t, e)))
+            .find(|(_, e)| e["import_name"] == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    let (target, _) = find("frozenlist._frozenlist");
+    assert_eq!(target["distribution"]["name"], "frozenlist");
+    assert_eq!(target["distribution"]["version"], "1.8.0");
+    let (target, module) = find("numpy._core._multiarray_umath");
+    assert_eq!(target["distribution"]["name"], "numpy");
+    assert_eq!(module["gil"], "not_used");
+
+    let out = ftprobe(cache.path()).arg("scan").arg(&site).output().unwrap();
+    let table = common::stdout(&out);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("DISTRIBUTION  ") && lines[0].contains("MODULE"), "{}", lines[0]);
+    assert!(!table.contains("no extension modules") && !table.contains("(library)"), "{table}");
+    assert!(lines.iter().any(|l| l.starts_with("frozenlist") && l.contains("frozenlist._frozenlist")));
+    let summary = lines.last().unwrap();
+    assert!(summary.contains("extension modules in") && summary.contains("undetermined"), "{summary}");
+    let modules =
+        targets.iter().flat_map(|t| t["extensions"].as_array().unwrap()).filter(|e| e["is_extension"] == true).count();
+    assert!(summary.starts_with(&format!("{modules} extension modules in ")), "{summary} (JSON has {modules})");
+    // One row per module plus a header, findings and the summary: no row per file.
+    assert!(lines.len() < modules + 80, "{} lines for {modules} modules", lines.len());
+    let all = ftprobe(cache.path()).args(["scan", "--all-libraries"]).arg(&site).output().unwrap();
+    assert!(common::stdout(&all).contains("(library) libscipy_openblas"), "libraries appear with --all-libraries");
+}

@@ -12,7 +12,7 @@ use crate::printer::{Color, Printer};
 use crate::report::escape_controls;
 use crate::report::table::{Cell, Table};
 use crate::scan::findings::Severity;
-use crate::scan::{self, Extension, Options, Target};
+use crate::scan::{self, Extension, Options, Target, TargetKind};
 
 pub fn run(args: &ScanArgs, printer: &Printer) -> Result<ExitCode> {
     let inputs = scan::collect_inputs(&args.paths);
@@ -42,94 +42,185 @@ fn exit_code(targets: &[Target]) -> u8 {
     }
 }
 
+/// One row per extension module (and per library with --all-libraries),
+/// grouped by distribution; then what could not be read, the findings, the
+/// evidence (--verbose) and one summary line.
 fn render(targets: &[Target], args: &ScanArgs, printer: &Printer) -> String {
-    let mut out = String::new();
+    let show_libraries = args.all_libraries || args.verbose;
+    let any_wheel = targets.iter().any(|t| t.kind == TargetKind::Wheel);
+    let mut headers = vec!["DISTRIBUTION", "VERSION"];
+    if any_wheel {
+        headers.push("WHEEL TAG");
+    }
+    headers.extend(["MODULE", "ARCH", "GIL", "SUBINTERPRETERS", "GENERATOR"]);
+    let mut rows: Vec<(Vec<String>, Vec<Cell>)> = Vec::new();
+    let (mut problems, mut notes, mut evidence) = (Vec::new(), Vec::new(), Vec::new());
     for target in targets {
-        let tags = if target.tags.is_empty() { String::new() } else { format!("  [{}]", target.tags.join(", ")) };
-        out.push_str(&escape_controls(&format!("{}{tags}", target.path.display())));
-        out.push('\n');
+        let shown_path = target.path.display().to_string();
         if let Some(error) = &target.error {
-            out.push_str(&format!("  {}: {}\n\n", printer.paint("error", Color::Red), escape_controls(error)));
+            problems.push(format!("{shown_path}: {error}"));
             continue;
         }
-        let shown: Vec<&Extension> = target
-            .extensions
-            .iter()
-            .filter(|e| args.all_libraries || e.error.is_some() || e.report.as_ref().is_some_and(|r| r.is_extension))
-            .collect();
-        if shown.is_empty() {
-            out.push_str("  no extension modules\n");
-        } else {
-            out.push_str(&indent(&extension_table(&shown, printer, args.verbose)));
+        let (distribution, version) = match &target.distribution {
+            Some(owner) => (owner.name.clone(), owner.version.clone()),
+            None => ("-".to_string(), String::new()),
+        };
+        let tag = target.tags.first().map(|t| t.split_once('-').map_or(t.as_str(), |(_, rest)| rest).to_string());
+        for e in &target.extensions {
+            let Some(r) = &e.report else {
+                problems.push(format!("{shown_path}: {}", e.error.as_deref().unwrap_or("")));
+                continue;
+            };
+            if !r.is_extension && !show_libraries {
+                continue;
+            }
+            let module = match (&e.import_name, r.alias) {
+                (Some(name), true) => format!("{name} (alias)"),
+                (Some(name), false) => name.clone(),
+                (None, _) => format!("(library) {}", e.member),
+            };
+            let mut key = vec![distribution.clone(), version.clone()];
+            let mut cells: Vec<Cell> = vec![distribution.clone().into(), version.clone().into()];
+            if any_wheel {
+                let tag = tag.clone().unwrap_or_default();
+                key.push(tag.clone());
+                cells.push(tag.into());
+            }
+            key.push(module.clone());
+            cells.extend([
+                module.clone().into(),
+                crate::report::name_of(&r.arch).into(),
+                gil_cell(r.gil),
+                subinterpreters_text(r.subinterpreters).into(),
+                generator_text(r).into(),
+            ]);
+            rows.push((key, cells));
+            if args.verbose {
+                evidence.extend(r.evidence.iter().map(|line| format!("{module}: {line}")));
+            }
         }
         for finding in &target.findings {
             let label = match finding.severity {
                 Severity::Error => printer.paint("error", Color::Red),
                 Severity::Warning => printer.paint("warning", Color::Yellow),
             };
-            out.push_str(&format!("  {label}[{}]: {}\n", finding.code, escape_controls(&finding.message)));
+            // A wheel's finding names the wheel (and member); a file's, its import name.
+            let import_name = finding
+                .member
+                .as_deref()
+                .and_then(|m| target.extensions.iter().find(|e| e.member == m))
+                .and_then(|e| e.import_name.clone());
+            let subject = match (target.kind, &finding.member, import_name) {
+                (TargetKind::File, _, Some(name)) => name,
+                (TargetKind::File, _, None) => shown_path.clone(),
+                (TargetKind::Wheel, Some(member), _) => format!("{} ({member})", file_name_of(target)),
+                (TargetKind::Wheel, None, _) => file_name_of(target),
+            };
+            let (subject, message) = (escape_controls(&subject), escape_controls(&finding.message));
+            notes.push(format!("{label}[{}] {subject}: {message}", finding.code));
         }
+    }
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = String::new();
+    if rows.is_empty() {
+        out.push_str("no extension modules found\n");
+    } else {
+        let mut table = Table::new(headers);
+        for (_, cells) in rows {
+            table.push(cells);
+        }
+        out.push_str(&table.render(printer));
+    }
+    if !problems.is_empty() {
+        out.push_str(&format!("\n{}:\n", printer.paint("could not be examined", Color::Red)));
+        for problem in &problems {
+            out.push_str(&format!("  {}\n", escape_controls(problem)));
+        }
+    }
+    if !notes.is_empty() {
         out.push('\n');
-    }
-    out
-}
-
-fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("  {l}\n")).collect()
-}
-
-fn extension_table(extensions: &[&Extension], printer: &Printer, verbose: bool) -> String {
-    let mut table = Table::new(["MODULE", "ARCH", "INIT", "GIL", "SUBINTERPRETERS", "GENERATOR", "MEMBER"]);
-    let mut notes = Vec::new();
-    for e in extensions {
-        let Some(r) = &e.report else {
-            table.push(["-", "", "", "", "", "", e.member.as_str()]);
-            notes.push(format!("{}: {}", e.member, e.error.as_deref().unwrap_or("")));
-            continue;
-        };
-        let module = match (&r.module, r.alias) {
-            (Some(m), true) => format!("{m} (alias)"),
-            (Some(m), false) => m.clone(),
-            (None, _) => "(not an extension)".into(),
-        };
-        let gil = match r.gil {
-            Some(GilVerdict::NotUsed) => Cell::painted("not used", Color::Green),
-            Some(GilVerdict::Used) => Cell::painted("USED", Color::Red),
-            Some(GilVerdict::Undetermined) => Cell::painted("undetermined", Color::Yellow),
-            None => Cell::default(),
-        };
-        let sub = match r.subinterpreters {
-            Some(SubinterpreterVerdict::PerInterpreterGil) => "per-interpreter GIL",
-            Some(SubinterpreterVerdict::SharedGil) => "shared GIL",
-            Some(SubinterpreterVerdict::NotSupported) => "not supported",
-            Some(SubinterpreterVerdict::Undetermined) => "undetermined",
-            None => "",
-        };
-        let generator = r.generator.as_ref().map_or(String::new(), |g| {
-            let name = crate::report::name_of(&g.name);
-            match &g.version {
-                Some(v) => format!("{name} {v}"),
-                None => name,
-            }
-        });
-        let init = r.init.map(|i| crate::report::name_of(&i));
-        let arch = crate::report::name_of(&r.arch);
-        table.push::<_, Cell>([
-            module.into(),
-            arch.into(),
-            init.unwrap_or_default().into(),
-            gil,
-            sub.into(),
-            generator.into(),
-            e.member.clone().into(),
-        ]);
-        if verbose {
-            notes.extend(r.evidence.iter().map(|line| format!("{}: {line}", r.module.as_deref().unwrap_or(&e.member))));
+        for note in &notes {
+            out.push_str(note);
+            out.push('\n');
         }
     }
-    let mut out = table.render(printer);
-    for note in notes {
-        out.push_str(&format!("  {}\n", escape_controls(&note)));
+    if !evidence.is_empty() {
+        out.push('\n');
+        for line in &evidence {
+            out.push_str(&format!("{}\n", escape_controls(line)));
+        }
     }
+    out.push_str(&format!("\n{}\n", summary(targets, problems.len())));
     out
+}
+
+/// `N extension modules in M distributions: ...; F findings; U could not be examined`.
+fn summary(targets: &[Target], unreadable: usize) -> String {
+    let modules: Vec<(&Extension, &crate::binscan::BinaryReport)> = targets
+        .iter()
+        .flat_map(|t| &t.extensions)
+        .filter_map(|e| e.report.as_ref().filter(|r| r.is_extension && !r.alias).map(|r| (e, r)))
+        .collect();
+    let mut distributions: Vec<&str> =
+        targets.iter().filter_map(|t| t.distribution.as_ref().map(|d| d.name.as_str())).collect();
+    distributions.sort_unstable();
+    distributions.dedup();
+    let count = |v: GilVerdict| modules.iter().filter(|(_, r)| r.gil == Some(v)).count();
+    let mut used: Vec<&str> = modules
+        .iter()
+        .filter(|(_, r)| r.gil == Some(GilVerdict::Used))
+        .filter_map(|(e, _)| e.import_name.as_deref())
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    let named = if used.is_empty() {
+        String::new()
+    } else if used.len() > 8 {
+        format!(" ({}, and {} more)", used[..8].join(", "), used.len() - 8)
+    } else {
+        format!(" ({})", used.join(", "))
+    };
+    let findings: usize = targets.iter().map(|t| t.findings.len()).sum();
+    let errors = targets.iter().flat_map(|t| &t.findings).filter(|f| f.severity == Severity::Error).count();
+    escape_controls(&format!(
+        "{} extension modules in {} distributions: {} GIL not used, {} used{named}, {} undetermined; {findings} findings ({errors} errors); {unreadable} could not be examined",
+        modules.len(),
+        distributions.len(),
+        count(GilVerdict::NotUsed),
+        count(GilVerdict::Used),
+        count(GilVerdict::Undetermined),
+    ))
+}
+
+fn file_name_of(target: &Target) -> String {
+    target.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+fn gil_cell(gil: Option<GilVerdict>) -> Cell {
+    match gil {
+        Some(GilVerdict::NotUsed) => Cell::painted("not used", Color::Green),
+        Some(GilVerdict::Used) => Cell::painted("USED", Color::Red),
+        Some(GilVerdict::Undetermined) => Cell::painted("undetermined", Color::Yellow),
+        None => Cell::default(),
+    }
+}
+
+fn subinterpreters_text(verdict: Option<SubinterpreterVerdict>) -> &'static str {
+    match verdict {
+        Some(SubinterpreterVerdict::PerInterpreterGil) => "per-interpreter GIL",
+        Some(SubinterpreterVerdict::SharedGil) => "shared GIL",
+        Some(SubinterpreterVerdict::NotSupported) => "not supported",
+        Some(SubinterpreterVerdict::Undetermined) => "undetermined",
+        None => "",
+    }
+}
+
+fn generator_text(report: &crate::binscan::BinaryReport) -> String {
+    report.generator.as_ref().map_or(String::new(), |g| {
+        let name = crate::report::name_of(&g.name);
+        match &g.version {
+            Some(v) => format!("{name} {v}"),
+            None => name,
+        }
+    })
 }

@@ -5,6 +5,7 @@
 
 mod budget;
 pub mod findings;
+pub mod installed;
 pub mod report;
 pub mod wheel;
 
@@ -38,6 +39,9 @@ pub struct Target {
     /// The path's raw bytes, when it is not valid UTF-8 (`path` is then lossy).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path_bytes: Option<Vec<u8>>,
+    /// The distribution it belongs to: from the wheel's name, or from the
+    /// RECORD of an installed `*.dist-info` that lists the file.
+    pub distribution: Option<installed::Owner>,
     /// Wheel tags (`cp313-cp313t-manylinux_2_17_x86_64`); empty for loose files.
     pub tags: Vec<String>,
     /// A tag targets a free-threaded ABI (`cp313t`, `abi3t`).
@@ -60,6 +64,9 @@ pub enum TargetKind {
 pub struct Extension {
     /// The member name in the wheel, or the file name.
     pub member: String,
+    /// The dotted name it is imported as (`google_crc32c._crc32c`), when
+    /// known (always for wheels; for files below a given folder).
+    pub import_name: Option<String>,
     #[serde(flatten)]
     pub report: Option<BinaryReport>,
     pub error: Option<String>,
@@ -91,11 +98,16 @@ pub fn dotted_module(member: &str) -> String {
 pub struct Input {
     pub path: PathBuf,
     pub problem: Option<InputError>,
+    /// The installed distribution that lists it in its RECORD.
+    pub owner: Option<installed::Owner>,
+    /// The folder its import name is relative to (site-packages, or the
+    /// folder that was given).
+    pub root: Option<PathBuf>,
 }
 
 impl Input {
     pub fn found(path: PathBuf) -> Self {
-        Input { path, problem: None }
+        Input { path, problem: None, owner: None, root: None }
     }
 }
 
@@ -105,7 +117,18 @@ pub fn collect_inputs(paths: &[PathBuf]) -> Vec<Input> {
     let mut out = Vec::new();
     for path in paths {
         match fs::metadata(path) {
-            Ok(m) if m.is_dir() => walk(path, &mut out),
+            Ok(m) if m.is_dir() => {
+                let (mut found, mut records) = (Vec::new(), Vec::new());
+                walk(path, &mut found, &mut records);
+                let owners = installed::owners(&records);
+                for mut input in found {
+                    match owners.get(&input.path) {
+                        Some((owner, root)) => (input.owner, input.root) = (Some(owner.clone()), Some(root.clone())),
+                        None => input.root = Some(path.clone()),
+                    }
+                    out.push(input);
+                }
+            }
             // Files, and paths that do not resolve: opening them says why.
             _ => out.push(Input::found(path.clone())),
         }
@@ -113,7 +136,7 @@ pub fn collect_inputs(paths: &[PathBuf]) -> Vec<Input> {
     out
 }
 
-fn walk(dir: &Path, out: &mut Vec<Input>) {
+fn walk(dir: &Path, out: &mut Vec<Input>, records: &mut Vec<PathBuf>) {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
@@ -121,7 +144,7 @@ fn walk(dir: &Path, out: &mut Vec<Input>) {
                 InputError::Io { path, reason } => InputError::Io { path, reason: format!("{reason} (a folder)") },
                 other => other,
             };
-            out.push(Input { path: dir.to_path_buf(), problem: Some(problem) });
+            out.push(Input { problem: Some(problem), ..Input::found(dir.to_path_buf()) });
             return;
         }
     };
@@ -131,7 +154,9 @@ fn walk(dir: &Path, out: &mut Vec<Input>) {
     for (path, file_type) in found {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if file_type.is_dir() {
-            walk(&path, out);
+            walk(&path, out, records);
+        } else if name == "RECORD" && dir.extension().is_some_and(|e| e == "dist-info") {
+            records.push(path);
         } else if name.ends_with(".whl") || wheel::is_binary_member(&name) {
             out.push(Input::found(path));
         }
@@ -155,6 +180,7 @@ fn scan_input(input: &Input, options: Options) -> Target {
         kind: if is_wheel { TargetKind::Wheel } else { TargetKind::File },
         path: path.to_path_buf(),
         path_bytes: paths::raw_bytes(path),
+        distribution: input.owner.clone(),
         tags: Vec::new(),
         free_threaded_abi: false,
         extensions: Vec::new(),
@@ -186,14 +212,33 @@ fn scan_input(input: &Input, options: Options) -> Target {
             target.error = target.extensions.first().and_then(|e| e.error.clone());
         }
     }
+    let file_name = if is_wheel { None } else { input.root.as_deref().and_then(|r| installed::import_name(r, path)) };
+    name_extensions(&mut target, file_name);
     let found = findings::check(&target);
     target.findings.extend(found);
     target
 }
 
+/// Sets each extension's dotted import name: the member's (in a wheel) or
+/// the file's below its root, with the last part replaced by the module's
+/// own name for a further module of the file (an alias).
+fn name_extensions(target: &mut Target, file_name: Option<String>) {
+    let is_wheel = target.kind == TargetKind::Wheel;
+    for extension in &mut target.extensions {
+        let Some(report) = extension.report.as_ref().filter(|r| r.is_extension) else { continue };
+        let base = if is_wheel { Some(dotted_module(&extension.member)) } else { file_name.clone() };
+        let module = report.module.clone().unwrap_or_default();
+        extension.import_name = Some(match base.as_deref().and_then(|b| b.rsplit_once('.')) {
+            Some((package, _)) => format!("{package}.{module}"),
+            None => module,
+        });
+    }
+}
+
 fn scan_wheel(target: &mut Target, options: Options) {
     let file_name = target.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tags = wheel_tags(&file_name).unwrap_or_default();
+    target.distribution = installed::owner_from_name(&file_name);
     target.tags = tags.iter().map(|t| format!("{}-{}-{}", t.python, t.abi, t.platform)).collect();
     target.free_threaded_abi = tags.iter().any(|t| t.is_free_threaded() || t.abi == "abi3t");
     let opened = wheel::Wheel::open(&target.path).and_then(|w| {
@@ -215,7 +260,12 @@ fn scan_wheel(target: &mut Target, options: Options) {
                 let _permit = MEMORY.acquire(wheel::claimed_size(archive, name).min(options.max_member_size));
                 match wheel::read_member(archive, name, options.max_member_size, true) {
                     Ok(bytes) => scan_binary(name, &bytes, hint_for(name, Some(&tags))),
-                    Err(e) => vec![Extension { member: name.clone(), report: None, error: Some(e.to_string()) }],
+                    Err(e) => vec![Extension {
+                        member: name.clone(),
+                        import_name: None,
+                        report: None,
+                        error: Some(e.to_string()),
+                    }],
                 }
             },
         )
@@ -237,11 +287,13 @@ fn scan_binary(member: &str, data: &[u8], hint: BuildHint) -> Vec<Extension> {
     // A malformed binary must never take the run down; a panic inside a
     // parser becomes an error entry for this file.
     let result = std::panic::catch_unwind(|| binscan::scan_bytes(data, hint));
-    let error = |text: String| vec![Extension { member: member.to_string(), report: None, error: Some(text) }];
+    let error = |text: String| {
+        vec![Extension { member: member.to_string(), import_name: None, report: None, error: Some(text) }]
+    };
     match result {
         Ok(Ok(reports)) => reports
             .into_iter()
-            .map(|r| Extension { member: member.to_string(), report: Some(r), error: None })
+            .map(|r| Extension { member: member.to_string(), import_name: None, report: Some(r), error: None })
             .collect(),
         Ok(Err(e)) => error(e.to_string()),
         Err(_) => error("the binary parser failed on this file (please report it)".into()),
