@@ -68,10 +68,11 @@ def main():
     imports = [import_one(name) for name in request["modules"]]
     for name in [m for m, e in zip(request["modules"], imports) if e["ok"]]:
         imports.extend(import_one(sub) for sub in submodules_of(name, request.get("submodules", 0)))
+    result["code_ran"], result["code_error"] = False, None
     if request.get("code") and all(e["ok"] for e in imports[: len(request["modules"])]):
+        result["code_ran"] = True
         try:
             exec(compile(request["code"], "<ftprobe --code>", "exec"), {"__name__": "__ftprobe__"})
-            result["code_error"] = None
         except BaseException as exc:
             result["code_error"] = describe(exc)
     result["imports"] = imports

@@ -32,9 +32,11 @@ def main():
         "imports": imports,
         "extensions": loaded_extensions(),
         "failed_extensions": failed_extensions(),
+        "code_ran": False,
+        "code_error": None,
     }
     if request.get("code") and all(e["ok"] for e in imports):
-        result["code_error"] = None
+        result["code_ran"] = True
         try:
             exec(compile(request["code"], "<ftprobe --code>", "exec"), {"__name__": "__ftprobe__"})
         except BaseException as exc:

@@ -5,13 +5,12 @@
 use std::path::PathBuf;
 
 use serde::Serialize;
-use serde_json::Value;
 
 use super::supervise::WorkerRun;
 use super::{Fallback, LoadedExtension, ProbeResult, ProbeSpec, PythonSummary};
 use crate::binscan::{self, BuildHint, GilVerdict};
 use crate::process::signal_name;
-use crate::worker::protocol::ProbeKind;
+use crate::worker::protocol::{ImportStage, ProbeKind, StageResult};
 
 /// The end of the `error` of a probe whose module is not installed.
 pub const NOT_INSTALLED: &str = "is not installed for this interpreter";
@@ -137,9 +136,17 @@ pub fn classify(spec: &ProbeSpec, python: PythonSummary, run: WorkerRun) -> Prob
         result.stderr_tail = problem_tail;
         return result;
     }
-    if let Some(error) = run.results.iter().find(|r| r["stage"] == "error") {
+    if let Some(error) = run.results.iter().find_map(|r| match r {
+        StageResult::Error { error } => Some(error.clone()),
+        _ => None,
+    }) {
         result.status = Status::Error;
-        result.error = error["error"].as_str().map(str::to_string);
+        result.error = Some(error);
+        return result;
+    }
+    if let Some(bad) = run.malformed.first() {
+        result.status = Status::Error;
+        result.error = Some(format!("the worker's answer did not parse (an ftprobe bug, please report it): {bad}"));
         return result;
     }
     let outcome = match spec.probe {
@@ -172,18 +179,22 @@ fn startup_failure(stderr: &str) -> Option<String> {
     stderr.lines().find(|l| l.starts_with("Fatal Python error: ")).map(|l| l.trim().to_string())
 }
 
-fn stage<'r>(run: &'r WorkerRun, name: &str) -> Option<&'r Value> {
-    run.results.iter().find(|r| r["stage"] == name)
+/// The import stage of that name (`main` or `subinterpreter`).
+fn import_stage(run: &WorkerRun, subinterpreter: bool) -> Option<&ImportStage> {
+    run.results.iter().find_map(|r| match (r, subinterpreter) {
+        (StageResult::Main(stage), false) | (StageResult::Subinterpreter(stage), true) => Some(stage),
+        _ => None,
+    })
 }
 
 /// Sets the status from the top-level import; false when it failed.
-fn top_import(result: &mut ProbeResult, stage: &Value) -> bool {
-    let first = &stage["imports"][0];
-    if first["ok"] == true {
-        result.import_seconds = first["seconds"].as_f64();
+fn top_import(result: &mut ProbeResult, stage: &ImportStage) -> bool {
+    let Some(first) = stage.imports.first() else { return false };
+    if first.ok {
+        result.import_seconds = first.seconds;
         return true;
     }
-    let error = first["error"].as_str().unwrap_or("the import failed").to_string();
+    let error = first.error.clone().unwrap_or_else(|| "the import failed".into());
     let top = result.module.split('.').next().unwrap_or_default();
     let missing = error.starts_with(&format!("ModuleNotFoundError: No module named '{top}'"));
     result.status = if missing { Status::NotApplicable } else { Status::ImportError };
@@ -191,60 +202,63 @@ fn top_import(result: &mut ProbeResult, stage: &Value) -> bool {
     false
 }
 
+/// Records what `--code` did; an error makes the probe an import error.
+fn code_outcome(result: &mut ProbeResult, stage: &ImportStage) {
+    result.code_ran = stage.code_ran;
+    if let Some(error) = stage.code_error.as_ref().filter(|_| result.status == Status::Ok) {
+        result.status = Status::ImportError;
+        result.error = Some(format!("--code raised {error}"));
+    }
+}
+
 fn free_threading(result: &mut ProbeResult, run: &WorkerRun) -> Option<()> {
-    let main = stage(run, "main")?;
+    let main = import_stage(run, false)?;
     if !top_import(result, main) {
         return Some(());
     }
-    let before = main["gil_enabled_before"].as_bool().unwrap_or(false);
-    let after = main["gil_enabled_after"].as_bool();
-    result.gil_enabled_after = after;
-    if after == Some(true) && !before || !result.gil_required_by.is_empty() {
+    let before = main.gil_enabled_before.unwrap_or(false);
+    result.gil_enabled_after = main.gil_enabled_after;
+    if main.gil_enabled_after == Some(true) && !before || !result.gil_required_by.is_empty() {
         result.status = Status::GilEnabled;
         if result.gil_required_by.is_empty() {
             result.error = Some("the GIL was enabled, but CPython named no module".into());
         }
     }
-    result.code_ran = main.get("code_error").is_some();
-    if let Some(error) = main["code_error"].as_str() {
+    if let Some(error) = &main.code_error {
         result.status = Status::ImportError;
         result.error = Some(format!("--code raised {error}"));
     }
-    if let Some(files) = main["extensions"].as_object() {
-        cross_check(result, files);
-    }
+    result.code_ran = main.code_ran;
+    cross_check(result, &main.extensions);
     result.fallbacks = failures(main);
     Some(())
 }
 
 /// The extension modules a stage says raised while loading.
-fn failures(stage: &Value) -> Vec<Fallback> {
-    stage["failed_extensions"]
-        .as_array()
-        .into_iter()
-        .flatten()
+fn failures(stage: &ImportStage) -> Vec<Fallback> {
+    stage
+        .failed_extensions
+        .iter()
         .map(|f| Fallback {
-            module: f["module"].as_str().unwrap_or_default().to_string(),
-            file: f["file"].as_str().map(PathBuf::from),
-            error: f["error"].as_str().unwrap_or_default().to_string(),
+            module: f.module.clone(),
+            file: f.file.as_ref().map(PathBuf::from),
+            error: f.error.clone(),
         })
         .collect()
 }
 
 /// Fallbacks in a subinterpreter: modules that raised there, and modules
 /// the same import loaded in the main interpreter but not there.
-fn subinterpreter_fallbacks(main: &Value, sub: &Value) -> Vec<Fallback> {
+fn subinterpreter_fallbacks(main: &ImportStage, sub: &ImportStage) -> Vec<Fallback> {
     // What failed in the main interpreter too is not about subinterpreters.
     let failed_in_main = failures(main);
     let mut out: Vec<Fallback> =
         failures(sub).into_iter().filter(|f| !failed_in_main.iter().any(|m| m.module == f.module)).collect();
-    let loaded_in_sub = sub["extensions"].as_object();
-    for (module, file) in main["extensions"].as_object().into_iter().flatten() {
-        let missing = loaded_in_sub.is_some_and(|s| !s.contains_key(module));
-        if missing && !out.iter().any(|f| f.module == *module) {
+    for (module, file) in &main.extensions {
+        if !sub.extensions.contains_key(module) && !out.iter().any(|f| f.module == *module) {
             out.push(Fallback {
                 module: module.clone(),
-                file: file.as_str().map(PathBuf::from),
+                file: Some(PathBuf::from(file)),
                 error: "loaded by the same import in the main interpreter, but not in the subinterpreter".into(),
             });
         }
@@ -261,10 +275,10 @@ fn file_module(file: &std::path::Path) -> Option<&str> {
 /// what CPython did. One file may sit in `sys.modules` under several names
 /// (Cython also registers the name it was compiled as), so names are grouped
 /// by file and the dotted one is shown.
-fn cross_check(result: &mut ProbeResult, files: &serde_json::Map<String, Value>) {
+fn cross_check(result: &mut ProbeResult, files: &std::collections::BTreeMap<String, String>) {
     let mut by_file: std::collections::BTreeMap<PathBuf, Vec<String>> = Default::default();
     for (module, file) in files {
-        by_file.entry(PathBuf::from(file.as_str().unwrap_or_default())).or_default().push(module.clone());
+        by_file.entry(PathBuf::from(file)).or_default().push(module.clone());
     }
     for (file, names) in by_file {
         let module = names.iter().max_by_key(|n| n.matches('.').count()).cloned().unwrap_or_default();
@@ -290,41 +304,42 @@ fn cross_check(result: &mut ProbeResult, files: &serde_json::Map<String, Value>)
 }
 
 fn subinterpreter(result: &mut ProbeResult, run: &WorkerRun) -> Option<()> {
-    let main = stage(run, "main")?;
+    let main = import_stage(run, false)?;
     if !top_import(result, main) {
         // A module that cannot be imported at all says nothing about subinterpreters.
         return Some(());
     }
-    let sub = stage(run, "subinterpreter")?;
-    if sub["created"] == false {
+    if let Some(error) = run.results.iter().find_map(|r| match r {
+        StageResult::SubinterpreterFailed { error } => Some(error),
+        _ => None,
+    }) {
         result.status = Status::Error;
-        result.error = sub["error"].as_str().map(|e| format!("could not create the subinterpreter: {e}"));
+        result.error = Some(format!("could not create the subinterpreter: {error}"));
         return Some(());
     }
-    let first = &sub["imports"][0];
-    if first["ok"] != true {
-        result.status = Status::ImportError;
-        result.error = first["error"].as_str().map(str::to_string);
-    } else {
-        result.fallbacks = subinterpreter_fallbacks(main, sub);
+    let sub = import_stage(run, true)?;
+    match sub.imports.first() {
+        Some(first) if first.ok => result.fallbacks = subinterpreter_fallbacks(main, sub),
+        first => {
+            result.status = Status::ImportError;
+            result.error = first.and_then(|f| f.error.clone());
+        }
     }
-    result.code_ran = sub.get("code_error").is_some();
-    if let Some(error) = sub["code_error"].as_str().filter(|_| result.status == Status::Ok) {
-        result.status = Status::ImportError;
-        result.error = Some(format!("--code raised {error}"));
-    }
+    code_outcome(result, sub);
     Some(())
 }
 
 fn threads(result: &mut ProbeResult, run: &WorkerRun) -> Option<()> {
-    let outcome = stage(run, "threads")?;
-    result.gil_enabled_after = outcome["gil_enabled_after"].as_bool();
-    result.threads = outcome["threads"].as_u64().and_then(|n| u32::try_from(n).ok());
-    result.code_ran = outcome["code_ran"].as_bool().unwrap_or(false);
-    if let Some(first) = outcome["errors"].as_array().and_then(|e| e.first()) {
+    let outcome = run.results.iter().find_map(|r| match r {
+        StageResult::Threads(stage) => Some(stage),
+        _ => None,
+    })?;
+    result.gil_enabled_after = outcome.gil_enabled_after;
+    result.threads = Some(outcome.threads);
+    result.code_ran = outcome.code_ran;
+    if let Some(first) = outcome.errors.first() {
         result.status = Status::ImportError;
-        let count = outcome["errors"].as_array().map_or(0, Vec::len);
-        result.error = Some(format!("{count} thread(s) raised; first: {}", first.as_str().unwrap_or_default()));
+        result.error = Some(format!("{} thread(s) raised; first: {first}", outcome.errors.len()));
     }
     Some(())
 }

@@ -6,12 +6,10 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Duration;
 
-use serde_json::Value;
-
 use crate::discover::Interpreter;
 use crate::environment::PYTHON_VARS_TO_CLEAR;
 use crate::process::{Captured, Limits, run_supervised};
-use crate::worker::protocol::{ProbeKind, TOKEN_VAR, WorkerRequest, new_token, result_marker};
+use crate::worker::protocol::{ProbeKind, StageResult, TOKEN_VAR, WorkerRequest, new_token, result_marker};
 
 /// The text CPython's verbose mode prints for each module that needs the GIL.
 pub const GIL_LINE: &str = "which requires the GIL";
@@ -20,7 +18,10 @@ pub const GIL_LINE: &str = "which requires the GIL";
 pub struct WorkerRun {
     pub captured: Captured,
     /// Result lines, in order.
-    pub results: Vec<Value>,
+    pub results: Vec<StageResult>,
+    /// Result lines (behind the right marker) that did not parse: a bug in
+    /// ftprobe, reported as an error rather than read as defaults.
+    pub malformed: Vec<String>,
     /// Modules CPython named in "# loading module 'X', which requires the GIL".
     pub gil_required_by: Vec<String>,
     /// The variables set for the worker (recorded in the report).
@@ -62,12 +63,17 @@ pub fn run_worker(
     let captured = run_supervised(&mut command, limits)?;
     let stdout = String::from_utf8_lossy(&captured.stdout);
     let marker = result_marker(&token);
-    let results =
-        stdout.lines().filter_map(|l| l.strip_prefix(&marker)).filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let (mut results, mut malformed) = (Vec::new(), Vec::new());
+    for line in stdout.lines().filter_map(|l| l.strip_prefix(&marker)) {
+        match serde_json::from_str::<StageResult>(line) {
+            Ok(result) => results.push(result),
+            Err(e) => malformed.push(format!("{e}: {}", crate::process::tail_text(line.as_bytes(), 300))),
+        }
+    }
     let gil_required_by = captured
         .collected
         .iter()
         .filter_map(|l| l.strip_prefix("# loading module '")?.split_once('\'').map(|(m, _)| m.to_string()))
         .collect();
-    Ok(WorkerRun { captured, results, gil_required_by, environment })
+    Ok(WorkerRun { captured, results, malformed, gil_required_by, environment })
 }

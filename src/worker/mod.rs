@@ -11,7 +11,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use libpython::LibPython;
-use protocol::{ProbeKind, TOKEN_VAR, WorkerRequest, result_marker};
+use protocol::{ProbeKind, StageResult, TOKEN_VAR, WorkerRequest, result_marker};
 
 use crate::probes;
 
@@ -36,7 +36,7 @@ pub fn run(request_json: &str) -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            let line = serde_json::json!({ "stage": "error", "error": message });
+            let line = serde_json::to_string(&StageResult::Error { error: message }).expect("results serialise");
             println!("\n{marker}{line}");
             ExitCode::from(crate::error::EXIT_COULD_NOT_RUN)
         }
@@ -93,8 +93,8 @@ fn probe(request: &WorkerRequest, request_json: &str, marker: &str) -> Result<()
             match python.run_in_subinterpreter(config, request.free_threaded, &code) {
                 Ok(_) => {}
                 Err(e) => {
-                    let line =
-                        serde_json::json!({ "stage": "subinterpreter", "created": false, "error": e.to_string() });
+                    let line = serde_json::to_string(&StageResult::SubinterpreterFailed { error: e.to_string() })
+                        .expect("results serialise");
                     println!("\n{marker}{line}");
                 }
             }

@@ -82,6 +82,75 @@ pub struct WorkerRequest {
     pub parent_pid: u32,
 }
 
+/// One result line of a worker, as the probe scripts (and the worker itself)
+/// print it. Unknown or missing fields are errors, so a change of shape on
+/// either side fails loudly instead of reading as a default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+pub enum StageResult {
+    /// The imports in the main interpreter.
+    Main(ImportStage),
+    /// The imports in a subinterpreter.
+    Subinterpreter(ImportStage),
+    /// `Py_NewInterpreterFromConfig` failed.
+    SubinterpreterFailed { error: String },
+    /// The threads probe.
+    Threads(ThreadsStage),
+    /// The worker could not run the probe.
+    Error { error: String },
+}
+
+/// What one interpreter's imports did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportStage {
+    pub imports: Vec<ImportOutcome>,
+    /// `sys._is_gil_enabled()` before and after (the free-threading probe).
+    #[serde(default)]
+    pub gil_enabled_before: Option<bool>,
+    #[serde(default)]
+    pub gil_enabled_after: Option<bool>,
+    /// `--code` (or a `probes/specific/` file) ran; `code_error` is what it raised.
+    pub code_ran: bool,
+    pub code_error: Option<String>,
+    /// The extension modules the probed import loaded: module -> file.
+    pub extensions: std::collections::BTreeMap<String, String>,
+    /// The extension modules whose loading raised.
+    pub failed_extensions: Vec<FailedExtension>,
+}
+
+/// One module's import.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportOutcome {
+    pub module: String,
+    pub ok: bool,
+    pub error: Option<String>,
+    #[serde(default)]
+    pub seconds: Option<f64>,
+    #[serde(default)]
+    pub gil_enabled_after: Option<bool>,
+}
+
+/// An extension module whose loading raised.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailedExtension {
+    pub module: String,
+    pub file: Option<String>,
+    pub error: String,
+}
+
+/// What the threads probe saw.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadsStage {
+    pub threads: u32,
+    pub errors: Vec<String>,
+    pub code_ran: bool,
+    pub gil_enabled_after: Option<bool>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +162,20 @@ mod tests {
             let line = format!("MARKER = globals().get(\"_FTPROBE_MARKER\", {STANDALONE_MARKER:?})");
             assert!(source.contains(&line), "a probe script lost the marker");
         }
+    }
+
+    #[test]
+    fn result_lines_parse_strictly() {
+        let line = r#"{"stage": "main", "imports": [{"module": "m", "ok": true, "error": null, "seconds": 0.1}],
+            "code_ran": false, "code_error": null, "extensions": {"m": "/x/m.so"}, "failed_extensions": []}"#;
+        let StageResult::Main(stage) = serde_json::from_str(line).unwrap() else { panic!("not main") };
+        assert_eq!(stage.extensions["m"], "/x/m.so");
+        let unknown = line.replace("\"code_ran\"", "\"surprise\": 1, \"code_ran\"");
+        assert!(serde_json::from_str::<StageResult>(&unknown).is_err(), "an unknown field must fail");
+        let missing = line.replace("\"failed_extensions\": []", "\"x\": null").replace(", \"x\": null", "");
+        assert!(serde_json::from_str::<StageResult>(&missing).is_err(), "a missing field must fail");
+        let failed: StageResult = serde_json::from_str(r#"{"stage": "subinterpreter_failed", "error": "no"}"#).unwrap();
+        assert_eq!(failed, StageResult::SubinterpreterFailed { error: "no".into() });
     }
 
     #[test]
