@@ -172,3 +172,52 @@ fn an_installed_tree_is_one_grouped_table_with_a_summary() {
     let all = ftprobe(cache.path()).args(["scan", "--all-libraries"]).arg(&site).output().unwrap();
     assert!(common::stdout(&all).contains("(library) libscipy_openblas"), "libraries appear with --all-libraries");
 }
+
+/// A module that re-enables the GIL carries the fix for the generator that
+/// built it, in JSON, in the table (once per distinct fix) and in SARIF.
+#[test]
+fn findings_carry_the_fix_for_their_generator() {
+    let cases = [
+        ("cy_ft_false", "freethreading_compatible"),
+        ("pb11_3_gil", "py::mod_gil_not_used()"),
+        ("nb_29_gil", "FREE_THREADED"),
+        ("pyo3_027_gil", "gil_used = false"),
+        ("c_multi_no_slots", "{Py_mod_gil, Py_MOD_GIL_NOT_USED}"),
+        ("c_single_nodecl", "PyUnstable_Module_SetGIL"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for (module, _) in cases {
+        let built = ["3.13t-bfd", "3.13t-lld", "3.13t-relr"]
+            .iter()
+            .flat_map(|v| std::fs::read_dir(fixtures().join(v)).unwrap())
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(&format!("{module}.")))
+            .unwrap_or_else(|| panic!("{module} is not built"));
+        let copy = dir.path().join(built.file_name().unwrap());
+        std::fs::copy(&built, &copy).unwrap();
+        paths.push(copy);
+    }
+    let refs: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+    let (_, targets) = scan_json(&refs);
+    for ((module, fix), target) in cases.iter().zip(&targets) {
+        let finding = target["findings"].as_array().unwrap().iter().find(|f| f["code"] == "gil-reenabled");
+        let hint = finding.and_then(|f| f["hint"].as_str()).unwrap_or_else(|| panic!("{module}: {target:#}"));
+        assert!(hint.contains(fix) && hint.contains("https://"), "{module}: {hint}");
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let table = common::stdout(&ftprobe(cache.path()).arg("scan").args(&paths).output().unwrap());
+    for (_, fix) in cases {
+        assert_eq!(table.lines().filter(|l| l.starts_with("hint: ") && l.contains(fix)).count(), 1, "{table}");
+    }
+    let sarif = ftprobe(cache.path()).args(["scan", "--format", "sarif"]).args(&paths).output().unwrap();
+    let log: Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let rule = &log["runs"][0]["tool"]["driver"]["rules"][0];
+    assert_eq!(rule["id"], "gil-reenabled");
+    assert!(rule["help"]["text"].as_str().unwrap().contains("py-free-threading"));
+    let messages: Vec<&str> =
+        log["runs"][0]["results"].as_array().unwrap().iter().map(|r| r["message"]["text"].as_str().unwrap()).collect();
+    for (_, fix) in cases {
+        assert!(messages.iter().any(|m| m.contains("Fix: ") && m.contains(fix)), "{messages:#?}");
+    }
+}

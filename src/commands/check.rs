@@ -98,6 +98,11 @@ fn render(report: &CheckReport, printer: &Printer) -> String {
         let text = format!("{} / {}: {}", c.group, c.name, c.message.as_deref().unwrap_or(""));
         out.push_str(&format!("{label}{rule} {}\n", crate::report::escape_controls(&text)));
     }
+    let hints = crate::report::hint_lines(&report.checks);
+    if !hints.is_empty() {
+        out.push('\n');
+        out.push_str(&hints);
+    }
     out.push_str(&format!("\nftprobe check: {}\n", crate::report::checks::Summary::of(&report.checks)));
     out
 }

@@ -32,7 +32,11 @@ pub fn run(args: &ImportArgs, printer: &Printer) -> Result<ExitCode> {
     let output = Output {
         title: "runtime probes",
         checks: runtime::report::checks(&results),
-        table: &|| render(&results, printer) + &interrupted_line(&results),
+        table: &|| {
+            let hints = crate::report::hint_lines(&runtime::report::checks(&results));
+            let hints = if hints.is_empty() { hints } else { format!("\n{hints}") };
+            render(&results, printer) + &hints + &interrupted_line(&results)
+        },
         json: &|| Ok(serde_json::to_string_pretty(&results)? + "\n"),
     };
     emit(&output, args.format, args.output.as_deref(), printer)?;

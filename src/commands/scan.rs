@@ -150,6 +150,11 @@ fn render(targets: &[Target], args: &ScanArgs, printer: &Printer) -> String {
             out.push_str(&format!("{}\n", escape_controls(line)));
         }
     }
+    let hints = crate::report::hint_lines(&scan::report::checks(targets));
+    if !hints.is_empty() {
+        out.push('\n');
+        out.push_str(&hints);
+    }
     out.push_str(&format!("\n{}\n", summary(targets, problems.len())));
     out
 }

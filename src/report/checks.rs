@@ -47,6 +47,9 @@ pub struct Check {
     pub location: Option<PathBuf>,
     /// The dotted module it is about, when it is about one (for `allow` policies).
     pub module: Option<String>,
+    /// What to do about a failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 impl Check {
@@ -60,7 +63,14 @@ impl Check {
             message: None,
             location: None,
             module: None,
+            hint: None,
         }
+    }
+
+    /// Adds what to do (a generator-specific fix), when known.
+    pub fn with_hint(mut self, hint: Option<String>) -> Self {
+        self.hint = hint;
+        self
     }
 
     pub fn about(mut self, module: impl Into<String>) -> Self {

@@ -32,6 +32,13 @@ pub fn render(title: &str, checks: &[Check]) -> String {
         for rule in rules {
             out.push_str(&format!("- `{rule}`: {}\n", rule.description()));
         }
+        let fixes = super::distinct_hints(checks);
+        if !fixes.is_empty() {
+            out.push_str("\n**How to fix:**\n\n");
+            for fix in fixes {
+                out.push_str(&format!("- {}\n", cell(&fix)));
+            }
+        }
     }
     out
 }

@@ -4,11 +4,31 @@
 
 pub mod checks;
 pub mod github;
+pub mod hints;
 pub mod junit;
 pub mod markdown;
 pub mod rules;
 pub mod sarif;
 pub mod table;
+
+/// The different fixes the failed checks carry, in order of first use (a
+/// table shows each fix once, not once per module).
+pub fn distinct_hints(checks: &[checks::Check]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for hint in checks.iter().filter(|c| c.outcome == checks::Outcome::Fail).filter_map(|c| c.hint.as_ref()) {
+        for part in hint.split(" | ") {
+            if !out.iter().any(|h| h == part) {
+                out.push(part.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The lines that close a table with its distinct fixes ("" when none).
+pub fn hint_lines(checks: &[checks::Check]) -> String {
+    distinct_hints(checks).iter().map(|h| format!("hint: {}\n", escape_controls(h))).collect()
+}
 
 /// `text` with its control characters shown as escapes (`\x1b`, `\r`, `\n`),
 /// so that a name from an untrusted wheel cannot move the cursor, clear the

@@ -40,6 +40,8 @@ struct Driver<'a> {
 struct Rule<'a> {
     id: &'a str,
     short_description: Text<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<Text<String>>,
 }
 
 #[derive(Serialize)]
@@ -97,7 +99,7 @@ pub fn render(checks: &[Check]) -> String {
                 rule_id: rule.code(),
                 rule_index: rules.binary_search(&rule).unwrap_or(0),
                 level,
-                message: Text { text: format!("{}: {}", c.name, c.message.as_deref().unwrap_or("")) },
+                message: Text { text: with_fix(format!("{}: {}", c.name, c.message.as_deref().unwrap_or("")), c) },
                 locations: c
                     .location
                     .iter()
@@ -108,8 +110,14 @@ pub fn render(checks: &[Check]) -> String {
             }
         })
         .collect();
-    let rule_objects =
-        rules.iter().map(|r| Rule { id: r.code(), short_description: Text { text: r.description() } }).collect();
+    let rule_objects = rules
+        .iter()
+        .map(|r| Rule {
+            id: r.code(),
+            short_description: Text { text: r.description() },
+            help: super::hints::rule_help(*r).map(|text| Text { text }),
+        })
+        .collect();
     let log = Log {
         schema: "https://json.schemastore.org/sarif-2.1.0.json",
         version: "2.1.0",
@@ -126,6 +134,14 @@ pub fn render(checks: &[Check]) -> String {
         }],
     };
     serde_json::to_string_pretty(&log).expect("the SARIF log serialises") + "\n"
+}
+
+/// A message with the check's fix after it, when it has one.
+fn with_fix(message: String, check: &Check) -> String {
+    match &check.hint {
+        Some(hint) => format!("{message}. Fix: {hint}"),
+        None => message,
+    }
 }
 
 /// A relative path as written, an absolute one as a `file://` URI.

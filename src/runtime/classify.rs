@@ -283,12 +283,11 @@ fn cross_check(result: &mut ProbeResult, files: &std::collections::BTreeMap<Stri
     for (file, names) in by_file {
         let module = names.iter().max_by_key(|n| n.matches('.').count()).cloned().unwrap_or_default();
         let limit = crate::scan::DEFAULT_MAX_MEMBER_SIZE;
-        let static_gil = crate::input::read_limited(&file, limit, "").ok().and_then(|data| {
-            let reports =
-                binscan::scan_bytes(&data, BuildHint { free_threaded: Some(true), file_module: file_module(&file) })
-                    .ok()?;
-            reports.first().and_then(|r| r.gil)
+        let report = crate::input::read_limited(&file, limit, "").ok().and_then(|data| {
+            let hint = BuildHint { free_threaded: Some(true), file_module: file_module(&file) };
+            binscan::scan_bytes(&data, hint).ok()?.into_iter().next()
         });
+        let static_gil = report.as_ref().and_then(|r| r.gil);
         let runtime_requires_gil = result.gil_required_by.iter().any(|m| names.contains(m));
         match (static_gil, runtime_requires_gil) {
             (Some(GilVerdict::NotUsed), true) => result
@@ -299,7 +298,11 @@ fn cross_check(result: &mut ProbeResult, files: &std::collections::BTreeMap<Stri
             )),
             _ => {}
         }
-        result.extensions.push(LoadedExtension { module, file, static_gil, runtime_requires_gil });
+        let fix = runtime_requires_gil.then(|| {
+            let generator = report.as_ref().and_then(|r| r.generator.as_ref().map(|g| g.name));
+            crate::report::hints::declare_free_threading(generator, report.as_ref().and_then(|r| r.init))
+        });
+        result.extensions.push(LoadedExtension { module, file, static_gil, runtime_requires_gil, fix });
     }
 }
 

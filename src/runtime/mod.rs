@@ -57,6 +57,10 @@ pub struct LoadedExtension {
     pub static_gil: Option<crate::binscan::GilVerdict>,
     /// Whether CPython said this module requires the GIL.
     pub runtime_requires_gil: bool,
+    /// How to declare free-threading support, for the generator that built
+    /// it (when it required the GIL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
 }
 
 /// An extension module that refused to load where the probe ran while the

@@ -53,7 +53,24 @@ pub fn check(result: &ProbeResult) -> Check {
             Check::fail(&group, &name, Rule::FallbackToPurePython, Level::Warning, message.unwrap_or_default())
         }
     };
-    check.about(&result.module)
+    check.about(&result.module).with_hint(hint(result))
+}
+
+/// What to do about a failed probe: the distinct fixes of the modules that
+/// needed the GIL, or how to support subinterpreters.
+fn hint(result: &ProbeResult) -> Option<String> {
+    match result.status {
+        Status::GilEnabled => {
+            let mut fixes: Vec<&str> = result.extensions.iter().filter_map(|e| e.fix.as_deref()).collect();
+            fixes.dedup();
+            (!fixes.is_empty()).then(|| fixes.join(" | "))
+        }
+        Status::ImportError if result.probe == ProbeKind::Subinterpreter => {
+            Some(crate::report::hints::support_subinterpreters())
+        }
+        Status::Fallback => crate::report::hints::rule_help(Rule::FallbackToPurePython),
+        _ => None,
+    }
 }
 
 /// One failed check per static/runtime disagreement of a probe.

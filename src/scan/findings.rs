@@ -25,6 +25,9 @@ pub struct Finding {
     pub message: String,
     /// The member it concerns, when it concerns one.
     pub member: Option<String>,
+    /// What to do about it, for the generator that built the module.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 /// A free-threaded wheel (or file) holds a module that re-enables the GIL.
@@ -56,6 +59,7 @@ pub fn check(target: &Target) -> Vec<Finding> {
             message: "abi3 wheel: free-threaded CPython 3.13 and 3.14 cannot load abi3 extensions (3.15 adds abi3t)"
                 .into(),
             member: None,
+            hint: None,
         });
     }
     for extension in &target.extensions {
@@ -71,6 +75,10 @@ pub fn check(target: &Target) -> Vec<Finding> {
                 severity: Severity::Error,
                 message: format!("`{module}` does not declare free-threading support: importing it re-enables the GIL"),
                 member: member.clone(),
+                hint: Some(crate::report::hints::declare_free_threading(
+                    report.generator.as_ref().map(|g| g.name),
+                    report.init,
+                )),
             });
         }
         if abi3t && report.init != Some(Init::ExportHook) {
@@ -81,6 +89,7 @@ pub fn check(target: &Target) -> Vec<Finding> {
                     "`{module}` has no PyModExport_{module} (PEP 793), which abi3t modules must export: it was not built for abi3t"
                 ),
                 member: member.clone(),
+                hint: None,
             });
         }
         if let Some(suffix) = suffix.as_ref().filter(|s| s.python.is_some()) {
@@ -97,6 +106,7 @@ pub fn check(target: &Target) -> Vec<Finding> {
                         if ft { "t" } else { "" }
                     ),
                     member: member.clone(),
+                    hint: None,
                 });
             }
         }
@@ -114,6 +124,7 @@ pub fn check(target: &Target) -> Vec<Finding> {
                     if has_ft_tag { "free-threaded" } else { "default (GIL)" }
                 ),
                 member,
+                hint: None,
             });
         }
     }

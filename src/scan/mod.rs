@@ -279,6 +279,7 @@ fn scan_wheel(target: &mut Target, options: Options) {
                       wins, and only one copy of each was scanned"
                 .into(),
             member: None,
+            hint: None,
         });
     }
 }

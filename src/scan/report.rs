@@ -52,7 +52,8 @@ pub fn checks(targets: &[Target]) -> Vec<Check> {
             for finding in about {
                 out.push(
                     Check::fail(&group, &name, finding.code, level(finding.severity), finding.message.clone())
-                        .at(&target.path),
+                        .at(&target.path)
+                        .with_hint(finding.hint.clone()),
                 );
             }
         }
