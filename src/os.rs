@@ -4,29 +4,22 @@
 
 #![allow(unsafe_code)]
 
+/// A pid that may be signalled: never 0, 1 (init) or a negative group.
+fn signallable(pid: u32) -> Option<libc::pid_t> {
+    libc::pid_t::try_from(pid).ok().filter(|p| *p > 1)
+}
+
 /// Sends SIGKILL to the process group led by `pid`. A group that no longer
 /// exists is not an error.
 pub fn kill_process_group(pid: u32) {
-    let Ok(pid) = libc::pid_t::try_from(pid) else { return };
-    if pid <= 1 {
-        return;
-    }
     // SAFETY: killpg only sends a signal; a missing group gives ESRCH.
-    unsafe {
-        libc::killpg(pid, libc::SIGKILL);
-    }
+    signallable(pid).map(|pid| unsafe { libc::killpg(pid, libc::SIGKILL) });
 }
 
 /// Sends SIGKILL to one process.
 pub fn kill_process(pid: u32) {
-    let Ok(pid) = libc::pid_t::try_from(pid) else { return };
-    if pid <= 1 {
-        return;
-    }
-    // SAFETY: kill only sends a signal to one positive pid.
-    unsafe {
-        libc::kill(pid, libc::SIGKILL);
-    }
+    // SAFETY: kill only sends a signal to one pid above 1.
+    signallable(pid).map(|pid| unsafe { libc::kill(pid, libc::SIGKILL) });
 }
 
 /// This process's id and its parent's.
