@@ -12,17 +12,21 @@ fn signallable(pid: u32) -> Option<libc::pid_t> {
 /// Sends SIGKILL to the process group led by `pid`. A group that no longer
 /// exists is not an error.
 pub fn kill_process_group(pid: u32) {
-    // SAFETY: killpg only sends a signal; a missing group gives ESRCH.
-    signallable(pid).map(|pid| unsafe { libc::killpg(pid, libc::SIGKILL) });
+    if let Some(pid) = signallable(pid) {
+        // SAFETY: killpg only sends a signal; a missing group gives ESRCH.
+        unsafe { libc::killpg(pid, libc::SIGKILL) };
+    }
 }
 
 /// Sends SIGKILL to one process.
 pub fn kill_process(pid: u32) {
-    // SAFETY: kill only sends a signal to one pid above 1.
-    signallable(pid).map(|pid| unsafe { libc::kill(pid, libc::SIGKILL) });
+    if let Some(pid) = signallable(pid) {
+        // SAFETY: kill only sends a signal to one pid above 1.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
 }
 
-/// This process's id and its parent's.
+/// The pid of this process's parent.
 pub fn parent_pid() -> u32 {
     // SAFETY: getppid cannot fail.
     unsafe { libc::getppid() as u32 }
@@ -106,20 +110,22 @@ pub fn reset_signals_like_python() {
 
 static STDOUT_CLOSED_AT_START: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// Whether file descriptor 1 is open right now.
+fn fd1_is_open() -> bool {
+    // SAFETY: F_GETFD on a descriptor number only reads its flags.
+    unsafe { libc::fcntl(1, libc::F_GETFD) != -1 }
+}
+
 /// Records whether file descriptor 1 was open when the process started.
 /// The binary runs it as a constructor, before Rust's runtime reopens a
 /// closed stdout onto /dev/null (after which a lost report looks written).
 pub extern "C" fn record_standard_fds() {
-    // SAFETY: F_GETFD on a descriptor number only reads its flags.
-    let closed = unsafe { libc::fcntl(1, libc::F_GETFD) } == -1;
-    STDOUT_CLOSED_AT_START.store(closed, std::sync::atomic::Ordering::Relaxed);
+    STDOUT_CLOSED_AT_START.store(!fd1_is_open(), std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Whether standard output can take a report: it was open at start and is now.
 pub fn stdout_is_open() -> bool {
-    // SAFETY: F_GETFD on a descriptor number only reads its flags.
-    let open_now = unsafe { libc::fcntl(1, libc::F_GETFD) } != -1;
-    open_now && !STDOUT_CLOSED_AT_START.load(std::sync::atomic::Ordering::Relaxed)
+    fd1_is_open() && !STDOUT_CLOSED_AT_START.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 #[cfg(test)]
