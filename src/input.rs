@@ -43,7 +43,7 @@ fn shown(path: &Path) -> String {
 }
 
 /// What kind of non-regular file a file type is.
-pub fn kind_of(file_type: std::fs::FileType) -> &'static str {
+fn kind_of(file_type: std::fs::FileType) -> &'static str {
     if file_type.is_dir() {
         "directory"
     } else if file_type.is_fifo() {
@@ -80,6 +80,12 @@ pub fn open_regular(path: &Path) -> Result<(File, u64), InputError> {
 /// error for a larger one (which option raises the limit).
 pub fn read_limited(path: &Path, limit: u64, hint: &'static str) -> Result<Vec<u8>, InputError> {
     let (file, size) = open_regular(path)?;
+    read_opened(file, size, path, limit, hint)
+}
+
+/// [`read_limited`] for a file [`open_regular`] already opened (its `size`
+/// as opened), so a caller that needed the size first opens it only once.
+pub fn read_opened(file: File, size: u64, path: &Path, limit: u64, hint: &'static str) -> Result<Vec<u8>, InputError> {
     if size > limit {
         return Err(InputError::TooLarge { path: shown(path), size, limit, hint });
     }

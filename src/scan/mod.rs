@@ -196,10 +196,10 @@ fn scan_input(input: &Input, options: Options) -> Target {
     } else {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         target.free_threaded_abi = ExtSuffix::parse(&name).is_some_and(|s| s.free_threaded || s.abi3t);
-        let read = input::open_regular(path).and_then(|(_, size)| {
+        let read = input::open_regular(path).and_then(|(file, size)| {
             let _permit = MEMORY.acquire(size.min(options.max_member_size));
-            input::read_limited(path, options.max_member_size, " (--max-member-size)")
-                .map(|data: Vec<u8>| scan_binary(&name, &data, hint_for(&name, None)))
+            input::read_opened(file, size, path, options.max_member_size, " (--max-member-size)")
+                .map(|data| scan_binary(&name, &data, hint_for(&name, None)))
         });
         match read {
             Ok(extensions) => target.extensions = extensions,
