@@ -98,8 +98,9 @@ pub fn run_supervised(command: &mut Command, limits: Limits) -> io::Result<Captu
     let mut child = spawn(command)?;
     let pid = child.id();
     let activity = Arc::new(AtomicU64::new(0));
-    let stdout = spawn_reader(child.stdout.take(), started, Arc::clone(&activity), None);
-    let stderr = spawn_reader(child.stderr.take(), started, Arc::clone(&activity), Some(limits.collect));
+    let stdout = spawn_reader(child.stdout.take(), started, Arc::clone(&activity), ReadMode::Chunks);
+    let stderr =
+        spawn_reader(child.stderr.take(), started, Arc::clone(&activity), ReadMode::Lines { collect: limits.collect });
 
     let (done_tx, done_rx) = mpsc::channel();
     let waiter = thread::spawn(move || {
@@ -178,12 +179,12 @@ struct Stream {
 
 impl Stream {
     /// Adds one piece (a line, for stderr), keeping the tail bounded.
-    fn take(&mut self, piece: &[u8], collect: Option<Option<&'static str>>) {
+    fn take(&mut self, piece: &[u8], mode: ReadMode) {
         // CPython's verbose mode: `# ...` and `import x # ...` lines.
         let verbose = piece.starts_with(b"# ")
             || (piece.starts_with(b"import ") && memchr::memmem::find(piece, b" # ").is_some());
-        match collect {
-            Some(Some(pattern)) if verbose => {
+        match mode {
+            ReadMode::Lines { collect: Some(pattern) } if verbose => {
                 let text = String::from_utf8_lossy(piece);
                 if text.contains(pattern) {
                     self.collected.push(text.trim_end().to_string());
@@ -219,13 +220,23 @@ impl StreamReader {
     }
 }
 
-/// Reads `stream` until its end. With `collect` (stderr) it reads lines, in
-/// bounded pieces so that megabytes without a newline are never held whole.
+/// How a reader takes its stream.
+#[derive(Clone, Copy)]
+enum ReadMode {
+    /// As it comes (stdout).
+    Chunks,
+    /// Line by line (stderr). With `collect`, CPython's verbose-mode lines
+    /// are left out of the kept text and those holding it are picked out.
+    Lines { collect: Option<&'static str> },
+}
+
+/// Reads `stream` until its end. Lines are read in bounded pieces, so that
+/// megabytes without a newline are never held whole.
 fn spawn_reader<R: Read + Send + 'static>(
     stream: Option<R>,
     started: Instant,
     activity: Arc<AtomicU64>,
-    collect: Option<Option<&'static str>>,
+    mode: ReadMode,
 ) -> StreamReader {
     let shared = Arc::new(Mutex::new(Stream::default()));
     let (done_tx, done) = mpsc::channel();
@@ -236,17 +247,18 @@ fn spawn_reader<R: Read + Send + 'static>(
             let mut piece = Vec::new();
             loop {
                 piece.clear();
-                let read = if collect.is_some() {
-                    (&mut reader).take(LINE_CAP).read_until(b'\n', &mut piece)
-                } else {
-                    let mut buf = [0u8; 64 * 1024];
-                    reader.read(&mut buf).inspect(|&n| piece.extend_from_slice(&buf[..n]))
+                let read = match mode {
+                    ReadMode::Lines { .. } => (&mut reader).take(LINE_CAP).read_until(b'\n', &mut piece),
+                    ReadMode::Chunks => {
+                        let mut buf = [0u8; 64 * 1024];
+                        reader.read(&mut buf).inspect(|&n| piece.extend_from_slice(&buf[..n]))
+                    }
                 };
                 if !read.is_ok_and(|n| n > 0) {
                     break;
                 }
                 touch(&activity, started);
-                kept.lock().unwrap_or_else(|e| e.into_inner()).take(&piece, collect);
+                kept.lock().unwrap_or_else(|e| e.into_inner()).take(&piece, mode);
             }
         }
         let _ = done_tx.send(());
