@@ -36,26 +36,35 @@ pub fn run(request_json: &str) -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            let line = serde_json::to_string(&StageResult::Error { error: message }).expect("results serialise");
-            println!("\n{marker}{line}");
+            print_result(&marker, &StageResult::Error { error: message });
             ExitCode::from(crate::error::EXIT_COULD_NOT_RUN)
         }
     }
 }
 
+/// Prints a result line the worker itself makes, behind the marker.
+fn print_result(marker: &str, result: &StageResult) {
+    let line = serde_json::to_string(result).expect("results serialise");
+    println!("\n{marker}{line}");
+}
+
+/// `text` as a Python string literal (JSON's string syntax is valid Python).
+fn python_string(text: &str) -> String {
+    serde_json::to_string(text).expect("strings serialise")
+}
+
 /// Python that prepares `sys` for a probe script in the current interpreter,
 /// removes the result token from the environment and hands it to the script.
 fn bootstrap(request: &WorkerRequest, request_json: &str, stage: &str, marker: &str) -> String {
-    let quote = |text: &str| serde_json::to_string(text).expect("strings serialise");
-    let dirs: Vec<String> = request.site_packages.iter().map(|p| quote(&p.display().to_string())).collect();
+    let dirs: Vec<String> = request.site_packages.iter().map(|p| python_string(&p.display().to_string())).collect();
     format!(
         "import os, site, sys\nos.environ.pop({}, None)\n_FTPROBE_MARKER = {}\nfor _d in [{}]:\n    site.addsitedir(_d)\nsys.executable = {}\nsys.argv = ['ftprobe-probe', {}, {}]\n",
-        quote(TOKEN_VAR),
-        quote(marker),
+        python_string(TOKEN_VAR),
+        python_string(marker),
         dirs.join(", "),
-        quote(&request.executable.display().to_string()),
-        quote(request_json),
-        quote(stage)
+        python_string(&request.executable.display().to_string()),
+        python_string(request_json),
+        python_string(stage)
     )
 }
 
@@ -65,8 +74,11 @@ fn probe(request: &WorkerRequest, request_json: &str, marker: &str) -> Result<()
     // Each script is compiled under its own name, so tracebacks point at
     // `ftprobe/probes/<name>` rather than `<string>`.
     let compiled = |name: &str, source: &str| {
-        let quote = |text: &str| serde_json::to_string(text).expect("strings serialise");
-        format!("exec(compile({}, {}, 'exec'))\n", quote(source), quote(&format!("ftprobe/probes/{name}")))
+        format!(
+            "exec(compile({}, {}, 'exec'))\n",
+            python_string(source),
+            python_string(&format!("ftprobe/probes/{name}"))
+        )
     };
     let script = |stage: &str, name: &str, source: &str| {
         format!(
@@ -93,9 +105,7 @@ fn probe(request: &WorkerRequest, request_json: &str, marker: &str) -> Result<()
             match python.run_in_subinterpreter(config, request.free_threaded, &code) {
                 Ok(_) => {}
                 Err(e) => {
-                    let line = serde_json::to_string(&StageResult::SubinterpreterFailed { error: e.to_string() })
-                        .expect("results serialise");
-                    println!("\n{marker}{line}");
+                    print_result(marker, &StageResult::SubinterpreterFailed { error: e.to_string() });
                 }
             }
         }
