@@ -47,9 +47,9 @@ pub struct Check {
     pub location: Option<PathBuf>,
     /// The dotted module it is about, when it is about one (for `allow` policies).
     pub module: Option<String>,
-    /// What to do about a failure.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+    /// What to do about a failure: one fix per distinct cause.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hints: Vec<String>,
 }
 
 impl Check {
@@ -63,13 +63,24 @@ impl Check {
             message: None,
             location: None,
             module: None,
-            hint: None,
+            hints: Vec::new(),
         }
     }
 
-    /// Adds what to do (a generator-specific fix), when known.
-    pub fn with_hint(mut self, hint: Option<String>) -> Self {
-        self.hint = hint;
+    /// `name: message`, with the fixes after it: the one-line text of a
+    /// failed check in SARIF and annotations.
+    pub fn text_with_fixes(&self) -> String {
+        let text = format!("{}: {}", self.name, self.message.as_deref().unwrap_or(""));
+        if self.hints.is_empty() { text } else { format!("{text}. Fix: {}", self.hints.join("; ")) }
+    }
+
+    /// Adds what to do (generator-specific fixes), keeping each fix once.
+    pub fn with_hints(mut self, hints: impl IntoIterator<Item = String>) -> Self {
+        for hint in hints {
+            if !self.hints.contains(&hint) {
+                self.hints.push(hint);
+            }
+        }
         self
     }
 

@@ -32,8 +32,7 @@ pub fn render(checks: &[Check]) -> String {
         if let Some(file) = &c.location {
             properties.insert(0, format!("file={}", escape_property(&file.display().to_string())));
         }
-        let fix = c.hint.as_deref().map(|h| format!(". Fix: {h}")).unwrap_or_default();
-        let message = format!("{}: {}{fix}", c.name, c.message.as_deref().unwrap_or(""));
+        let message = c.text_with_fixes();
         out.push_str(&format!("::{command} {}::{}\n", properties.join(","), escape_data(&message)));
     }
     out

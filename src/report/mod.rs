@@ -15,11 +15,9 @@ pub mod table;
 /// table shows each fix once, not once per module).
 pub fn distinct_hints(checks: &[checks::Check]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for hint in checks.iter().filter(|c| c.outcome == checks::Outcome::Fail).filter_map(|c| c.hint.as_ref()) {
-        for part in hint.split(" | ") {
-            if !out.iter().any(|h| h == part) {
-                out.push(part.to_string());
-            }
+    for hint in checks.iter().filter(|c| c.outcome == checks::Outcome::Fail).flat_map(|c| &c.hints) {
+        if !out.contains(hint) {
+            out.push(hint.clone());
         }
     }
     out

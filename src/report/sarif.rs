@@ -99,7 +99,7 @@ pub fn render(checks: &[Check]) -> String {
                 rule_id: rule.code(),
                 rule_index: rules.binary_search(&rule).unwrap_or(0),
                 level,
-                message: Text { text: with_fix(format!("{}: {}", c.name, c.message.as_deref().unwrap_or("")), c) },
+                message: Text { text: c.text_with_fixes() },
                 locations: c
                     .location
                     .iter()
@@ -134,14 +134,6 @@ pub fn render(checks: &[Check]) -> String {
         }],
     };
     serde_json::to_string_pretty(&log).expect("the SARIF log serialises") + "\n"
-}
-
-/// A message with the check's fix after it, when it has one.
-fn with_fix(message: String, check: &Check) -> String {
-    match &check.hint {
-        Some(hint) => format!("{message}. Fix: {hint}"),
-        None => message,
-    }
 }
 
 /// A relative path as written, an absolute one as a `file://` URI.

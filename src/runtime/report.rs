@@ -53,23 +53,19 @@ pub fn check(result: &ProbeResult) -> Check {
             Check::fail(&group, &name, Rule::FallbackToPurePython, Level::Warning, message.unwrap_or_default())
         }
     };
-    check.about(&result.module).with_hint(hint(result))
+    check.about(&result.module).with_hints(hints(result))
 }
 
-/// What to do about a failed probe: the distinct fixes of the modules that
-/// needed the GIL, or how to support subinterpreters.
-fn hint(result: &ProbeResult) -> Option<String> {
+/// What to do about a failed probe: the fixes of the modules that needed
+/// the GIL, or how to support subinterpreters.
+fn hints(result: &ProbeResult) -> Vec<String> {
     match result.status {
-        Status::GilEnabled => {
-            let mut fixes: Vec<&str> = result.extensions.iter().filter_map(|e| e.fix.as_deref()).collect();
-            fixes.dedup();
-            (!fixes.is_empty()).then(|| fixes.join(" | "))
-        }
+        Status::GilEnabled => result.extensions.iter().filter_map(|e| e.fix.clone()).collect(),
         Status::ImportError if result.probe == ProbeKind::Subinterpreter => {
-            Some(crate::report::hints::support_subinterpreters())
+            vec![crate::report::hints::support_subinterpreters()]
         }
-        Status::Fallback => crate::report::hints::rule_help(Rule::FallbackToPurePython),
-        _ => None,
+        Status::Fallback => crate::report::hints::rule_help(Rule::FallbackToPurePython).into_iter().collect(),
+        _ => Vec::new(),
     }
 }
 

@@ -53,7 +53,7 @@ pub fn checks(targets: &[Target]) -> Vec<Check> {
                 out.push(
                     Check::fail(&group, &name, finding.code, level(finding.severity), finding.message.clone())
                         .at(&target.path)
-                        .with_hint(finding.hint.clone()),
+                        .with_hints(finding.hint.clone()),
                 );
             }
         }
