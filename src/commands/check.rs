@@ -29,7 +29,7 @@ pub fn run(args: &CheckArgs, printer: &Printer) -> Result<ExitCode> {
     let output = Output {
         title: "check",
         checks: report.checks.clone(),
-        table: &|| render(&report, printer),
+        table: &|_| render(&report, printer),
         json: &|| Ok(serde_json::to_string_pretty(&report)? + "\n"),
     };
     emit(&output, args.format, args.output.as_deref(), printer)?;

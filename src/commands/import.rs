@@ -32,8 +32,8 @@ pub fn run(args: &ImportArgs, printer: &Printer) -> Result<ExitCode> {
     let output = Output {
         title: "runtime probes",
         checks: runtime::report::checks(&results),
-        table: &|| {
-            let hints = crate::report::hint_lines(&runtime::report::checks(&results));
+        table: &|checks| {
+            let hints = crate::report::hint_lines(checks);
             let hints = if hints.is_empty() { hints } else { format!("\n{hints}") };
             render(&results, printer) + &hints + &interrupted_line(&results)
         },
@@ -89,7 +89,7 @@ fn interrupted_line(results: &[ProbeResult]) -> String {
 /// 130 when interrupted, 1 when a probe found an incompatibility, 3 when
 /// one could not run, else 0.
 fn exit_code(results: &[ProbeResult]) -> u8 {
-    if crate::interrupt::requested() || results.iter().any(|r| r.status == Status::Interrupted) {
+    if crate::interrupt::requested() {
         crate::interrupt::EXIT_INTERRUPTED
     } else if results.iter().any(|r| r.status.is_problem() || !r.disagreements.is_empty()) {
         EXIT_FINDINGS

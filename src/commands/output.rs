@@ -14,13 +14,14 @@ use crate::report::{github, junit, markdown, sarif};
 pub struct Output<'a> {
     pub title: &'a str,
     pub checks: Vec<Check>,
-    pub table: &'a dyn Fn() -> String,
+    /// The table for people, given the checks (for the closing `hint:` lines).
+    pub table: &'a dyn Fn(&[Check]) -> String,
     pub json: &'a dyn Fn() -> Result<String>,
 }
 
 pub fn emit(output: &Output<'_>, format: Format, file: Option<&Path>, printer: &Printer) -> Result<()> {
     let text = match format {
-        Format::Table => (output.table)(),
+        Format::Table => (output.table)(&output.checks),
         Format::Json => (output.json)()?,
         Format::Markdown => markdown::render(output.title, &output.checks),
         Format::Junit => junit::render(&output.checks),

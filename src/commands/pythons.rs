@@ -23,7 +23,7 @@ pub fn run(args: &PythonsArgs, printer: &Printer) -> Result<ExitCode> {
     let output = Output {
         title: "interpreters",
         checks: checks(&listed),
-        table: &|| render_table(&listed, printer),
+        table: &|_| render_table(&listed, printer),
         json: &|| Ok(serde_json::to_string_pretty(&listed)? + "\n"),
     };
     emit(&output, args.format, args.output.as_deref(), printer)?;

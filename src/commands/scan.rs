@@ -9,6 +9,7 @@ use crate::cli::ScanArgs;
 use crate::commands::output::{Output, emit};
 use crate::error::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 use crate::printer::{Color, Printer};
+use crate::report::checks::Check;
 use crate::report::escape_controls;
 use crate::report::table::{Cell, Table};
 use crate::scan::findings::Severity;
@@ -23,7 +24,7 @@ pub fn run(args: &ScanArgs, printer: &Printer) -> Result<ExitCode> {
     let output = Output {
         title: "static scan",
         checks: scan::report::checks(&targets),
-        table: &|| render(&targets, args, printer),
+        table: &|checks| render(&targets, checks, args, printer),
         json: &|| Ok(serde_json::to_string_pretty(&targets)? + "\n"),
     };
     emit(&output, args.format, args.output.as_deref(), printer)?;
@@ -45,7 +46,7 @@ fn exit_code(targets: &[Target]) -> u8 {
 /// One row per extension module (and per library with --all-libraries),
 /// grouped by distribution; then what could not be read, the findings, the
 /// evidence (--verbose) and one summary line.
-fn render(targets: &[Target], args: &ScanArgs, printer: &Printer) -> String {
+fn render(targets: &[Target], checks: &[Check], args: &ScanArgs, printer: &Printer) -> String {
     let show_libraries = args.all_libraries || args.verbose;
     let any_wheel = targets.iter().any(|t| t.kind == TargetKind::Wheel);
     let mut headers = vec!["DISTRIBUTION", "VERSION"];
@@ -150,7 +151,7 @@ fn render(targets: &[Target], args: &ScanArgs, printer: &Printer) -> String {
             out.push_str(&format!("{}\n", escape_controls(line)));
         }
     }
-    let hints = crate::report::hint_lines(&scan::report::checks(targets));
+    let hints = crate::report::hint_lines(checks);
     if !hints.is_empty() {
         out.push('\n');
         out.push_str(&hints);
