@@ -143,7 +143,7 @@ fn metadata_checks(targets: &[Target], facts: &[WheelFacts]) -> Vec<Check> {
             let reenabling: Vec<String> = target
                 .findings
                 .iter()
-                .filter(|x| x.code == scan::findings::GIL_REENABLED)
+                .filter(|x| x.code == Rule::GilReenabled)
                 .filter_map(|x| x.member.as_deref().map(dotted_module))
                 .collect();
             if !reenabling.is_empty() {

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-pub use crate::report::rules::Rule;
+use crate::report::rules::Rule;
 
 use super::{Target, TargetKind};
 use crate::binscan::{GilVerdict, Init};
@@ -30,21 +30,6 @@ pub struct Finding {
     pub hint: Option<String>,
 }
 
-/// A free-threaded wheel (or file) holds a module that re-enables the GIL.
-pub const GIL_REENABLED: Rule = Rule::GilReenabled;
-/// A module's file-name ABI suffix disagrees with the wheel's tags.
-pub const SUFFIX_TAG_MISMATCH: Rule = Rule::SuffixTagMismatch;
-/// The binary itself was built for the other kind of CPython than its tag says.
-pub const BINARY_TAG_MISMATCH: Rule = Rule::BinaryTagMismatch;
-/// An abi3 wheel, which free-threaded 3.13 and 3.14 cannot load.
-pub const ABI3_ON_FREE_THREADED: Rule = Rule::Abi3NotLoadableFreeThreaded;
-/// An abi3t wheel holding a module without 3.15's `PyModExport_` hook,
-/// which abi3t modules must use (their headers have no `PyModuleDef`).
-pub const ABI3T_WITHOUT_EXPORT_HOOK: Rule = Rule::Abi3tNeedsExportHook;
-
-/// A wheel lists one member name more than once (installers disagree on which wins).
-pub const DUPLICATE_MEMBER_NAMES: Rule = Rule::DuplicateMemberNames;
-
 pub fn check(target: &Target) -> Vec<Finding> {
     let mut out = Vec::new();
     let name = target.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -54,7 +39,7 @@ pub fn check(target: &Target) -> Vec<Finding> {
     let abi3t = tags.iter().any(|t| t.abi == "abi3t");
     if abi3_only && target.extensions.iter().any(|e| e.report.as_ref().is_some_and(|r| r.is_extension)) {
         out.push(Finding {
-            code: ABI3_ON_FREE_THREADED,
+            code: Rule::Abi3NotLoadableFreeThreaded,
             severity: Severity::Warning,
             message: "abi3 wheel: free-threaded CPython 3.13 and 3.14 cannot load abi3 extensions (3.15 adds abi3t)"
                 .into(),
@@ -71,7 +56,7 @@ pub fn check(target: &Target) -> Vec<Finding> {
         let module = report.module.as_deref().unwrap_or("?");
         if target.free_threaded_abi && report.gil == Some(GilVerdict::Used) {
             out.push(Finding {
-                code: GIL_REENABLED,
+                code: Rule::GilReenabled,
                 severity: Severity::Error,
                 message: format!("`{module}` does not declare free-threading support: importing it re-enables the GIL"),
                 member: member.clone(),
@@ -83,7 +68,7 @@ pub fn check(target: &Target) -> Vec<Finding> {
         }
         if abi3t && report.init != Some(Init::ExportHook) {
             out.push(Finding {
-                code: ABI3T_WITHOUT_EXPORT_HOOK,
+                code: Rule::Abi3tNeedsExportHook,
                 severity: Severity::Error,
                 message: format!(
                     "`{module}` has no PyModExport_{module} (PEP 793), which abi3t modules must export: it was not built for abi3t"
@@ -99,7 +84,7 @@ pub fn check(target: &Target) -> Vec<Finding> {
                 .find(|(v, ft)| Some(*v) != suffix.python || *ft != suffix.free_threaded);
             if let Some(((major, minor), ft)) = disagree {
                 out.push(Finding {
-                    code: SUFFIX_TAG_MISMATCH,
+                    code: Rule::SuffixTagMismatch,
                     severity: Severity::Error,
                     message: format!(
                         "`{base}` is named for another ABI than the wheel tag cp{major}{minor}{}: CPython will not import it",
@@ -116,7 +101,7 @@ pub fn check(target: &Target) -> Vec<Finding> {
             && binary_ft != has_ft_tag
         {
             out.push(Finding {
-                code: BINARY_TAG_MISMATCH,
+                code: Rule::BinaryTagMismatch,
                 severity: Severity::Error,
                 message: format!(
                     "`{module}` was built for a {} CPython, but the wheel is tagged for a {} one",

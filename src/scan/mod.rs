@@ -273,7 +273,7 @@ fn scan_wheel(target: &mut Target, options: Options) {
     target.extensions = scanned.into_iter().flatten().collect();
     if wheel.duplicate_names {
         target.findings.push(Finding {
-            code: findings::DUPLICATE_MEMBER_NAMES,
+            code: crate::report::rules::Rule::DuplicateMemberNames,
             severity: findings::Severity::Warning,
             message: "the wheel lists some member names more than once; installers disagree about which copy \
                       wins, and only one copy of each was scanned"
