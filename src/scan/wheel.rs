@@ -111,10 +111,6 @@ impl Wheel {
     /// Opens the wheel at `path` and checks its directory: names, overlaps, duplicates.
     pub fn open(path: &Path) -> Result<Wheel, WheelError> {
         let (file, size) = input::open_regular(path)?;
-        Self::from_file(file, size)
-    }
-
-    fn from_file(file: File, size: u64) -> Result<Wheel, WheelError> {
         let reader = FileReader { file: Arc::new(file), position: 0, len: size };
         let mut archive = ZipArchive::new(reader).map_err(|e| WheelError::Zip(e.to_string()))?;
         let names = member_names(&archive)?;
@@ -137,17 +133,20 @@ impl Wheel {
     /// they do not inflate to more than a real wheel would (members over
     /// `member_limit` are not counted: they are refused one by one).
     pub fn binary_members(&self, member_limit: u64) -> Result<Vec<String>, WheelError> {
-        let mut binaries: Vec<String> =
-            member_names(&self.archive)?.into_iter().filter(|n| is_binary_member(n)).collect();
-        binaries.sort();
-        let mut total: u64 = 0;
+        let (mut binaries, mut total) = (Vec::new(), 0u64);
         let metadata = self.archive.metadata();
         for index in 0..self.archive.len() {
             let entry = metadata.entry(index).map_err(|e| WheelError::Zip(e.to_string()))?;
-            if entry.size() <= member_limit && entry.name().is_ok_and(|n| is_binary_member(&n)) {
+            let name = entry.name().map_err(|e| WheelError::Zip(e.to_string()))?;
+            if !is_binary_member(&name) {
+                continue;
+            }
+            if entry.size() <= member_limit {
                 total = total.saturating_add(entry.size());
             }
+            binaries.push(name.into_owned());
         }
+        binaries.sort();
         let limit = self.size.saturating_mul(INFLATE_RATIO).max(INFLATE_FLOOR);
         if total > limit {
             return Err(WheelError::InflatesTooMuch { total, limit, size: self.size });
