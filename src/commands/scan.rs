@@ -114,8 +114,8 @@ fn render(targets: &[Target], checks: &[Check], args: &ScanArgs, printer: &Print
             let subject = match (target.kind, &finding.member, import_name) {
                 (TargetKind::File, _, Some(name)) => name,
                 (TargetKind::File, _, None) => shown_path.clone(),
-                (TargetKind::Wheel, Some(member), _) => format!("{} ({member})", file_name_of(target)),
-                (TargetKind::Wheel, None, _) => file_name_of(target),
+                (TargetKind::Wheel, Some(member), _) => format!("{} ({member})", target.file_name()),
+                (TargetKind::Wheel, None, _) => target.file_name(),
             };
             let (subject, message) = (escape_controls(&subject), escape_controls(&finding.message));
             notes.push(format!("{label}[{}] {subject}: {message}", finding.code));
@@ -196,10 +196,6 @@ fn summary(targets: &[Target], unreadable: usize) -> String {
         count(GilVerdict::Used),
         count(GilVerdict::Undetermined),
     ))
-}
-
-fn file_name_of(target: &Target) -> String {
-    target.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 fn gil_cell(gil: Option<GilVerdict>) -> Cell {

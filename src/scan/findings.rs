@@ -32,7 +32,7 @@ pub struct Finding {
 
 pub fn check(target: &Target) -> Vec<Finding> {
     let mut out = Vec::new();
-    let name = target.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = target.file_name();
     let tags = if target.kind == TargetKind::Wheel { wheel_tags(&name).unwrap_or_default() } else { Vec::new() };
     let has_ft_tag = tags.iter().any(|t| t.is_free_threaded());
     let abi3_only = !tags.is_empty() && tags.iter().all(|t| t.abi == "abi3");

@@ -59,6 +59,13 @@ pub enum TargetKind {
     File,
 }
 
+impl Target {
+    /// The file name of the wheel or binary (lossy when not UTF-8).
+    pub fn file_name(&self) -> String {
+        self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+}
+
 /// One binary inside a target (one per slice of a universal Mach-O).
 #[derive(Debug, Serialize)]
 pub struct Extension {
@@ -236,7 +243,7 @@ fn name_extensions(target: &mut Target, file_name: Option<String>) {
 }
 
 fn scan_wheel(target: &mut Target, options: Options) {
-    let file_name = target.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = target.file_name();
     let tags = wheel_tags(&file_name).unwrap_or_default();
     target.distribution = installed::owner_from_name(&file_name);
     target.tags = tags.iter().map(|t| format!("{}-{}-{}", t.python, t.abi, t.platform)).collect();

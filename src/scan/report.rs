@@ -6,10 +6,6 @@ use super::{Target, TargetKind};
 use crate::report::checks::{Check, Level, Outcome};
 use crate::report::rules::Rule;
 
-fn file_name(target: &Target) -> String {
-    target.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-}
-
 fn level(severity: Severity) -> Level {
     match severity {
         Severity::Error => Level::Error,
@@ -20,7 +16,7 @@ fn level(severity: Severity) -> Level {
 pub fn checks(targets: &[Target]) -> Vec<Check> {
     let mut out = Vec::new();
     for target in targets {
-        let group = file_name(target);
+        let group = target.file_name();
         if let Some(error) = &target.error {
             out.push(
                 Check::fail(&group, "read", Rule::Unreadable, Level::Error, error.clone())
