@@ -360,10 +360,7 @@ fn metadata_that_cannot_be_read_is_an_error_not_no_claim() {
 
 /// A venv of the default build holding pure-Python modules written here.
 fn venv_with(dir: &Path, modules: &[(&str, &str)]) -> PathBuf {
-    let venv = dir.join("venv");
-    let made = Command::new(provisioned("3.13t")).args(["-m", "venv", "--without-pip"]).arg(&venv).status().unwrap();
-    assert!(made.success());
-    let site = fs::read_dir(venv.join("lib")).unwrap().next().unwrap().unwrap().path().join("site-packages");
+    let (venv, site) = common::make_venv(&provisioned("3.13t"), dir);
     for (name, source) in modules {
         fs::write(site.join(format!("{name}.py")), source).unwrap();
     }

@@ -43,10 +43,7 @@ fn find<'a>(results: &'a [Value], probe: &str, config: Option<&str>) -> &'a Valu
 /// other fixture module at top level.
 fn fixture_venv(dir: &Path, variant: &str) -> PathBuf {
     let python = provisioned(variant.split('-').next().unwrap());
-    let venv = dir.join("venv");
-    let made = Command::new(&python).args(["-m", "venv", "--without-pip"]).arg(&venv).status().unwrap();
-    assert!(made.success());
-    let site = fs::read_dir(venv.join("lib")).unwrap().next().unwrap().unwrap().path().join("site-packages");
+    let (venv, site) = common::make_venv(&python, dir);
     let package = site.join("ftfix");
     fs::create_dir_all(&package).unwrap();
     fs::write(package.join("__init__.py"), "from . import c_multi_gil_not_used, c_multi_no_slots, c_single_nodecl\n")
@@ -380,7 +377,7 @@ fn a_silent_fallback_to_pure_python_is_reported() {
     for variant in ["3.13-bfd", "3.13t-bfd"] {
         let dir = tempfile::tempdir().unwrap();
         let venv = fixture_venv(dir.path(), variant);
-        let site = fs::read_dir(venv.join("lib")).unwrap().next().unwrap().unwrap().path().join("site-packages");
+        let site = common::site_packages(&venv);
         let accel = site.join("accel");
         fs::create_dir(&accel).unwrap();
         for entry in fs::read_dir(&site).unwrap() {

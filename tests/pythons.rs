@@ -6,7 +6,6 @@ mod common;
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;
-use std::process::Command;
 
 use common::{ftprobe, json, provisioned, stderr, write_script};
 use serde_json::Value;
@@ -87,9 +86,7 @@ fn table_marks_the_free_threaded_build() {
 fn venv_directory_reports_its_base() {
     let cache = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let venv = dir.path().join("venv");
-    let ok = Command::new(provisioned("3.13t")).args(["-m", "venv", "--without-pip"]).arg(&venv).status().unwrap();
-    assert!(ok.success());
+    let (venv, _) = common::make_venv(&provisioned("3.13t"), dir.path());
     let python = only(cache.path(), &venv);
     assert_eq!(python["is_venv"], true);
     assert_eq!(python["free_threaded"], true);
@@ -159,10 +156,7 @@ fn a_broken_venv_names_its_missing_base() {
         .or_else(|_| fs::copy(&real, base.join("bin/python3.13")).map(|_| ()))
         .unwrap();
     symlink(real_prefix.join("lib/python3.13"), base.join("lib/python3.13")).unwrap();
-    let venv = dir.path().join("venv");
-    let made =
-        Command::new(base.join("bin/python3.13")).args(["-m", "venv", "--without-pip"]).arg(&venv).output().unwrap();
-    assert!(made.status.success(), "{}", stderr(&made));
+    let (venv, _) = common::make_venv(&base.join("bin/python3.13"), dir.path());
     fs::remove_dir_all(&base).unwrap();
     fails_with(&["pythons", "-p"], Some(&venv), &["broken virtualenv", "venv", "base/bin"]);
     fails_with(&["pythons", "-p"], Some(&venv.join("bin/python")), &["broken virtualenv"]);

@@ -44,6 +44,20 @@ pub fn json(command: &mut Command) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(&output)))
 }
 
+/// Makes a venv (without pip) of `python` at `dir/venv`; returns it and its site-packages.
+pub fn make_venv(python: &Path, dir: &Path) -> (PathBuf, PathBuf) {
+    let venv = dir.join("venv");
+    let made = Command::new(python).args(["-m", "venv", "--without-pip"]).arg(&venv).output().unwrap();
+    assert!(made.status.success(), "{} -m venv: {}", python.display(), stderr(&made));
+    let site = site_packages(&venv);
+    (venv, site)
+}
+
+/// The site-packages folder of a POSIX venv.
+pub fn site_packages(venv: &Path) -> PathBuf {
+    std::fs::read_dir(venv.join("lib")).unwrap().next().unwrap().unwrap().path().join("site-packages")
+}
+
 /// Writes an executable shell script.
 pub fn write_script(path: &Path, body: &str) {
     use std::os::unix::fs::PermissionsExt;
