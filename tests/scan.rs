@@ -155,6 +155,11 @@ fn an_installed_tree_is_one_grouped_table_with_a_summary() {
     let (target, module) = find("numpy._core._multiarray_umath");
     assert_eq!(target["distribution"]["name"], "numpy");
     assert_eq!(module["gil"], "not_used");
+    // A stub module, decided through the library installed beside it.
+    let (_, stub) = find("jaxlib.mlir._mlir_libs._chlo");
+    assert_eq!((text(&stub["gil"]), text(&stub["subinterpreters"])), ("not_used".into(), "not_supported".into()));
+    let library = text(&stub["forwards_to"]["library"]);
+    assert!(library.ends_with("jaxlib/libjax_common.so"), "{library}");
 
     let out = ftprobe(cache.path()).arg("scan").arg(&site).output().unwrap();
     let table = common::stdout(&out);

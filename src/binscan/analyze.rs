@@ -7,7 +7,7 @@ use super::code::{self, CallGraph, CallSite, CapturedFlag, CodeFacts, FlagQuery,
 use super::generator::{self, Generator, GeneratorKind};
 use super::image::Image;
 use super::moduledef::{self, DefLayout, Memory, ModuleDef, Slot, SlotValue};
-use super::{BinaryReport, BuildHint, GilVerdict, Init, SubinterpreterVerdict};
+use super::{BinaryReport, BuildHint, Forward, GilVerdict, Init, SubinterpreterVerdict};
 
 const SET_GIL: &str = "PyUnstable_Module_SetGIL";
 const CREATE: &str = "PyModule_Create2";
@@ -19,6 +19,9 @@ const DEFAULT_FUNCTION_BYTES: usize = 4096;
 
 struct Entry {
     module: String,
+    /// The exported function: `PyInit_<module>`, `PyModExport_<module>`, or
+    /// the function of a library a stub module jumps to.
+    function: String,
     address: u64,
     size: Option<u64>,
     export_hook: bool,
@@ -33,7 +36,13 @@ fn find_entries(image: &Image<'_>, file_module: Option<&str>) -> Vec<Entry> {
         for e in &image.exports {
             let Some(module) = e.name.strip_prefix(prefix).filter(|m| !m.is_empty()) else { continue };
             if !entries.iter().any(|x| x.module == module) {
-                entries.push(Entry { module: module.to_string(), address: e.address, size: e.size, export_hook });
+                entries.push(Entry {
+                    module: module.to_string(),
+                    function: e.name.clone(),
+                    address: e.address,
+                    size: e.size,
+                    export_hook,
+                });
             }
         }
     }
@@ -47,8 +56,9 @@ fn find_entries(image: &Image<'_>, file_module: Option<&str>) -> Vec<Entry> {
 /// gives one report saying so.
 pub fn analyze(image: &Image<'_>, hint: BuildHint<'_>) -> Vec<BinaryReport> {
     let entries = find_entries(image, hint.file_module);
+    let generator = generator::detect(image);
     if entries.is_empty() {
-        return vec![analyze_entry(image, None, hint)];
+        return vec![analyze_entry(image, None, hint, &generator)];
     }
     // With no file name to go by, or no entry named after it, the first
     // entry stands for the file.
@@ -56,7 +66,7 @@ pub fn analyze(image: &Image<'_>, hint: BuildHint<'_>) -> Vec<BinaryReport> {
         .iter()
         .enumerate()
         .map(|(index, entry)| {
-            let mut report = analyze_entry(image, Some(entry), hint);
+            let mut report = analyze_entry(image, Some(entry), hint, &generator);
             report.alias = index > 0;
             if report.alias {
                 report.evidence.insert(
@@ -72,7 +82,47 @@ pub fn analyze(image: &Image<'_>, hint: BuildHint<'_>) -> Vec<BinaryReport> {
         .collect()
 }
 
-fn analyze_entry(image: &Image<'_>, entry: Option<&Entry>, hint: BuildHint<'_>) -> BinaryReport {
+/// For each `(symbol, module)`: the module as if `symbol`, exported by this
+/// library, were its `PyInit_` (what a stub module's `PyInit_` jumps to).
+/// `None` where the library does not export the symbol.
+pub fn analyze_forwarded(
+    image: &Image<'_>,
+    requests: &[(&str, &str)],
+    hint: BuildHint<'_>,
+) -> Vec<Option<BinaryReport>> {
+    let generator = generator::detect(image);
+    requests
+        .iter()
+        .map(|(symbol, module)| {
+            let export = image.exports.iter().find(|e| e.name == *symbol)?;
+            let entry = Entry {
+                module: module.to_string(),
+                function: symbol.to_string(),
+                address: export.address,
+                size: export.size,
+                export_hook: false,
+            };
+            Some(analyze_entry(image, Some(&entry), hint, &generator))
+        })
+        .collect()
+}
+
+/// The imported function a stub's `PyInit_` does nothing but call or jump
+/// to, when that is all it does (not a CPython API function).
+fn forward_target(code: &CodeFacts) -> Option<&str> {
+    let [call] = code.calls.as_slice() else { return None };
+    match &call.target {
+        Target::Import(name) if !name.starts_with("Py") && !name.starts_with("_Py") => Some(name),
+        _ => None,
+    }
+}
+
+fn analyze_entry(
+    image: &Image<'_>,
+    entry: Option<&Entry>,
+    hint: BuildHint<'_>,
+    generator: &Option<Generator>,
+) -> BinaryReport {
     let set_gil_imported = image.imports.contains(SET_GIL);
     let mut report = BinaryReport {
         module: None,
@@ -86,6 +136,7 @@ fn analyze_entry(image: &Image<'_>, entry: Option<&Entry>, hint: BuildHint<'_>) 
         set_gil_imported,
         free_threaded_build: free_threaded_from_imports(image),
         generator: None,
+        forwards_to: None,
         evidence: Vec::new(),
     };
     let Some(entry) = entry else {
@@ -94,9 +145,25 @@ fn analyze_entry(image: &Image<'_>, entry: Option<&Entry>, hint: BuildHint<'_>) 
     };
     report.module = Some(entry.module.clone());
     report.is_extension = true;
-    report.generator = generator::detect(image);
+    report.generator = generator.clone();
     let mut analysis = Analysis::new(image, entry, hint, report.generator.clone());
     analysis.run();
+    let undecided = analysis.gil.is_none_or(|g| g == GilVerdict::Undetermined);
+    if undecided
+        && analysis.def.is_none()
+        && let Some(symbol) = forward_target(&analysis.code).map(str::to_string)
+    {
+        analysis.say(format!(
+            "{} only jumps to {symbol}, which a library it links to defines: the module is defined there",
+            entry.function
+        ));
+        report.forwards_to = Some(Forward {
+            symbol,
+            needed: image.needed.clone(),
+            search_paths: image.search_paths.clone(),
+            library: None,
+        });
+    }
     report.init = analysis.init;
     report.gil = Some(analysis.gil.unwrap_or(GilVerdict::Undetermined));
     report.subinterpreters = Some(analysis.subinterpreters.unwrap_or(SubinterpreterVerdict::Undetermined));
@@ -214,7 +281,7 @@ impl<'i, 'a> Analysis<'i, 'a> {
         for address in passed {
             for layout in self.layouts() {
                 if let Some(def) = moduledef::read_def(self.image, address, layout) {
-                    let how = format!("PyInit_{} passes the PyModuleDef at {:#x}", self.entry.module, def.address);
+                    let how = format!("{} passes the PyModuleDef at {:#x}", self.entry.function, def.address);
                     self.say(how);
                     self.def = Some(def);
                     return;
@@ -234,27 +301,34 @@ impl<'i, 'a> Analysis<'i, 'a> {
 
     fn read_slots(&mut self) {
         let Some(address) = self.def.as_ref().and_then(|d| d.slots_address) else { return };
-        let memory = Memory { image: self.image, stores: Some(&self.code) };
-        self.slots = moduledef::read_slots(&memory, address);
+        let mut memory = Memory::new(self.image, Some(&self.code));
+        if !moduledef::empty_in_file(self.image, address) {
+            self.slots = moduledef::read_slots(&memory, address);
+            let text = match &self.slots {
+                Some(slots) => format!("m_slots at {address:#x}: {}", describe_slots(slots)),
+                None => format!("m_slots at {address:#x} could not be read as module slots"),
+            };
+            return self.say(text);
+        }
+        // Empty in the file: filled in at run time (pybind11 3.x fills a
+        // static array on first import). Only what PyInit_ is seen to store
+        // counts, every entry up to the terminator; anything less proves
+        // nothing missing.
+        memory.run_time_only = true;
+        self.slots = if memory.has_stores(address, 32 * 16) { moduledef::read_slots(&memory, address) } else { None };
         match &self.slots {
-            Some(slots) if moduledef::filled_by_code(&memory, address) => {
-                let text = format!("m_slots is filled in by PyInit_ at run time: {}", describe_slots(slots));
+            Some(slots) => {
+                let text =
+                    format!("m_slots at {address:#x} is filled in by PyInit_ at run time: {}", describe_slots(slots));
                 self.say(text);
             }
-            // Zeros, with no relocation and no store the decoder could read:
-            // code the decoder does not follow fills it at run time (MSVC's
-            // vector stores for pybind11 3.x), so it proves nothing missing.
-            Some(slots) if slots.is_empty() => {
+            None => {
+                self.slots = Some(Vec::new());
                 self.slots_unproven = true;
                 self.say(format!(
-                    "m_slots at {address:#x} is all zeros in the file, with no relocation: it is filled in at run time by code ftprobe does not decode"
+                    "m_slots at {address:#x} is all zeros in the file, with no relocation: code ftprobe could not follow fills it in at run time"
                 ));
             }
-            Some(slots) => {
-                let text = format!("m_slots at {address:#x}: {}", describe_slots(slots));
-                self.say(text);
-            }
-            None => self.say(format!("m_slots at {address:#x} could not be read as module slots")),
         }
     }
 
@@ -264,18 +338,15 @@ impl<'i, 'a> Analysis<'i, 'a> {
             Value::Address(a) => Some(*a),
             _ => None,
         });
-        let memory = Memory { image: self.image, stores: Some(&self.code) };
+        let memory = Memory::new(self.image, Some(&self.code));
         self.slots = returned.and_then(|a| moduledef::read_pyslots(&memory, a));
         match (&self.slots, returned) {
             (Some(slots), Some(a)) => {
-                let text = format!(
-                    "PyModExport_{} returns the PySlot array at {a:#x}: {}",
-                    self.entry.module,
-                    describe_slots(slots)
-                );
+                let text =
+                    format!("{} returns the PySlot array at {a:#x}: {}", self.entry.function, describe_slots(slots));
                 self.say(text);
             }
-            _ => self.say(format!("PyModExport_{}'s slot array could not be located", self.entry.module)),
+            _ => self.say(format!("{}'s slot array could not be located", self.entry.function)),
         }
     }
 

@@ -4,9 +4,9 @@
 //! other instruction is assumed to overwrite its destination register, which
 //! can only lose knowledge, never invent it.
 
-use std::collections::HashSet;
-
+use super::block_memory::{BlockMemory, VECTOR_BYTES};
 use super::code::{CallSite, CodeFacts, FlagSearch, FunctionState, Sweeping, Target, Value};
+use super::flow::{self, Continues, Step};
 use super::image::Image;
 
 /// Register 31: the zero register as an operand, the stack pointer as a base.
@@ -104,8 +104,10 @@ fn decode_access(insn: u32) -> Option<Access> {
     }
     let size = insn >> 30;
     let opc = (insn >> 22) & 3;
-    let width: u8 = if vector && opc & 2 != 0 { 16 } else { 1 << size };
-    let load = opc != 0;
+    let quad = vector && size == 0 && opc & 2 != 0;
+    let width: u8 = if quad { 16 } else { 1 << size };
+    // A 128-bit Q register access is STR with opc 10 and LDR with opc 11.
+    let load = if quad { opc & 1 != 0 } else { opc != 0 };
     let unsigned = vector || opc < 2;
     if insn & 0x3b00_0000 == 0x3900_0000 {
         // LDR/STR (unsigned immediate, scaled).
@@ -137,6 +139,8 @@ struct Tracker<'i, 'a> {
     /// The registers at the function's first branch: parameters the entry
     /// block kept in callee-saved registers, assumed to stay there.
     at_first_branch: Option<[Value; 32]>,
+    /// The current block's stack stores and vector registers.
+    memory: BlockMemory,
     facts: CodeFacts,
 }
 
@@ -149,8 +153,34 @@ impl<'i, 'a> Tracker<'i, 'a> {
             function: FunctionState::default(),
             frame: None,
             at_first_branch: None,
+            memory: BlockMemory::default(),
             facts: CodeFacts::default(),
         }
+    }
+
+    /// The registers and, last, the stack pointer, as a block starts or ends.
+    fn state(&self) -> flow::Registers<33> {
+        flow::Registers(std::array::from_fn(|i| if i == 32 { self.sp } else { self.registers[i] }))
+    }
+
+    /// Runs one block entered with `state`; gives the registers it passes
+    /// on (those before its closing jump, which `step` forgets).
+    fn run_block(
+        &mut self,
+        state: &flow::Registers<33>,
+        instructions: &[(u64, u32)],
+        function: &std::ops::Range<u64>,
+    ) -> flow::Registers<33> {
+        self.registers = std::array::from_fn(|i| state.0[i]);
+        self.sp = state.0[32];
+        self.memory.clear();
+        let mut out = self.state();
+        for &(pc, insn) in instructions {
+            out = self.state();
+            self.step(insn, pc, function.clone());
+        }
+        let jumps = instructions.last().is_some_and(|&(_, insn)| is_b(insn));
+        if jumps { out } else { self.state() }
     }
 
     /// Forgets what registers hold, except a stack address in the frame pointer.
@@ -247,6 +277,7 @@ impl<'i, 'a> Tracker<'i, 'a> {
         for r in 0..=18 {
             self.registers[r] = Value::Unknown;
         }
+        self.memory.clear();
     }
 
     /// Follows one instruction; true when it ends a function (RET, BRK).
@@ -297,20 +328,40 @@ impl<'i, 'a> Tracker<'i, 'a> {
         for (index, register) in registers.into_iter().enumerate() {
             let Some(register) = register else { continue };
             let at = address.plus(index as i64 * i64::from(access.width));
-            if access.load {
-                if !access.vector {
-                    let value = self.loaded(access, at, index as i64, pc);
-                    self.set(register, value);
+            let on_stack = match at {
+                Value::Stack(offset) => Some(offset),
+                _ => None,
+            };
+            if access.load && access.vector {
+                let whole = on_stack.filter(|_| access.width == VECTOR_BYTES);
+                self.memory.load_vector(register, whole);
+            } else if access.load {
+                let value = self.loaded(access, at, index as i64, pc);
+                self.set(register, value);
+            } else if access.vector {
+                match at {
+                    Value::Stack(offset) => {
+                        self.function.store(offset, access.width, Value::Unknown);
+                        self.memory.store_vector(offset, access.width, register);
+                    }
+                    Value::Address(fixed) => {
+                        self.memory.record_vector_store(&mut self.facts, fixed, access.width, register);
+                    }
+                    _ => self.memory.forget_stack(),
                 }
-                continue;
-            }
-            let value = if access.vector { Value::Unknown } else { self.get(register) };
-            match at {
-                Value::Stack(offset) => self.function.store(offset, access.width, value),
-                Value::Address(fixed) if matches!(access.width, 4 | 8) => {
-                    self.facts.record_store(fixed, access.width, value);
+            } else {
+                let value = self.get(register);
+                match at {
+                    Value::Stack(offset) => {
+                        self.function.store(offset, access.width, value);
+                        self.memory.store(offset, access.width, value);
+                    }
+                    Value::Address(fixed) if matches!(access.width, 4 | 8) => {
+                        self.facts.record_store(fixed, access.width, value);
+                    }
+                    Value::Address(_) => {}
+                    _ => self.memory.forget_stack(),
                 }
-                _ => {}
             }
         }
         if access.writeback != 0 {
@@ -371,9 +422,14 @@ impl<'i, 'a> Tracker<'i, 'a> {
         } else if let Some(access) = decode_access(insn) {
             self.access(&access, pc);
         } else if insn & 0x0a00_0000 == 0x0800_0000 && insn & (1 << 22) == 0 {
-            // Other stores write memory, not registers.
+            // Other stores write memory (maybe the stack), not registers.
+            self.memory.forget_stack();
+        } else if insn & 0xffff_fc00 == 0x6f00_e400 && (insn >> 5) & 0x1f == 0 && (insn >> 16) & 0x7 == 0 {
+            // MOVI Vd.2D, #0
+            self.memory.zero_vector(rd(insn));
         } else {
             self.set(rd(insn), Value::Unknown);
+            self.memory.set_vector(rd(insn), None);
         }
     }
 }
@@ -412,29 +468,53 @@ fn adrp_target(insn: u32, pc: u64) -> u64 {
     (pc & !0xfff).wrapping_add_signed(sign_extend(immediate, 21) << 12)
 }
 
+/// Analyses `len` bytes of code at `start` as one function: the blocks
+/// reachable from `start`, each entered with the register values every path
+/// into it agrees on.
 pub fn analyze_function(image: &Image<'_>, start: u64, len: usize) -> CodeFacts {
     let Some(code) = image.code(start, len) else { return CodeFacts::default() };
-    let end = start + code.len() as u64;
-    let targets: HashSet<u64> = words(code)
+    let instructions: Vec<(u64, u32)> = words(code)
         .enumerate()
-        .filter(|(_, insn)| is_conditional_branch(*insn) || is_b(*insn))
-        .map(|(i, insn)| {
-            let pc = start + i as u64 * 4;
-            if is_b(insn) { branch_target(insn, pc) } else { conditional_target(insn, pc) }
-        })
+        .map(|(i, insn)| (start + i as u64 * 4, insn))
+        .take_while(|(_, insn)| *insn != 0)
         .collect();
+    let function = start..start + code.len() as u64;
+    let steps: Vec<Step> = instructions
+        .iter()
+        .map(|&(pc, insn)| Step { address: pc, continues: continues(insn, pc, &function) })
+        .collect();
+    let blocks = flow::blocks(&steps);
     let mut tracker = Tracker::new(image);
-    for (i, insn) in words(code).enumerate() {
-        let pc = start + i as u64 * 4;
-        if targets.contains(&pc) {
-            tracker.forget();
+    let states = flow::fixpoint(&blocks, tracker.state(), |state, block| {
+        tracker.run_block(state, &instructions[block.first..block.end], &function)
+    });
+    // The rounds above saw states that were not final yet: keep only what
+    // one pass with the final states finds.
+    tracker.facts = CodeFacts::default();
+    for (block, state) in blocks.iter().zip(&states) {
+        if let Some(state) = state {
+            tracker.run_block(state, &instructions[block.first..block.end], &function);
         }
-        if insn == 0 {
-            break;
-        }
-        tracker.step(insn, pc, start..end);
     }
     tracker.facts
+}
+
+/// How control leaves the instruction `insn` at `pc`, in a function spanning `function`.
+fn continues(insn: u32, pc: u64, function: &std::ops::Range<u64>) -> Continues {
+    if is_conditional_branch(insn) {
+        Continues::Branch(conditional_target(insn, pc))
+    } else if is_b(insn) && function.contains(&branch_target(insn, pc)) {
+        Continues::Jump(branch_target(insn, pc))
+    } else if is_b(insn)
+        || insn & 0xffff_fc1f == 0xd65f_0000
+        || insn & 0xffe0_001f == 0xd420_0000
+        || insn & 0xffff_fc1f == 0xd61f_0000
+    {
+        // B out of the function (a tail call), RET, BRK, BR.
+        Continues::Leaves
+    } else {
+        Continues::Next
+    }
 }
 
 /// Follows every executable segment (or each of `functions`) linearly: each
@@ -508,6 +588,13 @@ mod tests {
         assert!(ldrb.load && ldrb.unsigned && ldrb.width == 1 && ldrb.base == 22 && ldrb.offset == 0);
         let pre = decode_access(0xa9bc_53f3).unwrap(); // stp x19, x20, [sp, #-64]!
         assert!(pre.base == SP && pre.offset == -64 && pre.writeback == -64);
+        // 128-bit Q registers: STR has opc 10, LDR opc 11 (MSVC copies slot arrays so).
+        let str_q = decode_access(0x3d80_1130).unwrap(); // str q16, [x9, #64]
+        assert!(!str_q.load && str_q.vector && str_q.width == 16 && str_q.rt == 16 && str_q.offset == 64);
+        let ldr_q = decode_access(0x3dc0_07b1).unwrap(); // ldr q17, [x29, #16]
+        assert!(ldr_q.load && ldr_q.width == 16 && ldr_q.base == FP && ldr_q.offset == 16);
+        let stp_q = decode_access(0xad01_c3b1).unwrap(); // stp q17, q16, [x29, #48]
+        assert!(!stp_q.load && stp_q.width == 16 && stp_q.rt2 == Some(16) && stp_q.offset == 48);
     }
 
     /// The closure read in pydantic-core's Linux ARM64 build: the flag

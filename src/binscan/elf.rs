@@ -5,7 +5,7 @@
 //! lld leaves RELA targets as zero on disk (cpython-reference.md, section E).
 
 use object::elf;
-use object::read::elf::{ElfFile, FileHeader, ProgramHeader, Rel, Rela, SectionHeader, Sym};
+use object::read::elf::{Dyn, ElfFile, FileHeader, ProgramHeader, Rel, Rela, SectionHeader, Sym};
 use object::{Endianness, Object, ObjectSection, ObjectSymbol};
 
 use super::ScanError;
@@ -65,7 +65,28 @@ fn read_elf<Elf: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Image<'
         image.needed =
             libraries.filter_map(|l| l.ok()).map(|l| String::from_utf8_lossy(l.name()).into_owned()).collect();
     }
+    image.search_paths = run_paths(&file);
     Ok(image)
+}
+
+/// The DT_RUNPATH and DT_RPATH entries, split at `:`, as written (`$ORIGIN/../lib`).
+fn run_paths<Elf: FileHeader<Endian = Endianness>>(file: &ElfFile<'_, Elf>) -> Vec<String> {
+    let (endian, data) = (file.endian(), file.data());
+    let sections = file.elf_section_table();
+    // The table comes with the index of the string table it links to.
+    let Ok(Some((entries, strings_index))) = sections.dynamic(endian, data) else { return Vec::new() };
+    let Ok(strings) = sections.strings(endian, data, strings_index) else { return Vec::new() };
+    let mut paths = Vec::new();
+    for entry in entries {
+        let tag = entry.tag(endian);
+        if tag != elf::DT_RUNPATH && tag != elf::DT_RPATH {
+            continue;
+        }
+        if let Ok(text) = entry.string(endian, strings) {
+            paths.extend(String::from_utf8_lossy(text).split(':').filter(|p| !p.is_empty()).map(str::to_string));
+        }
+    }
+    paths
 }
 
 fn read_symbols<Elf: FileHeader<Endian = Endianness>>(file: &ElfFile<'_, Elf>, image: &mut Image<'_>) {

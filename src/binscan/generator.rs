@@ -44,11 +44,16 @@ pub fn detect(image: &Image<'_>) -> Option<Generator> {
     if has("pyo3_runtime.PanicException") || has("PyO3 modules") {
         return Some(Generator { version: version_after(image, b"/pyo3-"), ..plain(GeneratorKind::Pyo3) });
     }
+    let nanobind = has("__nb_internals_") || has("nanobind.nb_func") || has("__nb_signature__");
     if has("__pybind11_internals_v") {
-        let detail = text_after(image, b"__pybind11_internals_v", 3).map(|v| format!("internals v{v}"));
+        let mut detail = text_after(image, b"__pybind11_internals_v", 3).map(|v| format!("internals v{v}"));
+        if nanobind {
+            // One library holding modules of both (jaxlib's libjax_common).
+            detail = Some(format!("{}; nanobind is linked in too", detail.unwrap_or_default()));
+        }
         return Some(Generator { detail, ..plain(GeneratorKind::Pybind11) });
     }
-    if has("__nb_internals_") || has("nanobind.nb_func") || has("__nb_signature__") {
+    if nanobind {
         let tag = abi_tag(image, b"_use_cxx11_abi_");
         let free_threaded = tag.as_deref().is_some_and(|t| t.contains("_ft"));
         return Some(Generator {

@@ -64,6 +64,9 @@ pub struct Image<'a> {
     pub exports: Vec<Export>,
     /// Libraries this one links to (DT_NEEDED, PE import DLLs, Mach-O dylibs).
     pub needed: Vec<String>,
+    /// Where the loader looks for them, as written: DT_RUNPATH / DT_RPATH
+    /// entries (`$ORIGIN/../lib`), Mach-O LC_RPATH (`@loader_path/..`).
+    pub search_paths: Vec<String>,
     /// Added to addresses to get what absolute operands in code hold (a
     /// 32-bit PE's image base; addresses here are RVAs). 0 elsewhere.
     pub absolute_base: u64,
@@ -85,6 +88,7 @@ impl<'a> Image<'a> {
             imports: HashSet::new(),
             exports: Vec::new(),
             needed: Vec::new(),
+            search_paths: Vec::new(),
             absolute_base: 0,
             got_base: None,
         }

@@ -14,6 +14,7 @@ const LC_SEGMENT_64: u32 = 0x19;
 const LC_SYMTAB: u32 = 0x2;
 const LC_DYSYMTAB: u32 = 0xb;
 const LC_LOAD_DYLIB: u32 = 0xc;
+const LC_RPATH: u32 = 0x8000_001c;
 const LC_DYLD_INFO: u32 = 0x22;
 const LC_DYLD_INFO_ONLY: u32 = 0x22 | LC_REQ_DYLD;
 const LC_DYLD_CHAINED_FIXUPS: u32 = 0x34 | LC_REQ_DYLD;
@@ -135,6 +136,11 @@ fn read_commands(data: &[u8], image: &mut Image<'_>) -> Result<Commands, ScanErr
             LC_LOAD_DYLIB => {
                 if let Some(name) = c_string(data, at + field(8)?) {
                     image.needed.push(name.to_string());
+                }
+            }
+            LC_RPATH => {
+                if let Some(path) = c_string(data, at + field(8)?) {
+                    image.search_paths.push(path.to_string());
                 }
             }
             _ => {}

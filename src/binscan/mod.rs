@@ -5,8 +5,10 @@
 mod analyze;
 pub mod arm32;
 pub mod arm64;
+pub mod block_memory;
 pub mod code;
 pub mod elf;
+pub mod flow;
 pub mod generator;
 pub mod image;
 pub mod macho;
@@ -16,7 +18,7 @@ pub mod x86;
 
 use serde::Serialize;
 
-pub use analyze::analyze;
+pub use analyze::{analyze, analyze_forwarded};
 use generator::Generator;
 use image::{Arch, Format};
 
@@ -78,8 +80,27 @@ pub struct BinaryReport {
     /// Built for a free-threaded CPython, as the binary shows it (def layout, imports).
     pub free_threaded_build: Option<bool>,
     pub generator: Option<Generator>,
+    /// `PyInit_` only jumps to a function imported from another library (a
+    /// stub module): the module is really defined there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forwards_to: Option<Forward>,
     /// How each verdict was reached, one sentence each.
     pub evidence: Vec<String>,
+}
+
+/// Where a stub module's `PyInit_` jumps to.
+#[derive(Clone, Debug, Serialize)]
+pub struct Forward {
+    /// The imported function.
+    pub symbol: String,
+    /// The libraries the stub links to, one of which defines it.
+    #[serde(skip)]
+    pub needed: Vec<String>,
+    /// The stub's run-time search paths (RUNPATH, LC_RPATH), as written.
+    #[serde(skip)]
+    pub search_paths: Vec<String>,
+    /// The library found to define it: a wheel member, or a path.
+    pub library: Option<String>,
 }
 
 /// What the file name or wheel says about the build, to pick a layout when
@@ -108,6 +129,40 @@ pub fn scan_bytes(data: &[u8], hint: BuildHint<'_>) -> Result<Vec<BinaryReport>,
         }
         other => Err(ScanError::Format(format!("{other:?} files are not supported yet"))),
     }
+}
+
+/// Analyses, in a library that stub modules forward to, the function each
+/// request names as the init function of its module: `(symbol, module)`.
+/// The library is parsed once for all of them; of a universal Mach-O, the
+/// slice for `arch` is read.
+pub fn scan_forwarded(
+    data: &[u8],
+    arch: Arch,
+    requests: &[(&str, &str)],
+    hint: BuildHint<'_>,
+) -> Result<Vec<Option<BinaryReport>>, ScanError> {
+    let kind = object::FileKind::parse(data).map_err(|_| ScanError::Format(describe_unknown(data)))?;
+    let image = match kind {
+        object::FileKind::Elf32 | object::FileKind::Elf64 => elf::read(data)?,
+        object::FileKind::Pe32 | object::FileKind::Pe64 => pe::read(data)?,
+        object::FileKind::MachO64 => macho::read(data)?,
+        object::FileKind::MachOFat32 | object::FileKind::MachOFat64 => {
+            let mut found = None;
+            for (offset, size) in macho::fat_slices(data)? {
+                let slice = macho::read(&data[offset..offset + size])?;
+                if slice.arch == arch {
+                    found = Some(slice);
+                    break;
+                }
+            }
+            found.ok_or_else(|| ScanError::Format(format!("no {arch:?} slice in the universal binary")))?
+        }
+        other => return Err(ScanError::Format(format!("{other:?} files are not supported yet"))),
+    };
+    if image.arch != arch {
+        return Err(ScanError::Format(format!("built for {:?}, not {arch:?}", image.arch)));
+    }
+    Ok(analyze_forwarded(&image, requests, hint))
 }
 
 /// Whether `prefix` (a file's first bytes, at least four) starts like an

@@ -86,9 +86,18 @@ pub enum SlotValue {
 pub struct Memory<'i, 'a> {
     pub image: &'i Image<'a>,
     pub stores: Option<&'i CodeFacts>,
+    /// The memory is zeros in the file that code fills in: only what a
+    /// relocation or a decoded store puts there is known, and padding is
+    /// whatever the code copied.
+    pub run_time_only: bool,
 }
 
-impl Memory<'_, '_> {
+impl<'i, 'a> Memory<'i, 'a> {
+    /// The file's bytes with `stores` laid over them.
+    pub fn new(image: &'i Image<'a>, stores: Option<&'i CodeFacts>) -> Self {
+        Memory { image, stores, run_time_only: false }
+    }
+
     fn value(&self, address: u64, size: u8) -> SlotValue {
         if let Some(target) = self.image.pointer(address) {
             return SlotValue::Pointer(target);
@@ -100,6 +109,9 @@ impl Memory<'_, '_> {
                 _ => SlotValue::Unknown,
             };
         }
+        if self.run_time_only {
+            return SlotValue::Unknown;
+        }
         self.image.word(address, size).map_or(SlotValue::Unknown, SlotValue::Int)
     }
 
@@ -110,12 +122,18 @@ impl Memory<'_, '_> {
         match self.stores.and_then(|f| f.stored(address, size)) {
             Some(Value::Const(c)) => Some(c),
             Some(_) => None,
+            None if self.run_time_only => None,
             None => self.image.word(address, size),
         }
     }
 
+    /// Whether the padding after a slot id at `address` is as a slot array has it.
+    fn padding_fits(&self, address: u64) -> bool {
+        self.run_time_only || self.int(address, 4) == Some(0)
+    }
+
     /// Whether code stores anything inside `[start, start + len)`.
-    fn has_stores(&self, start: u64, len: u64) -> bool {
+    pub fn has_stores(&self, start: u64, len: u64) -> bool {
         self.stores.is_some_and(|f| f.stores.range(start..start + len).next().is_some())
     }
 }
@@ -192,7 +210,7 @@ pub fn read_slots(memory: &Memory<'_, '_>, address: u64) -> Option<Vec<Slot>> {
         if !is_module_slot_id(id) || (is_integer_slot(id) && matches!(value, SlotValue::Pointer(_))) {
             return None;
         }
-        if ps == 8 && memory.int(entry + 4, 4)? != 0 {
+        if ps == 8 && !memory.padding_fits(entry + 4) {
             return None;
         }
         match (id, value) {
@@ -228,8 +246,12 @@ pub fn read_pyslots(memory: &Memory<'_, '_>, address: u64) -> Option<Vec<Slot>> 
     None
 }
 
-/// Whether the slot array's memory is only filled in by code at run time
-/// (zero in the file, with stores recorded over it).
-pub fn filled_by_code(memory: &Memory<'_, '_>, address: u64) -> bool {
-    memory.has_stores(address, 16 * 8) && memory.image.word(address, 4) == Some(0)
+/// Whether the slot array at `address` is empty as the file holds it: its
+/// first entry is `{0, NULL}` with no relocation. Either the module has no
+/// slots, or code fills the array in at run time.
+pub fn empty_in_file(image: &Image<'_>, address: u64) -> bool {
+    let ps = u64::from(image.pointer_size);
+    image.word(address, 4) == Some(0)
+        && image.word(address + ps, image.pointer_size) == Some(0)
+        && !image.is_relocated(address + ps)
 }

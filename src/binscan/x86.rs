@@ -2,33 +2,62 @@
 //! call, constant stores to fixed addresses, stores to the stack, and
 //! returned values.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
-use iced_x86::{Code, Decoder, DecoderOptions, FlowControl, Instruction, Mnemonic, OpKind, Register};
+use iced_x86::{
+    Code, Decoder, DecoderOptions, FlowControl, Instruction, InstructionInfoFactory, Mnemonic, OpAccess, OpKind,
+    Register,
+};
 
+use super::block_memory::BlockMemory;
 use super::code::{CallSite, CallingConvention, CodeFacts, FlagSearch, FunctionState, Sweeping, Target, Value};
+use super::flow::{self, Continues, Step};
+
+type Registers = flow::Registers<16>;
 use super::image::{Arch, Image};
 
-/// Analyses `len` bytes of code at `start` as one function.
+/// Analyses `len` bytes of code at `start` as one function: the blocks
+/// reachable from `start`, each entered with the register values every path
+/// into it agrees on.
 pub fn analyze_function(image: &Image<'_>, start: u64, len: usize, convention: CallingConvention) -> CodeFacts {
     let Some(code) = image.code(start, len) else { return CodeFacts::default() };
     let bitness = if image.arch == Arch::X86 { 32 } else { 64 };
     let instructions: Vec<Instruction> = decode_until_padding(code, start, bitness);
-    let end = start + code.len() as u64;
-    let targets: HashSet<u64> = instructions
-        .iter()
-        .filter(|i| matches!(i.flow_control(), FlowControl::ConditionalBranch | FlowControl::UnconditionalBranch))
-        .filter(|i| i.op0_kind() == OpKind::NearBranch64 || i.op0_kind() == OpKind::NearBranch32)
-        .map(|i| i.near_branch_target())
-        .collect();
+    let function = start..start + code.len() as u64;
+    let steps: Vec<Step> =
+        instructions.iter().map(|i| Step { address: i.ip(), continues: continues(i, &function) }).collect();
+    let blocks = flow::blocks(&steps);
     let mut tracker = Tracker::new(image, convention);
-    for instruction in &instructions {
-        if targets.contains(&instruction.ip()) {
-            tracker.forget();
+    let entry = flow::Registers(tracker.registers);
+    let states = flow::fixpoint(&blocks, entry, |state, block| {
+        tracker.run_block(state, &instructions[block.first..block.end], &function)
+    });
+    // The rounds above saw states that were not final yet: keep only what
+    // one pass with the final states finds.
+    tracker.facts = CodeFacts::default();
+    for (block, state) in blocks.iter().zip(&states) {
+        if let Some(state) = state {
+            tracker.run_block(state, &instructions[block.first..block.end], &function);
         }
-        tracker.step(instruction, start..end);
     }
     tracker.facts
+}
+
+/// How control leaves `instruction`, in a function spanning `function`.
+fn continues(instruction: &Instruction, function: &std::ops::Range<u64>) -> Continues {
+    let near = matches!(instruction.op0_kind(), OpKind::NearBranch64 | OpKind::NearBranch32 | OpKind::NearBranch16);
+    match instruction.flow_control() {
+        FlowControl::ConditionalBranch if near => Continues::Branch(instruction.near_branch_target()),
+        FlowControl::UnconditionalBranch if near && function.contains(&instruction.near_branch_target()) => {
+            Continues::Jump(instruction.near_branch_target())
+        }
+        FlowControl::UnconditionalBranch
+        | FlowControl::IndirectBranch
+        | FlowControl::Return
+        | FlowControl::Interrupt
+        | FlowControl::Exception => Continues::Leaves,
+        _ => Continues::Next,
+    }
 }
 
 /// Follows every executable segment (or each of `functions`) linearly: each
@@ -154,7 +183,44 @@ struct Tracker<'i, 'a> {
     /// The registers at the function's first branch: parameters the entry
     /// block kept in callee-saved registers, assumed to stay there.
     at_first_branch: Option<[Value; 16]>,
+    /// The current block's stack stores and vector registers.
+    memory: BlockMemory,
+    info: InstructionInfoFactory,
     facts: CodeFacts,
+}
+
+/// The vector registers (xmm, ymm, zmm n) as one index.
+fn vector_index(register: Register) -> Option<usize> {
+    let first = if register.is_xmm() {
+        Register::XMM0
+    } else if register.is_ymm() {
+        Register::YMM0
+    } else if register.is_zmm() {
+        Register::ZMM0
+    } else {
+        return None;
+    };
+    Some(register as usize - first as usize)
+}
+
+/// Moves of a whole 16-byte vector between registers and memory.
+fn is_vector_move(mnemonic: Mnemonic) -> bool {
+    matches!(
+        mnemonic,
+        Mnemonic::Movups
+            | Mnemonic::Movaps
+            | Mnemonic::Movupd
+            | Mnemonic::Movapd
+            | Mnemonic::Movdqu
+            | Mnemonic::Movdqa
+            | Mnemonic::Lddqu
+            | Mnemonic::Vmovups
+            | Mnemonic::Vmovaps
+            | Mnemonic::Vmovupd
+            | Mnemonic::Vmovapd
+            | Mnemonic::Vmovdqu
+            | Mnemonic::Vmovdqa
+    )
 }
 
 const RSP: usize = 4;
@@ -173,8 +239,29 @@ impl<'i, 'a> Tracker<'i, 'a> {
             function: FunctionState::default(),
             frame: None,
             at_first_branch: None,
+            memory: BlockMemory::default(),
+            info: InstructionInfoFactory::new(),
             facts: CodeFacts::default(),
         }
+    }
+
+    /// Runs one block entered with `state`; gives the registers it passes
+    /// on (those before its closing jump, which `step` forgets).
+    fn run_block(
+        &mut self,
+        state: &Registers,
+        instructions: &[Instruction],
+        function: &std::ops::Range<u64>,
+    ) -> Registers {
+        self.registers = state.0;
+        self.forget_stack();
+        let mut out = state.0;
+        for instruction in instructions {
+            out = self.registers;
+            self.step(instruction, function.clone());
+        }
+        let jumps = instructions.last().is_some_and(|i| i.flow_control() == FlowControl::UnconditionalBranch);
+        flow::Registers(if jumps { out } else { self.registers })
     }
 
     /// Forgets what registers hold, except stack addresses in the stack and frame pointers.
@@ -226,6 +313,7 @@ impl<'i, 'a> Tracker<'i, 'a> {
     fn forget_stack(&mut self) {
         self.pushes.clear();
         self.stack_slots.clear();
+        self.memory.clear();
     }
 
     fn slot(register: Register) -> Option<usize> {
@@ -451,6 +539,7 @@ impl<'i, 'a> Tracker<'i, 'a> {
             Value::Stack(at) => {
                 let width = instruction.memory_size().size() as u8;
                 self.function.store(at, width, value);
+                self.memory.store(at, width, value);
                 true
             }
             _ => false,
@@ -476,12 +565,15 @@ impl<'i, 'a> Tracker<'i, 'a> {
                 self.set(instruction.op0_register(), value);
             }
             Mnemonic::Push => {
+                let value = self.source_value(instruction, 0);
                 if self.convention == CallingConvention::Cdecl {
-                    let value = self.source_value(instruction, 0);
                     self.pushes.push(value);
                 }
                 let word = self.word_size();
                 self.move_stack_pointer(-word);
+                if let Value::Stack(at) = self.registers[RSP] {
+                    self.memory.store(at, word as u8, value);
+                }
             }
             Mnemonic::Pop => {
                 if op0_register {
@@ -511,12 +603,14 @@ impl<'i, 'a> Tracker<'i, 'a> {
             }
             Mnemonic::Mov if op0_memory => {
                 let value = self.source_value(instruction, 1);
-                if !self.store_to_stack(instruction, value)
-                    && let Some(address) =
-                        self.memory_address(instruction).filter(|_| instruction.memory_base() != Register::EBX)
-                {
-                    let width = instruction.memory_size().size() as u8;
-                    self.facts.record_store(address, width, value);
+                if !self.store_to_stack(instruction, value) {
+                    match self.fixed_store_address(instruction) {
+                        Some(address) => {
+                            let width = instruction.memory_size().size() as u8;
+                            self.facts.record_store(address, width, value);
+                        }
+                        None => self.memory.forget_stack(),
+                    }
                 }
             }
             Mnemonic::Lea if op0_register => {
@@ -535,17 +629,93 @@ impl<'i, 'a> Tracker<'i, 'a> {
                 self.set(instruction.op0_register(), Value::Const(0));
             }
             Mnemonic::Cmp | Mnemonic::Test | Mnemonic::Nop | Mnemonic::Endbr64 | Mnemonic::Bt => {}
-            _ if op0_register => self.set(instruction.op0_register(), Value::Unknown),
-            // Any other write to the stack leaves those bytes unknown.
-            _ if op0_memory => {
-                self.store_to_stack(instruction, Value::Unknown);
+            mnemonic if is_vector_move(mnemonic) => self.move_vector(instruction),
+            Mnemonic::Xorps | Mnemonic::Xorpd | Mnemonic::Pxor
+                if op0_register
+                    && instruction.op1_kind() == OpKind::Register
+                    && instruction.op0_register() == instruction.op1_register() =>
+            {
+                if let Some(index) = vector_index(instruction.op0_register()) {
+                    self.memory.zero_vector(index);
+                }
             }
-            _ => {}
-        }
-        if matches!(instruction.mnemonic(), Mnemonic::Movsb | Mnemonic::Movsq | Mnemonic::Stosb | Mnemonic::Stosq) {
-            for r in [Register::RCX, Register::RSI, Register::RDI] {
-                self.set(r, Value::Unknown);
+            _ => {
+                // Any other write to the stack leaves those bytes unknown.
+                if op0_memory
+                    && !self.store_to_stack(instruction, Value::Unknown)
+                    && self.fixed_store_address(instruction).is_none()
+                {
+                    self.memory.forget_stack();
+                }
+                self.forget_written(instruction);
             }
         }
+    }
+
+    /// Every register `instruction` writes, named or implied (`cdq`, `mul`,
+    /// `leave`, string operations), is unknown afterwards.
+    fn forget_written(&mut self, instruction: &Instruction) {
+        let written: Vec<Register> = self
+            .info
+            .info(instruction)
+            .used_registers()
+            .iter()
+            .filter(|used| {
+                !matches!(used.access(), OpAccess::Read | OpAccess::CondRead | OpAccess::None | OpAccess::NoMemAccess)
+            })
+            .map(|used| used.register())
+            .collect();
+        for register in written {
+            if vector_index(register).is_some() {
+                self.memory.set_vector(vector_index(register).unwrap_or(0), None);
+            } else if Self::slot(register).is_some() {
+                let index = Self::slot(register).unwrap_or(0);
+                self.registers[index] = Value::Unknown;
+            }
+        }
+    }
+
+    /// A 16-byte vector move: register to register, a load of stack bytes,
+    /// or a store (to the stack, or to a fixed address, where each known
+    /// piece is recorded like a scalar store). Only xmm registers are
+    /// followed; a ymm or zmm move leaves its register unknown.
+    fn move_vector(&mut self, instruction: &Instruction) {
+        let xmm = |register: Register| vector_index(register).filter(|_| register.is_xmm());
+        let width = instruction.memory_size().size() as u8;
+        match (instruction.op0_kind(), instruction.op1_kind()) {
+            (OpKind::Register, OpKind::Register) => {
+                let pieces = xmm(instruction.op1_register()).and_then(|i| self.memory.vector(i).cloned());
+                let to = vector_index(instruction.op0_register()).unwrap_or(0);
+                self.memory.set_vector(to, pieces.filter(|_| xmm(instruction.op0_register()).is_some()));
+            }
+            (OpKind::Register, OpKind::Memory) => {
+                let at = match self.base_plus_displacement(instruction) {
+                    Value::Stack(at) if width == 16 => Some(at),
+                    _ => None,
+                };
+                let to = vector_index(instruction.op0_register()).unwrap_or(0);
+                match xmm(instruction.op0_register()) {
+                    Some(_) => self.memory.load_vector(to, at),
+                    None => self.memory.set_vector(to, None),
+                }
+            }
+            (OpKind::Memory, OpKind::Register) => {
+                let from = xmm(instruction.op1_register()).unwrap_or(usize::MAX);
+                if let Value::Stack(at) = self.base_plus_displacement(instruction) {
+                    self.function.store(at, width, Value::Unknown);
+                    self.memory.store_vector(at, width, from);
+                } else if let Some(address) = self.fixed_store_address(instruction) {
+                    self.memory.record_vector_store(&mut self.facts, address, width, from);
+                } else {
+                    self.memory.forget_stack();
+                }
+            }
+            _ => self.forget_written(instruction),
+        }
+    }
+
+    /// The fixed address a store writes, when it writes one.
+    fn fixed_store_address(&self, instruction: &Instruction) -> Option<u64> {
+        self.memory_address(instruction).filter(|_| instruction.memory_base() != Register::EBX)
     }
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::supervise::WorkerRun;
 use super::{Fallback, LoadedExtension, ProbeResult, ProbeSpec, PythonSummary};
-use crate::binscan::{self, BuildHint, GilVerdict};
+use crate::binscan::GilVerdict;
 use crate::process::signal_name;
 use crate::worker::protocol::{ImportStage, ProbeKind, StageResult};
 
@@ -266,11 +266,6 @@ fn subinterpreter_fallbacks(main: &ImportStage, sub: &ImportStage) -> Vec<Fallba
     out
 }
 
-/// The module a file is imported as: its name up to the first dot.
-fn file_module(file: &std::path::Path) -> Option<&str> {
-    file.file_name()?.to_str()?.split('.').next()
-}
-
 /// Scans each loaded extension file once and compares its declaration with
 /// what CPython did. One file may sit in `sys.modules` under several names
 /// (Cython also registers the name it was compiled as), so names are grouped
@@ -280,13 +275,13 @@ fn cross_check(result: &mut ProbeResult, files: &std::collections::BTreeMap<Stri
     for (module, file) in files {
         by_file.entry(PathBuf::from(file)).or_default().push(module.clone());
     }
-    for (file, names) in by_file {
+    // All at once through the scanner: stub modules are read in the library
+    // they jump to, once per library.
+    let inputs: Vec<crate::scan::Input> = by_file.keys().map(|f| crate::scan::Input::found(f.clone())).collect();
+    let targets = crate::scan::scan_paths(&inputs, crate::scan::Options::default());
+    for ((file, names), target) in by_file.into_iter().zip(targets) {
         let module = names.iter().max_by_key(|n| n.matches('.').count()).cloned().unwrap_or_default();
-        let limit = crate::scan::DEFAULT_MAX_MEMBER_SIZE;
-        let report = crate::input::read_limited(&file, limit, "").ok().and_then(|data| {
-            let hint = BuildHint { free_threaded: Some(true), file_module: file_module(&file) };
-            binscan::scan_bytes(&data, hint).ok()?.into_iter().next()
-        });
+        let report = target.extensions.into_iter().find_map(|e| e.report.filter(|r| r.is_extension && !r.alias));
         let static_gil = report.as_ref().and_then(|r| r.gil);
         let runtime_requires_gil = result.gil_required_by.iter().any(|m| names.contains(m));
         match (static_gil, runtime_requires_gil) {

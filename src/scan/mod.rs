@@ -5,6 +5,7 @@
 
 mod budget;
 pub mod findings;
+mod forward;
 pub mod installed;
 pub mod report;
 pub mod wheel;
@@ -172,12 +173,17 @@ fn walk(dir: &Path, out: &mut Vec<Input>, records: &mut Vec<PathBuf>) {
 
 /// Scans every input in parallel; the order of the result follows the input.
 pub fn scan_paths(inputs: &[Input], options: Options) -> Vec<Target> {
-    inputs.par_iter().map(|input| scan_input(input, options)).collect()
+    let mut targets: Vec<Target> = inputs.par_iter().map(|input| scan_input(input, options)).collect();
+    forward::resolve_in_files(&mut targets, inputs, options);
+    targets
 }
 
 /// Scans one path (for callers that have no [`Input`]).
 pub fn scan_path(path: &Path, options: Options) -> Target {
-    scan_input(&Input::found(path.to_path_buf()), options)
+    let input = [Input::found(path.to_path_buf())];
+    let mut targets = vec![scan_input(&input[0], options)];
+    forward::resolve_in_files(&mut targets, &input, options);
+    targets.pop().expect("one target per input")
 }
 
 fn scan_input(input: &Input, options: Options) -> Target {
@@ -278,6 +284,7 @@ fn scan_wheel(target: &mut Target, options: Options) {
         )
         .collect();
     target.extensions = scanned.into_iter().flatten().collect();
+    forward::resolve_in_wheel(target, &wheel, &tags, options);
     if wheel.duplicate_names {
         target.findings.push(Finding {
             code: crate::report::rules::Rule::DuplicateMemberNames,

@@ -154,6 +154,11 @@ impl Wheel {
         Ok(binaries)
     }
 
+    /// Every member's name, in directory order.
+    pub fn member_names(&self) -> Result<Vec<String>, WheelError> {
+        member_names(&self.archive)
+    }
+
     /// The text of the `*.dist-info/<file>` member (WHEEL, METADATA); None when absent.
     pub fn dist_info_file(&self, file: &str) -> Result<Option<String>, WheelError> {
         let wanted = format!("/{file}");
