@@ -22,14 +22,20 @@ struct Stub {
     arch: Arch,
 }
 
-/// The stubs of a wheel, decided through the libraries in the same wheel.
-pub fn resolve_in_wheel(target: &mut Target, wheel: &wheel::Wheel, tags: &[WheelTag], options: Options) {
+/// The stubs of a wheel, by the member that defines what each jumps to.
+pub struct WheelPlan {
+    by_library: BTreeMap<String, Vec<Stub>>,
+}
+
+/// Finds the library of each stub among the wheel's members (a stub whose
+/// library is not there says so in its evidence).
+pub fn plan_in_wheel(target: &mut Target, wheel: &wheel::Wheel) -> WheelPlan {
+    let mut by_library: BTreeMap<String, Vec<Stub>> = BTreeMap::new();
     let stubs = stubs_of(0, target);
     if stubs.is_empty() {
-        return;
+        return WheelPlan { by_library };
     }
     let members = wheel.member_names().unwrap_or_default();
-    let mut by_library: BTreeMap<String, Vec<Stub>> = BTreeMap::new();
     for stub in stubs {
         let extension = &target.extensions[stub.extension];
         let stub_dir = extension.member.rsplit_once('/').map_or("", |(dir, _)| dir);
@@ -43,12 +49,39 @@ pub fn resolve_in_wheel(target: &mut Target, wheel: &wheel::Wheel, tags: &[Wheel
             None => not_found(&mut target.extensions[stub.extension]),
         }
     }
-    for (library, stubs) in by_library {
-        let mut archive = wheel.archive();
-        let _permit = MEMORY.acquire(wheel::claimed_size(&archive, &library).min(options.max_member_size));
-        let read = wheel::read_member(&mut archive, &library, options.max_member_size, true).map_err(|e| e.to_string());
-        let hint = hint_for(&library, Some(tags));
-        decide(std::slice::from_mut(target), &stubs, &library, read, hint);
+    WheelPlan { by_library }
+}
+
+impl WheelPlan {
+    /// Whether some stub jumps into `member`.
+    pub fn wants(&self, member: &str) -> bool {
+        self.by_library.contains_key(member)
+    }
+
+    /// What the stubs that jump into `library` are, read from its bytes
+    /// (for a library being scanned anyway: it is inflated once).
+    pub fn analyse(&self, library: &str, data: &[u8], hint: BuildHint<'_>) -> Decided {
+        let stubs = self.by_library.get(library).map_or(&[][..], Vec::as_slice);
+        analyse(stubs, Ok(data), hint)
+    }
+
+    /// Gives each stub of `library` its verdicts.
+    pub fn apply(&mut self, target: &mut Target, library: &str, decided: Decided) {
+        if let Some(stubs) = self.by_library.remove(library) {
+            apply(std::slice::from_mut(target), &stubs, library, &decided);
+        }
+    }
+
+    /// Decides the stubs whose libraries were not analysed yet, reading each once.
+    pub fn finish(mut self, target: &mut Target, wheel: &wheel::Wheel, tags: &[WheelTag], options: Options) {
+        for (library, stubs) in std::mem::take(&mut self.by_library) {
+            let mut archive = wheel.archive();
+            let _permit = MEMORY.acquire(wheel::claimed_size(&archive, &library).min(options.max_member_size));
+            let read =
+                wheel::read_member(&mut archive, &library, options.max_member_size, true).map_err(|e| e.to_string());
+            let decided = analyse(&stubs, read.as_deref().map_err(Clone::clone), hint_for(&library, Some(tags)));
+            apply(std::slice::from_mut(target), &stubs, &library, &decided);
+        }
     }
 }
 
@@ -90,8 +123,8 @@ pub fn resolve_in_files(targets: &mut [Target], inputs: &[Input], options: Optio
             let _permit = MEMORY.acquire(size.min(options.max_member_size));
             input::read_opened(file, size, &library, options.max_member_size, " (--max-member-size)")
         });
-        let hint = hint_for(&name, None);
-        decide(targets, &stubs, &name, read.map_err(|e| e.to_string()), hint);
+        let decided = analyse(&stubs, read.as_deref().map_err(|e| e.to_string()), hint_for(&name, None));
+        apply(targets, &stubs, &name, &decided);
         for index in stubs.iter().map(|s| s.target) {
             targets[index].findings = findings::check(&targets[index]);
         }
@@ -205,21 +238,28 @@ fn not_found(extension: &mut Extension) {
     }
 }
 
-/// Reads `library` once and decides each stub from it.
-fn decide(targets: &mut [Target], stubs: &[Stub], library: &str, read: Result<Vec<u8>, String>, hint: BuildHint<'_>) {
-    let Some(arch) = stubs.first().map(|s| s.arch) else { return };
+/// Per stub, the module as the library defines it (`None`: not exported
+/// there), or why the library could not be read.
+pub type Decided = Result<Vec<Option<BinaryReport>>, String>;
+
+/// Analyses, in the library's bytes, the function each stub jumps to.
+fn analyse(stubs: &[Stub], data: Result<&[u8], String>, hint: BuildHint<'_>) -> Decided {
+    let Some(arch) = stubs.first().map(|s| s.arch) else { return Ok(Vec::new()) };
     let requests: Vec<(&str, &str)> = stubs.iter().map(|s| (s.symbol.as_str(), s.module.as_str())).collect();
-    let data = read.as_deref().map_err(|e| e.clone());
-    let decided = data.and_then(|data| {
+    data.and_then(|data| {
         // A malformed library must not take the run down either.
         std::panic::catch_unwind(|| binscan::scan_forwarded(data, arch, &requests, hint))
             .map_err(|_| "the binary parser failed on this file (please report it)".to_string())?
             .map_err(|e| e.to_string())
-    });
+    })
+}
+
+/// Gives each stub the verdicts `decided` holds for it.
+fn apply(targets: &mut [Target], stubs: &[Stub], library: &str, decided: &Decided) {
     for (index, stub) in stubs.iter().enumerate() {
         let extension = &mut targets[stub.target].extensions[stub.extension];
         let Some(report) = extension.report.as_mut() else { continue };
-        match &decided {
+        match decided {
             Ok(found) => match found.get(index).cloned().flatten() {
                 Some(defined) => adopt(report, library, defined),
                 None => report.evidence.push(format!("{library} does not export {}", stub.symbol)),

@@ -265,26 +265,28 @@ fn scan_wheel(target: &mut Target, options: Options) {
             return;
         }
     };
-    let scanned: Vec<Vec<Extension>> = members
-        .par_iter()
-        .map_init(
-            || wheel.archive(),
-            |archive, name| {
-                let _permit = MEMORY.acquire(wheel::claimed_size(archive, name).min(options.max_member_size));
-                match wheel::read_member(archive, name, options.max_member_size, true) {
-                    Ok(bytes) => scan_binary(name, &bytes, hint_for(name, Some(&tags))),
-                    Err(e) => vec![Extension {
-                        member: name.clone(),
-                        import_name: None,
-                        report: None,
-                        error: Some(e.to_string()),
-                    }],
-                }
-            },
-        )
-        .collect();
-    target.extensions = scanned.into_iter().flatten().collect();
-    forward::resolve_in_wheel(target, &wheel, &tags, options);
+    // Small members first: stub modules among them name the (large)
+    // libraries they jump into, which are then analysed for them in the same
+    // pass that scans them, so each is inflated once.
+    let sizes: Vec<u64> = {
+        let archive = wheel.archive();
+        members.iter().map(|m| wheel::claimed_size(&archive, m)).collect()
+    };
+    let (mut small, mut large): (Vec<&String>, Vec<&String>) = (Vec::new(), Vec::new());
+    for (member, size) in members.iter().zip(&sizes) {
+        if *size <= SMALL_MEMBER { small.push(member) } else { large.push(member) }
+    }
+    target.extensions = scan_members(&wheel, &small, &tags, options, None).into_iter().flat_map(|(e, _)| e).collect();
+    let mut plan = forward::plan_in_wheel(target, &wheel);
+    for (extensions, decided) in scan_members(&wheel, &large, &tags, options, Some(&plan)) {
+        let member = extensions.first().map(|e| e.member.clone()).unwrap_or_default();
+        target.extensions.extend(extensions);
+        if let Some(decided) = decided {
+            plan.apply(target, &member, decided);
+        }
+    }
+    plan.finish(target, &wheel, &tags, options);
+    target.extensions.sort_by(|a, b| a.member.cmp(&b.member));
     if wheel.duplicate_names {
         target.findings.push(Finding {
             code: crate::report::rules::Rule::DuplicateMemberNames,
@@ -296,6 +298,40 @@ fn scan_wheel(target: &mut Target, options: Options) {
             hint: None,
         });
     }
+}
+
+/// Members above this size are scanned after the others.
+const SMALL_MEMBER: u64 = 16 << 20;
+
+/// Scans wheel members in parallel; for a member some stub jumps into
+/// (`plan`), also what the stubs' functions are there.
+fn scan_members(
+    wheel: &wheel::Wheel,
+    members: &[&String],
+    tags: &[WheelTag],
+    options: Options,
+    plan: Option<&forward::WheelPlan>,
+) -> Vec<(Vec<Extension>, Option<forward::Decided>)> {
+    members
+        .par_iter()
+        .map_init(
+            || wheel.archive(),
+            |archive, name| {
+                let _permit = MEMORY.acquire(wheel::claimed_size(archive, name).min(options.max_member_size));
+                match wheel::read_member(archive, name, options.max_member_size, true) {
+                    Ok(bytes) => {
+                        let hint = hint_for(name, Some(tags));
+                        let decided = plan.filter(|p| p.wants(name)).map(|p| p.analyse(name, &bytes, hint));
+                        (scan_binary(name, &bytes, hint), decided)
+                    }
+                    Err(e) => {
+                        let error = Some(e.to_string());
+                        (vec![Extension { member: name.to_string(), import_name: None, report: None, error }], None)
+                    }
+                }
+            },
+        )
+        .collect()
 }
 
 fn scan_binary(member: &str, data: &[u8], hint: BuildHint) -> Vec<Extension> {
