@@ -39,6 +39,11 @@ pub enum Command {
     /// One step for a package's CI: scan its wheels, probe the installed package, and
     /// fail when free-threading or subinterpreter support is broken or misdeclared.
     Check(CheckArgs),
+    /// Probe many packages, each installed fresh in its own environment per interpreter,
+    /// into a run directory (meta.json + results.jsonl) that `ftprobe report` renders.
+    Batch(BatchArgs),
+    /// Render a run directory made by `ftprobe batch`.
+    Report(ReportArgs),
     /// Internal: run one probe inside a worker process (not for people).
     #[command(hide = true)]
     Worker {
@@ -241,4 +246,107 @@ mod tests {
             assert!(parse_module_name(bad).is_err(), "{bad}");
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Packages to probe, each a name or `name==version`.
+    #[arg(value_name = "PACKAGE")]
+    pub packages: Vec<String>,
+
+    /// A TOML list of packages: `[[package]]` tables with `name`, and optionally
+    /// `import_names` (a list that overrides the ones read from the install) and `skip` (a reason).
+    #[arg(long = "from", value_name = "FILE")]
+    pub from: Option<std::path::PathBuf>,
+
+    /// The N most downloaded packages of a top-pypi-packages JSON dump (`--top-list`).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+
+    /// The top-pypi-packages dump (`{"rows": [{"project": ...}]}`) that `--top` reads.
+    #[arg(long, value_name = "FILE", requires = "top")]
+    pub top_list: Option<std::path::PathBuf>,
+
+    /// Interpreters to use (repeatable): paths or versions such as 3.13t.
+    #[arg(long = "python", short = 'p', value_name = "PYTHON", required = true)]
+    pub pythons: Vec<String>,
+
+    /// Packages probed at once (default: the number of cores).
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+
+    /// The run directory to create.
+    #[arg(long, value_name = "RUN_DIR", conflicts_with = "resume")]
+    pub out: Option<std::path::PathBuf>,
+
+    /// Go on with the run in this directory, skipping what it already holds.
+    #[arg(long, value_name = "RUN_DIR")]
+    pub resume: Option<std::path::PathBuf>,
+
+    /// The package index (passed to the installer).
+    #[arg(long, value_name = "URL")]
+    pub index_url: Option<String>,
+
+    /// Further package indexes (repeatable).
+    #[arg(long, value_name = "URL")]
+    pub extra_index_url: Vec<String>,
+
+    /// Folders of wheels and sdists to install from (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub find_links: Vec<std::path::PathBuf>,
+
+    /// Use no index: only --find-links.
+    #[arg(long)]
+    pub no_index: bool,
+
+    /// Install wheels only, never build from an sdist.
+    #[arg(long)]
+    pub only_binary: bool,
+
+    /// Make environments with `python -m venv` and pip even when uv is on PATH.
+    #[arg(long)]
+    pub pip: bool,
+
+    /// Probes to run (repeatable). Default: free-threading and subinterpreter.
+    #[arg(long = "probe", value_enum)]
+    pub probes: Vec<crate::worker::protocol::ProbeKind>,
+
+    /// Also import up to this many submodules of each import name (0: none).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub submodules: u32,
+
+    /// Seconds an install may take (status `timeout`).
+    #[arg(long, default_value = "600", value_parser = parse_seconds, value_name = "SECS")]
+    pub install_timeout: Duration,
+
+    /// Seconds a probe may take before it is killed (status `timeout`).
+    #[arg(long, default_value = "120", value_parser = parse_seconds, value_name = "SECS")]
+    pub timeout: Duration,
+
+    /// Seconds without any output after which a probe counts as deadlocked.
+    #[arg(long, default_value = "60", value_parser = parse_seconds, value_name = "SECS")]
+    pub stall: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A run directory made by `ftprobe batch`.
+    #[arg(value_name = "RUN_DIR")]
+    pub run: std::path::PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Markdown,
+    Csv,
 }

@@ -7,6 +7,7 @@
 //! - `model`: pure data types (version requests, later verdicts and tags).
 //! - `report`: tables and machine-readable output.
 
+pub mod batch;
 pub mod binscan;
 pub mod check;
 pub mod cli;
@@ -23,8 +24,10 @@ pub mod printer;
 pub mod probes;
 pub mod process;
 pub mod report;
+pub mod run;
 pub mod runtime;
 pub mod scan;
+pub mod venv;
 pub mod worker;
 
 use std::process::ExitCode;
@@ -40,6 +43,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scan(args) => commands::scan::run(args, &printer),
         Command::Import(args) => commands::import::run(args, &printer),
         Command::Check(args) => commands::check::run(args, &printer),
+        Command::Batch(args) => commands::batch::run(args, &printer),
+        Command::Report(args) => commands::report::run(args),
         Command::Worker { request } => Ok(worker::run(request)),
     }
 }

@@ -39,7 +39,7 @@ pub enum Init {
 }
 
 /// What the module declares about the GIL on a free-threaded build.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GilVerdict {
     /// Declares it runs without the GIL: the GIL stays off.

@@ -3,3 +3,12 @@
 pub mod paths;
 pub mod tags;
 pub mod version;
+
+/// The name serde gives a unit enum variant (`not_used`), as text.
+pub fn snake<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(text)) => text,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}

@@ -2,6 +2,7 @@
 //! the machine-readable ones (Markdown, JUnit, SARIF, GitHub annotations) all
 //! render the same list of [`checks::Check`]s, so they always agree.
 
+pub mod batch;
 pub mod checks;
 pub mod github;
 pub mod hints;

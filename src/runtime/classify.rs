@@ -16,7 +16,7 @@ use crate::worker::protocol::{ImportStage, ProbeKind, StageResult};
 pub const NOT_INSTALLED: &str = "is not installed for this interpreter";
 
 /// How a probe ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Ok,

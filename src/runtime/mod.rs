@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::discover::Interpreter;
 use crate::worker::protocol::{ProbeKind, SubinterpreterConfig, WorkerRequest};
@@ -39,7 +39,7 @@ pub struct RunOptions {
 }
 
 /// The interpreter a result is about.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PythonSummary {
     pub version: String,
     pub free_threaded: bool,
@@ -48,7 +48,7 @@ pub struct PythonSummary {
 }
 
 /// A loaded extension module, with its static verdict next to what happened.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LoadedExtension {
     pub module: String,
     #[serde(serialize_with = "crate::model::paths::lossy")]
@@ -65,7 +65,7 @@ pub struct LoadedExtension {
 
 /// An extension module that refused to load where the probe ran while the
 /// package still imported: it fell back to another implementation.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Fallback {
     pub module: String,
     #[serde(serialize_with = "crate::model::paths::lossy_option")]
@@ -75,7 +75,7 @@ pub struct Fallback {
 }
 
 /// The outcome of one probe (`ftprobe import --format json`).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ProbeResult {
     pub module: String,
     pub python: PythonSummary,

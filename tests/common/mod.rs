@@ -161,6 +161,13 @@ pub fn real_wheels() -> &'static Path {
     DIR.get_or_init(|| script_directory("fetch-real-wheels"))
 }
 
+/// The local package index of scripts/fetch-batch-index (real wheels and
+/// fixture packages), built once per test binary.
+pub fn batch_index() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| script_directory("fetch-batch-index"))
+}
+
 /// The schemas and validators of scripts/fetch-schemas, fetched once per test binary.
 pub fn schemas() -> &'static Path {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();

@@ -1,0 +1,198 @@
+//! `ftprobe batch`'s plan and runner: each (package, interpreter) unit gets a
+//! fresh environment, an install, its import names read from the installed
+//! distribution, the probes `ftprobe import` runs, and a static scan of the
+//! extension files it installed. Every unit ends as exactly one [`Row`],
+//! whatever happened to it.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use crate::discover::{Finder, Interpreter};
+use crate::run::{ExtensionVerdict, Install, InstallStatus, Row, normalize};
+use crate::runtime::{self, PythonSummary, RunOptions};
+use crate::venv::{self, IndexOptions, Installer};
+use crate::worker::protocol::ProbeKind;
+
+/// One package on one interpreter.
+#[derive(Clone, Debug)]
+pub struct Unit {
+    pub requirement: String,
+    pub package: String,
+    pub interpreter: Interpreter,
+}
+
+/// How a batch runs its units.
+pub struct Options {
+    pub installer: Installer,
+    pub index: IndexOptions,
+    pub install_timeout: Duration,
+    pub probes: Vec<ProbeKind>,
+    pub run: RunOptions,
+    /// Where the fresh environments are made (each removed when its unit ends).
+    pub work_dir: PathBuf,
+}
+
+/// The package name a requirement names (`numpy==2.4.6` → `numpy`).
+pub fn requirement_name(requirement: &str) -> String {
+    let end = requirement
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(requirement.len());
+    normalize(&requirement[..end])
+}
+
+/// Every (package, interpreter) unit not already `done` (package, executable).
+pub fn plan(requirements: &[String], interpreters: &[Interpreter], done: &BTreeSet<(String, String)>) -> Vec<Unit> {
+    let mut units = Vec::new();
+    for requirement in requirements {
+        let package = requirement_name(requirement);
+        for interpreter in interpreters {
+            let key = (package.clone(), interpreter.executable.to_string_lossy().into_owned());
+            if !done.contains(&key) {
+                units.push(Unit {
+                    requirement: requirement.clone(),
+                    package: package.clone(),
+                    interpreter: interpreter.clone(),
+                });
+            }
+        }
+    }
+    units
+}
+
+/// What `probes/installed_dist.py` prints.
+#[derive(Deserialize)]
+struct InstalledDist {
+    version: String,
+    import_names: Vec<String>,
+    wheel_tags: Vec<String>,
+    extension_files: Vec<String>,
+}
+
+/// Runs one unit from start to end.
+pub fn run_unit(unit: &Unit, options: &Options) -> Row {
+    let started = Instant::now();
+    let python = PythonSummary {
+        version: unit.interpreter.version.clone(),
+        free_threaded: unit.interpreter.free_threaded,
+        executable: unit.interpreter.executable.clone(),
+    };
+    let mut row = Row {
+        package: unit.package.clone(),
+        requirement: unit.requirement.clone(),
+        version: None,
+        python,
+        install: Install {
+            status: InstallStatus::Interrupted,
+            from: None,
+            wheel_tags: Vec::new(),
+            seconds: 0.0,
+            error: None,
+        },
+        import_names: Vec::new(),
+        probes: Vec::new(),
+        extensions: Vec::new(),
+        seconds: 0.0,
+    };
+    if crate::interrupt::requested() {
+        row.install.error = Some("not run: ftprobe was interrupted first".into());
+        return row;
+    }
+    let dir =
+        options.work_dir.join(format!("{}-{}-{}", unit.package, unit.interpreter.short_name(), std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (environment, install) = venv::create_and_install(
+        &options.installer,
+        &unit.interpreter.executable,
+        &dir,
+        &unit.requirement,
+        &options.index,
+        options.install_timeout,
+    );
+    row.install = install;
+    if row.install.status == InstallStatus::Ok {
+        probe_installed(&mut row, unit, &environment.python, options);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    row.seconds = started.elapsed().as_secs_f64();
+    row
+}
+
+fn probe_installed(row: &mut Row, unit: &Unit, env_python: &Path, options: &Options) {
+    let dist = match installed_dist(env_python, &unit.package) {
+        Ok(dist) => dist,
+        Err(error) => {
+            row.install.status = InstallStatus::Failed;
+            row.install.error = Some(format!("installed, but the distribution could not be read: {error}"));
+            return;
+        }
+    };
+    row.version = Some(dist.version);
+    row.install.from = Some(if dist.wheel_tags.iter().any(|t| built_here(t)) { "sdist" } else { "wheel" }.into());
+    row.install.wheel_tags = dist.wheel_tags;
+    row.import_names = dist.import_names;
+    let interpreter = match Finder::default().resolve(&env_python.to_string_lossy()) {
+        Ok(interpreter) => interpreter,
+        Err(e) => {
+            row.install.error = Some(format!("the environment's interpreter could not be used: {e}"));
+            return;
+        }
+    };
+    let specs = runtime::plan(&[interpreter], &row.import_names, &options.probes, 1);
+    row.probes = runtime::run_all(&specs, &options.run);
+    // The interpreter as the user gave it, not the environment's.
+    for probe in &mut row.probes {
+        probe.python = row.python.clone();
+    }
+    let inputs: Vec<crate::scan::Input> =
+        dist.extension_files.iter().map(|f| crate::scan::Input::found(PathBuf::from(f))).collect();
+    let targets = crate::scan::scan_paths(&inputs, crate::scan::Options::default());
+    let site = env_python.parent().and_then(Path::parent).unwrap_or(Path::new(""));
+    for target in targets {
+        for extension in target.extensions {
+            let Some(report) = extension.report.filter(|r| r.is_extension && !r.alias) else { continue };
+            let file = target.path.strip_prefix(site).unwrap_or(&target.path).to_string_lossy().into_owned();
+            let import_name = file_import_name(&target.path, report.module.as_deref());
+            row.extensions.push(ExtensionVerdict {
+                import_name,
+                file,
+                gil: report.gil.map(|g| crate::model::snake(&g)),
+                subinterpreters: report.subinterpreters.map(|s| crate::model::snake(&s)),
+                generator: report.generator.map(|g| crate::model::snake(&g.name)),
+            });
+        }
+    }
+}
+
+/// A wheel tag whose platform is a bare `linux_*` was built on this machine
+/// (published Linux wheels carry manylinux or musllinux tags).
+fn built_here(tag: &str) -> bool {
+    tag.rsplit('-').next().is_some_and(|platform| platform.starts_with("linux_"))
+}
+
+/// The dotted name of an extension file below `site-packages`.
+fn file_import_name(file: &Path, module: Option<&str>) -> Option<String> {
+    let text = file.to_string_lossy();
+    let (_, below) = text.split_once("site-packages/")?;
+    let (dir, _) = below.rsplit_once('/').unwrap_or(("", below));
+    let module = module?;
+    Some(if dir.is_empty() { module.to_string() } else { format!("{}.{module}", dir.replace('/', ".")) })
+}
+
+/// Runs `probes/installed_dist.py` in the environment.
+fn installed_dist(env_python: &Path, package: &str) -> Result<InstalledDist, String> {
+    let mut command = Command::new(env_python);
+    command.arg("-I").arg("-c").arg(crate::probes::INSTALLED_DIST).arg(package);
+    for name in crate::environment::PYTHON_VARS_TO_CLEAR {
+        command.env_remove(name);
+    }
+    let captured =
+        crate::process::run_with_timeout(&mut command, Duration::from_secs(120)).map_err(|e| e.to_string())?;
+    if !captured.status.success() {
+        return Err(captured.stderr_tail(800));
+    }
+    serde_json::from_slice(&captured.stdout).map_err(|e| format!("unreadable answer ({e})"))
+}

@@ -1,0 +1,224 @@
+//! `ftprobe batch`: argument glue around [`crate::batch`] and the run directory.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
+
+use crate::batch::{self, Options, requirement_name};
+use crate::cli::BatchArgs;
+use crate::discover::Finder;
+use crate::printer::Printer;
+use crate::run::{self, InstallStatus, Row, RunDir, RunMeta};
+use crate::runtime::{PythonSummary, RunOptions, Status};
+use crate::venv::{IndexOptions, Installer};
+
+/// One entry of a `--from` list.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Listed {
+    name: String,
+    #[serde(default)]
+    skip: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackageList {
+    #[serde(default)]
+    package: Vec<Listed>,
+}
+
+/// The top-pypi-packages dump format.
+#[derive(serde::Deserialize)]
+struct TopList {
+    rows: Vec<TopRow>,
+}
+
+#[derive(serde::Deserialize)]
+struct TopRow {
+    project: String,
+}
+
+/// The requirements to run, in order, without repeats.
+fn requirements(args: &BatchArgs) -> Result<Vec<String>> {
+    let mut out: Vec<String> = args.packages.clone();
+    if let Some(path) = &args.from {
+        let text = crate::input::read_text_limited(path, 16 << 20, "")
+            .with_context(|| format!("cannot read --from {}", path.display()))?;
+        let list: PackageList =
+            toml::from_str(&text).with_context(|| format!("{} is not a package list", path.display()))?;
+        out.extend(list.package.into_iter().filter(|p| p.skip.is_none()).map(|p| p.name));
+    }
+    if let Some(count) = args.top {
+        let Some(path) = &args.top_list else { bail!("--top needs --top-list FILE (a top-pypi-packages JSON dump)") };
+        let text = crate::input::read_text_limited(path, 256 << 20, "")
+            .with_context(|| format!("cannot read --top-list {}", path.display()))?;
+        let list: TopList = serde_json::from_str(&text).with_context(|| {
+            format!("{} is not a top-pypi-packages dump ({{\"rows\": [{{\"project\": ...}}]}})", path.display())
+        })?;
+        out.extend(list.rows.into_iter().take(count).map(|r| r.project));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|r| seen.insert(requirement_name(r)));
+    if out.is_empty() {
+        bail!("no packages to probe: name some, or pass --from FILE or --top N");
+    }
+    Ok(out)
+}
+
+pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
+    crate::interrupt::install();
+    let requirements = requirements(args)?;
+    let interpreters = Finder::default().resolve_all(&args.pythons)?;
+    let (dir, resume) = match (&args.out, &args.resume) {
+        (_, Some(dir)) => (dir.clone(), true),
+        (Some(dir), None) => (dir.clone(), false),
+        (None, None) => {
+            (PathBuf::from(format!("ftprobe-run-{}", jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S"))), false)
+        }
+    };
+    let run_dir = RunDir::open(&dir, resume)?;
+    let done = if resume { run::done(&run::read(&dir)?.1) } else { Default::default() };
+    let units = batch::plan(&requirements, &interpreters, &done);
+    let installer = Installer::choose(args.pip);
+    let mut meta = RunMeta {
+        ftprobe_version: env!("CARGO_PKG_VERSION").into(),
+        kind: "batch".into(),
+        command_line: std::env::args().collect(),
+        interpreters: interpreters
+            .iter()
+            .map(|i| PythonSummary {
+                version: i.version.clone(),
+                free_threaded: i.free_threaded,
+                executable: i.executable.clone(),
+            })
+            .collect(),
+        installer: installer.name().into(),
+        host: hostname(),
+        started: run::now(),
+        ended: None,
+        completed: false,
+    };
+    run_dir.write_meta(&meta)?;
+    // The environments live inside the run directory while their unit runs.
+    let work = dir.join("environments");
+    std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
+    let options = Options {
+        installer,
+        index: IndexOptions {
+            index_url: args.index_url.clone(),
+            extra_index_urls: args.extra_index_url.clone(),
+            find_links: args.find_links.clone(),
+            no_index: args.no_index,
+            only_binary: args.only_binary,
+        },
+        install_timeout: args.install_timeout,
+        probes: args.probes.clone(),
+        run: RunOptions {
+            submodules: args.submodules,
+            code: None,
+            threads: 8,
+            timeout: args.timeout,
+            stall: args.stall,
+        },
+        work_dir: work.clone(),
+    };
+    let jobs = args.jobs.map_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()), |j| j as usize);
+    let pool =
+        rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build().context("cannot start worker threads")?;
+    let progress = Progress::new(units.len(), done.len(), printer);
+    let failures = pool.install(|| {
+        units
+            .par_iter()
+            .map(|unit| {
+                let row = batch::run_unit(unit, &options);
+                let write = run_dir.append(&row);
+                progress.finished(&row);
+                write.map(|_| usize::from(row_failed(&row)))
+            })
+            .collect::<Result<Vec<usize>>>()
+    })?;
+    progress.done();
+    let _ = std::fs::remove_dir_all(&work);
+    let interrupted = crate::interrupt::requested();
+    meta.ended = Some(run::now());
+    meta.completed = !interrupted;
+    run_dir.write_meta(&meta)?;
+    let failed: usize = failures.iter().sum();
+    printer.note(&format!(
+        "ftprobe: {} of {} units run ({} already done){}; {failed} with problems; results in {}",
+        units.len(),
+        units.len() + done.len(),
+        done.len(),
+        if interrupted { ", interrupted" } else { "" },
+        dir.display()
+    ));
+    if interrupted {
+        return Ok(ExitCode::from(crate::interrupt::EXIT_INTERRUPTED));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether a unit did not install, or a probe found a problem.
+fn row_failed(row: &Row) -> bool {
+    row.install.status != InstallStatus::Ok
+        || row.probes.iter().any(|p| p.status.is_problem() || p.status == Status::Error)
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_default()
+}
+
+/// A bar on a terminal (done / total, failures, ETA); one line per unit otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: usize,
+    finished: AtomicUsize,
+    failed: AtomicUsize,
+}
+
+impl Progress {
+    fn new(total: usize, already: usize, _printer: &Printer) -> Progress {
+        use std::io::IsTerminal;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} units, {msg} eta {eta}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        if already > 0 {
+            eprintln!("ftprobe: resuming: {already} units already done");
+        }
+        Progress { bar, total, finished: AtomicUsize::new(0), failed: AtomicUsize::new(0) }
+    }
+
+    fn finished(&self, row: &Row) {
+        let done = self.finished.fetch_add(1, Ordering::SeqCst) + 1;
+        let failed =
+            self.failed.fetch_add(usize::from(row_failed(row)), Ordering::SeqCst) + usize::from(row_failed(row));
+        let summary = crate::report::batch::unit_summary(row);
+        match &self.bar {
+            Some(bar) => {
+                bar.set_position(done as u64);
+                bar.set_message(format!("{failed} with problems"));
+                bar.println(format!("{} on {}: {summary}", row.package, python_label(&row.python)));
+            }
+            None => eprintln!("[{done}/{}] {} on {}: {summary}", self.total, row.package, python_label(&row.python)),
+        }
+    }
+
+    fn done(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+pub fn python_label(python: &PythonSummary) -> String {
+    format!("{}{}", python.version, if python.free_threaded { "t" } else { "" })
+}

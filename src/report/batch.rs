@@ -1,0 +1,204 @@
+//! A batch run's rows as a table, Markdown, CSV or JSON: one line per
+//! package × interpreter, with each probe kind reduced to its worst outcome
+//! over the package's import names. Reads only the run directory's rows.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::model::snake;
+use crate::printer::Printer;
+use crate::run::{InstallStatus, Row, RunMeta};
+use crate::runtime::{ProbeResult, Status};
+use crate::worker::protocol::{ProbeKind, SubinterpreterConfig};
+
+/// One row, reduced to the columns every format shows.
+pub struct Summary {
+    pub package: String,
+    pub version: String,
+    pub python: String,
+    pub install: String,
+    pub gil: String,
+    pub culprits: Vec<String>,
+    pub isolated: String,
+    pub legacy: String,
+    pub fallbacks: Vec<String>,
+    pub static_verdicts: String,
+    pub generators: String,
+}
+
+pub const HEADERS: [&str; 11] = [
+    "package",
+    "version",
+    "python",
+    "install",
+    "gil",
+    "culprits",
+    "subinterpreter_isolated",
+    "subinterpreter_legacy",
+    "fallbacks",
+    "static",
+    "generator",
+];
+
+/// How bad a status is, to keep the worst over several import names.
+fn severity(status: Status) -> u8 {
+    match status {
+        Status::Ok | Status::NotApplicable => 0,
+        Status::Fallback => 1,
+        Status::Interrupted => 2,
+        Status::Error => 3,
+        Status::GilEnabled | Status::ImportError => 4,
+        Status::Deadlock | Status::Timeout => 5,
+        Status::Crash => 6,
+    }
+}
+
+fn worst<'a>(probes: impl Iterator<Item = &'a ProbeResult>) -> Option<&'a ProbeResult> {
+    probes.max_by_key(|p| severity(p.status))
+}
+
+fn status_text(probe: Option<&ProbeResult>) -> String {
+    probe.map_or_else(|| "-".into(), |p| snake(&p.status))
+}
+
+pub fn summarize(row: &Row) -> Summary {
+    let python = format!("{}{}", row.python.version, if row.python.free_threaded { "t" } else { "" });
+    let install = match row.install.status {
+        InstallStatus::Ok => format!("ok ({})", row.install.from.as_deref().unwrap_or("?")),
+        other => snake(&other),
+    };
+    let of = |kind: ProbeKind, config: Option<SubinterpreterConfig>| {
+        worst(row.probes.iter().filter(move |p| p.probe == kind && p.config == config))
+    };
+    let gil_probe = of(ProbeKind::FreeThreading, None);
+    let mut culprits: Vec<String> = row.probes.iter().flat_map(|p| p.gil_required_by.iter().cloned()).collect();
+    culprits.sort();
+    culprits.dedup();
+    let mut fallbacks: Vec<String> =
+        row.probes.iter().flat_map(|p| p.fallbacks.iter().map(|f| f.module.clone())).collect();
+    fallbacks.sort();
+    fallbacks.dedup();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for extension in &row.extensions {
+        *counts.entry(extension.gil.clone().unwrap_or_else(|| "?".into())).or_default() += 1;
+    }
+    let static_verdicts = if row.extensions.is_empty() {
+        if row.install.status == InstallStatus::Ok { "pure Python".into() } else { "-".into() }
+    } else {
+        counts.iter().map(|(verdict, n)| format!("{n} {}", verdict.replace('_', " "))).collect::<Vec<_>>().join(", ")
+    };
+    let mut generators: Vec<String> = row.extensions.iter().filter_map(|e| e.generator.clone()).collect();
+    generators.sort();
+    generators.dedup();
+    Summary {
+        package: row.package.clone(),
+        version: row.version.clone().unwrap_or_else(|| "-".into()),
+        python,
+        install,
+        gil: if row.python.free_threaded { status_text(gil_probe) } else { "-".into() },
+        culprits,
+        isolated: status_text(of(ProbeKind::Subinterpreter, Some(SubinterpreterConfig::Isolated))),
+        legacy: status_text(of(ProbeKind::Subinterpreter, Some(SubinterpreterConfig::Legacy))),
+        fallbacks,
+        static_verdicts,
+        generators: generators.join(", "),
+    }
+}
+
+impl Summary {
+    fn cells(&self) -> [String; 11] {
+        [
+            self.package.clone(),
+            self.version.clone(),
+            self.python.clone(),
+            self.install.clone(),
+            self.gil.clone(),
+            self.culprits.join(" "),
+            self.isolated.clone(),
+            self.legacy.clone(),
+            self.fallbacks.join(" "),
+            self.static_verdicts.clone(),
+            self.generators.clone(),
+        ]
+    }
+}
+
+/// One line for the progress output.
+pub fn unit_summary(row: &Row) -> String {
+    let s = summarize(row);
+    if row.install.status != InstallStatus::Ok {
+        let why = row.install.error.as_deref().and_then(|e| e.lines().last()).unwrap_or("");
+        return format!("install {}: {}", s.install, crate::report::escape_controls(why));
+    }
+    let mut text = format!("{} {}, import names {}", s.version, s.install, row.import_names.join(" "));
+    if row.python.free_threaded {
+        write!(text, "; gil {}", s.gil).ok();
+    }
+    write!(text, "; subinterpreters {} / {}", s.isolated, s.legacy).ok();
+    text
+}
+
+fn sorted(rows: &[Row]) -> Vec<Summary> {
+    let mut rows: Vec<&Row> = rows.iter().collect();
+    rows.sort_by(|a, b| {
+        (&a.package, &a.python.version, a.python.free_threaded).cmp(&(
+            &b.package,
+            &b.python.version,
+            b.python.free_threaded,
+        ))
+    });
+    rows.into_iter().map(summarize).collect()
+}
+
+/// Totals for the closing line and the Markdown header.
+fn totals(meta: &RunMeta, rows: &[Row]) -> String {
+    let installed = rows.iter().filter(|r| r.install.status == InstallStatus::Ok).count();
+    let free_threaded: Vec<&Row> =
+        rows.iter().filter(|r| r.python.free_threaded && r.install.status == InstallStatus::Ok).collect();
+    let gil_off = free_threaded.iter().filter(|r| summarize(r).gil == "ok").count();
+    let isolated = rows.iter().filter(|r| summarize(r).isolated == "ok").count();
+    let mut text = format!(
+        "{} units: {installed} installed; GIL stayed off in {gil_off} of {} on free-threaded builds; {isolated} loaded in isolated subinterpreters",
+        rows.len(),
+        free_threaded.len()
+    );
+    if !meta.completed {
+        text.push_str(" (the run is incomplete: resume it with --resume)");
+    }
+    text
+}
+
+pub fn table(meta: &RunMeta, rows: &[Row], printer: &Printer) -> String {
+    let mut table = crate::report::table::Table::new(HEADERS.iter().map(|h| h.to_uppercase()));
+    for summary in sorted(rows) {
+        table.push(summary.cells().map(|c| crate::report::escape_controls(&c)));
+    }
+    format!("{}\n{}\n", table.render(printer), totals(meta, rows))
+}
+
+pub fn markdown(meta: &RunMeta, rows: &[Row]) -> String {
+    let escape = |text: &str| crate::report::escape_controls(text).replace('|', "\\|");
+    let mut out = format!("## ftprobe batch\n\n{}\n\n", totals(meta, rows));
+    out.push_str(&format!("| {} |\n|{}\n", HEADERS.join(" | "), "---|".repeat(HEADERS.len())));
+    for summary in sorted(rows) {
+        let cells: Vec<String> = summary.cells().iter().map(|c| escape(c)).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out
+}
+
+pub fn csv(rows: &[Row]) -> String {
+    let field = |text: &str| {
+        if text.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", text.replace('"', "\"\""))
+        } else {
+            text.to_string()
+        }
+    };
+    let mut out = HEADERS.join(",") + "\n";
+    for summary in sorted(rows) {
+        let cells: Vec<String> = summary.cells().iter().map(|c| field(c)).collect();
+        out.push_str(&(cells.join(",") + "\n"));
+    }
+    out
+}

@@ -1,0 +1,170 @@
+//! Fresh environments for `ftprobe batch`: one virtual environment per
+//! package and interpreter, made and filled by `uv` when it is on PATH
+//! (`uv venv`, `uv pip install`, with its shared cache), else by
+//! `python -m venv` and pip. The index options are passed through. Every
+//! step runs in its own process group under a deadline, so a hanging
+//! build costs at most its timeout.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::process::{self, Captured};
+use crate::run::{Install, InstallStatus};
+
+/// What makes the environments.
+#[derive(Clone, Debug)]
+pub enum Installer {
+    Uv(PathBuf),
+    Pip,
+}
+
+impl Installer {
+    /// `uv` when it is on PATH (unless `pip` is asked for), else pip.
+    pub fn choose(prefer_pip: bool) -> Installer {
+        if !prefer_pip && let Some(uv) = find_on_path("uv") {
+            return Installer::Uv(uv);
+        }
+        Installer::Pip
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Installer::Uv(_) => "uv",
+            Installer::Pip => "pip",
+        }
+    }
+}
+
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(program)).find(|p| p.is_file())
+}
+
+/// Where packages come from: passed through to the installer.
+#[derive(Clone, Debug, Default)]
+pub struct IndexOptions {
+    pub index_url: Option<String>,
+    pub extra_index_urls: Vec<String>,
+    pub find_links: Vec<PathBuf>,
+    pub no_index: bool,
+    pub only_binary: bool,
+}
+
+impl IndexOptions {
+    fn args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(url) = &self.index_url {
+            args.extend(["--index-url".to_string(), url.clone()]);
+        }
+        for url in &self.extra_index_urls {
+            args.extend(["--extra-index-url".to_string(), url.clone()]);
+        }
+        for dir in &self.find_links {
+            args.extend(["--find-links".to_string(), dir.to_string_lossy().into_owned()]);
+        }
+        if self.no_index {
+            args.push("--no-index".into());
+        }
+        if self.only_binary {
+            args.push("--only-binary=:all:".into());
+        }
+        args
+    }
+}
+
+/// A fresh environment: its folder and its interpreter.
+pub struct Environment {
+    pub dir: PathBuf,
+    pub python: PathBuf,
+}
+
+/// Makes a fresh environment at `dir` from `base` (an interpreter) and installs
+/// `requirement` into it, giving what happened as an [`Install`] (never an
+/// error: a failed install is a result).
+pub fn create_and_install(
+    installer: &Installer,
+    base: &Path,
+    dir: &Path,
+    requirement: &str,
+    index: &IndexOptions,
+    timeout: Duration,
+) -> (Environment, Install) {
+    let started = Instant::now();
+    let environment = Environment { dir: dir.to_path_buf(), python: dir.join("bin").join("python") };
+    let failed = |status, error: String| Install {
+        status,
+        from: None,
+        wheel_tags: Vec::new(),
+        seconds: started.elapsed().as_secs_f64(),
+        error: Some(error),
+    };
+    let mut make = match installer {
+        Installer::Uv(uv) => {
+            let mut c = Command::new(uv);
+            c.args(["venv", "--quiet", "--python"]).arg(base).arg(dir);
+            c
+        }
+        Installer::Pip => {
+            let mut c = Command::new(base);
+            c.args(["-m", "venv", "--without-pip"]).arg(dir);
+            c
+        }
+    };
+    match step(&mut make, timeout) {
+        Ok(_) => {}
+        Err((status, error)) => {
+            return (environment, failed(status, format!("could not make the environment: {error}")));
+        }
+    }
+    let remaining = timeout.saturating_sub(started.elapsed()).max(Duration::from_secs(1));
+    let mut install = match installer {
+        Installer::Uv(uv) => {
+            let mut c = Command::new(uv);
+            c.args(["pip", "install", "--quiet", "--python"]).arg(&environment.python);
+            c
+        }
+        Installer::Pip => {
+            // The base interpreter's pip installs into the environment (no pip
+            // is copied into each one).
+            let mut c = Command::new(base);
+            c.args(["-m", "pip", "--python"]).arg(&environment.python);
+            c.args(["install", "--quiet", "--disable-pip-version-check", "--no-input"]);
+            c
+        }
+    };
+    install.args(index.args()).arg(requirement);
+    match step(&mut install, remaining) {
+        Ok(_) => (
+            environment,
+            Install {
+                status: InstallStatus::Ok,
+                from: None,
+                wheel_tags: Vec::new(),
+                seconds: started.elapsed().as_secs_f64(),
+                error: None,
+            },
+        ),
+        Err((status, error)) => (environment, failed(status, error)),
+    }
+}
+
+/// Runs one installer step; on failure, its status and the tail of what it said.
+fn step(command: &mut Command, timeout: Duration) -> Result<Captured, (InstallStatus, String)> {
+    command.env("PIP_NO_INPUT", "1").env("PYTHONDONTWRITEBYTECODE", "1");
+    let captured = process::run_with_timeout(command, timeout)
+        .map_err(|e| (InstallStatus::Failed, format!("could not run {:?}: {e}", command.get_program())))?;
+    if captured.interrupted {
+        return Err((InstallStatus::Interrupted, "ftprobe was interrupted".into()));
+    }
+    if captured.timed_out {
+        return Err((InstallStatus::Timeout, format!("still running after {} s", timeout.as_secs())));
+    }
+    if !captured.status.success() {
+        let mut said = captured.stderr_tail(1500);
+        if said.is_empty() {
+            said = process::tail_text(&captured.stdout, 1500);
+        }
+        return Err((InstallStatus::Failed, said));
+    }
+    Ok(captured)
+}

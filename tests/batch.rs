@@ -1,0 +1,197 @@
+//! `ftprobe batch` and `ftprobe report` against a package index served on
+//! 127.0.0.1 (scripts/fetch-batch-index: real wheels from PyPI and fixture
+//! packages), on both provisioned interpreters: every unit is one row, an
+//! install failure and a hanging import are results, import names come from
+//! the installed distribution, `--resume` runs nothing twice, and the report
+//! formats agree.
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use common::{batch_index, ftprobe, provisioned};
+use serde_json::Value;
+
+/// `python -m http.server` on a free port of 127.0.0.1, killed on drop.
+struct Server(Child, u16);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(dir: &Path) -> Server {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(provisioned("3.13"))
+        .args(["-m", "http.server", "--bind", "127.0.0.1", "--directory"])
+        .arg(dir)
+        .arg(port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child, port);
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return server;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the local index did not start");
+}
+
+fn rows(run: &Path) -> Vec<Value> {
+    std::fs::read_to_string(run.join("results.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn find<'a>(rows: &'a [Value], package: &str, free_threaded: bool) -> &'a Value {
+    rows.iter()
+        .find(|r| r["package"] == package && r["python"]["free_threaded"] == free_threaded)
+        .unwrap_or_else(|| panic!("no row for {package} (free-threaded: {free_threaded})"))
+}
+
+fn probe<'a>(row: &'a Value, kind: &str, config: Option<&str>) -> &'a Value {
+    row["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["probe"] == kind && p["config"].as_str() == config)
+        .unwrap_or_else(|| panic!("no {kind} probe in {row:#}"))
+}
+
+#[test]
+fn a_batch_over_a_local_index_gives_one_row_per_unit_and_resumes() {
+    let server = serve(batch_index());
+    let scratch = tempfile::tempdir().unwrap();
+    let run = scratch.path().join("run");
+    let index = format!("http://127.0.0.1:{}/simple/", server.1);
+    let batch = |extra: &[&str]| {
+        let mut command = ftprobe(scratch.path());
+        command
+            .args([
+                "batch",
+                "markupsafe",
+                "frozenlist",
+                "python-dateutil",
+                "ftprobe-fixture-hang",
+                "ftprobe-fixture-broken",
+            ])
+            .arg("-p")
+            .arg(provisioned("3.13t"))
+            .arg("-p")
+            .arg(provisioned("3.13"))
+            .args(["--pip", "--index-url", &index, "--timeout", "10", "--stall", "5", "-j", "2"])
+            .args(extra);
+        command.output().unwrap()
+    };
+    let out = batch(&["--out", run.to_str().unwrap()]);
+    let err = common::stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("[10/10]") && err.contains("10 of 10 units run"), "{err}");
+    let rows = rows(&run);
+    assert_eq!(rows.len(), 10);
+
+    let meta: Value = serde_json::from_str(&std::fs::read_to_string(run.join("meta.json")).unwrap()).unwrap();
+    assert_eq!((meta["completed"].as_bool(), meta["installer"].as_str()), (Some(true), Some("pip")));
+    assert_eq!(meta["interpreters"].as_array().unwrap().len(), 2);
+
+    for free_threaded in [true, false] {
+        let markupsafe = find(&rows, "markupsafe", free_threaded);
+        assert_eq!(markupsafe["version"], "3.0.2");
+        assert_eq!(markupsafe["install"]["status"], "ok");
+        assert_eq!(markupsafe["install"]["from"], "wheel");
+        let abi = if free_threaded { "cp313t" } else { "cp313-cp313-" };
+        let tags = markupsafe["install"]["wheel_tags"].as_array().unwrap();
+        assert!(tags.iter().any(|t| t.as_str().unwrap().contains(abi)), "{tags:?}");
+        assert_eq!(markupsafe["import_names"], serde_json::json!(["markupsafe"]));
+        let extension = &markupsafe["extensions"][0];
+        assert_eq!(extension["import_name"], "markupsafe._speedups");
+        // markupsafe 3.0.2's accelerator is single-phase: isolated
+        // subinterpreters refuse it and markupsafe falls back to Python.
+        let isolated = probe(markupsafe, "subinterpreter", Some("isolated"));
+        assert_eq!(isolated["status"], "fallback", "{isolated:#}");
+        assert_eq!(isolated["fallbacks"][0]["module"], "markupsafe._speedups");
+
+        // The import name differs from the distribution's name.
+        let dateutil = find(&rows, "python-dateutil", free_threaded);
+        assert_eq!(dateutil["import_names"], serde_json::json!(["dateutil"]));
+        assert_eq!(dateutil["extensions"], serde_json::json!([]));
+
+        // frozenlist's accelerator refuses subinterpreters; the package falls back.
+        let frozenlist = find(&rows, "frozenlist", free_threaded);
+        let isolated = probe(frozenlist, "subinterpreter", Some("isolated"));
+        assert_eq!(isolated["status"], "fallback", "{isolated:#}");
+        assert_eq!(isolated["fallbacks"][0]["module"], "frozenlist._frozenlist");
+
+        let broken = find(&rows, "ftprobe-fixture-broken", free_threaded);
+        assert_eq!(broken["install"]["status"], "failed");
+        assert!(broken["install"]["error"].as_str().unwrap().len() > 10, "{broken:#}");
+        assert_eq!(broken["probes"], serde_json::json!([]));
+
+        let hang = find(&rows, "ftprobe-fixture-hang", free_threaded);
+        assert_eq!(hang["import_names"], serde_json::json!(["fixture_hang"]));
+        let status = probe(hang, "subinterpreter", Some("legacy"))["status"].as_str().unwrap();
+        assert!(matches!(status, "deadlock" | "timeout"), "{status}");
+    }
+    let markupsafe = find(&rows, "markupsafe", true);
+    assert_eq!(probe(markupsafe, "free_threading", None)["status"], "ok");
+    assert_eq!(markupsafe["extensions"][0]["gil"], "not_used");
+
+    // Resuming a finished run runs nothing again.
+    let again = batch(&["--resume", run.to_str().unwrap()]);
+    assert!(again.status.success());
+    assert!(common::stderr(&again).contains("0 of 10 units run (10 already done)"), "{}", common::stderr(&again));
+    assert_eq!(std::fs::read_to_string(run.join("results.jsonl")).unwrap().lines().count(), 10);
+
+    // The report formats agree with the rows.
+    let report = |format: &str| {
+        let out = ftprobe(scratch.path()).args(["report", "--format", format]).arg(&run).output().unwrap();
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        common::stdout(&out)
+    };
+    let json: Value = serde_json::from_str(&report("json")).unwrap();
+    assert_eq!(json["results"].as_array().unwrap().len(), 10);
+    let csv = report("csv");
+    assert_eq!(csv.lines().count(), 11, "{csv}");
+    assert!(csv.lines().any(|l| l.starts_with("ftprobe-fixture-broken,-,3.13.") && l.contains(",failed,")), "{csv}");
+    let markdown = report("markdown");
+    assert_eq!(markdown.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| package")).count(), 10);
+    let table = report("table");
+    assert!(table.contains("10 units: 8 installed"), "{table}");
+}
+
+#[test]
+fn an_existing_run_is_not_overwritten_and_bad_lists_are_refused() {
+    let scratch = tempfile::tempdir().unwrap();
+    let run = scratch.path().join("run");
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::write(run.join("meta.json"), "{}").unwrap();
+    let out = ftprobe(scratch.path())
+        .args(["batch", "six", "-p"])
+        .arg(provisioned("3.13"))
+        .arg("--out")
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+    assert!(common::stderr(&out).contains("already holds a run"), "{}", common::stderr(&out));
+    let list = scratch.path().join("list.toml");
+    std::fs::write(&list, "[[package]]\nnmae = \"six\"\n").unwrap();
+    let out = ftprobe(scratch.path())
+        .args(["batch", "-p"])
+        .arg(provisioned("3.13"))
+        .arg("--from")
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("is not a package list"), "{}", common::stderr(&out));
+}
