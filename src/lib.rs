@@ -16,6 +16,7 @@ pub mod dirs;
 pub mod discover;
 pub mod environment;
 pub mod error;
+pub mod index;
 pub mod input;
 pub mod interrupt;
 pub mod model;

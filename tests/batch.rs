@@ -141,7 +141,15 @@ fn a_batch_over_a_local_index_gives_one_row_per_unit_and_resumes() {
         let status = probe(hang, "subinterpreter", Some("legacy"))["status"].as_str().unwrap();
         assert!(matches!(status, "deadlock" | "timeout"), "{status}");
     }
+    // Wheel availability, from the index's PEP 503 pages (http.server serves no JSON).
     let markupsafe = find(&rows, "markupsafe", true);
+    let available = &markupsafe["wheels_available"];
+    assert_eq!(available["version"], "3.0.2");
+    assert_eq!(available["free_threaded"], serde_json::json!(["cp313t"]));
+    assert_eq!((available["pure"].as_bool(), available["wheels"].as_u64()), (Some(false), Some(2)));
+    assert_eq!(find(&rows, "python-dateutil", true)["wheels_available"]["pure"], true);
+    let broken = &find(&rows, "ftprobe-fixture-broken", false)["wheels_available"];
+    assert_eq!((broken["sdist"].as_bool(), broken["wheels"].as_u64()), (Some(true), Some(0)));
     assert_eq!(probe(markupsafe, "free_threading", None)["status"], "ok");
     assert_eq!(markupsafe["extensions"][0]["gil"], "not_used");
 
@@ -162,6 +170,7 @@ fn a_batch_over_a_local_index_gives_one_row_per_unit_and_resumes() {
     let csv = report("csv");
     assert_eq!(csv.lines().count(), 11, "{csv}");
     assert!(csv.lines().any(|l| l.starts_with("ftprobe-fixture-broken,-,3.13.") && l.contains(",failed,")), "{csv}");
+    assert!(csv.lines().any(|l| l.starts_with("markupsafe,3.0.2,3.13.5t,") && l.ends_with(",cp313t")), "{csv}");
     let markdown = report("markdown");
     assert_eq!(markdown.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| package")).count(), 10);
     let table = report("table");

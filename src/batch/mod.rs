@@ -95,6 +95,8 @@ pub fn run_unit(unit: &Unit, options: &Options) -> Row {
         import_names: Vec::new(),
         probes: Vec::new(),
         extensions: Vec::new(),
+        wheels_available: None,
+        wheels_available_error: None,
         seconds: 0.0,
     };
     if crate::interrupt::requested() {

@@ -129,12 +129,35 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
     let jobs = args.jobs.map_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()), |j| j as usize);
     let pool =
         rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build().context("cannot start worker threads")?;
+    // What each package's latest release ships, read once per package.
+    let index_url = args.index_url.clone().unwrap_or_else(|| crate::index::PYPI_SIMPLE.to_string());
+    let mut packages: Vec<&str> = units.iter().map(|u| u.package.as_str()).collect();
+    packages.dedup();
+    let availability: std::collections::BTreeMap<&str, Result<crate::index::Availability, String>> =
+        pool.install(|| {
+            packages
+                .par_iter()
+                .map(|package| {
+                    let found = if args.no_index {
+                        Err("--no-index: no index to read the release's files from".to_string())
+                    } else {
+                        crate::index::availability(&index_url, package, std::time::Duration::from_secs(30))
+                    };
+                    (*package, found)
+                })
+                .collect()
+        });
     let progress = Progress::new(units.len(), done.len(), printer);
     let failures = pool.install(|| {
         units
             .par_iter()
             .map(|unit| {
-                let row = batch::run_unit(unit, &options);
+                let mut row = batch::run_unit(unit, &options);
+                match availability.get(unit.package.as_str()) {
+                    Some(Ok(found)) => row.wheels_available = Some(found.clone()),
+                    Some(Err(error)) => row.wheels_available_error = Some(error.clone()),
+                    None => {}
+                }
                 let write = run_dir.append(&row);
                 progress.finished(&row);
                 write.map(|_| usize::from(row_failed(&row)))

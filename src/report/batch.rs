@@ -24,9 +24,10 @@ pub struct Summary {
     pub fallbacks: Vec<String>,
     pub static_verdicts: String,
     pub generators: String,
+    pub wheels: String,
 }
 
-pub const HEADERS: [&str; 11] = [
+pub const HEADERS: [&str; 12] = [
     "package",
     "version",
     "python",
@@ -38,6 +39,7 @@ pub const HEADERS: [&str; 11] = [
     "fallbacks",
     "static",
     "generator",
+    "wheels",
 ];
 
 /// How bad a status is, to keep the worst over several import names.
@@ -102,11 +104,33 @@ pub fn summarize(row: &Row) -> Summary {
         fallbacks,
         static_verdicts,
         generators: generators.join(", "),
+        wheels: wheels_text(row),
+    }
+}
+
+/// What the latest release ships: its free-threaded wheels, or why none.
+pub fn wheels_text(row: &Row) -> String {
+    let Some(found) = &row.wheels_available else { return "?".into() };
+    let mut kinds = found.free_threaded.clone();
+    if found.abi3t {
+        kinds.push("abi3t".into());
+    }
+    if !kinds.is_empty() {
+        return kinds.join(" ");
+    }
+    if found.pure {
+        "pure Python".into()
+    } else if found.abi3 {
+        "abi3 only".into()
+    } else if found.wheels > 0 {
+        "no free-threaded wheel".into()
+    } else {
+        "sdist only".into()
     }
 }
 
 impl Summary {
-    fn cells(&self) -> [String; 11] {
+    fn cells(&self) -> [String; 12] {
         [
             self.package.clone(),
             self.version.clone(),
@@ -119,6 +143,7 @@ impl Summary {
             self.fallbacks.join(" "),
             self.static_verdicts.clone(),
             self.generators.clone(),
+            self.wheels.clone(),
         ]
     }
 }

@@ -82,6 +82,10 @@ pub struct Row {
     /// The objects `ftprobe import --format json` prints, one per probe.
     pub probes: Vec<ProbeResult>,
     pub extensions: Vec<ExtensionVerdict>,
+    /// What the latest release ships, read once per package from the index.
+    pub wheels_available: Option<crate::index::Availability>,
+    /// Why the index could not say (`--no-index`, an index that is down).
+    pub wheels_available_error: Option<String>,
     pub seconds: f64,
 }
 

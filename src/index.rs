@@ -1,0 +1,216 @@
+//! The package index's simple API: PEP 691 JSON, falling back to PEP 503
+//! HTML. From the files of a project's latest release it tells which kinds
+//! of wheels ship: free-threaded (`cp313t`, `cp314t`, `cp315t`, and `abi3t`,
+//! which free-threaded 3.15 loads), `abi3` only, or pure Python. Nothing is
+//! installed.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use pep440_rs::Version;
+use serde::{Deserialize, Serialize};
+
+/// PyPI's simple API, the default index.
+pub const PYPI_SIMPLE: &str = "https://pypi.org/simple/";
+
+/// What the latest release of a project ships.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Availability {
+    /// The latest release (final releases first; a pre-release only when there is nothing else).
+    pub version: Option<String>,
+    /// Free-threaded wheels, by CPython version: `cp313t`, `cp314t`, `cp315t`.
+    pub free_threaded: Vec<String>,
+    /// A wheel tagged `abi3t` (free-threaded stable ABI, 3.15+). `abi3.abi3t` counts.
+    pub abi3t: bool,
+    /// A wheel tagged `abi3` alone, which free-threaded builds cannot load.
+    pub abi3: bool,
+    /// Only `none`-ABI wheels (pure Python).
+    pub pure: bool,
+    pub wheels: usize,
+    pub sdist: bool,
+}
+
+impl Availability {
+    /// Any wheel a free-threaded CPython can load.
+    pub fn ships_free_threaded(&self) -> bool {
+        !self.free_threaded.is_empty() || self.abi3t
+    }
+}
+
+/// One file of the project page.
+#[derive(Debug, PartialEq, Eq)]
+struct File {
+    name: String,
+    yanked: bool,
+}
+
+#[derive(Deserialize)]
+struct JsonPage {
+    files: Vec<JsonFile>,
+}
+
+#[derive(Deserialize)]
+struct JsonFile {
+    filename: String,
+    #[serde(default)]
+    yanked: serde_json::Value,
+}
+
+/// Reads the project page of `project` from the index at `index_url` (its
+/// simple API root) and what its latest release ships.
+pub fn availability(index_url: &str, project: &str, timeout: Duration) -> Result<Availability, String> {
+    let url = format!("{}/{}/", index_url.trim_end_matches('/'), crate::run::normalize(project));
+    // The system's trust store, as pip and uv use it (a company proxy's CA included).
+    let tls = ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::PlatformVerifier).build();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .tls_config(tls)
+        .build()
+        .into();
+    let mut response = agent
+        .get(&url)
+        .header("Accept", "application/vnd.pypi.simple.v1+json, text/html;q=0.1")
+        .call()
+        .map_err(|e| format!("{url}: {e}"))?;
+    let status = response.status();
+    if status == 404 {
+        return Err(format!("{url}: the index has no project {project}"));
+    }
+    if !status.is_success() {
+        return Err(format!("{url}: the index answered {status}"));
+    }
+    let json = response.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|t| t.contains("json"));
+    let body = response.body_mut().with_config().limit(64 << 20).read_to_string().map_err(|e| format!("{url}: {e}"))?;
+    let files = if json { json_files(&body)? } else { html_files(&body) };
+    Ok(latest(&files))
+}
+
+fn json_files(body: &str) -> Result<Vec<File>, String> {
+    let page: JsonPage = serde_json::from_str(body).map_err(|e| format!("not a PEP 691 page: {e}"))?;
+    Ok(page
+        .files
+        .into_iter()
+        .map(|f| File {
+            name: f.filename,
+            yanked: !matches!(f.yanked, serde_json::Value::Null | serde_json::Value::Bool(false)),
+        })
+        .collect())
+}
+
+/// The anchors of a PEP 503 page: their text is the file name.
+fn html_files(body: &str) -> Vec<File> {
+    let mut files = Vec::new();
+    let mut rest = body;
+    while let Some(start) = rest.find("<a ") {
+        rest = &rest[start..];
+        let Some(open_end) = rest.find('>') else { break };
+        let tag = &rest[..open_end];
+        let Some(close) = rest[open_end..].find("</a>") else { break };
+        let text = rest[open_end + 1..open_end + close].trim();
+        files.push(File { name: unescape(text), yanked: tag.contains("data-yanked") });
+        rest = &rest[open_end + close..];
+    }
+    files
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+}
+
+/// A file's version and, for a wheel, its ABI tags.
+fn parse(name: &str) -> Option<(Version, Option<Vec<String>>)> {
+    if let Some(stem) = name.strip_suffix(".whl") {
+        let parts: Vec<&str> = stem.split('-').collect();
+        if parts.len() < 5 {
+            return None;
+        }
+        let version = Version::from_str(parts[1]).ok()?;
+        let abis = parts[parts.len() - 2].split('.').map(str::to_string).collect();
+        return Some((version, Some(abis)));
+    }
+    let stem = name.strip_suffix(".tar.gz").or_else(|| name.strip_suffix(".zip"))?;
+    let (_, version) = stem.rsplit_once('-')?;
+    Some((Version::from_str(version).ok()?, None))
+}
+
+/// What the latest release among `files` ships.
+fn latest(files: &[File]) -> Availability {
+    let mut releases: BTreeMap<Version, Vec<Option<Vec<String>>>> = BTreeMap::new();
+    for file in files.iter().filter(|f| !f.yanked) {
+        if let Some((version, abis)) = parse(&file.name) {
+            releases.entry(version).or_default().push(abis);
+        }
+    }
+    let newest_final = releases.keys().rev().find(|v| !v.any_prerelease()).cloned();
+    let Some(version) = newest_final.or_else(|| releases.keys().next_back().cloned()) else {
+        return Availability::default();
+    };
+    let mut out = Availability { version: Some(version.to_string()), ..Default::default() };
+    let mut only_none = true;
+    for abis in &releases[&version] {
+        let Some(abis) = abis else {
+            out.sdist = true;
+            continue;
+        };
+        out.wheels += 1;
+        for abi in abis {
+            if abi.starts_with("cp3") && abi.ends_with('t') && !out.free_threaded.contains(abi) {
+                out.free_threaded.push(abi.clone());
+            }
+        }
+        if abis.iter().any(|a| a == "abi3t") {
+            out.abi3t = true;
+        } else if abis.iter().any(|a| a == "abi3") {
+            out.abi3 = true;
+        }
+        only_none &= abis.iter().all(|a| a == "none");
+    }
+    out.free_threaded.sort();
+    out.pure = out.wheels > 0 && only_none;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(names: &[&str]) -> Vec<File> {
+        names.iter().map(|n| File { name: n.to_string(), yanked: false }).collect()
+    }
+
+    #[test]
+    fn the_latest_final_release_decides_and_abi3t_counts_as_free_threaded() {
+        let found = latest(&files(&[
+            "pkg-1.0.tar.gz",
+            "pkg-1.0-cp313-cp313t-manylinux_2_17_x86_64.whl",
+            "pkg-2.0-cp312-abi3-manylinux_2_17_x86_64.whl",
+            "pkg-2.0-cp315-abi3.abi3t-manylinux_2_17_x86_64.whl",
+            "pkg-2.0-cp314-cp314t-win_amd64.whl",
+            "pkg-2.0.tar.gz",
+            "pkg-3.0rc1-cp315-cp315t-win_amd64.whl",
+        ]));
+        assert_eq!(found.version.as_deref(), Some("2.0"));
+        assert_eq!(found.free_threaded, vec!["cp314t".to_string()]);
+        assert!(found.abi3t && !found.abi3 && found.sdist && !found.pure && found.ships_free_threaded());
+        let abi3_only = latest(&files(&["x-1-cp39-abi3-win_amd64.whl"]));
+        assert!(abi3_only.abi3 && !abi3_only.ships_free_threaded());
+        let pure = latest(&files(&["six-1.17.0-py2.py3-none-any.whl"]));
+        assert!(pure.pure && pure.wheels == 1);
+    }
+
+    #[test]
+    fn html_pages_give_their_anchor_texts_and_yanked_marks() {
+        let page = "<html><body><a href=\"../f/a-1.0.tar.gz#sha256=00\">a-1.0.tar.gz</a><br>\n\
+                    <a href=\"x\" data-yanked=\"\">a-2.0-py3-none-any.whl</a></body></html>";
+        assert_eq!(
+            html_files(page),
+            vec![
+                File { name: "a-1.0.tar.gz".into(), yanked: false },
+                File { name: "a-2.0-py3-none-any.whl".into(), yanked: true }
+            ]
+        );
+        assert_eq!(latest(&html_files(page)).version.as_deref(), Some("1.0"));
+    }
+}
