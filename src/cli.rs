@@ -346,6 +346,7 @@ pub struct ReportArgs {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
     Table,
+    Html,
     Json,
     Markdown,
     Csv,

@@ -193,7 +193,7 @@ mod tests {
         ]));
         assert_eq!(found.version.as_deref(), Some("2.0"));
         assert_eq!(found.free_threaded, vec!["cp314t".to_string()]);
-        assert!(found.abi3t && !found.abi3 && found.sdist && !found.pure && found.ships_free_threaded());
+        assert!(found.abi3t && found.abi3 && found.sdist && !found.pure && found.ships_free_threaded());
         let abi3_only = latest(&files(&["x-1-cp39-abi3-win_amd64.whl"]));
         assert!(abi3_only.abi3 && !abi3_only.ships_free_threaded());
         let pure = latest(&files(&["six-1.17.0-py2.py3-none-any.whl"]));

@@ -175,6 +175,56 @@ fn a_batch_over_a_local_index_gives_one_row_per_unit_and_resumes() {
     assert_eq!(markdown.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| package")).count(), 10);
     let table = report("table");
     assert!(table.contains("10 units: 8 installed"), "{table}");
+
+    // The HTML page, in headless Chromium: the DOM after a filter, a sort and
+    // an opened detail row (the page reads them from its address), and a
+    // screenshot kept as an artifact.
+    let page = scratch.path().join("report.html");
+    let out = ftprobe(scratch.path()).args(["report", "--format", "html", "-o"]).arg(&page).arg(&run).output().unwrap();
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let html = std::fs::read_to_string(&page).unwrap();
+    for fetch in ["src=", "<link", "url(", "@import", "fetch("] {
+        assert!(!html.contains(fetch), "the page fetches nothing, yet holds {fetch}");
+    }
+    let url = |fragment: &str| format!("file://{}#{fragment}", page.display());
+    let dom = chromium(&["--dump-dom", &url("filter=markupsafe&open=markupsafe")]);
+    let rows = tags(&dom, "<tr class=\"package");
+    assert_eq!(rows.len(), 5, "one row per package");
+    let visible: Vec<&&str> = rows.iter().filter(|r| !r.contains(" hidden")).collect();
+    assert_eq!(visible.len(), 1, "{visible:?}");
+    assert!(visible[0].contains("data-package=\"markupsafe\""), "{visible:?}");
+    let details = tags(&dom, "<tr class=\"details\" id=\"details-markupsafe\"");
+    assert!(!details[0].contains(" hidden"), "the detail row is open: {details:?}");
+    assert!(dom.contains("markupsafe._speedups: GIL not_used"), "the detail row holds the evidence");
+    let sorted = chromium(&["--dump-dom", &url("sort=package:desc")]);
+    let order: Vec<String> = tags(&sorted, "<tr class=\"package")
+        .iter()
+        .map(|r| r.split("data-package=\"").nth(1).unwrap().split('"').next().unwrap().to_string())
+        .collect();
+    let mut descending = order.clone();
+    descending.sort_by(|a, b| b.cmp(a));
+    assert_eq!(order, descending);
+    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let shot = artifacts.join("batch-report.png");
+    chromium(&[&format!("--screenshot={}", shot.display()), "--window-size=1500,900", &url("open=frozenlist")]);
+    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "a screenshot at {}", shot.display());
+}
+
+/// Headless Chromium's output for `args` (Debian's `chromium` package).
+fn chromium(args: &[&str]) -> String {
+    let out = Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=2000"])
+        .args(args)
+        .output()
+        .expect("chromium is installed (scripts/test installs Debian's chromium)");
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    common::stdout(&out)
+}
+
+/// The opening tags in `html` that start with `start`.
+fn tags<'a>(html: &'a str, start: &str) -> Vec<&'a str> {
+    html.match_indices(start).map(|(at, _)| &html[at..at + html[at..].find('>').unwrap()]).collect()
 }
 
 #[test]

@@ -14,6 +14,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     let text = match args.format {
         ReportFormat::Table => batch::table(&meta, &rows, &printer),
         ReportFormat::Markdown => batch::markdown(&meta, &rows),
+        ReportFormat::Html => crate::report::html::page(&meta, &rows),
         ReportFormat::Csv => batch::csv(&rows),
         ReportFormat::Json => {
             serde_json::to_string_pretty(&serde_json::json!({ "meta": meta, "results": rows }))? + "\n"

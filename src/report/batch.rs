@@ -66,7 +66,9 @@ fn status_text(probe: Option<&ProbeResult>) -> String {
 pub fn summarize(row: &Row) -> Summary {
     let python = format!("{}{}", row.python.version, if row.python.free_threaded { "t" } else { "" });
     let install = match row.install.status {
-        InstallStatus::Ok => format!("ok ({})", row.install.from.as_deref().unwrap_or("?")),
+        InstallStatus::Ok => {
+            format!("ok {} ({})", row.version.as_deref().unwrap_or("?"), row.install.from.as_deref().unwrap_or("?"))
+        }
         other => snake(&other),
     };
     let of = |kind: ProbeKind, config: Option<SubinterpreterConfig>| {
@@ -80,9 +82,17 @@ pub fn summarize(row: &Row) -> Summary {
         row.probes.iter().flat_map(|p| p.fallbacks.iter().map(|f| f.module.clone())).collect();
     fallbacks.sort();
     fallbacks.dedup();
+    // What matters on this build: the GIL declaration on a free-threaded
+    // one, the subinterpreter declaration on a default one.
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for extension in &row.extensions {
-        *counts.entry(extension.gil.clone().unwrap_or_else(|| "?".into())).or_default() += 1;
+        let verdict = if row.python.free_threaded { &extension.gil } else { &extension.subinterpreters };
+        let shown = match verdict.as_deref() {
+            Some(v) if row.python.free_threaded => format!("GIL {v}"),
+            Some(v) => v.to_string(),
+            None => "?".into(),
+        };
+        *counts.entry(shown).or_default() += 1;
     }
     let static_verdicts = if row.extensions.is_empty() {
         if row.install.status == InstallStatus::Ok { "pure Python".into() } else { "-".into() }

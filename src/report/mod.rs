@@ -6,6 +6,7 @@ pub mod batch;
 pub mod checks;
 pub mod github;
 pub mod hints;
+pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod rules;

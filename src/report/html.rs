@@ -1,0 +1,379 @@
+//! A batch run as one self-contained HTML page: nothing fetched, so it works
+//! offline and on GitHub Pages. A summary with a wheel chart (one wedge per
+//! package: does its latest release ship a free-threaded wheel), then one
+//! row per package with a column group per interpreter. Sorting, filtering
+//! and detail rows are a few lines of inline JavaScript; the state also
+//! reads from the address's fragment (`#filter=numpy&sort=package&open=numpy`),
+//! so a view can be shared. Every text from a package is escaped. Symbols go
+//! with the colours, for colour-blind readers.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::batch::{Summary, summarize, wheels_text};
+use crate::run::{InstallStatus, Row, RunMeta};
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A verdict cell: a symbol and a class that colours it.
+fn verdict(text: &str) -> String {
+    let (symbol, class) = match text {
+        "ok" => ("✔", "good"),
+        "-" | "" | "not_applicable" => ("", "none"),
+        "fallback" => ("⚠", "warn"),
+        "gil_enabled" | "import_error" | "failed" => ("✘", "bad"),
+        "crash" | "deadlock" | "timeout" => ("✘", "bad"),
+        _ if text.starts_with("ok") => ("✔", "good"),
+        _ => ("?", "warn"),
+    };
+    let shown = if text == "-" { "" } else { text };
+    format!("<td class=\"{class}\" data-sort=\"{}\">{symbol} {}</td>", escape(shown), escape(&shown.replace('_', " ")))
+}
+
+fn plain(text: &str) -> String {
+    format!("<td data-sort=\"{0}\">{0}</td>", escape(text))
+}
+
+const STYLE: &str = r#"
+:root { color-scheme: light dark; --bg: #fff; --fg: #1b1f24; --muted: #59636e; --line: #d1d9e0;
+  --good: #1a7f37; --bad: #cf222e; --warn: #9a6700; --head: #f6f8fa; --open: #eef4ff; }
+@media (prefers-color-scheme: dark) { :root { --bg: #0d1117; --fg: #e6edf3; --muted: #9198a1; --line: #3d444d;
+  --good: #3fb950; --bad: #f85149; --warn: #d29922; --head: #151b23; --open: #1c2a3f; } }
+body { font: 14px/1.45 system-ui, sans-serif; background: var(--bg); color: var(--fg); margin: 1.5rem; }
+h1 { font-size: 1.4rem; margin: 0 0 .3rem; } .muted { color: var(--muted); }
+.summary { display: flex; gap: 2rem; align-items: center; flex-wrap: wrap; margin: 1rem 0; }
+.numbers { display: grid; grid-template-columns: auto auto; gap: .2rem 1rem; }
+.numbers b { font-size: 1.2rem; text-align: right; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border-bottom: 1px solid var(--line); padding: .25rem .5rem; text-align: left; vertical-align: top; }
+thead th { background: var(--head); position: sticky; top: 0; cursor: pointer; user-select: none; }
+thead tr.groups th { cursor: default; text-align: center; border-left: 2px solid var(--line); }
+th.first, td.first { border-left: 2px solid var(--line); }
+td.good { color: var(--good); } td.bad { color: var(--bad); font-weight: 600; } td.warn { color: var(--warn); }
+tr.package { cursor: pointer; } tr.package:hover, tr.package.open { background: var(--open); }
+tr.details td { background: var(--open); font-size: 13px; } tr.details pre { white-space: pre-wrap; margin: .2rem 0; }
+input#filter { font: inherit; padding: .3rem .5rem; width: 22rem; max-width: 100%; margin: .5rem 0;
+  background: var(--bg); color: var(--fg); border: 1px solid var(--line); border-radius: 4px; }
+.legend span { margin-right: 1rem; }
+svg .yes { fill: var(--good); } svg .no { fill: var(--bad); opacity: .75; } svg .pure { fill: var(--muted); opacity: .5; }
+svg path { stroke: var(--bg); stroke-width: 1; }
+"#;
+
+const SCRIPT: &str = r#"
+const table = document.getElementById('results');
+const body = table.tBodies[0];
+const filter = document.getElementById('filter');
+const packages = () => Array.from(body.querySelectorAll('tr.package'));
+function detailsOf(row) { return document.getElementById('details-' + row.dataset.package); }
+function applyFilter() {
+  const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+  let shown = 0;
+  for (const row of packages()) {
+    const text = row.textContent.toLowerCase() + ' ' + detailsOf(row).textContent.toLowerCase();
+    const visible = words.every(w => text.includes(w));
+    row.hidden = !visible;
+    detailsOf(row).hidden = !visible || !row.classList.contains('open');
+    shown += visible;
+  }
+  document.getElementById('shown').textContent = shown;
+}
+function sortBy(column, descending) {
+  const rows = packages();
+  const key = r => { const c = r.cells[column]; return c ? (c.dataset.sort ?? c.textContent) : ''; };
+  rows.sort((a, b) => key(a).localeCompare(key(b), undefined, {numeric: true}) * (descending ? -1 : 1));
+  for (const row of rows) { body.appendChild(row); body.appendChild(detailsOf(row)); }
+  for (const th of table.querySelectorAll('thead tr.columns th')) th.removeAttribute('aria-sort');
+  const th = table.querySelector('thead tr.columns').cells[column];
+  th.setAttribute('aria-sort', descending ? 'descending' : 'ascending');
+}
+function toggle(row, open) {
+  row.classList.toggle('open', open);
+  detailsOf(row).hidden = !open;
+}
+filter.addEventListener('input', applyFilter);
+table.querySelectorAll('thead tr.columns th').forEach((th, i) => th.addEventListener('click', () =>
+  sortBy(i, th.getAttribute('aria-sort') === 'ascending')));
+body.addEventListener('click', e => {
+  const row = e.target.closest('tr.package');
+  if (row) toggle(row, !row.classList.contains('open'));
+});
+// The view from the address: #filter=words&sort=column[:desc]&open=package
+const state = new URLSearchParams(location.hash.slice(1));
+if (state.get('filter')) { filter.value = state.get('filter'); }
+if (state.get('sort')) {
+  const [name, order] = state.get('sort').split(':');
+  const index = Array.from(table.querySelector('thead tr.columns').cells).findIndex(th => th.dataset.key === name);
+  if (index >= 0) sortBy(index, order === 'desc');
+}
+if (state.get('open')) {
+  const row = body.querySelector('tr.package[data-package="' + CSS.escape(state.get('open')) + '"]');
+  if (row) toggle(row, true);
+}
+applyFilter();
+"#;
+
+/// The wheel chart: one wedge per package, by what its latest release ships.
+fn wheel_chart(packages: &[(&String, &Row)]) -> String {
+    let total = packages.len().max(1) as f64;
+    let mut out = String::from(
+        "<svg role=\"img\" aria-label=\"Free-threaded wheels, one wedge per package\" viewBox=\"-110 -110 220 220\" width=\"200\" height=\"200\">",
+    );
+    for (index, (name, row)) in packages.iter().enumerate() {
+        let class = match &row.wheels_available {
+            Some(a) if a.ships_free_threaded() => "yes",
+            Some(a) if a.pure => "pure",
+            _ => "no",
+        };
+        let angle = |i: f64| (i / total) * std::f64::consts::TAU - std::f64::consts::FRAC_PI_2;
+        let (a0, a1) = (angle(index as f64), angle(index as f64 + 1.0));
+        let large = if a1 - a0 > std::f64::consts::PI { 1 } else { 0 };
+        let (x0, y0, x1, y1) = (100.0 * a0.cos(), 100.0 * a0.sin(), 100.0 * a1.cos(), 100.0 * a1.sin());
+        if packages.len() == 1 {
+            write!(out, "<circle class=\"{class}\" r=\"100\"><title>{}</title></circle>", escape(name)).ok();
+        } else {
+            write!(
+                out,
+                "<path class=\"{class}\" d=\"M0,0 L{x0:.2},{y0:.2} A100,100 0 {large} 1 {x1:.2},{y1:.2} Z\"><title>{}: {}</title></path>",
+                escape(name),
+                escape(&wheels_text(row))
+            )
+            .ok();
+        }
+    }
+    out.push_str("<circle r=\"45\" fill=\"var(--bg)\"/></svg>");
+    out
+}
+
+/// Renders the page.
+pub fn page(meta: &RunMeta, rows: &[Row]) -> String {
+    // Interpreters in the order the run lists them; packages by name.
+    let pythons: Vec<String> = meta.interpreters.iter().map(label).collect();
+    let mut by_package: BTreeMap<&String, BTreeMap<String, &Row>> = BTreeMap::new();
+    for row in rows {
+        by_package.entry(&row.package).or_default().insert(label(&row.python), row);
+    }
+    let firsts: Vec<(&String, &Row)> =
+        by_package.iter().filter_map(|(name, rows)| rows.values().next().map(|r| (*name, *r))).collect();
+
+    let installed = |ft: bool| {
+        rows.iter().filter(|r| r.python.free_threaded == ft && r.install.status == InstallStatus::Ok).count()
+    };
+    let gil_off = rows.iter().filter(|r| r.python.free_threaded && summarize(r).gil == "ok").count();
+    let isolated = rows.iter().filter(|r| summarize(r).isolated == "ok").count();
+    let shipping =
+        firsts.iter().filter(|(_, r)| r.wheels_available.as_ref().is_some_and(|a| a.ships_free_threaded())).count();
+    let compiled = firsts.iter().filter(|(_, r)| r.wheels_available.as_ref().is_some_and(|a| !a.pure)).count();
+
+    let mut html = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n");
+    html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    write!(html, "<title>ftprobe: {} packages</title>\n<style>{STYLE}</style></head><body>\n", by_package.len()).ok();
+    write!(
+        html,
+        "<h1>Free-threading and subinterpreter readiness</h1>\n<p class=\"muted\">{} packages × {} interpreters ({}), \
+         probed by ftprobe {} from {} to {}{}.</p>\n",
+        by_package.len(),
+        pythons.len(),
+        escape(&pythons.join(", ")),
+        escape(&meta.ftprobe_version),
+        escape(&meta.started),
+        escape(meta.ended.as_deref().unwrap_or("?")),
+        if meta.completed { "" } else { " <strong>(incomplete run)</strong>" }
+    )
+    .ok();
+    html.push_str("<div class=\"summary\">");
+    html.push_str(&wheel_chart(&firsts));
+    html.push_str("<div class=\"numbers\">");
+    let free_threaded_rows = rows.iter().filter(|r| r.python.free_threaded).count();
+    for (number, text) in [
+        (format!("{} / {}", installed(true) + installed(false), rows.len()), "installed (package × interpreter)"),
+        (
+            format!("{gil_off} / {}", installed(true).min(free_threaded_rows)),
+            "kept the GIL off on a free-threaded build",
+        ),
+        (format!("{isolated} / {}", rows.len()), "loaded in an isolated subinterpreter"),
+        (format!("{shipping} / {compiled}"), "ship a free-threaded wheel (of those with compiled wheels)"),
+    ] {
+        write!(html, "<b>{}</b><span>{}</span>", escape(&number), escape(text)).ok();
+    }
+    html.push_str("</div><div class=\"legend muted\"><span>✔ works</span><span>⚠ works, with a fallback</span><span>✘ fails</span>\
+                   <br><span>wheel: green ships free-threaded, red does not, grey pure Python</span></div></div>\n");
+    html.push_str("<input id=\"filter\" type=\"search\" placeholder=\"Filter: type package names or words\" aria-label=\"Filter\"> \
+                   <span class=\"muted\"><span id=\"shown\"></span> shown</span>\n");
+
+    // Headers: package, version, wheels; then per interpreter a group.
+    const PER_PYTHON: [(&str, &str); 7] = [
+        ("install", "installs"),
+        ("gil", "GIL off"),
+        ("isolated", "isolated"),
+        ("legacy", "legacy"),
+        ("fallbacks", "fallbacks"),
+        ("static", "static"),
+        ("generator", "generator"),
+    ];
+    html.push_str("<table id=\"results\"><thead><tr class=\"groups\"><th colspan=\"3\"></th>");
+    for python in &pythons {
+        write!(html, "<th colspan=\"{}\">{}</th>", PER_PYTHON.len(), escape(python)).ok();
+    }
+    html.push_str("</tr><tr class=\"columns\"><th data-key=\"package\">package</th><th data-key=\"version\">latest</th><th data-key=\"wheels\">free-threaded wheels</th>");
+    for python in &pythons {
+        for (index, (key, title)) in PER_PYTHON.iter().enumerate() {
+            let first = if index == 0 { " class=\"first\"" } else { "" };
+            write!(html, "<th{first} data-key=\"{}-{key}\">{title}</th>", escape(python)).ok();
+        }
+    }
+    html.push_str("</tr></thead><tbody>\n");
+    let columns = 3 + PER_PYTHON.len() * pythons.len();
+    for (package, per_python) in &by_package {
+        let any = per_python.values().next().copied();
+        // The latest release the index offers; what each interpreter got is in its "installs" cell.
+        let latest = any.and_then(|r| r.wheels_available.as_ref()).and_then(|a| a.version.clone());
+        let version = latest.or_else(|| per_python.values().find_map(|r| r.version.clone())).unwrap_or_default();
+        let wheels = any.map(wheels_text).unwrap_or_default();
+        write!(
+            html,
+            "<tr class=\"package\" data-package=\"{0}\"><td data-sort=\"{0}\"><b>{0}</b></td>",
+            escape(package)
+        )
+        .ok();
+        html.push_str(&plain(&version));
+        html.push_str(&plain(&wheels));
+        for python in &pythons {
+            match per_python.get(python) {
+                Some(row) => cells(&mut html, &summarize(row), row.python.free_threaded),
+                None => {
+                    for _ in 0..PER_PYTHON.len() {
+                        html.push_str("<td></td>");
+                    }
+                }
+            }
+        }
+        html.push_str("</tr>\n");
+        write!(html, "<tr class=\"details\" id=\"details-{}\" hidden><td colspan=\"{columns}\">", escape(package)).ok();
+        for python in &pythons {
+            if let Some(row) = per_python.get(python) {
+                details(&mut html, python, row);
+            }
+        }
+        html.push_str("</td></tr>\n");
+    }
+    html.push_str("</tbody></table>\n<p class=\"muted\">Click a row for its details. Sort by clicking a column. \
+                   The page's address can hold a view: <code>#filter=numpy&amp;sort=package:desc&amp;open=numpy</code>.</p>\n");
+    write!(html, "<script>{SCRIPT}</script>\n</body></html>\n").ok();
+    html
+}
+
+fn label(python: &crate::runtime::PythonSummary) -> String {
+    format!("{}{}", python.version, if python.free_threaded { "t" } else { "" })
+}
+
+fn cells(html: &mut String, summary: &Summary, free_threaded: bool) {
+    let install = verdict(&summary.install);
+    html.push_str(&install.replacen("<td class=\"", "<td class=\"first ", 1));
+    let gil = if free_threaded {
+        let mut cell = verdict(&summary.gil);
+        if !summary.culprits.is_empty() {
+            cell = cell.replacen(
+                "</td>",
+                &format!(" <span class=\"muted\">({})</span></td>", escape(&summary.culprits.join(", "))),
+                1,
+            );
+        }
+        cell
+    } else {
+        "<td class=\"none muted\" data-sort=\"\">n/a</td>".to_string()
+    };
+    html.push_str(&gil);
+    html.push_str(&verdict(&summary.isolated));
+    html.push_str(&verdict(&summary.legacy));
+    html.push_str(&plain(&summary.fallbacks.join(", ")));
+    html.push_str(&plain(&summary.static_verdicts));
+    html.push_str(&plain(&summary.generators));
+}
+
+/// The detail block of one package on one interpreter: the install, each
+/// probe's error and hints, each extension's static verdict.
+fn details(html: &mut String, python: &str, row: &Row) {
+    write!(html, "<p><b>{}</b>: {} in {:.1} s", escape(python), escape(&row.requirement), row.seconds).ok();
+    if !row.import_names.is_empty() {
+        write!(html, "; import names <code>{}</code>", escape(&row.import_names.join(" "))).ok();
+    }
+    if !row.install.wheel_tags.is_empty() {
+        write!(html, "; wheel tags <code>{}</code>", escape(&row.install.wheel_tags.join(" "))).ok();
+    }
+    html.push_str("</p>");
+    if let Some(error) = &row.install.error {
+        write!(html, "<pre>install: {}</pre>", escape(error)).ok();
+    }
+    for probe in &row.probes {
+        let name = match probe.config {
+            Some(config) => format!("{} ({})", crate::model::snake(&probe.probe), crate::model::snake(&config)),
+            None => crate::model::snake(&probe.probe),
+        };
+        // A fallback's error is its fallbacks, said below; a probe that does
+        // not apply (the GIL probe on a default build) says nothing.
+        let said = probe.status == crate::runtime::Status::NotApplicable || !probe.fallbacks.is_empty();
+        if let Some(error) = probe.error.as_ref().filter(|_| !said) {
+            write!(html, "<pre>{} of {}: {}</pre>", escape(&name), escape(&probe.module), escape(error)).ok();
+        }
+        for fallback in &probe.fallbacks {
+            write!(
+                html,
+                "<pre>{}: {} fell back: {}</pre>",
+                escape(&name),
+                escape(&fallback.module),
+                escape(&fallback.error)
+            )
+            .ok();
+        }
+        for extension in probe.extensions.iter().filter_map(|e| e.fix.as_ref().map(|f| (e, f))) {
+            write!(html, "<pre>{} needs the GIL; fix: {}</pre>", escape(&extension.0.module), escape(extension.1)).ok();
+        }
+    }
+    if !row.extensions.is_empty() {
+        html.push_str("<pre>");
+        for extension in &row.extensions {
+            writeln!(
+                html,
+                "{}: GIL {}, subinterpreters {}{}",
+                escape(extension.import_name.as_deref().unwrap_or(&extension.file)),
+                escape(extension.gil.as_deref().unwrap_or("?")),
+                escape(extension.subinterpreters.as_deref().unwrap_or("?")),
+                extension.generator.as_deref().map(|g| format!(" ({})", escape(g))).unwrap_or_default()
+            )
+            .ok();
+        }
+        html.push_str("</pre>");
+    }
+    if let Some(error) = &row.wheels_available_error {
+        write!(html, "<pre>wheels: {}</pre>", escape(error)).ok();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_from_packages_is_escaped() {
+        assert_eq!(
+            escape("<script>\"x\" & 'y'</script>"),
+            "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;"
+        );
+        assert_eq!(escape("a\u{1b}[31mb"), "a\u{fffd}[31mb");
+    }
+}
