@@ -44,6 +44,8 @@ pub enum Command {
     Batch(BatchArgs),
     /// Render a run directory made by `ftprobe batch`.
     Report(ReportArgs),
+    /// Join run directories (the shards of one run) into one.
+    Merge(MergeArgs),
     /// Internal: run one probe inside a worker process (not for people).
     #[command(hide = true)]
     Worker {
@@ -315,6 +317,11 @@ pub struct BatchArgs {
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub submodules: u32,
 
+    /// Run only shard I of N (0 <= I < N): a stable partition of the packages by a
+    /// hash of the normalised name, so N machines split one run.
+    #[arg(long, value_name = "I/N", value_parser = crate::run::parse_shard)]
+    pub shard: Option<(u32, u32)>,
+
     /// Seconds an install may take (status `timeout`).
     #[arg(long, default_value = "600", value_parser = parse_seconds, value_name = "SECS")]
     pub install_timeout: Duration,
@@ -350,4 +357,19 @@ pub enum ReportFormat {
     Json,
     Markdown,
     Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The run directories to join.
+    #[arg(required = true, value_name = "RUN_DIR")]
+    pub runs: Vec<std::path::PathBuf>,
+
+    /// The run directory to create.
+    #[arg(long, value_name = "RUN_DIR")]
+    pub out: std::path::PathBuf,
+
+    /// Merge runs made with different interpreters or options.
+    #[arg(long)]
+    pub force: bool,
 }

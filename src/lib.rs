@@ -46,6 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => commands::check::run(args, &printer),
         Command::Batch(args) => commands::batch::run(args, &printer),
         Command::Report(args) => commands::report::run(args),
+        Command::Merge(args) => commands::report::merge(args, &printer),
         Command::Worker { request } => Ok(worker::run(request)),
     }
 }

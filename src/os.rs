@@ -44,6 +44,23 @@ pub fn die_with_parent(expected_parent: u32) -> bool {
     parent_pid() == expected_parent
 }
 
+/// Makes the child `command` starts get SIGKILL when ftprobe dies (Linux):
+/// an installer or a query run for a batch never outlives it.
+pub fn child_dies_with_parent(command: &mut std::process::Command) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: the hook runs in the forked child before exec and only calls
+        // prctl, which is async-signal-safe and takes no pointers.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0);
+                Ok(())
+            });
+        }
+    }
+}
+
 /// Makes this process adopt its orphaned descendants (Linux), so a module
 /// that daemonizes (double fork, `setsid`) stays findable and killable.
 pub fn adopt_orphans() {

@@ -151,6 +151,7 @@ pub fn create_and_install(
 /// Runs one installer step; on failure, its status and the tail of what it said.
 fn step(command: &mut Command, timeout: Duration) -> Result<Captured, (InstallStatus, String)> {
     command.env("PIP_NO_INPUT", "1").env("PYTHONDONTWRITEBYTECODE", "1");
+    crate::os::child_dies_with_parent(command);
     let captured = process::run_with_timeout(command, timeout)
         .map_err(|e| (InstallStatus::Failed, format!("could not run {:?}: {e}", command.get_program())))?;
     if captured.interrupted {

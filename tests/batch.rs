@@ -10,6 +10,7 @@ mod common;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use common::{batch_index, ftprobe, provisioned};
 use serde_json::Value;
@@ -253,4 +254,133 @@ fn an_existing_run_is_not_overwritten_and_bad_lists_are_refused() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(common::stderr(&out).contains("is not a package list"), "{}", common::stderr(&out));
+}
+
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    let out = Command::new("pgrep").args(["-f", needle]).output().unwrap();
+    common::stdout(&out).lines().map(str::to_string).collect()
+}
+
+fn meta(run: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(run.join("meta.json")).unwrap()).unwrap()
+}
+
+/// Ctrl-C while one unit's import hangs: the finished row stays, the run is
+/// marked incomplete, nothing is left running, exit 130; `--resume` then
+/// runs only what did not finish.
+#[test]
+fn ctrl_c_keeps_finished_rows_and_resume_runs_the_rest() {
+    let server = serve(batch_index());
+    let scratch = tempfile::tempdir().unwrap();
+    let run = scratch.path().join("run");
+    let index = format!("http://127.0.0.1:{}/simple/", server.1);
+    let batch = |extra: &[&str], limits: &str| {
+        let mut command = ftprobe(scratch.path());
+        command
+            .args(["batch", "python-dateutil", "ftprobe-fixture-hang", "--probe", "free-threading", "-j", "2", "--pip"])
+            .arg("-p")
+            .arg(provisioned("3.13t"))
+            .args(["--index-url", &index, "--timeout", limits, "--stall", limits])
+            .args(extra);
+        command
+    };
+    let child =
+        batch(&["--out", run.to_str().unwrap()], "120").stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let needle = run.display().to_string();
+    let started = Instant::now();
+    // Wait for python-dateutil's row and for the hanging import's worker.
+    loop {
+        let rows = std::fs::read_to_string(run.join("results.jsonl")).unwrap_or_default();
+        if rows.contains("python-dateutil") && processes_mentioning("ftprobe-fixture-hang").len() >= 1 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the run did not get going");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_millis(800));
+    let interrupted = Instant::now();
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    assert!(interrupted.elapsed() < Duration::from_secs(10), "took {:?} after Ctrl-C", interrupted.elapsed());
+    assert_eq!(out.status.code(), Some(130), "{}", common::stderr(&out));
+    assert_eq!(meta(&run)["completed"], false);
+    let kept = rows(&run);
+    assert_eq!(find(&kept, "python-dateutil", true)["install"]["status"], "ok");
+    let hang = find(&kept, "ftprobe-fixture-hang", true);
+    assert_eq!(probe(hang, "free_threading", None)["status"], "interrupted", "{hang:#}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(processes_mentioning(&needle).is_empty(), "left behind: {:?}", processes_mentioning(&needle));
+
+    let again = batch(&["--resume", run.to_str().unwrap()], "5").output().unwrap();
+    assert!(again.status.success(), "{}", common::stderr(&again));
+    assert!(common::stderr(&again).contains("1 of 2 units run (1 already done)"), "{}", common::stderr(&again));
+    assert_eq!(meta(&run)["completed"], true);
+    let report = ftprobe(scratch.path()).args(["report", "--format", "json"]).arg(&run).output().unwrap();
+    let results: Value = serde_json::from_slice(&report.stdout).unwrap();
+    let results = results["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "one row per unit, the resumed one replacing the interrupted one");
+    let status = probe(find(results, "ftprobe-fixture-hang", true), "free_threading", None)["status"].clone();
+    assert!(matches!(status.as_str(), Some("deadlock" | "timeout")), "{status}");
+}
+
+/// Two shards merged give the same rows as one run, and runs made with
+/// other options are refused.
+#[test]
+fn shards_merge_into_what_one_run_gives() {
+    let server = serve(batch_index());
+    let scratch = tempfile::tempdir().unwrap();
+    let index = format!("http://127.0.0.1:{}/simple/", server.1);
+    let packages = ["markupsafe", "frozenlist", "python-dateutil", "six", "ftprobe-fixture-broken"];
+    let batch = |out: &Path, extra: &[&str]| {
+        let out = ftprobe(scratch.path())
+            .arg("batch")
+            .args(packages)
+            .arg("-p")
+            .arg(provisioned("3.13t"))
+            .args(["--pip", "--probe", "free-threading", "--index-url", &index, "--out"])
+            .arg(out)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", common::stderr(&out));
+    };
+    let (whole, first, second, merged) =
+        ["whole", "shard-0", "shard-1", "merged"].map(|n| scratch.path().join(n)).into();
+    batch(&whole, &[]);
+    batch(&first, &["--shard", "0/2"]);
+    batch(&second, &["--shard", "1/2"]);
+    assert!(!rows(&first).is_empty() && !rows(&second).is_empty(), "both shards hold packages");
+    assert_eq!(rows(&first).len() + rows(&second).len(), packages.len());
+    let out = ftprobe(scratch.path()).args(["merge", "--out"]).arg(&merged).arg(&first).arg(&second).output().unwrap();
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let essence = |run: &Path| {
+        let mut rows: Vec<String> = rows(run)
+            .iter()
+            .map(|r| {
+                let probes: Vec<String> =
+                    r["probes"].as_array().unwrap().iter().map(|p| p["status"].to_string()).collect();
+                format!(
+                    "{} {} {} {} {:?}",
+                    r["package"], r["version"], r["install"]["status"], r["import_names"], probes
+                )
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    assert_eq!(essence(&merged), essence(&whole));
+    assert_eq!(meta(&merged)["completed"], true);
+
+    // A run with other options is not a shard of the same run.
+    let other = scratch.path().join("other");
+    batch(&other, &["--shard", "1/2", "--timeout", "7"]);
+    let refused = ftprobe(scratch.path())
+        .args(["merge", "--out"])
+        .arg(scratch.path().join("m2"))
+        .arg(&first)
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", common::stderr(&refused));
+    assert!(common::stderr(&refused).contains("other interpreters or options"), "{}", common::stderr(&refused));
 }

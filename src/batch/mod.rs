@@ -191,6 +191,7 @@ fn installed_dist(env_python: &Path, package: &str) -> Result<InstalledDist, Str
     for name in crate::environment::PYTHON_VARS_TO_CLEAR {
         command.env_remove(name);
     }
+    crate::os::child_dies_with_parent(&mut command);
     let captured =
         crate::process::run_with_timeout(&mut command, Duration::from_secs(120)).map_err(|e| e.to_string())?;
     if !captured.status.success() {

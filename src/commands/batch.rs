@@ -82,7 +82,10 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
     };
     let run_dir = RunDir::open(&dir, resume)?;
     let done = if resume { run::done(&run::read(&dir)?.1) } else { Default::default() };
-    let units = batch::plan(&requirements, &interpreters, &done);
+    let mut units = batch::plan(&requirements, &interpreters, &done);
+    if let Some((index, count)) = args.shard {
+        units.retain(|u| run::in_shard(&u.package, index, count));
+    }
     let installer = Installer::choose(args.pip);
     let mut meta = RunMeta {
         ftprobe_version: env!("CARGO_PKG_VERSION").into(),
@@ -98,6 +101,8 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
             .collect(),
         installer: installer.name().into(),
         host: hostname(),
+        options: result_options(args, &installer),
+        shard: args.shard.map(|(i, n)| format!("{i}/{n}")),
         started: run::now(),
         ended: None,
         completed: false,
@@ -183,6 +188,26 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
         return Ok(ExitCode::from(crate::interrupt::EXIT_INTERRUPTED));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The options that change what a run finds, for `merge` to compare.
+fn result_options(args: &BatchArgs, installer: &Installer) -> std::collections::BTreeMap<String, String> {
+    let probes: Vec<String> = args.probes.iter().map(crate::model::snake).collect();
+    [
+        ("installer", installer.name().to_string()),
+        ("probes", probes.join(",")),
+        ("submodules", args.submodules.to_string()),
+        ("timeout", format!("{:?}", args.timeout)),
+        ("stall", format!("{:?}", args.stall)),
+        ("install_timeout", format!("{:?}", args.install_timeout)),
+        ("index_url", args.index_url.clone().unwrap_or_default()),
+        ("extra_index_urls", args.extra_index_url.join(" ")),
+        ("no_index", args.no_index.to_string()),
+        ("only_binary", args.only_binary.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
 }
 
 /// Whether a unit did not install, or a probe found a problem.

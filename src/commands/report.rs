@@ -1,10 +1,11 @@
-//! `ftprobe report`: render a run directory. Reads only the run directory.
+//! `ftprobe report` renders a run directory and `ftprobe merge` joins
+//! several; both read only run directories.
 
 use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::cli::{ReportArgs, ReportFormat};
+use crate::cli::{MergeArgs, ReportArgs, ReportFormat};
 use crate::printer::Printer;
 use crate::report::batch;
 
@@ -24,5 +25,16 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         Some(path) => std::fs::write(path, text)?,
         None => printer.out(&text)?,
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn merge(args: &MergeArgs, printer: &Printer) -> Result<ExitCode> {
+    let (meta, rows) = crate::run::merge(&args.runs, &args.out, args.force)?;
+    printer.note(&format!(
+        "ftprobe: merged {} runs into {}: {rows} units{}",
+        args.runs.len(),
+        args.out.display(),
+        if meta.completed { "" } else { " (some run was incomplete)" }
+    ));
     Ok(ExitCode::SUCCESS)
 }

@@ -4,7 +4,7 @@
 //! finishes, so an interrupted run keeps every finished line and `--resume`
 //! skips them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -29,6 +29,13 @@ pub struct RunMeta {
     /// `uv` or `pip`: what made the environments.
     pub installer: String,
     pub host: String,
+    /// The options that change results (probes, limits, index, installer):
+    /// runs with different ones are not merged unless told.
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+    /// `I/N` when this run is one shard of a larger one.
+    #[serde(default)]
+    pub shard: Option<String>,
     pub started: String,
     pub ended: Option<String>,
     /// False until the run ends without being interrupted.
@@ -111,6 +118,76 @@ pub fn normalize(name: &str) -> String {
     out
 }
 
+/// A stable partition by normalised name: shard `index` of `count` holds
+/// the packages whose 64-bit FNV-1a hash of the normalised name, modulo
+/// `count`, is `index`. The same on every machine and in every release.
+pub fn in_shard(package: &str, index: u32, count: u32) -> bool {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in normalize(package).bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash % u64::from(count.max(1)) == u64::from(index)
+}
+
+/// Parses `I/N` (0 <= I < N).
+pub fn parse_shard(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("--shard takes I/N with 0 <= I < N (for example 0/4), not `{text}`");
+    let (index, count) = text.split_once('/').ok_or_else(bad)?;
+    let (index, count): (u32, u32) =
+        (index.trim().parse().map_err(|_| bad())?, count.trim().parse().map_err(|_| bad())?);
+    if count == 0 || index >= count {
+        return Err(bad());
+    }
+    Ok((index, count))
+}
+
+/// Joins runs (the shards of one run) into `out`: they must have been made
+/// with the same interpreters and options unless `force`. A unit found in
+/// several keeps its last row.
+pub fn merge(runs: &[PathBuf], out: &Path, force: bool) -> Result<(RunMeta, usize)> {
+    let mut merged: Option<RunMeta> = None;
+    let mut rows: BTreeMap<(String, String), Row> = BTreeMap::new();
+    for run in runs {
+        let (meta, found) = read(run)?;
+        if let Some(first) = &merged {
+            let same_pythons = interpreter_set(first) == interpreter_set(&meta);
+            if !force && (!same_pythons || first.options != meta.options || first.kind != meta.kind) {
+                bail!(
+                    "{} was made with other interpreters or options than {}: merge only shards of one run, or pass --force",
+                    run.display(),
+                    runs[0].display()
+                );
+            }
+        }
+        let first = merged.get_or_insert_with(|| meta.clone());
+        first.completed &= meta.completed;
+        first.started = first.started.clone().min(meta.started.clone());
+        first.ended = first.ended.clone().max(meta.ended.clone());
+        for interpreter in &meta.interpreters {
+            if !first.interpreters.iter().any(|i| i.executable == interpreter.executable) {
+                first.interpreters.push(interpreter.clone());
+            }
+        }
+        for row in found {
+            rows.insert(row.key(), row);
+        }
+    }
+    let Some(mut meta) = merged else { bail!("give at least one run directory to merge") };
+    meta.command_line = std::env::args().collect();
+    meta.shard = None;
+    let target = RunDir::open(out, false)?;
+    for row in rows.values() {
+        target.append(row)?;
+    }
+    target.write_meta(&meta)?;
+    Ok((meta, rows.len()))
+}
+
+fn interpreter_set(meta: &RunMeta) -> BTreeSet<(String, bool)> {
+    meta.interpreters.iter().map(|i| (i.version.clone(), i.free_threaded)).collect()
+}
+
 /// The time now, as RFC 3339 in UTC.
 pub fn now() -> String {
     jiff::Timestamp::now().to_string()
@@ -168,8 +245,9 @@ impl RunDir {
     }
 }
 
-/// Reads a run: its meta and every complete row (a torn last line, from a
-/// run killed mid-write, is skipped).
+/// Reads a run: its meta and its rows, the last one of each unit (a unit
+/// interrupted and then resumed has two), in the order they finished. A torn
+/// last line, from a run killed mid-write, is skipped.
 pub fn read(path: &Path) -> Result<(RunMeta, Vec<Row>)> {
     let meta_path = path.join(META);
     let meta: RunMeta = serde_json::from_str(
@@ -191,6 +269,12 @@ pub fn read(path: &Path) -> Result<(RunMeta, Vec<Row>)> {
             Err(e) => bail!("{}:{}: not a result row: {e}", path.join(RESULTS).display(), number + 1),
         }
     }
+    let mut last: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (index, row) in rows.iter().enumerate() {
+        last.insert(row.key(), index);
+    }
+    let kept: BTreeSet<usize> = last.into_values().collect();
+    let rows = rows.into_iter().enumerate().filter(|(i, _)| kept.contains(i)).map(|(_, r)| r).collect();
     Ok((meta, rows))
 }
 
@@ -215,5 +299,19 @@ mod tests {
         assert_eq!(normalize("Python_Dateutil"), "python-dateutil");
         assert_eq!(normalize("zope.interface"), "zope-interface");
         assert_eq!(normalize("a__-.b"), "a-b");
+    }
+
+    #[test]
+    fn shards_partition_every_name_once_and_stay_put() {
+        let names: Vec<String> = (0..500).map(|i| format!("package-{i}")).collect();
+        for name in &names {
+            assert_eq!((0..4).filter(|i| in_shard(name, *i, 4)).count(), 1);
+        }
+        let first: usize = names.iter().filter(|n| in_shard(n, 0, 4)).count();
+        assert!((80..170).contains(&first), "{first} of 500 in shard 0/4");
+        // Pinned: changing the hash would move packages between shards of a running job.
+        assert!(in_shard("numpy", 0, 4) && in_shard("six", 3, 4) && in_shard("Python_Dateutil", 1, 3));
+        assert_eq!(parse_shard("1/4"), Ok((1, 4)));
+        assert!(parse_shard("4/4").is_err() && parse_shard("x").is_err() && parse_shard("0/0").is_err());
     }
 }
