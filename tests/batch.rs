@@ -291,7 +291,7 @@ fn ctrl_c_keeps_finished_rows_and_resume_runs_the_rest() {
     // Wait for python-dateutil's row and for the hanging import's worker.
     loop {
         let rows = std::fs::read_to_string(run.join("results.jsonl")).unwrap_or_default();
-        if rows.contains("python-dateutil") && processes_mentioning("ftprobe-fixture-hang").len() >= 1 {
+        if rows.contains("python-dateutil") && !processes_mentioning("environments/ftprobe-fixture-hang").is_empty() {
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(60), "the run did not get going");
