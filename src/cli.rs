@@ -46,6 +46,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Join run directories (the shards of one run) into one.
     Merge(MergeArgs),
+    /// What changed between two runs, per package and interpreter (exit 1 when
+    /// something newly fails).
+    Compare(CompareArgs),
     /// Internal: run one probe inside a worker process (not for people).
     #[command(hide = true)]
     Worker {
@@ -265,9 +268,10 @@ pub struct BatchArgs {
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
 
-    /// The top-pypi-packages dump (`{"rows": [{"project": ...}]}`) that `--top` reads.
-    #[arg(long, value_name = "FILE", requires = "top")]
-    pub top_list: Option<std::path::PathBuf>,
+    /// The top-pypi-packages dump (`{"rows": [{"project": ...}]}`) that `--top` reads:
+    /// a file or a URL. Default: the dump hugovk publishes.
+    #[arg(long, value_name = "FILE|URL", requires = "top")]
+    pub top_list: Option<String>,
 
     /// Interpreters to use (repeatable): paths or versions such as 3.13t.
     #[arg(long = "python", short = 'p', value_name = "PYTHON", required = true)]
@@ -372,4 +376,23 @@ pub struct MergeArgs {
     /// Merge runs made with different interpreters or options.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The earlier run directory.
+    #[arg(value_name = "OLD_RUN")]
+    pub old: std::path::PathBuf,
+
+    /// The later run directory.
+    #[arg(value_name = "NEW_RUN")]
+    pub new: std::path::PathBuf,
+
+    /// Output format: table, markdown or json.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+
+    /// Write the comparison to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 }

@@ -57,19 +57,32 @@ struct JsonFile {
     yanked: serde_json::Value,
 }
 
-/// Reads the project page of `project` from the index at `index_url` (its
-/// simple API root) and what its latest release ships.
-pub fn availability(index_url: &str, project: &str, timeout: Duration) -> Result<Availability, String> {
-    let url = format!("{}/{}/", index_url.trim_end_matches('/'), crate::run::normalize(project));
-    // The system's trust store, as pip and uv use it (a company proxy's CA included).
+/// An agent that trusts the system's store, as pip and uv do (a company
+/// proxy's CA included), with a deadline for the whole exchange.
+fn agent(timeout: Duration) -> ureq::Agent {
     let tls = ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::PlatformVerifier).build();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+    ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
         .tls_config(tls)
         .build()
-        .into();
-    let mut response = agent
+        .into()
+}
+
+/// The body of `url` as text (at most 256 MiB).
+pub fn fetch_text(url: &str, timeout: Duration) -> Result<String, String> {
+    let mut response = agent(timeout).get(url).call().map_err(|e| format!("{url}: {e}"))?;
+    if !response.status().is_success() {
+        return Err(format!("{url}: the server answered {}", response.status()));
+    }
+    response.body_mut().with_config().limit(256 << 20).read_to_string().map_err(|e| format!("{url}: {e}"))
+}
+
+/// Reads the project page of `project` from the index at `index_url` (its
+/// simple API root) and what its latest release ships.
+pub fn availability(index_url: &str, project: &str, timeout: Duration) -> Result<Availability, String> {
+    let url = format!("{}/{}/", index_url.trim_end_matches('/'), crate::run::normalize(project));
+    let mut response = agent(timeout)
         .get(&url)
         .header("Accept", "application/vnd.pypi.simple.v1+json, text/html;q=0.1")
         .call()

@@ -47,6 +47,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Batch(args) => commands::batch::run(args, &printer),
         Command::Report(args) => commands::report::run(args),
         Command::Merge(args) => commands::report::merge(args, &printer),
+        Command::Compare(args) => commands::report::compare(args),
         Command::Worker { request } => Ok(worker::run(request)),
     }
 }

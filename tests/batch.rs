@@ -291,7 +291,8 @@ fn ctrl_c_keeps_finished_rows_and_resume_runs_the_rest() {
     // Wait for python-dateutil's row and for the hanging import's worker.
     loop {
         let rows = std::fs::read_to_string(run.join("results.jsonl")).unwrap_or_default();
-        if rows.contains("python-dateutil") && !processes_mentioning("environments/ftprobe-fixture-hang").is_empty() {
+        let hanging = processes_mentioning("worker --request.*environments/ftprobe-fixture-hang");
+        if rows.contains("python-dateutil") && !hanging.is_empty() {
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(60), "the run did not get going");
@@ -311,6 +312,11 @@ fn ctrl_c_keeps_finished_rows_and_resume_runs_the_rest() {
     std::thread::sleep(Duration::from_millis(300));
     assert!(processes_mentioning(&needle).is_empty(), "left behind: {:?}", processes_mentioning(&needle));
 
+    let snapshot = scratch.path().join("interrupted");
+    std::fs::create_dir(&snapshot).unwrap();
+    for file in ["meta.json", "results.jsonl"] {
+        std::fs::copy(run.join(file), snapshot.join(file)).unwrap();
+    }
     let again = batch(&["--resume", run.to_str().unwrap()], "5").output().unwrap();
     assert!(again.status.success(), "{}", common::stderr(&again));
     assert!(common::stderr(&again).contains("1 of 2 units run (1 already done)"), "{}", common::stderr(&again));
@@ -321,6 +327,20 @@ fn ctrl_c_keeps_finished_rows_and_resume_runs_the_rest() {
     assert_eq!(results.len(), 2, "one row per unit, the resumed one replacing the interrupted one");
     let status = probe(find(results, "ftprobe-fixture-hang", true), "free_threading", None)["status"].clone();
     assert!(matches!(status.as_str(), Some("deadlock" | "timeout")), "{status}");
+
+    // From interrupted to hanging is newly failing: compare says so and exits 1.
+    let compared =
+        ftprobe(scratch.path()).args(["compare", "--format", "json"]).arg(&snapshot).arg(&run).output().unwrap();
+    assert_eq!(compared.status.code(), Some(1), "{}", common::stderr(&compared));
+    let differences: Vec<Value> = serde_json::from_slice(&compared.stdout).unwrap();
+    assert_eq!(differences.len(), 1, "{differences:#?}");
+    let difference = &differences[0];
+    assert_eq!(
+        (difference["package"].as_str(), difference["python"].as_str()),
+        (Some("ftprobe-fixture-hang"), Some("3.13t"))
+    );
+    assert_eq!((difference["field"].as_str(), difference["old"].as_str()), (Some("gil"), Some("interrupted")));
+    assert_eq!(difference["kind"], "regression");
 }
 
 /// Two shards merged give the same rows as one run, and runs made with
@@ -370,6 +390,13 @@ fn shards_merge_into_what_one_run_gives() {
     };
     assert_eq!(essence(&merged), essence(&whole));
     assert_eq!(meta(&merged)["completed"], true);
+    // One shard against the whole: only the other shard's units are added.
+    let compared =
+        ftprobe(scratch.path()).args(["compare", "--format", "json"]).arg(&first).arg(&whole).output().unwrap();
+    assert!(compared.status.success(), "{}", common::stderr(&compared));
+    let differences: Vec<Value> = serde_json::from_slice(&compared.stdout).unwrap();
+    assert_eq!(differences.len(), rows(&second).len(), "{differences:#?}");
+    assert!(differences.iter().all(|d| d["kind"] == "added"), "{differences:#?}");
 
     // A run with other options is not a shard of the same run.
     let other = scratch.path().join("other");
@@ -383,4 +410,34 @@ fn shards_merge_into_what_one_run_gives() {
         .unwrap();
     assert_eq!(refused.status.code(), Some(2), "{}", common::stderr(&refused));
     assert!(common::stderr(&refused).contains("other interpreters or options"), "{}", common::stderr(&refused));
+}
+
+/// A long run outlives its own binary being replaced (an upgrade, a
+/// rebuild): workers started after the file is gone still run.
+#[test]
+fn workers_start_after_the_binary_was_replaced() {
+    let server = serve(batch_index());
+    let scratch = tempfile::tempdir().unwrap();
+    let copy = scratch.path().join("ftprobe-copy");
+    std::fs::copy(env!("CARGO_BIN_EXE_ftprobe"), &copy).unwrap();
+    let run = scratch.path().join("run");
+    let child = Command::new(&copy)
+        .env("FTPROBE_CACHE_DIR", scratch.path())
+        .args(["batch", "python-dateutil", "--pip", "--probe", "free-threading", "--index-url"])
+        .arg(format!("http://127.0.0.1:{}/simple/", server.1))
+        .arg("-p")
+        .arg(provisioned("3.13t"))
+        .arg("--out")
+        .arg(&run)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The install takes a second or more; the probe starts after it.
+    std::thread::sleep(Duration::from_millis(200));
+    std::fs::remove_file(&copy).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let row = &rows(&run)[0];
+    assert_eq!(row["install"]["status"], "ok");
+    assert_eq!(probe(row, "free_threading", None)["status"], "ok", "{row:#}");
 }

@@ -126,6 +126,11 @@ pub fn run_unit(unit: &Unit, options: &Options) -> Row {
 fn probe_installed(row: &mut Row, unit: &Unit, env_python: &Path, options: &Options) {
     let dist = match installed_dist(env_python, &unit.package) {
         Ok(dist) => dist,
+        Err(_) if crate::interrupt::requested() => {
+            row.install.status = InstallStatus::Interrupted;
+            row.install.error = Some("installed; ftprobe was interrupted before probing".into());
+            return;
+        }
         Err(error) => {
             row.install.status = InstallStatus::Failed;
             row.install.error = Some(format!("installed, but the distribution could not be read: {error}"));

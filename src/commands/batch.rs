@@ -31,6 +31,9 @@ struct PackageList {
     package: Vec<Listed>,
 }
 
+/// Where hugovk publishes the top-pypi-packages dump (30 days of downloads).
+const TOP_LIST_URL: &str = "https://hugovk.github.io/top-pypi-packages/top-pypi-packages.min.json";
+
 /// The top-pypi-packages dump format.
 #[derive(serde::Deserialize)]
 struct TopList {
@@ -53,11 +56,16 @@ fn requirements(args: &BatchArgs) -> Result<Vec<String>> {
         out.extend(list.package.into_iter().filter(|p| p.skip.is_none()).map(|p| p.name));
     }
     if let Some(count) = args.top {
-        let Some(path) = &args.top_list else { bail!("--top needs --top-list FILE (a top-pypi-packages JSON dump)") };
-        let text = crate::input::read_text_limited(path, 256 << 20, "")
-            .with_context(|| format!("cannot read --top-list {}", path.display()))?;
+        let source = args.top_list.as_deref().unwrap_or(TOP_LIST_URL);
+        let text = if source.starts_with("https://") || source.starts_with("http://") {
+            crate::index::fetch_text(source, std::time::Duration::from_secs(60))
+                .map_err(|e| anyhow::anyhow!("cannot download the top-packages list: {e}; pass --top-list FILE"))?
+        } else {
+            crate::input::read_text_limited(std::path::Path::new(source), 256 << 20, "")
+                .with_context(|| format!("cannot read --top-list {source}"))?
+        };
         let list: TopList = serde_json::from_str(&text).with_context(|| {
-            format!("{} is not a top-pypi-packages dump ({{\"rows\": [{{\"project\": ...}}]}})", path.display())
+            format!("{source} is not a top-pypi-packages dump ({{\"rows\": [{{\"project\": ...}}]}})")
         })?;
         out.extend(list.rows.into_iter().take(count).map(|r| r.project));
     }

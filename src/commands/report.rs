@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::cli::{MergeArgs, ReportArgs, ReportFormat};
+use crate::cli::{CompareArgs, MergeArgs, ReportArgs, ReportFormat};
 use crate::printer::Printer;
 use crate::report::batch;
 
@@ -37,4 +37,53 @@ pub fn merge(args: &MergeArgs, printer: &Printer) -> Result<ExitCode> {
         if meta.completed { "" } else { " (some run was incomplete)" }
     ));
     Ok(ExitCode::SUCCESS)
+}
+
+pub fn compare(args: &CompareArgs) -> Result<ExitCode> {
+    use crate::report::compare::{self, Kind};
+    let (_, old) = crate::run::read(&args.old)?;
+    let (_, new) = crate::run::read(&args.new)?;
+    let differences = compare::compare(&old, &new);
+    let printer = if args.output.is_some() { Printer::plain() } else { Printer::from_env() };
+    let cells = |d: &compare::Difference| {
+        [
+            d.package.clone(),
+            d.python.clone(),
+            d.field.clone(),
+            d.old.clone(),
+            d.new.clone(),
+            crate::model::snake(&d.kind),
+        ]
+    };
+    const HEADERS: [&str; 6] = ["package", "python", "what", "old", "new", "kind"];
+    let text = match args.format {
+        ReportFormat::Json => serde_json::to_string_pretty(&differences)? + "\n",
+        ReportFormat::Markdown | ReportFormat::Html => {
+            let escape = |t: &str| crate::report::escape_controls(t).replace('|', "\\|");
+            let mut out = format!(
+                "## ftprobe compare\n\n{}\n\n| {} |\n|{}\n",
+                compare::totals(&differences),
+                HEADERS.join(" | "),
+                "---|".repeat(6)
+            );
+            for d in &differences {
+                let row: Vec<String> = cells(d).iter().map(|c| escape(c)).collect();
+                out.push_str(&format!("| {} |\n", row.join(" | ")));
+            }
+            out
+        }
+        ReportFormat::Table | ReportFormat::Csv => {
+            let mut table = crate::report::table::Table::new(HEADERS.iter().map(|h| h.to_uppercase()));
+            for d in &differences {
+                table.push(cells(d).map(|c| crate::report::escape_controls(&c)));
+            }
+            format!("{}\n{}\n", table.render(&printer), compare::totals(&differences))
+        }
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, text)?,
+        None => printer.out(&text)?,
+    }
+    let regressed = differences.iter().any(|d| d.kind == Kind::Regression);
+    Ok(if regressed { ExitCode::from(crate::error::EXIT_FINDINGS) } else { ExitCode::SUCCESS })
 }

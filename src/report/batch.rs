@@ -43,7 +43,7 @@ pub const HEADERS: [&str; 12] = [
 ];
 
 /// How bad a status is, to keep the worst over several import names.
-fn severity(status: Status) -> u8 {
+pub fn severity(status: Status) -> u8 {
     match status {
         Status::Ok | Status::NotApplicable => 0,
         Status::Fallback => 1,

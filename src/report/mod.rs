@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod checks;
+pub mod compare;
 pub mod github;
 pub mod hints;
 pub mod html;

@@ -263,7 +263,23 @@ fn subinterpreter_fallbacks(main: &ImportStage, sub: &ImportStage) -> Vec<Fallba
             });
         }
     }
-    out
+    one_name_per_file(out)
+}
+
+/// One fallback per extension file: a package that re-exports modules under
+/// other names (`requests.packages.chardet.cd` is `charset_normalizer.cd`)
+/// shows the file once, under its own name (the fewest dots, then the shortest).
+fn one_name_per_file(fallbacks: Vec<Fallback>) -> Vec<Fallback> {
+    let rank = |f: &Fallback| (f.module.matches('.').count(), f.module.len(), f.module.clone());
+    let mut kept: Vec<Fallback> = Vec::new();
+    for fallback in fallbacks {
+        match kept.iter_mut().find(|k| k.file.is_some() && k.file == fallback.file) {
+            Some(existing) if rank(&fallback) < rank(existing) => *existing = fallback,
+            Some(_) => {}
+            None => kept.push(fallback),
+        }
+    }
+    kept
 }
 
 /// Scans each loaded extension file once and compares its declaration with
@@ -340,4 +356,26 @@ fn threads(result: &mut ProbeResult, run: &WorkerRun) -> Option<()> {
         result.error = Some(format!("{} thread(s) raised; first: {first}", outcome.errors.len()));
     }
     Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_module_re_exported_under_other_names_falls_back_once() {
+        let fallback = |module: &str, file: Option<&str>| Fallback {
+            module: module.into(),
+            file: file.map(PathBuf::from),
+            error: "refused".into(),
+        };
+        let kept = one_name_per_file(vec![
+            fallback("requests.packages.chardet.cd", Some("/site/charset_normalizer/cd.so")),
+            fallback("charset_normalizer.cd", Some("/site/charset_normalizer/cd.so")),
+            fallback("requests.packages.charset_normalizer.cd", Some("/site/charset_normalizer/cd.so")),
+            fallback("other._speedups", None),
+        ]);
+        let names: Vec<&str> = kept.iter().map(|f| f.module.as_str()).collect();
+        assert_eq!(names, ["charset_normalizer.cd", "other._speedups"]);
+    }
 }

@@ -51,7 +51,7 @@ pub fn run_worker(
     stall: Duration,
 ) -> std::io::Result<WorkerRun> {
     let environment = worker_environment(interpreter, request.probe);
-    let executable = std::env::current_exe()?;
+    let executable = own_executable()?;
     let mut command = Command::new(executable);
     command.arg("worker").arg("--request").arg(serde_json::to_string(request).expect("requests serialise"));
     for var in PYTHON_VARS_TO_CLEAR {
@@ -76,4 +76,15 @@ pub fn run_worker(
         .filter_map(|l| l.strip_prefix("# loading module '")?.split_once('\'').map(|(m, _)| m.to_string()))
         .collect();
     Ok(WorkerRun { captured, results, malformed, gil_required_by, environment })
+}
+
+/// This very binary, to start workers from. On Linux `/proc/self/exe`, which
+/// still reaches it after the file was replaced or deleted (ftprobe upgraded
+/// or rebuilt during a long batch run): its path would then name nothing.
+fn own_executable() -> std::io::Result<std::path::PathBuf> {
+    let magic = std::path::Path::new("/proc/self/exe");
+    if cfg!(target_os = "linux") && magic.exists() {
+        return Ok(magic.to_path_buf());
+    }
+    std::env::current_exe()
 }
