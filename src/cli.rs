@@ -260,7 +260,8 @@ pub struct BatchArgs {
     pub packages: Vec<String>,
 
     /// A TOML list of packages: `[[package]]` tables with `name`, and optionally
-    /// `import_names` (a list that overrides the ones read from the install) and `skip` (a reason).
+    /// `import_names` (instead of those read from the install), `extra` (packages
+    /// installed alongside), `probes` (instead of the run's) and `skip` (a reason).
     #[arg(long = "from", value_name = "FILE")]
     pub from: Option<std::path::PathBuf>,
 

@@ -79,13 +79,13 @@ pub struct Environment {
 }
 
 /// Makes a fresh environment at `dir` from `base` (an interpreter) and installs
-/// `requirement` into it, giving what happened as an [`Install`] (never an
+/// `requirements` (the package first) into it, giving what happened as an [`Install`] (never an
 /// error: a failed install is a result).
 pub fn create_and_install(
     installer: &Installer,
     base: &Path,
     dir: &Path,
-    requirement: &str,
+    requirements: &[String],
     index: &IndexOptions,
     timeout: Duration,
 ) -> (Environment, Install) {
@@ -132,7 +132,7 @@ pub fn create_and_install(
             c
         }
     };
-    install.args(index.args()).arg(requirement);
+    install.args(index.args()).args(requirements);
     match step(&mut install, remaining) {
         Ok(_) => (
             environment,

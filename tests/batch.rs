@@ -441,3 +441,78 @@ fn workers_start_after_the_binary_was_replaced() {
     assert_eq!(row["install"]["status"], "ok");
     assert_eq!(probe(row, "free_threading", None)["status"], "ok", "{row:#}");
 }
+
+/// `--from`: a list's overrides (import names, probes) are used and a
+/// skipped package is left out.
+#[test]
+fn a_package_list_overrides_import_names_and_probes() {
+    let server = serve(batch_index());
+    let scratch = tempfile::tempdir().unwrap();
+    let list = scratch.path().join("packages.toml");
+    std::fs::write(
+        &list,
+        "[[package]]\nname = \"python-dateutil\"\nimport_names = [\"dateutil.parser\", \"dateutil.tz\"]\nprobes = [\"free-threading\"]\n\n\
+         [[package]]\nname = \"ftprobe-fixture-broken\"\nskip = \"cannot be built\"\n",
+    )
+    .unwrap();
+    let run = scratch.path().join("run");
+    let out = ftprobe(scratch.path())
+        .args(["batch", "--pip", "--from"])
+        .arg(&list)
+        .arg("-p")
+        .arg(provisioned("3.13t"))
+        .args(["--index-url", &format!("http://127.0.0.1:{}/simple/", server.1), "--out"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let rows = rows(&run);
+    assert_eq!(rows.len(), 1, "the skipped package is left out");
+    assert_eq!(rows[0]["import_names"], serde_json::json!(["dateutil.parser", "dateutil.tz"]));
+    let probes: Vec<&str> =
+        rows[0]["probes"].as_array().unwrap().iter().map(|p| p["probe"].as_str().unwrap()).collect();
+    assert_eq!(probes, ["free_threading", "free_threading"]);
+}
+
+/// A run killed outright (SIGKILL, no chance to clean up) leaves no installer
+/// or worker behind, and `--resume` finishes it.
+#[test]
+fn a_killed_run_leaves_nothing_running_and_resumes() {
+    let server = serve(batch_index());
+    let scratch = tempfile::tempdir().unwrap();
+    let run = scratch.path().join("run");
+    let index = format!("http://127.0.0.1:{}/simple/", server.1);
+    let batch = |extra: &[&str], limits: &str| {
+        let mut command = ftprobe(scratch.path());
+        command
+            .args(["batch", "python-dateutil", "ftprobe-fixture-hang", "--probe", "free-threading", "-j", "2", "--pip"])
+            .arg("-p")
+            .arg(provisioned("3.13t"))
+            .args(["--index-url", &index, "--timeout", limits, "--stall", limits])
+            .args(extra);
+        command
+    };
+    let mut child =
+        batch(&["--out", run.to_str().unwrap()], "120").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let started = Instant::now();
+    while processes_mentioning("worker --request.*environments/ftprobe-fixture-hang").is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(60), "the hanging import never started");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let needle = run.display().to_string();
+    assert!(processes_mentioning(&needle).is_empty(), "left behind: {:?}", processes_mentioning(&needle));
+    assert_eq!(meta(&run)["completed"], false);
+
+    let again = batch(&["--resume", run.to_str().unwrap()], "5").output().unwrap();
+    assert!(again.status.success(), "{}", common::stderr(&again));
+    assert_eq!(meta(&run)["completed"], true);
+    let report = ftprobe(scratch.path()).args(["report", "--format", "json"]).arg(&run).output().unwrap();
+    let results: Value = serde_json::from_slice(&report.stdout).unwrap();
+    let packages: Vec<&str> =
+        results["results"].as_array().unwrap().iter().map(|r| r["package"].as_str().unwrap()).collect();
+    assert_eq!(packages.len(), 2, "{packages:?}");
+    assert!(packages.contains(&"python-dateutil") && packages.contains(&"ftprobe-fixture-hang"));
+}

@@ -17,10 +17,28 @@ use crate::runtime::{self, PythonSummary, RunOptions};
 use crate::venv::{self, IndexOptions, Installer};
 use crate::worker::protocol::ProbeKind;
 
+/// A package to probe, with what a `--from` list may override.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    pub requirement: String,
+    /// Probe these names instead of those read from the installed distribution.
+    pub import_names: Option<Vec<String>>,
+    /// Installed alongside (test or optional dependencies the import needs).
+    pub extra: Vec<String>,
+    /// Run these probes instead of the run's.
+    pub probes: Option<Vec<ProbeKind>>,
+}
+
+impl Request {
+    pub fn named(requirement: &str) -> Request {
+        Request { requirement: requirement.to_string(), ..Default::default() }
+    }
+}
+
 /// One package on one interpreter.
 #[derive(Clone, Debug)]
 pub struct Unit {
-    pub requirement: String,
+    pub request: Request,
     pub package: String,
     pub interpreter: Interpreter,
 }
@@ -45,15 +63,15 @@ pub fn requirement_name(requirement: &str) -> String {
 }
 
 /// Every (package, interpreter) unit not already `done` (package, executable).
-pub fn plan(requirements: &[String], interpreters: &[Interpreter], done: &BTreeSet<(String, String)>) -> Vec<Unit> {
+pub fn plan(requests: &[Request], interpreters: &[Interpreter], done: &BTreeSet<(String, String)>) -> Vec<Unit> {
     let mut units = Vec::new();
-    for requirement in requirements {
-        let package = requirement_name(requirement);
+    for request in requests {
+        let package = requirement_name(&request.requirement);
         for interpreter in interpreters {
             let key = (package.clone(), interpreter.executable.to_string_lossy().into_owned());
             if !done.contains(&key) {
                 units.push(Unit {
-                    requirement: requirement.clone(),
+                    request: request.clone(),
                     package: package.clone(),
                     interpreter: interpreter.clone(),
                 });
@@ -82,7 +100,7 @@ pub fn run_unit(unit: &Unit, options: &Options) -> Row {
     };
     let mut row = Row {
         package: unit.package.clone(),
-        requirement: unit.requirement.clone(),
+        requirement: unit.request.requirement.clone(),
         version: None,
         python,
         install: Install {
@@ -110,7 +128,7 @@ pub fn run_unit(unit: &Unit, options: &Options) -> Row {
         &options.installer,
         &unit.interpreter.executable,
         &dir,
-        &unit.requirement,
+        &std::iter::once(&unit.request.requirement).chain(&unit.request.extra).cloned().collect::<Vec<_>>(),
         &options.index,
         options.install_timeout,
     );
@@ -140,7 +158,7 @@ fn probe_installed(row: &mut Row, unit: &Unit, env_python: &Path, options: &Opti
     row.version = Some(dist.version);
     row.install.from = Some(if dist.wheel_tags.iter().any(|t| built_here(t)) { "sdist" } else { "wheel" }.into());
     row.install.wheel_tags = dist.wheel_tags;
-    row.import_names = dist.import_names;
+    row.import_names = unit.request.import_names.clone().unwrap_or(dist.import_names);
     let interpreter = match Finder::default().resolve(&env_python.to_string_lossy()) {
         Ok(interpreter) => interpreter,
         Err(e) => {
@@ -148,7 +166,8 @@ fn probe_installed(row: &mut Row, unit: &Unit, env_python: &Path, options: &Opti
             return;
         }
     };
-    let specs = runtime::plan(&[interpreter], &row.import_names, &options.probes, 1);
+    let probes = unit.request.probes.as_deref().unwrap_or(&options.probes);
+    let specs = runtime::plan(&[interpreter], &row.import_names, probes, 1);
     row.probes = runtime::run_all(&specs, &options.run);
     // The interpreter as the user gave it, not the environment's.
     for probe in &mut row.probes {

@@ -7,21 +7,32 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
-use crate::batch::{self, Options, requirement_name};
+use crate::batch::{self, Options, Request, requirement_name};
 use crate::cli::BatchArgs;
 use crate::discover::Finder;
 use crate::printer::Printer;
 use crate::run::{self, InstallStatus, Row, RunDir, RunMeta};
 use crate::runtime::{PythonSummary, RunOptions, Status};
 use crate::venv::{IndexOptions, Installer};
+use crate::worker::protocol::ProbeKind;
 
 /// One entry of a `--from` list.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Listed {
     name: String,
+    /// Why it is left out (the reason is for people reading the list).
     #[serde(default)]
     skip: Option<String>,
+    /// The names to import, when the distribution's own are not the right ones.
+    #[serde(default)]
+    import_names: Option<Vec<String>>,
+    /// Packages installed alongside.
+    #[serde(default)]
+    extra: Vec<String>,
+    /// Probes to run for this package instead of the run's.
+    #[serde(default)]
+    probes: Option<Vec<String>>,
 }
 
 #[derive(serde::Deserialize)]
@@ -46,14 +57,31 @@ struct TopRow {
 }
 
 /// The requirements to run, in order, without repeats.
-fn requirements(args: &BatchArgs) -> Result<Vec<String>> {
-    let mut out: Vec<String> = args.packages.clone();
+fn requests(args: &BatchArgs) -> Result<Vec<Request>> {
+    let mut out: Vec<Request> = args.packages.iter().map(|p| Request::named(p)).collect();
     if let Some(path) = &args.from {
         let text = crate::input::read_text_limited(path, 16 << 20, "")
             .with_context(|| format!("cannot read --from {}", path.display()))?;
         let list: PackageList =
             toml::from_str(&text).with_context(|| format!("{} is not a package list", path.display()))?;
-        out.extend(list.package.into_iter().filter(|p| p.skip.is_none()).map(|p| p.name));
+        for listed in list.package.into_iter().filter(|p| p.skip.is_none()) {
+            let probes = match listed.probes {
+                Some(names) => Some(
+                    names
+                        .iter()
+                        .map(|n| <ProbeKind as clap::ValueEnum>::from_str(n, true))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| anyhow::anyhow!("{}: package {}: probes: {e}", path.display(), listed.name))?,
+                ),
+                None => None,
+            };
+            out.push(Request {
+                requirement: listed.name,
+                import_names: listed.import_names,
+                extra: listed.extra,
+                probes,
+            });
+        }
     }
     if let Some(count) = args.top {
         let source = args.top_list.as_deref().unwrap_or(TOP_LIST_URL);
@@ -67,10 +95,10 @@ fn requirements(args: &BatchArgs) -> Result<Vec<String>> {
         let list: TopList = serde_json::from_str(&text).with_context(|| {
             format!("{source} is not a top-pypi-packages dump ({{\"rows\": [{{\"project\": ...}}]}})")
         })?;
-        out.extend(list.rows.into_iter().take(count).map(|r| r.project));
+        out.extend(list.rows.into_iter().take(count).map(|r| Request::named(&r.project)));
     }
     let mut seen = std::collections::BTreeSet::new();
-    out.retain(|r| seen.insert(requirement_name(r)));
+    out.retain(|r| seen.insert(requirement_name(&r.requirement)));
     if out.is_empty() {
         bail!("no packages to probe: name some, or pass --from FILE or --top N");
     }
@@ -79,7 +107,7 @@ fn requirements(args: &BatchArgs) -> Result<Vec<String>> {
 
 pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
     crate::interrupt::install();
-    let requirements = requirements(args)?;
+    let requests = requests(args)?;
     let interpreters = Finder::default().resolve_all(&args.pythons)?;
     let (dir, resume) = match (&args.out, &args.resume) {
         (_, Some(dir)) => (dir.clone(), true),
@@ -90,7 +118,7 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
     };
     let run_dir = RunDir::open(&dir, resume)?;
     let done = if resume { run::done(&run::read(&dir)?.1) } else { Default::default() };
-    let mut units = batch::plan(&requirements, &interpreters, &done);
+    let mut units = batch::plan(&requests, &interpreters, &done);
     if let Some((index, count)) = args.shard {
         units.retain(|u| run::in_shard(&u.package, index, count));
     }
