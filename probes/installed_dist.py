@@ -7,8 +7,9 @@ distribution name as the only argument. Prints one JSON object.
 Import names, in order of trust:
   1. `Import-Name` fields of the metadata (PEP 794), when present;
   2. the top-level entries of RECORD that are importable: packages (a folder
-     with `__init__.py`, or a namespace folder, followed down to the first
-     level that holds code), `.py` modules and extension modules;
+     with `__init__.py`, or a namespace folder, implicit or declared with
+     pkgutil / pkg_resources, followed down to the first level that holds
+     code), `.py` modules and extension modules;
   3. `top_level.txt`, when RECORD gives nothing.
 """
 import importlib.machinery
@@ -30,6 +31,16 @@ def module_of(parts):
     return None
 
 
+def is_namespace_init(dist, path):
+    """An `__init__.py` that only declares a pkgutil or pkg_resources
+    namespace (`backports`, older `zope`): the package holds nothing itself."""
+    try:
+        text = dist.locate_file(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "extend_path" in text or "declare_namespace" in text
+
+
 def import_names(dist, files):
     declared = [n.split(";")[0].strip() for n in dist.metadata.get_all("Import-Name") or []]
     if declared:
@@ -42,6 +53,8 @@ def import_names(dist, files):
         if parts[0].endswith(".libs"):
             continue
         module = module_of(parts)
+        if parts[-1] == "__init__.py" and is_namespace_init(dist, path):
+            continue
         if module and all(p.isidentifier() for p in module.split(".")):
             modules.add(module)
     # The shallowest modules: a package stands for its submodules; under a

@@ -154,6 +154,42 @@ fn a_batch_over_a_local_index_gives_one_row_per_unit_and_resumes() {
     assert_eq!(probe(markupsafe, "free_threading", None)["status"], "ok");
     assert_eq!(markupsafe["extensions"][0]["gil"], "not_used");
 
+    // The answers match what the real interpreters do when a user installs
+    // the same packages from the same index and imports them.
+    for (python, free_threaded) in [(provisioned("3.13t"), true), (provisioned("3.13"), false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let (venv, _) = common::make_venv(&python, dir.path());
+        let install = Command::new(&python)
+            .args(["-m", "pip", "--python"])
+            .arg(venv.join("bin/python"))
+            .args(["install", "-q", "--index-url", &index, "markupsafe", "frozenlist", "python-dateutil"])
+            .output()
+            .unwrap();
+        assert!(install.status.success(), "{}", common::stderr(&install));
+        for (package, module, accelerator) in [
+            ("markupsafe", "markupsafe", "markupsafe._speedups"),
+            ("frozenlist", "frozenlist", "frozenlist._frozenlist"),
+        ] {
+            let script = format!(
+                "import sys, _interpreters\nimport {module}\n\
+                 print('gil', getattr(sys, '_is_gil_enabled', lambda: True)())\n\
+                 i = _interpreters.create('isolated')\n\
+                 r = _interpreters.exec(i, 'import {accelerator}')\n\
+                 print('isolated', 'ok' if r is None else 'refused')\n"
+            );
+            let real = Command::new(venv.join("bin/python")).arg("-c").arg(&script).output().unwrap();
+            let said = common::stdout(&real);
+            let row = find(&rows, package, free_threaded);
+            if free_threaded {
+                let gil_stayed_off = said.contains("gil False");
+                assert_eq!(probe(row, "free_threading", None)["status"] == "ok", gil_stayed_off, "{package}: {said}");
+            }
+            let refused = said.contains("isolated refused");
+            let isolated = probe(row, "subinterpreter", Some("isolated"));
+            assert_eq!(isolated["status"] == "fallback", refused, "{package} ({python:?}): {said} vs {isolated:#}");
+        }
+    }
+
     // Resuming a finished run runs nothing again.
     let again = batch(&["--resume", run.to_str().unwrap()]);
     assert!(again.status.success());
@@ -452,7 +488,8 @@ fn a_package_list_overrides_import_names_and_probes() {
     std::fs::write(
         &list,
         "[[package]]\nname = \"python-dateutil\"\nimport_names = [\"dateutil.parser\", \"dateutil.tz\"]\nprobes = [\"free-threading\"]\n\n\
-         [[package]]\nname = \"ftprobe-fixture-broken\"\nskip = \"cannot be built\"\n",
+         [[package]]\nname = \"ftprobe-fixture-broken\"\nskip = \"cannot be built\"\n\n\
+         [[package]]\nname = \"backports.tarfile\"\n",
     )
     .unwrap();
     let run = scratch.path().join("run");
@@ -467,11 +504,16 @@ fn a_package_list_overrides_import_names_and_probes() {
         .unwrap();
     assert!(out.status.success(), "{}", common::stderr(&out));
     let rows = rows(&run);
-    assert_eq!(rows.len(), 1, "the skipped package is left out");
-    assert_eq!(rows[0]["import_names"], serde_json::json!(["dateutil.parser", "dateutil.tz"]));
+    assert_eq!(rows.len(), 2, "the skipped package is left out");
+    let dateutil = find(&rows, "python-dateutil", true);
+    assert_eq!(dateutil["import_names"], serde_json::json!(["dateutil.parser", "dateutil.tz"]));
     let probes: Vec<&str> =
-        rows[0]["probes"].as_array().unwrap().iter().map(|p| p["probe"].as_str().unwrap()).collect();
+        dateutil["probes"].as_array().unwrap().iter().map(|p| p["probe"].as_str().unwrap()).collect();
     assert_eq!(probes, ["free_threading", "free_threading"]);
+    // A pkgutil-style namespace package is followed down to its code, with no override.
+    let backports = find(&rows, "backports-tarfile", true);
+    assert_eq!(backports["import_names"], serde_json::json!(["backports.tarfile"]));
+    assert_eq!(probe(backports, "subinterpreter", Some("isolated"))["status"], "ok");
 }
 
 /// A run killed outright (SIGKILL, no chance to clean up) leaves no installer
