@@ -95,6 +95,7 @@ pub fn create_and_install(
         status,
         from: None,
         wheel_tags: Vec::new(),
+        wheel: None,
         seconds: started.elapsed().as_secs_f64(),
         error: Some(error),
     };
@@ -140,6 +141,7 @@ pub fn create_and_install(
                 status: InstallStatus::Ok,
                 from: None,
                 wheel_tags: Vec::new(),
+                wheel: None,
                 seconds: started.elapsed().as_secs_f64(),
                 error: None,
             },

@@ -112,6 +112,9 @@ fn a_batch_over_a_local_index_gives_one_row_per_unit_and_resumes() {
         let abi = if free_threaded { "cp313t" } else { "cp313-cp313-" };
         let tags = markupsafe["install"]["wheel_tags"].as_array().unwrap();
         assert!(tags.iter().any(|t| t.as_str().unwrap().contains(abi)), "{tags:?}");
+        // Which wheel: the very file the index served.
+        let wheel = markupsafe["install"]["wheel"].as_str().unwrap();
+        assert!(batch_index().join("files").join(wheel).is_file(), "{wheel} is not in the index");
         assert_eq!(markupsafe["import_names"], serde_json::json!(["markupsafe"]));
         let extension = &markupsafe["extensions"][0];
         assert_eq!(extension["import_name"], "markupsafe._speedups");
@@ -297,6 +300,34 @@ fn processes_mentioning(needle: &str) -> Vec<String> {
     common::stdout(&out).lines().map(str::to_string).collect()
 }
 
+/// `ftprobe batch` of python-dateutil and the fixture whose import hangs,
+/// on 3.13t, with `limits` as the probe timeout and stall.
+fn hanging_batch(scratch: &Path, index: &str, extra: &[&str], limits: &str) -> Command {
+    let mut command = ftprobe(scratch);
+    command
+        .args(["batch", "python-dateutil", "ftprobe-fixture-hang", "--probe", "free-threading", "-j", "2", "--pip"])
+        .arg("-p")
+        .arg(provisioned("3.13t"))
+        .args(["--index-url", index, "--timeout", limits, "--stall", limits])
+        .args(extra);
+    command
+}
+
+/// Waits until the hanging import's worker runs (and, with `finished`, that
+/// package's row is written).
+fn wait_for_hanging_import(run: &Path, finished: Option<&str>) {
+    let started = Instant::now();
+    loop {
+        let rows = std::fs::read_to_string(run.join("results.jsonl")).unwrap_or_default();
+        let hanging = processes_mentioning("worker --request.*environments/ftprobe-fixture-hang");
+        if !hanging.is_empty() && finished.is_none_or(|p| rows.contains(p)) {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the run did not get going");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 fn meta(run: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(run.join("meta.json")).unwrap()).unwrap()
 }
@@ -310,30 +341,11 @@ fn ctrl_c_keeps_finished_rows_and_resume_runs_the_rest() {
     let scratch = tempfile::tempdir().unwrap();
     let run = scratch.path().join("run");
     let index = format!("http://127.0.0.1:{}/simple/", server.1);
-    let batch = |extra: &[&str], limits: &str| {
-        let mut command = ftprobe(scratch.path());
-        command
-            .args(["batch", "python-dateutil", "ftprobe-fixture-hang", "--probe", "free-threading", "-j", "2", "--pip"])
-            .arg("-p")
-            .arg(provisioned("3.13t"))
-            .args(["--index-url", &index, "--timeout", limits, "--stall", limits])
-            .args(extra);
-        command
-    };
+    let batch = |extra: &[&str], limits: &str| hanging_batch(scratch.path(), &index, extra, limits);
     let child =
         batch(&["--out", run.to_str().unwrap()], "120").stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let needle = run.display().to_string();
-    let started = Instant::now();
-    // Wait for python-dateutil's row and for the hanging import's worker.
-    loop {
-        let rows = std::fs::read_to_string(run.join("results.jsonl")).unwrap_or_default();
-        let hanging = processes_mentioning("worker --request.*environments/ftprobe-fixture-hang");
-        if rows.contains("python-dateutil") && !hanging.is_empty() {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "the run did not get going");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_for_hanging_import(&run, Some("python-dateutil"));
     std::thread::sleep(Duration::from_millis(800));
     let interrupted = Instant::now();
     assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
@@ -524,23 +536,10 @@ fn a_killed_run_leaves_nothing_running_and_resumes() {
     let scratch = tempfile::tempdir().unwrap();
     let run = scratch.path().join("run");
     let index = format!("http://127.0.0.1:{}/simple/", server.1);
-    let batch = |extra: &[&str], limits: &str| {
-        let mut command = ftprobe(scratch.path());
-        command
-            .args(["batch", "python-dateutil", "ftprobe-fixture-hang", "--probe", "free-threading", "-j", "2", "--pip"])
-            .arg("-p")
-            .arg(provisioned("3.13t"))
-            .args(["--index-url", &index, "--timeout", limits, "--stall", limits])
-            .args(extra);
-        command
-    };
+    let batch = |extra: &[&str], limits: &str| hanging_batch(scratch.path(), &index, extra, limits);
     let mut child =
         batch(&["--out", run.to_str().unwrap()], "120").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    let started = Instant::now();
-    while processes_mentioning("worker --request.*environments/ftprobe-fixture-hang").is_empty() {
-        assert!(started.elapsed() < Duration::from_secs(60), "the hanging import never started");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_for_hanging_import(&run, None);
     child.kill().unwrap();
     child.wait().unwrap();
     std::thread::sleep(Duration::from_millis(500));

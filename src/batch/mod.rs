@@ -84,6 +84,7 @@ pub fn plan(requests: &[Request], interpreters: &[Interpreter], done: &BTreeSet<
 /// What `probes/installed_dist.py` prints.
 #[derive(Deserialize)]
 struct InstalledDist {
+    name: String,
     version: String,
     import_names: Vec<String>,
     wheel_tags: Vec<String>,
@@ -107,6 +108,7 @@ pub fn run_unit(unit: &Unit, options: &Options) -> Row {
             status: InstallStatus::Interrupted,
             from: None,
             wheel_tags: Vec::new(),
+            wheel: None,
             seconds: 0.0,
             error: None,
         },
@@ -157,6 +159,9 @@ fn probe_installed(row: &mut Row, unit: &Unit, env_python: &Path, options: &Opti
     };
     row.version = Some(dist.version);
     row.install.from = Some(if dist.wheel_tags.iter().any(|t| built_here(t)) { "sdist" } else { "wheel" }.into());
+    if row.install.from.as_deref() == Some("wheel") {
+        row.install.wheel = wheel_file_name(&dist.name, row.version.as_deref().unwrap_or(""), &dist.wheel_tags);
+    }
     row.install.wheel_tags = dist.wheel_tags;
     row.import_names = unit.request.import_names.clone().unwrap_or(dist.import_names);
     let interpreter = match Finder::default().resolve(&env_python.to_string_lossy()) {
@@ -193,6 +198,26 @@ fn probe_installed(row: &mut Row, unit: &Unit, env_python: &Path, options: &Opti
     }
 }
 
+/// The file name of the wheel with these tags (PEP 427: each part's values
+/// joined by dots, in the order the WHEEL file lists them).
+fn wheel_file_name(name: &str, version: &str, tags: &[String]) -> Option<String> {
+    let mut parts: [Vec<&str>; 3] = Default::default();
+    for tag in tags {
+        let pieces: Vec<&str> = tag.splitn(3, '-').collect();
+        let [python, abi, platform] = pieces[..] else { return None };
+        for (part, value) in parts.iter_mut().zip([python, abi, platform]) {
+            if !part.contains(&value) {
+                part.push(value);
+            }
+        }
+    }
+    if parts[0].is_empty() {
+        return None;
+    }
+    let escaped = name.replace(['-', '.'], "_");
+    Some(format!("{escaped}-{version}-{}-{}-{}.whl", parts[0].join("."), parts[1].join("."), parts[2].join(".")))
+}
+
 /// A wheel tag whose platform is a bare `linux_*` was built on this machine
 /// (published Linux wheels carry manylinux or musllinux tags).
 fn built_here(tag: &str) -> bool {
@@ -222,4 +247,23 @@ fn installed_dist(env_python: &Path, package: &str) -> Result<InstalledDist, Str
         return Err(captured.stderr_tail(800));
     }
     serde_json::from_slice(&captured.stdout).map_err(|e| format!("unreadable answer ({e})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wheel_name_is_rebuilt_from_its_tags() {
+        let tags = ["cp313-cp313t-manylinux_2_17_x86_64".to_string(), "cp313-cp313t-manylinux2014_x86_64".to_string()];
+        assert_eq!(
+            wheel_file_name("MarkupSafe", "3.0.2", &tags).as_deref(),
+            Some("MarkupSafe-3.0.2-cp313-cp313t-manylinux_2_17_x86_64.manylinux2014_x86_64.whl")
+        );
+        let pure = ["py2-none-any".to_string(), "py3-none-any".to_string()];
+        assert_eq!(
+            wheel_file_name("python-dateutil", "2.9.0.post0", &pure).as_deref(),
+            Some("python_dateutil-2.9.0.post0-py2.py3-none-any.whl")
+        );
+    }
 }

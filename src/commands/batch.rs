@@ -273,6 +273,7 @@ impl Progress {
                 indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} units, {msg} eta {eta}")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
+            bar.set_message("0 with problems");
             bar
         });
         if already > 0 {

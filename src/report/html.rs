@@ -13,21 +13,9 @@ use std::fmt::Write as _;
 use super::batch::{Summary, summarize, wheels_text};
 use crate::run::{InstallStatus, Row, RunMeta};
 
-/// Escapes text for HTML element content and quoted attribute values.
+/// Escapes text for HTML; control characters show as U+FFFD.
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
+    super::escape_markup(text, Some('\u{fffd}'))
 }
 
 /// A verdict cell: a symbol and a class that colours it.

@@ -60,3 +60,22 @@ pub fn escape_controls_keep_lines(text: &str) -> String {
 pub fn name_of<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
+
+/// Escapes text for XML and HTML element content and quoted attribute
+/// values. Control characters (other than tab, newline, carriage return),
+/// which XML 1.0 forbids, become `control` (or are dropped).
+pub fn escape_markup(text: &str, control: Option<char>) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && !matches!(c, '\n' | '\r' | '\t') => out.extend(control),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -50,6 +50,9 @@ pub struct Install {
     pub from: Option<String>,
     /// The tags of the wheel that was installed (`cp313-cp313t-manylinux_2_17_x86_64`).
     pub wheel_tags: Vec<String>,
+    /// The wheel's file name, from its name, version and tags (`from` = `wheel`).
+    #[serde(default)]
+    pub wheel: Option<String>,
     pub seconds: f64,
     /// The installer's last lines when it failed.
     pub error: Option<String>,
