@@ -170,31 +170,32 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
     let jobs = args.jobs.map_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()), |j| j as usize);
     let pool =
         rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build().context("cannot start worker threads")?;
-    // What each package's latest release ships, read once per package.
+    // What each package's latest release ships: read by the first of its
+    // units to run, once per package, so a long run starts at once.
     let index_url = args.index_url.clone().unwrap_or_else(|| crate::index::PYPI_SIMPLE.to_string());
-    let mut packages: Vec<&str> = units.iter().map(|u| u.package.as_str()).collect();
-    packages.dedup();
-    let availability: std::collections::BTreeMap<&str, Result<crate::index::Availability, String>> =
-        pool.install(|| {
-            packages
-                .par_iter()
-                .map(|package| {
-                    let found = if args.no_index {
-                        Err("--no-index: no index to read the release's files from".to_string())
-                    } else {
-                        crate::index::availability(&index_url, package, std::time::Duration::from_secs(30))
-                    };
-                    (*package, found)
-                })
-                .collect()
-        });
+    let availability: std::collections::BTreeMap<
+        &str,
+        std::sync::OnceLock<Result<crate::index::Availability, String>>,
+    > = units.iter().map(|u| (u.package.as_str(), std::sync::OnceLock::new())).collect();
+    let read_availability = |package: &str| {
+        if crate::interrupt::requested() {
+            Err("not read: ftprobe was interrupted".to_string())
+        } else if args.no_index {
+            Err("--no-index: no index to read the release's files from".to_string())
+        } else {
+            crate::index::availability(&index_url, package, std::time::Duration::from_secs(30))
+        }
+    };
     let progress = Progress::new(units.len(), done.len(), printer);
     let failures = pool.install(|| {
         units
             .par_iter()
             .map(|unit| {
                 let mut row = batch::run_unit(unit, &options);
-                match availability.get(unit.package.as_str()) {
+                let found = availability
+                    .get(unit.package.as_str())
+                    .map(|once| once.get_or_init(|| read_availability(&unit.package)));
+                match found {
                     Some(Ok(found)) => row.wheels_available = Some(found.clone()),
                     Some(Err(error)) => row.wheels_available_error = Some(error.clone()),
                     None => {}
