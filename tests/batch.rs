@@ -557,3 +557,37 @@ fn a_killed_run_leaves_nothing_running_and_resumes() {
     assert_eq!(packages.len(), 2, "{packages:?}");
     assert!(packages.contains(&"python-dateutil") && packages.contains(&"ftprobe-fixture-hang"));
 }
+
+/// With uv on PATH, environments are made and filled by uv (the faster
+/// path), with the same answers.
+#[test]
+fn uv_makes_the_environments_when_it_is_on_path() {
+    let server = serve(batch_index());
+    let uv_dir = batch_index().parent().unwrap().join("batch-index-tools/bin");
+    assert!(uv_dir.join("uv").is_file(), "scripts/fetch-batch-index installs uv");
+    let scratch = tempfile::tempdir().unwrap();
+    let run = scratch.path().join("run");
+    let path = format!("{}:{}", uv_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let out = ftprobe(scratch.path())
+        .env("PATH", path)
+        .env("UV_CACHE_DIR", scratch.path().join("uv-cache"))
+        .args(["batch", "markupsafe", "python-dateutil", "--probe", "free-threading", "--index-url"])
+        .arg(format!("http://127.0.0.1:{}/simple/", server.1))
+        .arg("-p")
+        .arg(provisioned("3.13t"))
+        .arg("--out")
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_eq!(meta(&run)["installer"], "uv");
+    let rows = rows(&run);
+    let markupsafe = find(&rows, "markupsafe", true);
+    assert_eq!(
+        (markupsafe["version"].as_str(), markupsafe["install"]["from"].as_str()),
+        (Some("3.0.2"), Some("wheel"))
+    );
+    assert!(batch_index().join("files").join(markupsafe["install"]["wheel"].as_str().unwrap()).is_file());
+    assert_eq!(probe(markupsafe, "free_threading", None)["status"], "ok");
+    assert_eq!(find(&rows, "python-dateutil", true)["import_names"], serde_json::json!(["dateutil"]));
+}
