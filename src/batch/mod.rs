@@ -94,16 +94,11 @@ struct InstalledDist {
 /// Runs one unit from start to end.
 pub fn run_unit(unit: &Unit, options: &Options) -> Row {
     let started = Instant::now();
-    let python = PythonSummary {
-        version: unit.interpreter.version.clone(),
-        free_threaded: unit.interpreter.free_threaded,
-        executable: unit.interpreter.executable.clone(),
-    };
     let mut row = Row {
         package: unit.package.clone(),
         requirement: unit.request.requirement.clone(),
         version: None,
-        python,
+        python: PythonSummary::of(&unit.interpreter),
         install: Install {
             status: InstallStatus::Interrupted,
             from: None,
@@ -157,10 +152,11 @@ fn probe_installed(row: &mut Row, unit: &Unit, env_python: &Path, options: &Opti
             return;
         }
     };
-    row.version = Some(dist.version);
-    row.install.from = Some(if dist.wheel_tags.iter().any(|t| built_here(t)) { "sdist" } else { "wheel" }.into());
-    if row.install.from.as_deref() == Some("wheel") {
-        row.install.wheel = wheel_file_name(&dist.name, row.version.as_deref().unwrap_or(""), &dist.wheel_tags);
+    row.version = Some(dist.version.clone());
+    let built_here = dist.wheel_tags.iter().any(|t| built_here(t));
+    row.install.from = Some(if built_here { "sdist" } else { "wheel" }.into());
+    if !built_here {
+        row.install.wheel = wheel_file_name(&dist.name, &dist.version, &dist.wheel_tags);
     }
     row.install.wheel_tags = dist.wheel_tags;
     row.import_names = unit.request.import_names.clone().unwrap_or(dist.import_names);
@@ -171,6 +167,7 @@ fn probe_installed(row: &mut Row, unit: &Unit, env_python: &Path, options: &Opti
             return;
         }
     };
+    let site_packages = interpreter.site_packages.clone();
     let probes = unit.request.probes.as_deref().unwrap_or(&options.probes);
     let specs = runtime::plan(&[interpreter], &row.import_names, probes, 1);
     row.probes = runtime::run_all(&specs, &options.run);
@@ -178,17 +175,25 @@ fn probe_installed(row: &mut Row, unit: &Unit, env_python: &Path, options: &Opti
     for probe in &mut row.probes {
         probe.python = row.python.clone();
     }
-    let inputs: Vec<crate::scan::Input> =
-        dist.extension_files.iter().map(|f| crate::scan::Input::found(PathBuf::from(f))).collect();
+    // Each file below the environment's site-packages, so the scanner names
+    // its dotted import name.
+    let inputs: Vec<crate::scan::Input> = dist
+        .extension_files
+        .iter()
+        .map(|f| {
+            let path = PathBuf::from(f);
+            let root = site_packages.iter().find(|s| crate::scan::installed::import_name(s, &path).is_some()).cloned();
+            crate::scan::Input { root, ..crate::scan::Input::found(path) }
+        })
+        .collect();
     let targets = crate::scan::scan_paths(&inputs, crate::scan::Options::default());
     let site = env_python.parent().and_then(Path::parent).unwrap_or(Path::new(""));
     for target in targets {
         for extension in target.extensions {
             let Some(report) = extension.report.filter(|r| r.is_extension && !r.alias) else { continue };
             let file = target.path.strip_prefix(site).unwrap_or(&target.path).to_string_lossy().into_owned();
-            let import_name = file_import_name(&target.path, report.module.as_deref());
             row.extensions.push(ExtensionVerdict {
-                import_name,
+                import_name: extension.import_name,
                 file,
                 gil: report.gil.map(|g| crate::model::snake(&g)),
                 subinterpreters: report.subinterpreters.map(|s| crate::model::snake(&s)),
@@ -222,15 +227,6 @@ fn wheel_file_name(name: &str, version: &str, tags: &[String]) -> Option<String>
 /// (published Linux wheels carry manylinux or musllinux tags).
 fn built_here(tag: &str) -> bool {
     tag.rsplit('-').next().is_some_and(|platform| platform.starts_with("linux_"))
-}
-
-/// The dotted name of an extension file below `site-packages`.
-fn file_import_name(file: &Path, module: Option<&str>) -> Option<String> {
-    let text = file.to_string_lossy();
-    let (_, below) = text.split_once("site-packages/")?;
-    let (dir, _) = below.rsplit_once('/').unwrap_or(("", below));
-    let module = module?;
-    Some(if dir.is_empty() { module.to_string() } else { format!("{}.{module}", dir.replace('/', ".")) })
 }
 
 /// Runs `probes/installed_dist.py` in the environment.

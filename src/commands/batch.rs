@@ -127,14 +127,7 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
         ftprobe_version: env!("CARGO_PKG_VERSION").into(),
         kind: "batch".into(),
         command_line: std::env::args().collect(),
-        interpreters: interpreters
-            .iter()
-            .map(|i| PythonSummary {
-                version: i.version.clone(),
-                free_threaded: i.free_threaded,
-                executable: i.executable.clone(),
-            })
-            .collect(),
+        interpreters: interpreters.iter().map(PythonSummary::of).collect(),
         installer: installer.name().into(),
         host: hostname(),
         options: result_options(args, &installer),
@@ -186,7 +179,7 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
             crate::index::availability(&index_url, package, std::time::Duration::from_secs(30))
         }
     };
-    let progress = Progress::new(units.len(), done.len(), printer);
+    let progress = Progress::new(units.len(), done.len());
     let failures = pool.install(|| {
         units
             .par_iter()
@@ -201,8 +194,9 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
                     None => {}
                 }
                 let write = run_dir.append(&row);
-                progress.finished(&row);
-                write.map(|_| usize::from(row_failed(&row)))
+                let failed = row_failed(&row);
+                progress.finished(&row, failed);
+                write.map(|_| usize::from(failed))
             })
             .collect::<Result<Vec<usize>>>()
     })?;
@@ -266,7 +260,7 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(total: usize, already: usize, _printer: &Printer) -> Progress {
+    fn new(total: usize, already: usize) -> Progress {
         use std::io::IsTerminal;
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::new(total as u64);
@@ -283,18 +277,17 @@ impl Progress {
         Progress { bar, total, finished: AtomicUsize::new(0), failed: AtomicUsize::new(0) }
     }
 
-    fn finished(&self, row: &Row) {
+    fn finished(&self, row: &Row, failed: bool) {
         let done = self.finished.fetch_add(1, Ordering::SeqCst) + 1;
-        let failed =
-            self.failed.fetch_add(usize::from(row_failed(row)), Ordering::SeqCst) + usize::from(row_failed(row));
+        let failed = self.failed.fetch_add(usize::from(failed), Ordering::SeqCst) + usize::from(failed);
         let summary = crate::report::batch::unit_summary(row);
         match &self.bar {
             Some(bar) => {
                 bar.set_position(done as u64);
                 bar.set_message(format!("{failed} with problems"));
-                bar.println(format!("{} on {}: {summary}", row.package, python_label(&row.python)));
+                bar.println(format!("{} on {}: {summary}", row.package, row.python.label()));
             }
-            None => eprintln!("[{done}/{}] {} on {}: {summary}", self.total, row.package, python_label(&row.python)),
+            None => eprintln!("[{done}/{}] {} on {}: {summary}", self.total, row.package, row.python.label()),
         }
     }
 
@@ -303,8 +296,4 @@ impl Progress {
             bar.finish_and_clear();
         }
     }
-}
-
-pub fn python_label(python: &PythonSummary) -> String {
-    format!("{}{}", python.version, if python.free_threaded { "t" } else { "" })
 }

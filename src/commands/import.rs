@@ -125,7 +125,7 @@ fn render(results: &[ProbeResult], printer: &Printer) -> String {
     let mut table = Table::new(["MODULE", "PYTHON", "PROBE", "STATUS", "DETAILS"]);
     let mut notes = Vec::new();
     for r in results {
-        let python = format!("{}{}", r.python.version, if r.python.free_threaded { "t" } else { "" });
+        let python = r.python.label();
         let details = if !r.gil_required_by.is_empty() {
             format!("GIL required by: {}", r.gil_required_by.join(", "))
         } else if r.status == Status::Ok && r.probe == ProbeKind::Threads {

@@ -64,7 +64,7 @@ fn status_text(probe: Option<&ProbeResult>) -> String {
 }
 
 pub fn summarize(row: &Row) -> Summary {
-    let python = format!("{}{}", row.python.version, if row.python.free_threaded { "t" } else { "" });
+    let python = row.python.label();
     let install = match row.install.status {
         InstallStatus::Ok => {
             format!("ok {} ({})", row.version.as_deref().unwrap_or("?"), row.install.from.as_deref().unwrap_or("?"))
@@ -185,17 +185,39 @@ fn sorted(rows: &[Row]) -> Vec<Summary> {
     rows.into_iter().map(summarize).collect()
 }
 
+/// What a run adds up to, for every format's summary.
+pub struct Totals {
+    pub units: usize,
+    pub installed: usize,
+    pub free_threaded_installed: usize,
+    /// Free-threaded units whose GIL probe was `ok`.
+    pub gil_off: usize,
+    /// Units whose isolated subinterpreter probe was `ok`.
+    pub isolated: usize,
+}
+
+impl Totals {
+    pub fn of(rows: &[Row]) -> Totals {
+        let mut totals =
+            Totals { units: rows.len(), installed: 0, free_threaded_installed: 0, gil_off: 0, isolated: 0 };
+        for row in rows {
+            let installed = row.install.status == InstallStatus::Ok;
+            let summary = summarize(row);
+            totals.installed += usize::from(installed);
+            totals.free_threaded_installed += usize::from(installed && row.python.free_threaded);
+            totals.gil_off += usize::from(row.python.free_threaded && summary.gil == "ok");
+            totals.isolated += usize::from(summary.isolated == "ok");
+        }
+        totals
+    }
+}
+
 /// Totals for the closing line and the Markdown header.
 fn totals(meta: &RunMeta, rows: &[Row]) -> String {
-    let installed = rows.iter().filter(|r| r.install.status == InstallStatus::Ok).count();
-    let free_threaded: Vec<&Row> =
-        rows.iter().filter(|r| r.python.free_threaded && r.install.status == InstallStatus::Ok).collect();
-    let gil_off = free_threaded.iter().filter(|r| summarize(r).gil == "ok").count();
-    let isolated = rows.iter().filter(|r| summarize(r).isolated == "ok").count();
+    let t = Totals::of(rows);
     let mut text = format!(
-        "{} units: {installed} installed; GIL stayed off in {gil_off} of {} on free-threaded builds; {isolated} loaded in isolated subinterpreters",
-        rows.len(),
-        free_threaded.len()
+        "{} units: {} installed; GIL stayed off in {} of {} on free-threaded builds; {} loaded in isolated subinterpreters",
+        t.units, t.installed, t.gil_off, t.free_threaded_installed, t.isolated
     );
     if !meta.completed {
         text.push_str(" (the run is incomplete: resume it with --resume)");

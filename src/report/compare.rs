@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::batch::{Summary, summarize};
+use super::batch::{Summary, severity, summarize};
 use crate::run::Row;
+use crate::runtime::Status;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -38,17 +39,17 @@ fn line(row: &Row) -> String {
     format!("{}{}", minor.join("."), if row.python.free_threaded { "t" } else { "" })
 }
 
-/// How bad a summarised outcome is (0 best), for the direction of a change.
+/// How bad a summarised outcome is (0 best), for the direction of a change:
+/// a probe status by the order the reports keep the worst by; an install
+/// as a failed import (interrupted as an interrupted probe).
 fn badness(text: &str) -> u8 {
-    match text {
-        "ok" | "-" | "" => 0,
-        "fallback" => 1,
-        "interrupted" | "error" | "not_applicable" => 2,
-        "gil_enabled" | "import_error" => 3,
-        "deadlock" | "timeout" => 4,
-        "crash" => 5,
-        _ if text.starts_with("ok") => 0,
-        _ => 3,
+    let status = serde_json::from_value::<Status>(serde_json::Value::String(text.to_string()));
+    match (status, text) {
+        (Ok(status), _) => severity(status),
+        (_, "-" | "") => 0,
+        (_, install) if install.starts_with("ok") => 0,
+        (_, "interrupted") => severity(Status::Interrupted),
+        _ => severity(Status::ImportError),
     }
 }
 

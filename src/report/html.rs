@@ -10,8 +10,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::batch::{Summary, summarize, wheels_text};
-use crate::run::{InstallStatus, Row, RunMeta};
+use super::batch::{Summary, Totals, summarize, wheels_text};
+use crate::run::{Row, RunMeta};
+use crate::runtime::PythonSummary;
 
 /// Escapes text for HTML; control characters show as U+FFFD.
 pub fn escape(text: &str) -> String {
@@ -150,19 +151,15 @@ fn wheel_chart(packages: &[(&String, &Row)]) -> String {
 /// Renders the page.
 pub fn page(meta: &RunMeta, rows: &[Row]) -> String {
     // Interpreters in the order the run lists them; packages by name.
-    let pythons: Vec<String> = meta.interpreters.iter().map(label).collect();
+    let pythons: Vec<String> = meta.interpreters.iter().map(PythonSummary::label).collect();
     let mut by_package: BTreeMap<&String, BTreeMap<String, &Row>> = BTreeMap::new();
     for row in rows {
-        by_package.entry(&row.package).or_default().insert(label(&row.python), row);
+        by_package.entry(&row.package).or_default().insert(row.python.label(), row);
     }
     let firsts: Vec<(&String, &Row)> =
         by_package.iter().filter_map(|(name, rows)| rows.values().next().map(|r| (*name, *r))).collect();
 
-    let installed = |ft: bool| {
-        rows.iter().filter(|r| r.python.free_threaded == ft && r.install.status == InstallStatus::Ok).count()
-    };
-    let gil_off = rows.iter().filter(|r| r.python.free_threaded && summarize(r).gil == "ok").count();
-    let isolated = rows.iter().filter(|r| summarize(r).isolated == "ok").count();
+    let totals = Totals::of(rows);
     let shipping =
         firsts.iter().filter(|(_, r)| r.wheels_available.as_ref().is_some_and(|a| a.ships_free_threaded())).count();
     let compiled = firsts.iter().filter(|(_, r)| r.wheels_available.as_ref().is_some_and(|a| !a.pure)).count();
@@ -186,14 +183,13 @@ pub fn page(meta: &RunMeta, rows: &[Row]) -> String {
     html.push_str("<div class=\"summary\">");
     html.push_str(&wheel_chart(&firsts));
     html.push_str("<div class=\"numbers\">");
-    let free_threaded_rows = rows.iter().filter(|r| r.python.free_threaded).count();
     for (number, text) in [
-        (format!("{} / {}", installed(true) + installed(false), rows.len()), "installed (package × interpreter)"),
+        (format!("{} / {}", totals.installed, totals.units), "installed (package × interpreter)"),
         (
-            format!("{gil_off} / {}", installed(true).min(free_threaded_rows)),
+            format!("{} / {}", totals.gil_off, totals.free_threaded_installed),
             "kept the GIL off on a free-threaded build",
         ),
-        (format!("{isolated} / {}", rows.len()), "loaded in an isolated subinterpreter"),
+        (format!("{} / {}", totals.isolated, totals.units), "loaded in an isolated subinterpreter"),
         (format!("{shipping} / {compiled}"), "ship a free-threaded wheel (of those with compiled wheels)"),
     ] {
         write!(html, "<b>{}</b><span>{}</span>", escape(&number), escape(text)).ok();
@@ -263,10 +259,6 @@ pub fn page(meta: &RunMeta, rows: &[Row]) -> String {
                    The page's address can hold a view: <code>#filter=numpy&amp;sort=package:desc&amp;open=numpy</code>.</p>\n");
     write!(html, "<script>{SCRIPT}</script>\n</body></html>\n").ok();
     html
-}
-
-fn label(python: &crate::runtime::PythonSummary) -> String {
-    format!("{}{}", python.version, if python.free_threaded { "t" } else { "" })
 }
 
 fn cells(html: &mut String, summary: &Summary, free_threaded: bool) {

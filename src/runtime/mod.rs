@@ -47,6 +47,21 @@ pub struct PythonSummary {
     pub executable: PathBuf,
 }
 
+impl PythonSummary {
+    pub fn of(interpreter: &Interpreter) -> Self {
+        PythonSummary {
+            version: interpreter.version.clone(),
+            free_threaded: interpreter.free_threaded,
+            executable: interpreter.executable.clone(),
+        }
+    }
+
+    /// `3.13.5t`: the version, with `t` for a free-threaded build.
+    pub fn label(&self) -> String {
+        format!("{}{}", self.version, if self.free_threaded { "t" } else { "" })
+    }
+}
+
 /// A loaded extension module, with its static verdict next to what happened.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LoadedExtension {
@@ -141,11 +156,7 @@ pub fn run_all(specs: &[ProbeSpec], options: &RunOptions) -> Vec<ProbeResult> {
 }
 
 fn run_one(spec: &ProbeSpec, options: &RunOptions) -> ProbeResult {
-    let python = PythonSummary {
-        version: spec.interpreter.version.clone(),
-        free_threaded: spec.interpreter.free_threaded,
-        executable: spec.interpreter.executable.clone(),
-    };
+    let python = PythonSummary::of(&spec.interpreter);
     if crate::interrupt::requested() {
         return classify::interrupted(spec, python, "not run: ftprobe was interrupted first");
     }

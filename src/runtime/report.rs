@@ -8,7 +8,7 @@ use crate::worker::protocol::{ProbeKind, SubinterpreterConfig};
 
 /// `numpy on 3.13.5t`.
 pub fn group(result: &ProbeResult) -> String {
-    format!("{} on {}{}", result.module, result.python.version, if result.python.free_threaded { "t" } else { "" })
+    format!("{} on {}", result.module, result.python.label())
 }
 
 /// `free-threading`, `subinterpreter (isolated)`, ...
