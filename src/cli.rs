@@ -42,8 +42,15 @@ pub enum Command {
     /// Probe many packages, each installed fresh in its own environment per interpreter,
     /// into a run directory (meta.json + results.jsonl) that `ftprobe report` renders.
     Batch(BatchArgs),
-    /// Render a run directory made by `ftprobe batch`.
+    /// Run packages' own test suites many times on each interpreter, each in a fresh
+    /// environment, and classify what breaks (compatible, intermittent, crash, deadlock,
+    /// GIL fallback ...) into a run directory that `ftprobe report` renders.
+    Test(TestArgs),
+    /// Render a run directory made by `ftprobe batch` or `ftprobe test`.
     Report(ReportArgs),
+    /// The tests of a `ftprobe test` run that failed in some iterations but not all,
+    /// their failure signatures, and whether its crashes share one signature.
+    Flaky(FlakyArgs),
     /// Join run directories (the shards of one run) into one.
     Merge(MergeArgs),
     /// What changed between two runs, per package and interpreter (exit 1 when
@@ -340,9 +347,148 @@ pub struct BatchArgs {
     pub stall: Duration,
 }
 
+/// How `ftprobe test` sets `PYTHON_GIL`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GilChoice {
+    /// Leave it unset, so that a module that needs the GIL turns it back on, and that shows.
+    Default,
+    /// `PYTHON_GIL=0`: keep it off even when a module needs it.
+    #[value(name = "0")]
+    Off,
+}
+
+/// `KEY=VALUE`.
+fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("give KEY=VALUE, not `{text}`")),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// What to test: a project's checkout (`.`), a git URL (cloned at the tag of its
+    /// version when one matches), or a package name (`markupsafe`, `six==1.17.0`: its
+    /// sdist's tests, or the repository its metadata names).
+    #[arg(value_name = "PACKAGE|PATH|GIT_URL", required = true)]
+    pub targets: Vec<String>,
+
+    /// Interpreters to use (repeatable): paths or versions such as 3.13t.
+    #[arg(long = "python", short = 'p', value_name = "PYTHON", required = true)]
+    pub pythons: Vec<String>,
+
+    /// Runs of the test command per interpreter.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub iterations: u32,
+
+    /// Stop a unit's iterations at the first that passes.
+    #[arg(long)]
+    pub stop_on_first_pass: bool,
+
+    /// Also run the iterations with PYTHON_GIL=1, to tell free-threading failures from
+    /// failures that happen with the GIL too.
+    #[arg(long)]
+    pub compare_with_gil: bool,
+
+    /// PYTHON_GIL for the iterations: `default` leaves it unset (a GIL fallback shows and
+    /// is named), `0` forces the GIL off.
+    #[arg(long, value_enum, default_value_t = GilChoice::Default)]
+    pub gil: GilChoice,
+
+    /// Install pytest-run-parallel and run each test in N threads at once.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub parallel_threads: Option<u32>,
+
+    /// The interpreter is built with ThreadSanitizer: collect its reports (and set
+    /// TSAN_OPTIONS=exitcode=0 unless it is set).
+    #[arg(long)]
+    pub tsan: bool,
+
+    /// Seconds an iteration may take.
+    #[arg(long, default_value = "600", value_parser = parse_seconds, value_name = "SECS")]
+    pub timeout: Duration,
+
+    /// Seconds without output (stdout or stderr) after which an iteration counts as a deadlock.
+    #[arg(long, default_value = "60", value_parser = parse_seconds, value_name = "SECS")]
+    pub stall: Duration,
+
+    /// Run this shell command instead of pytest (in the suite's folder, with the
+    /// environment's bin first on PATH; ftprobe's plugin still reaches pytest).
+    #[arg(long, value_name = "CMD", conflicts_with = "test_command_suffix")]
+    pub test_command: Option<String>,
+
+    /// Arguments added to the default pytest command (e.g. `-x -k "not slow"`), split as a shell would.
+    #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
+    pub test_command_suffix: Option<String>,
+
+    /// More packages to install beside the test dependencies (comma-separated, repeatable).
+    #[arg(long, value_name = "PKG,...", value_delimiter = ',')]
+    pub extra_deps: Vec<String>,
+
+    /// An environment variable for the test command (repeatable).
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub env: Vec<(String, String)>,
+
+    /// Per-package overrides (TOML `[[package]]`: name, repository, test_command,
+    /// extra_deps, timeout, skip_tests).
+    #[arg(long, value_name = "FILE")]
+    pub registry: Option<std::path::PathBuf>,
+
+    /// Packages tested at once (each package's iterations run one after another).
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+
+    /// The run directory to create.
+    #[arg(long, value_name = "RUN_DIR", conflicts_with = "resume")]
+    pub out: Option<std::path::PathBuf>,
+
+    /// Go on with the run in this directory, skipping what it already holds.
+    #[arg(long, value_name = "RUN_DIR")]
+    pub resume: Option<std::path::PathBuf>,
+
+    /// The package index (for sdists, and passed to the installer).
+    #[arg(long, value_name = "URL")]
+    pub index_url: Option<String>,
+
+    /// Further package indexes (repeatable).
+    #[arg(long, value_name = "URL")]
+    pub extra_index_url: Vec<String>,
+
+    /// Folders of wheels and sdists to install from (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub find_links: Vec<std::path::PathBuf>,
+
+    /// Use no index: only --find-links (a package name cannot be tested then).
+    #[arg(long)]
+    pub no_index: bool,
+
+    /// Make environments with `python -m venv` and pip even when uv is on PATH.
+    #[arg(long)]
+    pub pip: bool,
+
+    /// Seconds installing may take.
+    #[arg(long, default_value = "900", value_parser = parse_seconds, value_name = "SECS")]
+    pub install_timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct FlakyArgs {
+    /// A run directory made by `ftprobe test`.
+    #[arg(value_name = "RUN_DIR")]
+    pub run: std::path::PathBuf,
+
+    /// Only this package.
+    #[arg(long, value_name = "PACKAGE")]
+    pub package: Option<String>,
+
+    /// Output format: table, markdown or json.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// A run directory made by `ftprobe batch`.
+    /// A run directory made by `ftprobe batch` or `ftprobe test`.
     #[arg(value_name = "RUN_DIR")]
     pub run: std::path::PathBuf,
 

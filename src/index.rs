@@ -43,6 +43,8 @@ impl Availability {
 struct File {
     name: String,
     yanked: bool,
+    /// As the page gives it: absolute, or relative to the page.
+    url: String,
 }
 
 #[derive(Deserialize)]
@@ -53,6 +55,8 @@ struct JsonPage {
 #[derive(Deserialize)]
 struct JsonFile {
     filename: String,
+    #[serde(default)]
+    url: String,
     #[serde(default)]
     yanked: serde_json::Value,
 }
@@ -81,6 +85,11 @@ pub fn fetch_text(url: &str, timeout: Duration) -> Result<String, String> {
 /// Reads the project page of `project` from the index at `index_url` (its
 /// simple API root) and what its latest release ships.
 pub fn availability(index_url: &str, project: &str, timeout: Duration) -> Result<Availability, String> {
+    Ok(latest(&project_files(index_url, project, timeout)?.1))
+}
+
+/// The project page's URL and its files.
+fn project_files(index_url: &str, project: &str, timeout: Duration) -> Result<(String, Vec<File>), String> {
     let url = format!("{}/{}/", index_url.trim_end_matches('/'), crate::run::normalize(project));
     let mut response = agent(timeout)
         .get(&url)
@@ -97,7 +106,66 @@ pub fn availability(index_url: &str, project: &str, timeout: Duration) -> Result
     let json = response.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|t| t.contains("json"));
     let body = response.body_mut().with_config().limit(64 << 20).read_to_string().map_err(|e| format!("{url}: {e}"))?;
     let files = if json { json_files(&body)? } else { html_files(&body) };
-    Ok(latest(&files))
+    Ok((url, files))
+}
+
+/// A release's source distribution: its file name, where to download it
+/// from, and its version (`version`, or the latest release's).
+pub struct Sdist {
+    pub file_name: String,
+    pub url: String,
+    pub version: String,
+}
+
+/// Finds the sdist of `version` (or of the latest release) of `project`.
+pub fn sdist(index_url: &str, project: &str, version: Option<&str>, timeout: Duration) -> Result<Sdist, String> {
+    let (page, files) = project_files(index_url, project, timeout)?;
+    let version = match version {
+        Some(v) => v.to_string(),
+        None => latest(&files).version.ok_or_else(|| format!("{page}: the index lists no release of {project}"))?,
+    };
+    let wanted = Version::from_str(&version).map_err(|e| format!("{version} is not a version: {e}"))?;
+    let found = files
+        .iter()
+        .filter(|f| !f.yanked)
+        .find(|f| matches!(parse(&f.name), Some((v, None)) if v == wanted))
+        .ok_or_else(|| format!("{page}: {project} {version} has no sdist"))?;
+    Ok(Sdist { file_name: found.name.clone(), url: join_url(&page, &found.url), version })
+}
+
+/// Resolves a link of the page at `base` (fragments dropped).
+fn join_url(base: &str, link: &str) -> String {
+    let link = link.split('#').next().unwrap_or(link);
+    if link.contains("://") {
+        return link.to_string();
+    }
+    let (scheme, rest) = base.split_once("://").unwrap_or(("http", base));
+    let host = rest.split('/').next().unwrap_or("");
+    if let Some(absolute) = link.strip_prefix('/') {
+        return format!("{scheme}://{host}/{absolute}");
+    }
+    let mut parts: Vec<&str> = rest.split('/').skip(1).collect();
+    parts.pop(); // the page's own last segment (empty after a trailing slash)
+    for piece in link.split('/') {
+        match piece {
+            ".." => {
+                parts.pop();
+            }
+            "." | "" => {}
+            piece => parts.push(piece),
+        }
+    }
+    format!("{scheme}://{host}/{}", parts.join("/"))
+}
+
+/// Downloads `url` into `to` (at most `limit` bytes).
+pub fn download(url: &str, to: &std::path::Path, limit: u64, timeout: Duration) -> Result<(), String> {
+    let mut response = agent(timeout).get(url).call().map_err(|e| format!("{url}: {e}"))?;
+    if !response.status().is_success() {
+        return Err(format!("{url}: the server answered {}", response.status()));
+    }
+    let bytes = response.body_mut().with_config().limit(limit).read_to_vec().map_err(|e| format!("{url}: {e}"))?;
+    std::fs::write(to, bytes).map_err(|e| format!("cannot write {}: {e}", to.display()))
 }
 
 fn json_files(body: &str) -> Result<Vec<File>, String> {
@@ -107,6 +175,7 @@ fn json_files(body: &str) -> Result<Vec<File>, String> {
         .into_iter()
         .map(|f| File {
             name: f.filename,
+            url: f.url,
             yanked: !matches!(f.yanked, serde_json::Value::Null | serde_json::Value::Bool(false)),
         })
         .collect())
@@ -122,7 +191,12 @@ fn html_files(body: &str) -> Vec<File> {
         let tag = &rest[..open_end];
         let Some(close) = rest[open_end..].find("</a>") else { break };
         let text = rest[open_end + 1..open_end + close].trim();
-        files.push(File { name: unescape(text), yanked: tag.contains("data-yanked") });
+        let url = tag
+            .split_once("href=\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(href, _)| unescape(href))
+            .unwrap_or_default();
+        files.push(File { name: unescape(text), yanked: tag.contains("data-yanked"), url });
         rest = &rest[open_end + close..];
     }
     files
@@ -190,7 +264,7 @@ mod tests {
     use super::*;
 
     fn files(names: &[&str]) -> Vec<File> {
-        names.iter().map(|n| File { name: n.to_string(), yanked: false }).collect()
+        names.iter().map(|n| File { name: n.to_string(), yanked: false, url: String::new() }).collect()
     }
 
     #[test]
@@ -220,10 +294,16 @@ mod tests {
         assert_eq!(
             html_files(page),
             vec![
-                File { name: "a-1.0.tar.gz".into(), yanked: false },
-                File { name: "a-2.0-py3-none-any.whl".into(), yanked: true }
+                File { name: "a-1.0.tar.gz".into(), yanked: false, url: "../f/a-1.0.tar.gz#sha256=00".into() },
+                File { name: "a-2.0-py3-none-any.whl".into(), yanked: true, url: "x".into() }
             ]
         );
         assert_eq!(latest(&html_files(page)).version.as_deref(), Some("1.0"));
+        assert_eq!(
+            join_url("http://127.0.0.1:8/simple/a/", "../../files/a-1.0.tar.gz#sha256=00"),
+            "http://127.0.0.1:8/files/a-1.0.tar.gz"
+        );
+        assert_eq!(join_url("https://pypi.org/simple/a/", "/f/x.tar.gz"), "https://pypi.org/f/x.tar.gz");
+        assert_eq!(join_url("https://pypi.org/simple/a/", "https://files/x"), "https://files/x");
     }
 }

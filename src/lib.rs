@@ -28,6 +28,7 @@ pub mod report;
 pub mod run;
 pub mod runtime;
 pub mod scan;
+pub mod testrun;
 pub mod venv;
 pub mod worker;
 
@@ -45,7 +46,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => commands::import::run(args, &printer),
         Command::Check(args) => commands::check::run(args, &printer),
         Command::Batch(args) => commands::batch::run(args, &printer),
+        Command::Test(args) => commands::test::run(args, &printer),
         Command::Report(args) => commands::report::run(args),
+        Command::Flaky(args) => commands::report::flaky(args),
         Command::Merge(args) => commands::report::merge(args, &printer),
         Command::Compare(args) => commands::report::compare(args),
         Command::Worker { request } => Ok(worker::run(request)),

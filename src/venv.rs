@@ -80,7 +80,9 @@ pub struct Environment {
 
 /// Makes a fresh environment at `dir` from `base` (an interpreter) and installs
 /// `requirements` (the package first) into it, giving what happened as an [`Install`] (never an
-/// error: a failed install is a result).
+/// error: a failed install is a result). Packages in `rebuild` are built
+/// afresh from their source (a checkout that may have changed since uv
+/// cached a build of it: uv keys such builds on `pyproject.toml`'s time).
 pub fn create_and_install(
     installer: &Installer,
     base: &Path,
@@ -88,6 +90,7 @@ pub fn create_and_install(
     requirements: &[String],
     index: &IndexOptions,
     timeout: Duration,
+    rebuild: &[String],
 ) -> (Environment, Install) {
     let started = Instant::now();
     let environment = Environment { dir: dir.to_path_buf(), python: dir.join("bin").join("python") };
@@ -122,6 +125,9 @@ pub fn create_and_install(
         Installer::Uv(uv) => {
             let mut c = Command::new(uv);
             c.args(["pip", "install", "--quiet", "--python"]).arg(&environment.python);
+            for name in rebuild {
+                c.args(["--refresh-package", name]);
+            }
             c
         }
         Installer::Pip => {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use crate::discover::{Finder, Interpreter};
-use crate::run::{ExtensionVerdict, Install, InstallStatus, Row, normalize};
+use crate::run::{ExtensionVerdict, InstallStatus, Row, normalize};
 use crate::runtime::{self, PythonSummary, RunOptions};
 use crate::venv::{self, IndexOptions, Installer};
 use crate::worker::protocol::ProbeKind;
@@ -83,37 +83,30 @@ pub fn plan(requests: &[Request], interpreters: &[Interpreter], done: &BTreeSet<
 
 /// What `probes/installed_dist.py` prints.
 #[derive(Deserialize)]
-struct InstalledDist {
-    name: String,
-    version: String,
-    import_names: Vec<String>,
-    wheel_tags: Vec<String>,
-    extension_files: Vec<String>,
+pub struct InstalledDist {
+    pub name: String,
+    pub version: String,
+    pub import_names: Vec<String>,
+    pub wheel_tags: Vec<String>,
+    pub extension_files: Vec<String>,
+}
+
+/// Records what was installed: the version, wheel or sdist, the wheel's
+/// name and tags.
+pub fn record_installed(row: &mut Row, dist: &InstalledDist) {
+    row.version = Some(dist.version.clone());
+    let built_here = dist.wheel_tags.iter().any(|t| built_here(t));
+    row.install.from = Some(if built_here { "sdist" } else { "wheel" }.into());
+    if !built_here {
+        row.install.wheel = wheel_file_name(&dist.name, &dist.version, &dist.wheel_tags);
+    }
+    row.install.wheel_tags = dist.wheel_tags.clone();
 }
 
 /// Runs one unit from start to end.
 pub fn run_unit(unit: &Unit, options: &Options) -> Row {
     let started = Instant::now();
-    let mut row = Row {
-        package: unit.package.clone(),
-        requirement: unit.request.requirement.clone(),
-        version: None,
-        python: PythonSummary::of(&unit.interpreter),
-        install: Install {
-            status: InstallStatus::Interrupted,
-            from: None,
-            wheel_tags: Vec::new(),
-            wheel: None,
-            seconds: 0.0,
-            error: None,
-        },
-        import_names: Vec::new(),
-        probes: Vec::new(),
-        extensions: Vec::new(),
-        wheels_available: None,
-        wheels_available_error: None,
-        seconds: 0.0,
-    };
+    let mut row = Row::new(&unit.package, &unit.request.requirement, PythonSummary::of(&unit.interpreter));
     if crate::interrupt::requested() {
         row.install.error = Some("not run: ftprobe was interrupted first".into());
         return row;
@@ -128,6 +121,7 @@ pub fn run_unit(unit: &Unit, options: &Options) -> Row {
         &std::iter::once(&unit.request.requirement).chain(&unit.request.extra).cloned().collect::<Vec<_>>(),
         &options.index,
         options.install_timeout,
+        &[],
     );
     row.install = install;
     if row.install.status == InstallStatus::Ok {
@@ -152,13 +146,7 @@ fn probe_installed(row: &mut Row, unit: &Unit, env_python: &Path, options: &Opti
             return;
         }
     };
-    row.version = Some(dist.version.clone());
-    let built_here = dist.wheel_tags.iter().any(|t| built_here(t));
-    row.install.from = Some(if built_here { "sdist" } else { "wheel" }.into());
-    if !built_here {
-        row.install.wheel = wheel_file_name(&dist.name, &dist.version, &dist.wheel_tags);
-    }
-    row.install.wheel_tags = dist.wheel_tags;
+    record_installed(row, &dist);
     row.import_names = unit.request.import_names.clone().unwrap_or(dist.import_names);
     let interpreter = match Finder::default().resolve(&env_python.to_string_lossy()) {
         Ok(interpreter) => interpreter,
@@ -230,7 +218,7 @@ fn built_here(tag: &str) -> bool {
 }
 
 /// Runs `probes/installed_dist.py` in the environment.
-fn installed_dist(env_python: &Path, package: &str) -> Result<InstalledDist, String> {
+pub fn installed_dist(env_python: &Path, package: &str) -> Result<InstalledDist, String> {
     let mut command = Command::new(env_python);
     command.arg("-I").arg("-c").arg(crate::probes::INSTALLED_DIST).arg(package);
     for name in crate::environment::PYTHON_VARS_TO_CLEAR {

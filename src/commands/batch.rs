@@ -1,8 +1,6 @@
 //! `ftprobe batch`: argument glue around [`crate::batch`] and the run directory.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
@@ -11,8 +9,8 @@ use crate::batch::{self, Options, Request, requirement_name};
 use crate::cli::BatchArgs;
 use crate::discover::Finder;
 use crate::printer::Printer;
-use crate::run::{self, InstallStatus, Row, RunDir, RunMeta};
-use crate::runtime::{PythonSummary, RunOptions, Status};
+use crate::run::{self, InstallStatus, Row, RunMeta};
+use crate::runtime::{RunOptions, Status};
 use crate::venv::{IndexOptions, Installer};
 use crate::worker::protocol::ProbeKind;
 
@@ -109,33 +107,19 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
     crate::interrupt::install();
     let requests = requests(args)?;
     let interpreters = Finder::default().resolve_all(&args.pythons)?;
-    let (dir, resume) = match (&args.out, &args.resume) {
-        (_, Some(dir)) => (dir.clone(), true),
-        (Some(dir), None) => (dir.clone(), false),
-        (None, None) => {
-            (PathBuf::from(format!("ftprobe-run-{}", jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S"))), false)
-        }
-    };
-    let run_dir = RunDir::open(&dir, resume)?;
-    let done = if resume { run::done(&run::read(&dir)?.1) } else { Default::default() };
+    let (dir, run_dir, done) = run::open_for("batch", args.out.as_deref(), args.resume.as_deref())?;
     let mut units = batch::plan(&requests, &interpreters, &done);
     if let Some((index, count)) = args.shard {
         units.retain(|u| run::in_shard(&u.package, index, count));
     }
     let installer = Installer::choose(args.pip);
-    let mut meta = RunMeta {
-        ftprobe_version: env!("CARGO_PKG_VERSION").into(),
-        kind: "batch".into(),
-        command_line: std::env::args().collect(),
-        interpreters: interpreters.iter().map(PythonSummary::of).collect(),
-        installer: installer.name().into(),
-        host: hostname(),
-        options: result_options(args, &installer),
-        shard: args.shard.map(|(i, n)| format!("{i}/{n}")),
-        started: run::now(),
-        ended: None,
-        completed: false,
-    };
+    let mut meta = RunMeta::begin(
+        "batch",
+        &interpreters,
+        installer.name(),
+        result_options(args, &installer),
+        args.shard.map(|(i, n)| format!("{i}/{n}")),
+    );
     run_dir.write_meta(&meta)?;
     // The environments live inside the run directory while their unit runs.
     let work = dir.join("environments");
@@ -179,7 +163,7 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
             crate::index::availability(&index_url, package, std::time::Duration::from_secs(30))
         }
     };
-    let progress = Progress::new(units.len(), done.len());
+    let progress = run::progress::Progress::new(units.len(), done.len());
     let failures = pool.install(|| {
         units
             .par_iter()
@@ -195,7 +179,7 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
                 }
                 let write = run_dir.append(&row);
                 let failed = row_failed(&row);
-                progress.finished(&row, failed);
+                progress.finished(&row, failed, &crate::report::batch::unit_summary(&row));
                 write.map(|_| usize::from(failed))
             })
             .collect::<Result<Vec<usize>>>()
@@ -245,55 +229,4 @@ fn result_options(args: &BatchArgs, installer: &Installer) -> std::collections::
 fn row_failed(row: &Row) -> bool {
     row.install.status != InstallStatus::Ok
         || row.probes.iter().any(|p| p.status.is_problem() || p.status == Status::Error)
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_default()
-}
-
-/// A bar on a terminal (done / total, failures, ETA); one line per unit otherwise.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    total: usize,
-    finished: AtomicUsize,
-    failed: AtomicUsize,
-}
-
-impl Progress {
-    fn new(total: usize, already: usize) -> Progress {
-        use std::io::IsTerminal;
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::new(total as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} units, {msg} eta {eta}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            bar.set_message("0 with problems");
-            bar
-        });
-        if already > 0 {
-            eprintln!("ftprobe: resuming: {already} units already done");
-        }
-        Progress { bar, total, finished: AtomicUsize::new(0), failed: AtomicUsize::new(0) }
-    }
-
-    fn finished(&self, row: &Row, failed: bool) {
-        let done = self.finished.fetch_add(1, Ordering::SeqCst) + 1;
-        let failed = self.failed.fetch_add(usize::from(failed), Ordering::SeqCst) + usize::from(failed);
-        let summary = crate::report::batch::unit_summary(row);
-        match &self.bar {
-            Some(bar) => {
-                bar.set_position(done as u64);
-                bar.set_message(format!("{failed} with problems"));
-                bar.println(format!("{} on {}: {summary}", row.package, row.python.label()));
-            }
-            None => eprintln!("[{done}/{}] {} on {}: {summary}", self.total, row.package, row.python.label()),
-        }
-    }
-
-    fn done(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
 }

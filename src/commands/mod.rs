@@ -8,3 +8,4 @@ pub mod output;
 pub mod pythons;
 pub mod report;
 pub mod scan;
+pub mod test;

@@ -1,21 +1,26 @@
-//! `ftprobe report` renders a run directory and `ftprobe merge` joins
-//! several; both read only run directories.
+//! `ftprobe report` renders a run directory, `ftprobe merge` joins several,
+//! `ftprobe compare` sets two side by side and `ftprobe flaky` picks out a
+//! test run's unstable tests; all read only run directories.
 
 use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::cli::{CompareArgs, MergeArgs, ReportArgs, ReportFormat};
+use crate::cli::{CompareArgs, FlakyArgs, MergeArgs, ReportArgs, ReportFormat};
 use crate::printer::Printer;
-use crate::report::batch;
+use crate::report::{batch, suite};
 
 pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     let (meta, rows) = crate::run::read(&args.run)?;
     let printer = if args.output.is_some() { Printer::plain() } else { Printer::from_env() };
+    let tests = meta.kind == "test";
     let text = match args.format {
+        ReportFormat::Table if tests => suite::table(&meta, &rows, &printer),
         ReportFormat::Table => batch::table(&meta, &rows, &printer),
+        ReportFormat::Markdown if tests => suite::markdown(&meta, &rows),
         ReportFormat::Markdown => batch::markdown(&meta, &rows),
         ReportFormat::Html => crate::report::html::page(&meta, &rows),
+        ReportFormat::Csv if tests => suite::csv(&rows),
         ReportFormat::Csv => batch::csv(&rows),
         ReportFormat::Json => {
             serde_json::to_string_pretty(&serde_json::json!({ "meta": meta, "results": rows }))? + "\n"
@@ -86,4 +91,24 @@ pub fn compare(args: &CompareArgs) -> Result<ExitCode> {
     }
     let regressed = differences.iter().any(|d| d.kind == Kind::Regression);
     Ok(if regressed { ExitCode::from(crate::error::EXIT_FINDINGS) } else { ExitCode::SUCCESS })
+}
+
+pub fn flaky(args: &FlakyArgs) -> Result<ExitCode> {
+    let (meta, rows) = crate::run::read(&args.run)?;
+    if meta.kind != "test" {
+        anyhow::bail!(
+            "{} is a `{}` run: `ftprobe flaky` reads runs made by `ftprobe test`",
+            args.run.display(),
+            meta.kind
+        );
+    }
+    let found = suite::flakiness(&rows, args.package.as_deref());
+    let printer = Printer::from_env();
+    let text = match args.format {
+        ReportFormat::Json => serde_json::to_string_pretty(&found)? + "\n",
+        ReportFormat::Markdown | ReportFormat::Html => suite::flakiness_text(&found, &printer, true),
+        ReportFormat::Table | ReportFormat::Csv => suite::flakiness_text(&found, &printer, false),
+    };
+    printer.out(&text)?;
+    Ok(ExitCode::SUCCESS)
 }

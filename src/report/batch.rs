@@ -245,6 +245,11 @@ pub fn markdown(meta: &RunMeta, rows: &[Row]) -> String {
 }
 
 pub fn csv(rows: &[Row]) -> String {
+    csv_lines(&HEADERS, sorted(rows).iter().map(|s| s.cells().to_vec()))
+}
+
+/// A header line and one line per row, quoted where RFC 4180 needs it.
+pub fn csv_lines(headers: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
     let field = |text: &str| {
         if text.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", text.replace('"', "\"\""))
@@ -252,9 +257,9 @@ pub fn csv(rows: &[Row]) -> String {
             text.to_string()
         }
     };
-    let mut out = HEADERS.join(",") + "\n";
-    for summary in sorted(rows) {
-        let cells: Vec<String> = summary.cells().iter().map(|c| field(c)).collect();
+    let mut out = headers.join(",") + "\n";
+    for cells in rows {
+        let cells: Vec<String> = cells.iter().map(|c| field(c)).collect();
         out.push_str(&(cells.join(",") + "\n"));
     }
     out

@@ -12,6 +12,7 @@ pub mod junit;
 pub mod markdown;
 pub mod rules;
 pub mod sarif;
+pub mod suite;
 pub mod table;
 
 /// The different fixes the failed checks carry, in order of first use (a

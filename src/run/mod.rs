@@ -1,5 +1,5 @@
-//! The run directory: what `ftprobe batch` writes and `ftprobe report`
-//! reads, and nothing else. `meta.json` says what ran; `results.jsonl` holds
+//! The run directory: what `ftprobe batch` and `ftprobe test` write and
+//! `ftprobe report`, `compare`, `merge` and `flaky` read, and nothing else. `meta.json` says what ran; `results.jsonl` holds
 //! one typed [`Row`] per package × interpreter, appended and synced as each
 //! finishes, so an interrupted run keeps every finished line and `--resume`
 //! skips them.
@@ -15,14 +15,22 @@ use serde::{Deserialize, Serialize};
 
 use crate::runtime::{ProbeResult, PythonSummary};
 
+pub mod progress;
+pub mod suite;
+
+pub use suite::Suite;
+
 pub const META: &str = "meta.json";
 pub const RESULTS: &str = "results.jsonl";
+
+/// A unit's identity in a run: the package and the interpreter's path.
+pub type UnitKey = (String, String);
 
 /// What a run was, when it ran, and whether it finished.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunMeta {
     pub ftprobe_version: String,
-    /// `batch` (and, later, `test`).
+    /// `batch` or `test`.
     pub kind: String,
     pub command_line: Vec<String>,
     pub interpreters: Vec<PythonSummary>,
@@ -40,6 +48,64 @@ pub struct RunMeta {
     pub ended: Option<String>,
     /// False until the run ends without being interrupted.
     pub completed: bool,
+}
+
+impl RunMeta {
+    /// The meta of a run starting now.
+    pub fn begin(
+        kind: &str,
+        interpreters: &[crate::discover::Interpreter],
+        installer: &str,
+        options: BTreeMap<String, String>,
+        shard: Option<String>,
+    ) -> RunMeta {
+        RunMeta {
+            ftprobe_version: env!("CARGO_PKG_VERSION").into(),
+            kind: kind.into(),
+            command_line: std::env::args().collect(),
+            interpreters: interpreters.iter().map(PythonSummary::of).collect(),
+            installer: installer.into(),
+            host: progress::hostname(),
+            options,
+            shard,
+            started: now(),
+            ended: None,
+            completed: false,
+        }
+    }
+}
+
+/// Opens the run directory a command writes: `resume`'s, `out`, or a new
+/// `ftprobe-<kind>-<time>` here. Gives its path, the directory, and the
+/// units it already holds.
+pub fn open_for(
+    kind: &str,
+    out: Option<&Path>,
+    resume: Option<&Path>,
+) -> Result<(PathBuf, RunDir, BTreeSet<UnitKey>)> {
+    let (dir, resuming) = match (out, resume) {
+        (_, Some(dir)) => (dir.to_path_buf(), true),
+        (Some(dir), None) => (dir.to_path_buf(), false),
+        (None, None) => {
+            (PathBuf::from(format!("ftprobe-{kind}-{}", jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S"))), false)
+        }
+    };
+    let run_dir = RunDir::open(&dir, resuming)?;
+    let done = if resuming {
+        let (meta, rows) = read(&dir)?;
+        if meta.kind != kind {
+            bail!(
+                "{} holds a `{}` run, not a `{kind}` run: resume it with `ftprobe {}`",
+                dir.display(),
+                meta.kind,
+                meta.kind
+            );
+        }
+        done(&rows)
+    } else {
+        Default::default()
+    };
+    Ok((dir, run_dir, done))
 }
 
 /// How the package got into its fresh environment.
@@ -78,7 +144,7 @@ pub struct ExtensionVerdict {
     pub generator: Option<String>,
 }
 
-/// One package on one interpreter: the unit of a batch run.
+/// One package on one interpreter: the unit of a batch or test run.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Row {
     /// The normalised name (PEP 503).
@@ -97,9 +163,37 @@ pub struct Row {
     /// Why the index could not say (`--no-index`, an index that is down).
     pub wheels_available_error: Option<String>,
     pub seconds: f64,
+    /// The test suite's iterations and category (`ftprobe test` rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite: Option<Suite>,
 }
 
 impl Row {
+    /// A row for a unit that has not run yet: nothing installed, nothing probed.
+    pub fn new(package: &str, requirement: &str, python: PythonSummary) -> Row {
+        Row {
+            package: package.to_string(),
+            requirement: requirement.to_string(),
+            version: None,
+            python,
+            install: Install {
+                status: InstallStatus::Interrupted,
+                from: None,
+                wheel_tags: Vec::new(),
+                wheel: None,
+                seconds: 0.0,
+                error: None,
+            },
+            import_names: Vec::new(),
+            probes: Vec::new(),
+            extensions: Vec::new(),
+            wheels_available: None,
+            wheels_available_error: None,
+            seconds: 0.0,
+            suite: None,
+        }
+    }
+
     /// What identifies the unit: the package and the interpreter.
     pub fn key(&self) -> (String, String) {
         (self.package.clone(), self.python.executable.to_string_lossy().into_owned())
@@ -288,6 +382,7 @@ pub fn done(rows: &[Row]) -> BTreeSet<(String, String)> {
         .filter(|r| {
             r.install.status != InstallStatus::Interrupted
                 && !r.probes.iter().any(|p| p.status == crate::runtime::Status::Interrupted)
+                && !r.suite.as_ref().is_some_and(Suite::interrupted)
         })
         .map(Row::key)
         .collect()

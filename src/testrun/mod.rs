@@ -1,0 +1,389 @@
+//! `ftprobe test`'s plan and runner: a package's own test suite, run many
+//! times on each interpreter in a fresh environment, with the GIL left to
+//! show a fallback (or forced off), and classified. Every unit ends as one
+//! [`Row`] of the same run directory `ftprobe batch` writes, with a
+//! [`Suite`] in it.
+//!
+//! - `source`: the suite from a checkout, a git URL or an sdist;
+//! - `project`: the test dependencies and paths a tree declares;
+//! - `iterate`: one iteration, supervised; `junit`, `records`, `crash`
+//!   and `tsan` read what it left;
+//! - `classify`: categories, flaky tests, the GIL comparison;
+//! - `registry`: per-package overrides.
+
+pub mod classify;
+pub mod crash;
+pub mod iterate;
+pub mod junit;
+pub mod project;
+pub mod records;
+pub mod registry;
+pub mod source;
+pub mod tsan;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::discover::Interpreter;
+use crate::run::suite::{Category, GilSetting, Iteration, IterationStatus, Suite, SuiteSource};
+use crate::run::{InstallStatus, Row};
+use crate::runtime::PythonSummary;
+use crate::venv::{self, IndexOptions, Installer};
+use source::{Prepared, Spec};
+
+/// How a test run runs its units.
+pub struct Options {
+    pub installer: Installer,
+    pub index: IndexOptions,
+    pub install_timeout: Duration,
+    pub iterations: u32,
+    pub stop_on_first_pass: bool,
+    pub compare_with_gil: bool,
+    pub gil: GilSetting,
+    pub parallel_threads: Option<u32>,
+    pub tsan: bool,
+    pub timeout: Duration,
+    pub stall: Duration,
+    pub test_command: Option<String>,
+    pub test_command_suffix: Vec<String>,
+    pub extra_deps: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub registry: registry::Registry,
+    /// Where environments, sources and iteration files go while a unit runs.
+    pub work_dir: PathBuf,
+}
+
+/// One package's suite on one interpreter.
+#[derive(Clone, Debug)]
+pub struct Unit {
+    pub spec: Spec,
+    /// As the user gave it.
+    pub requirement: String,
+    /// The unit's package name: the project's, for a checkout; the
+    /// repository's, for a git URL; the name, for the index.
+    pub package: String,
+    pub interpreter: Interpreter,
+}
+
+/// The name a spec's rows carry, known before anything is fetched (so
+/// `--resume` can match them).
+pub fn unit_name(spec: &Spec) -> String {
+    match spec {
+        Spec::Path(path) => {
+            project::read(path).name.map(|n| crate::run::normalize(&n)).unwrap_or_else(|| spec.provisional_name())
+        }
+        _ => spec.provisional_name(),
+    }
+}
+
+/// Runs one unit from start to end; `note` reports each iteration.
+pub fn run_unit(unit: &Unit, prepared: &Result<Prepared, String>, options: &Options, note: &dyn Fn(&str)) -> Row {
+    let started = Instant::now();
+    let mut row = Row::new(&unit.package, &unit.requirement, PythonSummary::of(&unit.interpreter));
+    if crate::interrupt::requested() {
+        row.install.error = Some("not run: ftprobe was interrupted first".into());
+        return row;
+    }
+    let prepared = match prepared {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            row.install.status = InstallStatus::Failed;
+            row.install.error = Some(format!("the test suite could not be had: {error}"));
+            row.suite = Some(verdict_only(unresolved_source(unit), Category::Unknown, error.clone(), options));
+            row.seconds = started.elapsed().as_secs_f64();
+            return row;
+        }
+    };
+    let dir = options.work_dir.join(format!("{}-{}-env", unit.package, unit.interpreter.short_name()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let entry = options.registry.get(&prepared.name);
+    let mut requirements = vec![prepared.requirement.clone()];
+    requirements.extend(prepared.project.group_requirements.iter().cloned());
+    for file in &prepared.project.requirement_files {
+        requirements.extend(["-r".to_string(), file.to_string_lossy().into_owned()]);
+    }
+    requirements.push("pytest".into());
+    if options.parallel_threads.is_some() {
+        requirements.push("pytest-run-parallel".into());
+    }
+    requirements.extend(options.extra_deps.iter().cloned());
+    requirements.extend(entry.iter().flat_map(|e| e.extra_deps.iter().cloned()));
+    // A checkout or a clone is built from what is there now.
+    let rebuild = if prepared.requirement.contains(" @ file://") { vec![prepared.name.clone()] } else { Vec::new() };
+    let (environment, install) = venv::create_and_install(
+        &options.installer,
+        &unit.interpreter.executable,
+        &dir,
+        &requirements,
+        &options.index,
+        options.install_timeout,
+        &rebuild,
+    );
+    row.install = install;
+    let suite = match row.install.status {
+        InstallStatus::Ok => test_installed(&mut row, prepared, &environment, options, note),
+        InstallStatus::Interrupted => None,
+        _ => {
+            let reason = format!(
+                "the package or its test dependencies did not install: {}",
+                telling_line(row.install.error.as_deref().unwrap_or("?"))
+            );
+            Some(verdict_only(prepared.source.clone(), Category::InstallFailure, reason, options))
+        }
+    };
+    if let Some(mut suite) = suite {
+        suite.test_dependencies = prepared.project.describe_dependencies();
+        row.suite = Some(suite);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    row.seconds = started.elapsed().as_secs_f64();
+    row
+}
+
+/// The line of an installer's output that says what went wrong: a
+/// compiler's or build backend's `error:` line when there is one (the
+/// installer's own last line only says that the build failed).
+fn telling_line(output: &str) -> String {
+    let lines: Vec<&str> = output.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let compiler =
+        lines.iter().find(|l| l.contains("error:") && !l.starts_with("ERROR:") && !l.starts_with("error: subprocess"));
+    compiler.or(lines.last()).map(|l| l.to_string()).unwrap_or_else(|| "?".into())
+}
+
+fn unresolved_source(unit: &Unit) -> SuiteSource {
+    let kind = match unit.spec {
+        Spec::Path(_) => "path",
+        Spec::Git(_) => "git",
+        Spec::Index { .. } => "sdist",
+    };
+    SuiteSource { kind: kind.into(), location: unit.requirement.clone(), revision: None }
+}
+
+/// A suite that never ran: only its category and why.
+fn verdict_only(source: SuiteSource, category: Category, reason: String, options: &Options) -> Suite {
+    Suite {
+        source,
+        category,
+        reason,
+        pass_rate: 0.0,
+        gil_setting: options.gil,
+        test_command: Vec::new(),
+        test_dependencies: Vec::new(),
+        iterations: Vec::new(),
+        flaky_tests: Vec::new(),
+        gil_comparison: None,
+    }
+}
+
+/// After a good install: what got installed, an import, then the iterations.
+fn test_installed(
+    row: &mut Row,
+    prepared: &Prepared,
+    environment: &venv::Environment,
+    options: &Options,
+    note: &dyn Fn(&str),
+) -> Option<Suite> {
+    let dist = match crate::batch::installed_dist(&environment.python, &prepared.name) {
+        Ok(dist) => dist,
+        Err(_) if crate::interrupt::requested() => {
+            row.install.status = InstallStatus::Interrupted;
+            return None;
+        }
+        Err(error) => {
+            let reason = format!("installed, but the distribution could not be read: {error}");
+            return Some(verdict_only(prepared.source.clone(), Category::ImportFailure, reason, options));
+        }
+    };
+    crate::batch::record_installed(row, &dist);
+    row.import_names = dist.import_names.clone();
+    if let Err(error) = import_all(&environment.python, &row.import_names, options) {
+        let reason = format!("import failed: {}", error.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("?"));
+        let mut suite = verdict_only(prepared.source.clone(), Category::ImportFailure, reason, options);
+        suite.iterations = Vec::new();
+        row.install.error = Some(error);
+        return Some(suite);
+    }
+    let entry = options.registry.get(&prepared.name);
+    let scratch = environment.dir.join("ftprobe-iterations");
+    let plugin_dir = environment.dir.join("ftprobe-plugin");
+    for dir in [&scratch, &plugin_dir] {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let plugin = plugin_dir.join(format!("{}.py", iterate::PLUGIN_MODULE));
+    if let Err(error) = std::fs::write(&plugin, crate::probes::PYTEST_PLUGIN) {
+        let reason = format!("cannot write the pytest plugin to {}: {error}", plugin.display());
+        return Some(verdict_only(prepared.source.clone(), Category::Unknown, reason, options));
+    }
+    let custom = options.test_command.clone().or_else(|| entry.and_then(|e| e.test_command.clone()));
+    let command = match &custom {
+        Some(text) => vec!["sh".to_string(), "-c".to_string(), text.clone()],
+        None => {
+            let mut command: Vec<String> = [environment.python.to_string_lossy().as_ref(), "-P", "-m", "pytest"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            command.extend(["--import-mode=importlib".into(), "-p".into(), "no:cacheprovider".into()]);
+            command.extend(options.test_command_suffix.iter().cloned());
+            if !prepared.project.has_testpaths
+                && let Some(dir) = &prepared.project.test_dir
+            {
+                command.push(dir.clone());
+            }
+            command
+        }
+    };
+    let mut pytest_options: Vec<String> =
+        entry.iter().flat_map(|e| e.skip_tests.iter().map(|t| format!("--deselect={t}"))).collect();
+    if let Some(threads) = options.parallel_threads {
+        pytest_options.push(format!("--parallel-threads={threads}"));
+    }
+    let timeout = entry.and_then(|e| e.timeout).map(Duration::from_secs_f64).unwrap_or(options.timeout);
+    let setup = iterate::Setup {
+        env_python: environment.python.clone(),
+        env_dir: environment.dir.clone(),
+        root: prepared.root.clone(),
+        command,
+        pytest_options,
+        plugin_dir,
+        scratch,
+        user_env: options.env.clone(),
+        timeout,
+        stall: options.stall,
+        tsan: options.tsan,
+    };
+    let label = format!("{} on {}", row.package, row.python.label());
+    let iterations = iterate_all(&setup, options.gil, options, &label, note);
+    let comparison = options.compare_with_gil.then(|| {
+        let on = iterate_all(&setup, GilSetting::On, options, &label, note);
+        classify::compare_with_gil(&iterations, on)
+    });
+    let mut iterations = iterations;
+    name_culprits(&mut iterations);
+    let (category, reason) = classify::decide(&iterations, comparison.as_ref());
+    let mut display = setup.command.clone();
+    if let Some(first) = display.first_mut()
+        && custom.is_none()
+    {
+        *first = "python".into();
+    }
+    display.extend(setup.pytest_options.iter().cloned());
+    Some(Suite {
+        source: prepared.source.clone(),
+        category,
+        reason,
+        pass_rate: classify::pass_rate(&iterations),
+        gil_setting: options.gil,
+        test_command: display,
+        test_dependencies: Vec::new(),
+        flaky_tests: classify::flaky(&iterations),
+        iterations,
+        gil_comparison: comparison,
+    })
+}
+
+/// Runs the iterations one after another (so they do not disturb each
+/// other's timing), stopping at an interruption or, if asked, a pass.
+fn iterate_all(
+    setup: &iterate::Setup,
+    gil: GilSetting,
+    options: &Options,
+    label: &str,
+    note: &dyn Fn(&str),
+) -> Vec<Iteration> {
+    let mut out = Vec::new();
+    for number in 1..=options.iterations {
+        if crate::interrupt::requested() {
+            break;
+        }
+        let iteration = setup.run(number, gil);
+        let with = match gil {
+            GilSetting::On => " (PYTHON_GIL=1)",
+            GilSetting::Off => " (PYTHON_GIL=0)",
+            GilSetting::Unset => "",
+        };
+        note(&format!(
+            "  {label}{with}: iteration {number}/{}: {} in {:.1} s ({} passed, {} failed)",
+            options.iterations,
+            crate::model::snake(&iteration.status),
+            iteration.seconds,
+            iteration.tests.passed,
+            iteration.tests.failed + iteration.tests.error
+        ));
+        let stop = iteration.status == IterationStatus::Interrupted
+            || (options.stop_on_first_pass && iteration.status == IterationStatus::Passed);
+        out.push(iteration);
+        if stop {
+            break;
+        }
+    }
+    out
+}
+
+/// Gives each module that was loaded when the GIL turned on the scanner's
+/// verdict and generator.
+fn name_culprits(iterations: &mut [Iteration]) {
+    let files: Vec<PathBuf> = iterations
+        .iter()
+        .filter_map(|i| i.gil.as_ref())
+        .flat_map(|g| g.culprits.iter().filter_map(|c| c.file.as_ref().map(PathBuf::from)))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if files.is_empty() {
+        return;
+    }
+    let inputs: Vec<crate::scan::Input> = files.into_iter().map(crate::scan::Input::found).collect();
+    let mut verdicts: BTreeMap<String, (Option<String>, Option<String>)> = BTreeMap::new();
+    for target in crate::scan::scan_paths(&inputs, crate::scan::Options::default()) {
+        for extension in target.extensions {
+            if let Some(report) = extension.report.filter(|r| r.is_extension) {
+                verdicts.insert(
+                    target.path.to_string_lossy().into_owned(),
+                    (
+                        report.gil.map(|g| crate::model::snake(&g)),
+                        report.generator.map(|g| crate::model::snake(&g.name)),
+                    ),
+                );
+            }
+        }
+    }
+    for culprit in iterations.iter_mut().filter_map(|i| i.gil.as_mut()).flat_map(|g| g.culprits.iter_mut()) {
+        if let Some((verdict, generator)) = culprit.file.as_ref().and_then(|f| verdicts.get(f)) {
+            culprit.verdict = verdict.clone();
+            culprit.generator = generator.clone();
+        }
+    }
+}
+
+/// Imports every name in the environment, as a user would (the GIL as the
+/// run sets it). The error is what Python printed.
+fn import_all(env_python: &Path, names: &[String], options: &Options) -> Result<(), String> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let mut command = Command::new(env_python);
+    command.args(["-I", "-c", "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"]);
+    command.args(names).current_dir(options.work_dir.as_path());
+    for name in crate::environment::PYTHON_VARS_TO_CLEAR {
+        command.env_remove(name);
+    }
+    if let Some(value) = options.gil.env_value() {
+        command.env("PYTHON_GIL", value);
+    }
+    for (key, value) in &options.env {
+        command.env(key, value);
+    }
+    crate::os::child_dies_with_parent(&mut command);
+    let captured = crate::process::run_with_timeout(&mut command, options.timeout.min(Duration::from_secs(300)))
+        .map_err(|e| format!("cannot run {}: {e}", env_python.display()))?;
+    if captured.timed_out {
+        return Err(format!("importing {} did not finish in time", names.join(", ")));
+    }
+    if !captured.status.success() {
+        let signal = captured.signal().map(|s| format!(" (killed by {})", crate::process::signal_name(s)));
+        return Err(format!("{}{}", captured.stderr_tail(1500), signal.unwrap_or_default()));
+    }
+    Ok(())
+}
