@@ -22,14 +22,20 @@ import json
 import os
 import re
 import sys
+import sysconfig
 
 _SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 _WARNING = re.compile(r"has been enabled to load module '([^']+)'")
 
 
+# Only a free-threaded build can run without the GIL; on a default build
+# sys._is_gil_enabled() is always true, and says nothing.
+_FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
 def _gil_enabled():
     probe = getattr(sys, "_is_gil_enabled", None)
-    return None if probe is None else bool(probe())
+    return None if probe is None or not _FREE_THREADED else bool(probe())
 
 
 def _extension_modules():

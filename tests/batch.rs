@@ -7,51 +7,12 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{batch_index, ftprobe, provisioned};
+use common::{batch_index, chromium, ftprobe, provisioned, rows, serve};
 use serde_json::Value;
-
-/// `python -m http.server` on a free port of 127.0.0.1, killed on drop.
-struct Server(Child, u16);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(dir: &Path) -> Server {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(provisioned("3.13"))
-        .args(["-m", "http.server", "--bind", "127.0.0.1", "--directory"])
-        .arg(dir)
-        .arg(port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server(child, port);
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return server;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    panic!("the local index did not start");
-}
-
-fn rows(run: &Path) -> Vec<Value> {
-    std::fs::read_to_string(run.join("results.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 fn find<'a>(rows: &'a [Value], package: &str, free_threaded: bool) -> &'a Value {
     rows.iter()
@@ -249,17 +210,6 @@ fn a_batch_over_a_local_index_gives_one_row_per_unit_and_resumes() {
     let shot = artifacts.join("batch-report.png");
     chromium(&[&format!("--screenshot={}", shot.display()), "--window-size=1500,900", &url("open=frozenlist")]);
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "a screenshot at {}", shot.display());
-}
-
-/// Headless Chromium's output for `args` (Debian's `chromium` package).
-fn chromium(args: &[&str]) -> String {
-    let out = Command::new("chromium")
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=2000"])
-        .args(args)
-        .output()
-        .expect("chromium is installed (scripts/test installs Debian's chromium)");
-    assert!(out.status.success(), "{}", common::stderr(&out));
-    common::stdout(&out)
 }
 
 /// The opening tags in `html` that start with `start`.

@@ -1,16 +1,21 @@
-//! A batch run as one self-contained HTML page: nothing fetched, so it works
+//! A run as one self-contained HTML page: nothing fetched, so it works
 //! offline and on GitHub Pages. A summary with a wheel chart (one wedge per
 //! package: does its latest release ship a free-threaded wheel), then one
 //! row per package with a column group per interpreter. Sorting, filtering
 //! and detail rows are a few lines of inline JavaScript; the state also
 //! reads from the address's fragment (`#filter=numpy&sort=package&open=numpy`),
 //! so a view can be shared. Every text from a package is escaped. Symbols go
-//! with the colours, for colour-blind readers.
+//! with the colours, for colour-blind readers. A test run gets the same
+//! page with its own columns: category, pass rate, iterations, flaky tests,
+//! and who turned the GIL back on.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::batch::{Summary, Totals, summarize, wheels_text};
+use super::suite::summarize as suite_summary;
+use crate::model::snake;
+use crate::run::suite::{Category, GilSetting};
 use crate::run::{Row, RunMeta};
 use crate::runtime::PythonSummary;
 
@@ -24,7 +29,9 @@ fn verdict(text: &str) -> String {
     let (symbol, class) = match text {
         "ok" => ("✔", "good"),
         "-" | "" | "not_applicable" => ("", "none"),
-        "fallback" => ("⚠", "warn"),
+        "fallback" | "compatible_gil_fallback" | "intermittent" | "tsan_warnings" | "unknown" => ("⚠", "warn"),
+        "compatible" => ("✔", "good"),
+        "incompatible" | "install_failure" | "import_failure" => ("✘", "bad"),
         "gil_enabled" | "import_error" | "failed" => ("✘", "bad"),
         "crash" | "deadlock" | "timeout" => ("✘", "bad"),
         _ if text.starts_with("ok") => ("✔", "good"),
@@ -148,8 +155,11 @@ fn wheel_chart(packages: &[(&String, &Row)]) -> String {
     out
 }
 
-/// Renders the page.
+/// Renders the page: a batch run's, or a test run's.
 pub fn page(meta: &RunMeta, rows: &[Row]) -> String {
+    if meta.kind == "test" {
+        return suite_page(meta, rows);
+    }
     // Interpreters in the order the run lists them; packages by name.
     let pythons: Vec<String> = meta.interpreters.iter().map(PythonSummary::label).collect();
     let mut by_package: BTreeMap<&String, BTreeMap<String, &Row>> = BTreeMap::new();
@@ -164,9 +174,7 @@ pub fn page(meta: &RunMeta, rows: &[Row]) -> String {
         firsts.iter().filter(|(_, r)| r.wheels_available.as_ref().is_some_and(|a| a.ships_free_threaded())).count();
     let compiled = firsts.iter().filter(|(_, r)| r.wheels_available.as_ref().is_some_and(|a| !a.pure)).count();
 
-    let mut html = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n");
-    html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    write!(html, "<title>ftprobe: {} packages</title>\n<style>{STYLE}</style></head><body>\n", by_package.len()).ok();
+    let mut html = head(&format!("ftprobe: {} packages", by_package.len()));
     write!(
         html,
         "<h1>Free-threading and subinterpreter readiness</h1>\n<p class=\"muted\">{} packages × {} interpreters ({}), \
@@ -182,8 +190,7 @@ pub fn page(meta: &RunMeta, rows: &[Row]) -> String {
     .ok();
     html.push_str("<div class=\"summary\">");
     html.push_str(&wheel_chart(&firsts));
-    html.push_str("<div class=\"numbers\">");
-    for (number, text) in [
+    let shown = [
         (format!("{} / {}", totals.installed, totals.units), "installed (package × interpreter)"),
         (
             format!("{} / {}", totals.gil_off, totals.free_threaded_installed),
@@ -191,13 +198,14 @@ pub fn page(meta: &RunMeta, rows: &[Row]) -> String {
         ),
         (format!("{} / {}", totals.isolated, totals.units), "loaded in an isolated subinterpreter"),
         (format!("{shipping} / {compiled}"), "ship a free-threaded wheel (of those with compiled wheels)"),
-    ] {
-        write!(html, "<b>{}</b><span>{}</span>", escape(&number), escape(text)).ok();
-    }
-    html.push_str("</div><div class=\"legend muted\"><span>✔ works</span><span>⚠ works, with a fallback</span><span>✘ fails</span>\
-                   <br><span>wheel: green ships free-threaded, red does not, grey pure Python</span></div></div>\n");
-    html.push_str("<input id=\"filter\" type=\"search\" placeholder=\"Filter: type package names or words\" aria-label=\"Filter\"> \
-                   <span class=\"muted\"><span id=\"shown\"></span> shown</span>\n");
+    ]
+    .map(|(n, t)| (n, t.to_string()));
+    numbers(&mut html, &shown);
+    html.push_str(
+        "<div class=\"legend muted\"><span>✔ works</span><span>⚠ works, with a fallback</span><span>✘ fails</span>\
+                   <br><span>wheel: green ships free-threaded, red does not, grey pure Python</span></div></div>\n",
+    );
+    html.push_str(FILTER);
 
     // Headers: package, version, wheels; then per interpreter a group.
     const PER_PYTHON: [(&str, &str); 7] = [
@@ -255,10 +263,253 @@ pub fn page(meta: &RunMeta, rows: &[Row]) -> String {
         }
         html.push_str("</td></tr>\n");
     }
-    html.push_str("</tbody></table>\n<p class=\"muted\">Click a row for its details. Sort by clicking a column. \
-                   The page's address can hold a view: <code>#filter=numpy&amp;sort=package:desc&amp;open=numpy</code>.</p>\n");
-    write!(html, "<script>{SCRIPT}</script>\n</body></html>\n").ok();
+    html.push_str(&foot());
     html
+}
+
+/// The page's start, with its style.
+fn head(title: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>{STYLE}</style></head><body>\n",
+        escape(title)
+    )
+}
+
+const FILTER: &str = "<input id=\"filter\" type=\"search\" placeholder=\"Filter: type package names or words\" aria-label=\"Filter\"> \
+                      <span class=\"muted\"><span id=\"shown\"></span> shown</span>\n";
+
+/// The table's end, the help line and the script.
+fn foot() -> String {
+    format!(
+        "</tbody></table>\n<p class=\"muted\">Click a row for its details. Sort by clicking a column. \
+         The page's address can hold a view: <code>#filter=numpy&amp;sort=package:desc&amp;open=numpy</code>.</p>\n\
+         <script>{SCRIPT}</script>\n</body></html>\n"
+    )
+}
+
+/// The numbers beside the chart (or alone): (number, what it counts).
+fn numbers(html: &mut String, numbers: &[(String, String)]) {
+    html.push_str("<div class=\"numbers\">");
+    for (number, text) in numbers {
+        write!(html, "<b>{}</b><span>{}</span>", escape(number), escape(text)).ok();
+    }
+    html.push_str("</div>");
+}
+
+/// A test run's page: one row per package, a column group per
+/// interpreter (category, pass rate, iterations, flaky tests, who turned
+/// the GIL back on), and each unit's evidence in the detail row.
+fn suite_page(meta: &RunMeta, rows: &[Row]) -> String {
+    let pythons: Vec<String> = meta.interpreters.iter().map(PythonSummary::label).collect();
+    let mut by_package: BTreeMap<&String, BTreeMap<String, &Row>> = BTreeMap::new();
+    for row in rows {
+        by_package.entry(&row.package).or_default().insert(row.python.label(), row);
+    }
+    let mut html = head(&format!("ftprobe test: {} packages", by_package.len()));
+    let iterations = meta.options.get("iterations").map(String::as_str).unwrap_or("?");
+    write!(
+        html,
+        "<h1>Test suites on free-threaded CPython</h1>\n<p class=\"muted\">{} packages × {} interpreter(s) ({}), \
+         {iterations} iterations each, by ftprobe {} from {} to {}{}.</p>\n",
+        by_package.len(),
+        pythons.len(),
+        escape(&pythons.join(", ")),
+        escape(&meta.ftprobe_version),
+        escape(&meta.started),
+        escape(meta.ended.as_deref().unwrap_or("?")),
+        if meta.completed { "" } else { " <strong>(incomplete run)</strong>" }
+    )
+    .ok();
+    let mut counts: BTreeMap<Category, usize> = BTreeMap::new();
+    for suite in rows.iter().filter_map(|r| r.suite.as_ref()) {
+        *counts.entry(suite.category).or_default() += 1;
+    }
+    html.push_str("<div class=\"summary\">");
+    let shown: Vec<(String, String)> = Category::ORDER
+        .iter()
+        .filter_map(|c| counts.get(c).map(|n| (format!("{n} / {}", rows.len()), snake(c).replace('_', " "))))
+        .collect();
+    numbers(&mut html, &shown);
+    html.push_str(
+        "<div class=\"legend muted\"><span>✔ passes with the GIL off</span><span>⚠ passes with a fallback, \
+                   or sometimes fails</span><span>✘ fails, crashes or hangs</span></div></div>\n",
+    );
+    html.push_str(FILTER);
+    const PER_PYTHON: [(&str, &str); 5] = [
+        ("category", "category"),
+        ("pass_rate", "pass rate"),
+        ("iterations", "iterations"),
+        ("flaky", "flaky tests"),
+        ("gil", "GIL re-enabled by"),
+    ];
+    html.push_str("<table id=\"results\"><thead><tr class=\"groups\"><th colspan=\"2\"></th>");
+    for python in &pythons {
+        write!(html, "<th colspan=\"{}\">{}</th>", PER_PYTHON.len(), escape(python)).ok();
+    }
+    html.push_str(
+        "</tr><tr class=\"columns\"><th data-key=\"package\">package</th><th data-key=\"version\">version</th>",
+    );
+    for python in &pythons {
+        for (index, (key, title)) in PER_PYTHON.iter().enumerate() {
+            let first = if index == 0 { " class=\"first\"" } else { "" };
+            write!(html, "<th{first} data-key=\"{}-{key}\">{title}</th>", escape(python)).ok();
+        }
+    }
+    html.push_str("</tr></thead><tbody>\n");
+    for (package, per_python) in &by_package {
+        let version = per_python.values().find_map(|r| r.version.clone()).unwrap_or_default();
+        write!(
+            html,
+            "<tr class=\"package\" data-package=\"{0}\"><td data-sort=\"{0}\"><b>{0}</b></td>",
+            escape(package)
+        )
+        .ok();
+        html.push_str(&plain(&version));
+        for python in &pythons {
+            let Some(row) = per_python.get(python) else {
+                html.push_str(&"<td></td>".repeat(PER_PYTHON.len()));
+                continue;
+            };
+            let summary = suite_summary(row);
+            html.push_str(&verdict(&summary.category).replacen("<td class=\"", "<td class=\"first ", 1));
+            let rate = row.suite.as_ref().filter(|s| !s.iterations.is_empty()).map(|s| s.pass_rate);
+            write!(
+                html,
+                "<td data-sort=\"{}\">{}</td>",
+                rate.map(|r| format!("{:05.1}", r * 100.0)).unwrap_or_default(),
+                escape(&summary.pass_rate)
+            )
+            .ok();
+            html.push_str(&plain(&summary.iterations));
+            html.push_str(&plain(&summary.flaky));
+            html.push_str(&plain(&summary.gil));
+        }
+        html.push_str("</tr>\n");
+        write!(
+            html,
+            "<tr class=\"details\" id=\"details-{}\" hidden><td colspan=\"{}\">",
+            escape(package),
+            2 + PER_PYTHON.len() * pythons.len()
+        )
+        .ok();
+        for python in &pythons {
+            if let Some(row) = per_python.get(python) {
+                suite_details(&mut html, python, row);
+            }
+        }
+        html.push_str("</td></tr>\n");
+    }
+    html.push_str(&foot());
+    html
+}
+
+/// The evidence of one unit: source, command, why, every iteration, the
+/// flaky tests, the GIL comparison, and the output of the first failure.
+fn suite_details(html: &mut String, python: &str, row: &Row) {
+    let Some(suite) = &row.suite else {
+        write!(html, "<p><b>{}</b>: interrupted before it ran</p>", escape(python)).ok();
+        return;
+    };
+    write!(
+        html,
+        "<p><b>{}</b>: <b>{}</b>: {}</p><p>{} {} {}; installed {} ({}){}</p>",
+        escape(python),
+        escape(&snake(&suite.category)),
+        escape(&suite.reason),
+        escape(&suite.source.kind),
+        escape(&suite.source.location),
+        escape(suite.source.revision.as_deref().unwrap_or("")),
+        escape(row.version.as_deref().unwrap_or("-")),
+        escape(row.install.from.as_deref().unwrap_or("-")),
+        if suite.test_command.is_empty() {
+            String::new()
+        } else {
+            format!("; ran <code>{}</code>", escape(&suite.test_command.join(" ")))
+        }
+    )
+    .ok();
+    let compared = suite.gil_comparison.iter().flat_map(|c| &c.iterations);
+    html.push_str("<pre>");
+    for iteration in suite.iterations.iter().chain(compared) {
+        let gil = match iteration.gil_setting {
+            GilSetting::On => " PYTHON_GIL=1",
+            GilSetting::Off => " PYTHON_GIL=0",
+            GilSetting::Unset => "",
+        };
+        write!(
+            html,
+            "#{}{gil}: {} in {:.1} s, {} passed, {} failed, {} errors, {} skipped",
+            iteration.number,
+            escape(&snake(&iteration.status)),
+            iteration.seconds,
+            iteration.tests.passed,
+            iteration.tests.failed,
+            iteration.tests.error,
+            iteration.tests.skipped
+        )
+        .ok();
+        if let Some(signature) = iteration.crash_signature.as_ref().or(iteration.signal.as_ref()) {
+            write!(html, "; {}", escape(signature)).ok();
+        }
+        if let Some(test) = &iteration.running_test {
+            write!(html, "; during {}", escape(test)).ok();
+        }
+        if !iteration.failed_tests.is_empty() {
+            write!(html, "; failed: {}", escape(&iteration.failed_tests.join(", "))).ok();
+        }
+        if let Some(gil) =
+            iteration.gil.as_ref().filter(|g| g.at_end == Some(true) && iteration.gil_setting == GilSetting::Unset)
+        {
+            let by: Vec<String> = gil
+                .culprits
+                .iter()
+                .map(|c| format!("{} ({})", c.module, c.verdict.as_deref().unwrap_or("?").replace('_', " ")))
+                .collect();
+            write!(
+                html,
+                "; GIL re-enabled during {} by {}",
+                escape(gil.enabled_during.as_deref().unwrap_or("?")),
+                escape(&by.join(", "))
+            )
+            .ok();
+        }
+        for warning in &iteration.tsan {
+            write!(html, "; TSAN {}× {}", warning.count, escape(&warning.summary)).ok();
+        }
+        html.push('\n');
+    }
+    html.push_str("</pre>");
+    if !suite.flaky_tests.is_empty() {
+        let flaky: Vec<String> =
+            suite.flaky_tests.iter().map(|f| format!("{} ({}/{})", f.test, f.failed, f.of)).collect();
+        write!(html, "<p>flaky: {}</p>", escape(&flaky.join(", "))).ok();
+    }
+    if let Some(comparison) = &suite.gil_comparison {
+        write!(
+            html,
+            "<p>with PYTHON_GIL=1: {:.0}% pass; free-threading-specific: {}; pre-existing: {}</p>",
+            comparison.pass_rate * 100.0,
+            escape(&none_if_empty(&comparison.free_threading_specific)),
+            escape(&none_if_empty(&comparison.pre_existing))
+        )
+        .ok();
+    }
+    let failed = suite.iterations.iter().find_map(|i| i.output_tail.as_ref());
+    if let Some(tail) = failed.or(row.install.error.as_ref()) {
+        write!(html, "<details><summary>output</summary><pre>{}</pre></details>", escape(&tail_lines(tail, 40))).ok();
+    }
+}
+
+fn none_if_empty(list: &[String]) -> String {
+    if list.is_empty() { "none".into() } else { list.join(", ") }
+}
+
+/// The last `count` lines of `text`.
+fn tail_lines(text: &str, count: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(count)..].join("\n")
 }
 
 fn cells(html: &mut String, summary: &Summary, free_threaded: bool) {

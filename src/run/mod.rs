@@ -78,11 +78,7 @@ impl RunMeta {
 /// Opens the run directory a command writes: `resume`'s, `out`, or a new
 /// `ftprobe-<kind>-<time>` here. Gives its path, the directory, and the
 /// units it already holds.
-pub fn open_for(
-    kind: &str,
-    out: Option<&Path>,
-    resume: Option<&Path>,
-) -> Result<(PathBuf, RunDir, BTreeSet<UnitKey>)> {
+pub fn open_for(kind: &str, out: Option<&Path>, resume: Option<&Path>) -> Result<(PathBuf, RunDir, BTreeSet<UnitKey>)> {
     let (dir, resuming) = match (out, resume) {
         (_, Some(dir)) => (dir.to_path_buf(), true),
         (Some(dir), None) => (dir.to_path_buf(), false),

@@ -56,14 +56,19 @@ pub fn signature(message: &str, traceback: &str) -> String {
     if shape.chars().count() > 160 {
         shape = shape.chars().take(160).collect::<String>() + "…";
     }
+    // pytest's long report ends with `file.py:LINE: ExceptionType`.
     let place = traceback.lines().rev().find_map(|line| {
-        let (location, _) = line.trim().rsplit_once(": ")?;
+        let (location, kind) = line.trim().rsplit_once(": ")?;
         let (file, number) = location.rsplit_once(':')?;
         (file.ends_with(".py") && number.chars().all(|c| c.is_ascii_digit()) && !number.is_empty())
-            .then(|| location.to_string())
+            .then(|| (location.to_string(), kind.trim().to_string()))
     });
     match place {
-        Some(place) => format!("{shape} at {place}"),
+        // A bare `assert` gives the message `assert 3 == 4`: name the type.
+        Some((place, kind)) if !shape.starts_with(&kind) && !kind.contains(' ') => {
+            format!("{kind}: {shape} at {place}")
+        }
+        Some((place, _)) => format!("{shape} at {place}"),
         None => shape,
     }
 }
@@ -125,6 +130,13 @@ tests/test_counter.py:21: AssertionError</failure></testcase>
             "AssertionError: assert N == N at tests/test_counter.py:21"
         );
         assert_eq!(got.signatures["tests.test_counter::test_fixture"], "failed on setup with '…'");
+        assert_eq!(
+            signature(
+                "assert 7663 == 8000000",
+                "E  assert 7663 == 8000000\n\ntests/test_counter.py:19: AssertionError"
+            ),
+            "AssertionError: assert N == N at tests/test_counter.py:19"
+        );
         assert!(parse("<not xml").is_err());
     }
 }

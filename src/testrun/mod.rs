@@ -98,11 +98,12 @@ pub fn run_unit(unit: &Unit, prepared: &Result<Prepared, String>, options: &Opti
     };
     let dir = options.work_dir.join(format!("{}-{}-env", unit.package, unit.interpreter.short_name()));
     let _ = std::fs::remove_dir_all(&dir);
-    let entry = options.registry.get(&prepared.name);
+    // The registry knows the project's name, or the name the unit was given.
+    let entry = options.registry.get(&prepared.name).or_else(|| options.registry.get(&unit.package));
     let mut requirements = vec![prepared.requirement.clone()];
     requirements.extend(prepared.project.group_requirements.iter().cloned());
     for file in &prepared.project.requirement_files {
-        requirements.extend(["-r".to_string(), file.to_string_lossy().into_owned()]);
+        requirements.extend(["-r".to_string(), prepared.root.join(file).to_string_lossy().into_owned()]);
     }
     requirements.push("pytest".into());
     if options.parallel_threads.is_some() {
@@ -123,7 +124,7 @@ pub fn run_unit(unit: &Unit, prepared: &Result<Prepared, String>, options: &Opti
     );
     row.install = install;
     let suite = match row.install.status {
-        InstallStatus::Ok => test_installed(&mut row, prepared, &environment, options, note),
+        InstallStatus::Ok => test_installed(&mut row, prepared, entry, &environment, options, note),
         InstallStatus::Interrupted => None,
         _ => {
             let reason = format!(
@@ -181,6 +182,7 @@ fn verdict_only(source: SuiteSource, category: Category, reason: String, options
 fn test_installed(
     row: &mut Row,
     prepared: &Prepared,
+    entry: Option<&registry::Entry>,
     environment: &venv::Environment,
     options: &Options,
     note: &dyn Fn(&str),
@@ -205,7 +207,6 @@ fn test_installed(
         row.install.error = Some(error);
         return Some(suite);
     }
-    let entry = options.registry.get(&prepared.name);
     let scratch = environment.dir.join("ftprobe-iterations");
     let plugin_dir = environment.dir.join("ftprobe-plugin");
     for dir in [&scratch, &plugin_dir] {
@@ -255,7 +256,8 @@ fn test_installed(
     };
     let label = format!("{} on {}", row.package, row.python.label());
     let iterations = iterate_all(&setup, options.gil, options, &label, note);
-    let comparison = options.compare_with_gil.then(|| {
+    // PYTHON_GIL means nothing to a default build: it always has the GIL.
+    let comparison = (options.compare_with_gil && row.python.free_threaded).then(|| {
         let on = iterate_all(&setup, GilSetting::On, options, &label, note);
         classify::compare_with_gil(&iterations, on)
     });

@@ -18,7 +18,7 @@ pub struct Project {
     pub group_requirements: Vec<String>,
     /// The group they came from.
     pub group: Option<String>,
-    /// `requirements*test*.txt` files (only looked for when there is no group).
+    /// `requirements*test*.txt` files, relative to the tree (only looked for when there is no group).
     pub requirement_files: Vec<PathBuf>,
     /// pytest's configuration names `testpaths`: run it without paths.
     pub has_testpaths: bool,
@@ -159,7 +159,8 @@ fn requirement_files(root: &Path) -> Vec<PathBuf> {
                 && lower.contains("test")
                 && (in_requirements_dir || lower.starts_with("requirements") || lower.starts_with("test-requirements"))
             {
-                found.push(dir.join(name));
+                let path = dir.join(&name);
+                found.push(path.strip_prefix(root).map(Path::to_path_buf).unwrap_or(path.clone()));
             }
         }
     }
@@ -238,7 +239,7 @@ testpaths = ["tests"]
         let project = read(old.path());
         assert_eq!((project.name.as_deref(), project.version.as_deref()), (Some("old"), Some("0.1")));
         assert_eq!(project.test_extras, ["test"]);
-        assert_eq!(project.requirement_files, [old.path().join("requirements-test.txt")]);
+        assert_eq!(project.requirement_files, [PathBuf::from("requirements-test.txt")]);
         assert!(!project.has_tests());
         assert_eq!(project.repository().as_deref(), Some("https://gitlab.com/a/old"));
     }

@@ -3,8 +3,11 @@
 
 #![allow(dead_code)]
 
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
 
 /// The interpreters `scripts/provision-pythons` builds. A missing one fails the
 /// test with the command to run: a silent skip would hide a broken set-up.
@@ -197,4 +200,53 @@ pub fn assert_junit_schema(document: &Path) {
         .output()
         .expect("xmllint runs (scripts/fetch-schemas installs it)");
     assert!(out.status.success(), "{} is not valid JUnit:\n{}", document.display(), stderr(&out));
+}
+
+/// `python -m http.server` on a free port of 127.0.0.1, killed on drop.
+pub struct Server(pub Child, pub u16);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn serve(dir: &Path) -> Server {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(provisioned("3.13"))
+        .args(["-m", "http.server", "--bind", "127.0.0.1", "--directory"])
+        .arg(dir)
+        .arg(port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child, port);
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return server;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the local index did not start");
+}
+
+pub fn rows(run: &Path) -> Vec<Value> {
+    std::fs::read_to_string(run.join("results.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Headless Chromium's output for `args` (Debian's `chromium` package).
+pub fn chromium(args: &[&str]) -> String {
+    let out = Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=2000"])
+        .args(args)
+        .output()
+        .expect("chromium is installed (scripts/test installs Debian's chromium)");
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
 }
