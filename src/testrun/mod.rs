@@ -217,6 +217,21 @@ fn test_installed(
         let reason = format!("cannot write the pytest plugin to {}: {error}", plugin.display());
         return Some(verdict_only(prepared.source.clone(), Category::Unknown, reason, options));
     }
+    // A flat layout's package folder beside the tests would be imported
+    // instead of the installed package: run from a copy without it.
+    let tops: Vec<String> = row.import_names.iter().filter_map(|n| n.split('.').next()).map(str::to_string).collect();
+    let shadows =
+        tops.iter().any(|t| prepared.root.join(t).is_dir() || prepared.root.join(format!("{t}.py")).is_file());
+    let root = if shadows {
+        let copy = environment.dir.join("ftprobe-suite");
+        if let Err(error) = source::copy_without(&prepared.root, &copy, &tops) {
+            let reason = format!("cannot copy the suite without the package's folder: {error}");
+            return Some(verdict_only(prepared.source.clone(), Category::Unknown, reason, options));
+        }
+        copy
+    } else {
+        prepared.root.clone()
+    };
     let custom = options.test_command.clone().or_else(|| entry.and_then(|e| e.test_command.clone()));
     let command = match &custom {
         Some(text) => vec!["sh".to_string(), "-c".to_string(), text.clone()],
@@ -225,12 +240,19 @@ fn test_installed(
                 .iter()
                 .map(|s| s.to_string())
                 .collect();
-            command.extend(["--import-mode=importlib".into(), "-p".into(), "no:cacheprovider".into()]);
+            command.extend(["-p".into(), "no:cacheprovider".into()]);
             command.extend(options.test_command_suffix.iter().cloned());
-            if !prepared.project.has_testpaths
-                && let Some(dir) = &prepared.project.test_dir
-            {
-                command.push(dir.clone());
+            let project = &prepared.project;
+            if !project.has_testpaths {
+                match &project.test_dir {
+                    Some(dir) => command.push(dir.clone()),
+                    // Tests shipped inside the package: run the installed ones.
+                    None if project.tests_inside_package => {
+                        command.push("--pyargs".into());
+                        command.extend(row.import_names.iter().cloned());
+                    }
+                    None => {}
+                }
             }
             command
         }
@@ -244,7 +266,7 @@ fn test_installed(
     let setup = iterate::Setup {
         env_python: environment.python.clone(),
         env_dir: environment.dir.clone(),
-        root: prepared.root.clone(),
+        root,
         command,
         pytest_options,
         plugin_dir,

@@ -24,6 +24,9 @@ pub struct Project {
     pub has_testpaths: bool,
     /// `tests`, `test` or `testing`, when one exists.
     pub test_dir: Option<String>,
+    /// A `tests` or `test` package inside the code (`src/zope/interface/tests`):
+    /// installed with it, so run with `pytest --pyargs`.
+    pub tests_inside_package: bool,
     /// `Project-URL`s and `[project.urls]`: (label, URL).
     pub urls: Vec<(String, String)>,
 }
@@ -42,7 +45,7 @@ impl Project {
 
     /// Whether the tree seems to hold tests at all.
     pub fn has_tests(&self) -> bool {
-        self.has_testpaths || self.test_dir.is_some()
+        self.has_testpaths || self.test_dir.is_some() || self.tests_inside_package
     }
 
     /// A repository URL on a forge, from the project's URLs.
@@ -126,7 +129,36 @@ pub fn read(root: &Path) -> Project {
             ini_value(&text(f), section, "testpaths").is_some()
         });
     project.test_dir = TEST_NAMES.iter().find(|d| root.join(d).is_dir()).map(|d| d.to_string());
+    project.tests_inside_package = project.test_dir.is_none() && has_test_package(root, 0);
     project
+}
+
+/// A `tests` / `test` folder with `test_*.py` files below `dir` (at most
+/// four levels down, hidden folders and `docs` left out).
+fn has_test_package(dir: &Path, depth: u32) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else { return false };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || name == "docs" || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let path = entry.path();
+        if depth > 0 && (name == "tests" || name == "test") {
+            let holds_tests = std::fs::read_dir(&path).is_ok_and(|files| {
+                files.filter_map(|f| f.ok()).any(|f| {
+                    let file = f.file_name().to_string_lossy().into_owned();
+                    file.starts_with("test_") && file.ends_with(".py")
+                })
+            });
+            if holds_tests {
+                return true;
+            }
+        }
+        if depth < 4 && has_test_package(&path, depth + 1) {
+            return true;
+        }
+    }
+    false
 }
 
 /// A PEP 735 group's requirements, with `{include-group = ...}` expanded.

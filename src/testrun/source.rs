@@ -215,6 +215,36 @@ fn git(args: &[&str], timeout: Duration) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&captured.stdout).trim().to_string())
 }
 
+/// Copies the tree at `from` to `to`, leaving out the top-level entries
+/// named in `skip` (the package's own folders, so that its tests import the
+/// installed package) and version-control and build litter.
+pub fn copy_without(from: &Path, to: &Path, skip: &[String]) -> std::io::Result<()> {
+    let _ = std::fs::remove_dir_all(to);
+    copy_tree(from, to, skip, true)
+}
+
+fn copy_tree(from: &Path, to: &Path, skip: &[String], top: bool) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let litter = [".git", ".hg", ".tox", ".nox", ".venv", "build", "__pycache__", ".pytest_cache"];
+        if litter.contains(&name.as_str()) || (top && skip.iter().any(|s| *s == name || format!("{s}.py") == name)) {
+            continue;
+        }
+        let kind = entry.file_type()?;
+        let target = to.join(&name);
+        if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &target)?;
+        } else if kind.is_dir() {
+            copy_tree(&entry.path(), &target, skip, false)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
 /// Unpacks an sdist (`.tar.gz` or `.zip`) into `into`; gives its top folder.
 fn unpack(archive: &Path, into: &Path) -> Result<PathBuf, String> {
     let _ = std::fs::remove_dir_all(into);
@@ -251,6 +281,25 @@ mod tests {
         assert_eq!(Spec::parse("."), Spec::Path(".".into()));
         assert_eq!(Spec::parse("git+https://x/o/r"), Spec::Git("https://x/o/r".into()));
         assert_eq!(Spec::parse("https://github.com/o/r.git").provisional_name(), "r");
+    }
+
+    #[test]
+    fn a_copy_leaves_out_the_package_folder_and_litter() {
+        let from = tempfile::tempdir().unwrap();
+        for path in ["pkg/__init__.py", "tests/test_a.py", "tests/pkg/keep.py", ".git/HEAD", "conftest.py", "mod.py"] {
+            let path = from.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "").unwrap();
+        }
+        let to = tempfile::tempdir().unwrap();
+        copy_without(from.path(), to.path(), &["pkg".into(), "mod".into()]).unwrap();
+        let t = to.path();
+        assert!(!t.join("pkg").exists() && !t.join(".git").exists() && !t.join("mod.py").exists());
+        assert!(
+            t.join("tests/test_a.py").exists()
+                && t.join("tests/pkg/keep.py").exists()
+                && t.join("conftest.py").exists()
+        );
     }
 
     #[test]
