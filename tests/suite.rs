@@ -20,6 +20,15 @@ fn suites() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/suites")
 }
 
+/// A copy of the fixture project `name` in `scratch`: builds happen in the
+/// source tree (setuptools' `build/`), and tests run in parallel.
+fn checkout(scratch: &Path, name: &str) -> PathBuf {
+    let to = scratch.join("checkouts").join(name);
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    copy_tree(&suites().join(name), &to);
+    to
+}
+
 /// `ftprobe test` against the local index, with a private cache.
 fn test_command(scratch: &Path, port: u16) -> Command {
     let mut command = ftprobe(scratch);
@@ -56,7 +65,7 @@ fn fixture_suites_get_their_categories_with_evidence_and_every_renderer_reads_th
     let run = scratch.path().join("run");
     let mut command = test_command(scratch.path(), server.1);
     for name in ["clean", "gil_fallback", "deadlock", "crash", "install_fails", "import_fails"] {
-        command.arg(suites().join(name));
+        command.arg(checkout(scratch.path(), name));
     }
     command.arg("-p").arg(provisioned("3.13t"));
     command.args(["--iterations", "2", "--stall", "5", "--compare-with-gil", "-j", "2", "--out"]).arg(&run);
@@ -168,8 +177,7 @@ fn fixture_suites_get_their_categories_with_evidence_and_every_renderer_reads_th
 fn a_racy_extension_fails_only_free_threaded_and_runs_merge_and_compare() {
     let server = serve(batch_index());
     let scratch = tempfile::tempdir().unwrap();
-    let checkout = scratch.path().join("racy_counter");
-    copy_tree(&suites().join("racy_counter"), &checkout);
+    let checkout = checkout(scratch.path(), "racy_counter");
     let free = scratch.path().join("free");
     let default = scratch.path().join("default");
     for (python, run, code) in [("3.13t", &free, 1), ("3.13", &default, 0)] {
@@ -323,7 +331,7 @@ fn thread_sanitizer_reports_are_parsed_and_classified() {
     let server = serve(batch_index());
     let run = scratch.path().join("run");
     let mut command = test_command(scratch.path(), server.1);
-    command.arg(suites().join("clean")).arg("-p").arg(provisioned("3.13t"));
+    command.arg(checkout(scratch.path(), "clean")).arg("-p").arg(provisioned("3.13t"));
     command.args(["--iterations", "1", "--tsan", "--test-command"]);
     command.arg(format!("setarch -R {} && python -m pytest tests", binary.display()));
     command.arg("--out").arg(&run);
@@ -343,7 +351,8 @@ fn ctrl_c_keeps_the_run_and_resume_finishes_it() {
     let scratch = tempfile::tempdir().unwrap();
     let run = scratch.path().join("run");
     let mut command = test_command(scratch.path(), server.1);
-    command.arg(suites().join("deadlock")).arg(suites().join("clean")).arg("-p").arg(provisioned("3.13t"));
+    let (deadlock, clean) = (checkout(scratch.path(), "deadlock"), checkout(scratch.path(), "clean"));
+    command.arg(&deadlock).arg(&clean).arg("-p").arg(provisioned("3.13t"));
     command.args(["--iterations", "1", "--stall", "300", "-j", "1", "--out"]).arg(&run);
     let log = scratch.path().join("stderr.txt");
     let child = command.stdout(Stdio::null()).stderr(std::fs::File::create(&log).unwrap()).spawn().unwrap();
@@ -367,7 +376,7 @@ fn ctrl_c_keeps_the_run_and_resume_finishes_it() {
     assert_eq!(meta["completed"], false);
     let mut resume = ftprobe(scratch.path());
     resume.args(["test", "--index-url", &format!("http://127.0.0.1:{}/simple/", server.1)]);
-    resume.arg(suites().join("deadlock")).arg(suites().join("clean")).arg("-p").arg(provisioned("3.13t"));
+    resume.arg(&deadlock).arg(&clean).arg("-p").arg(provisioned("3.13t"));
     resume.args(["--iterations", "1", "--stall", "3", "--resume"]).arg(&run);
     run_ok(&mut resume, 1);
     let rows = rows(&run);
