@@ -406,3 +406,22 @@ fn copy_tree(from: &Path, to: &Path) {
     let status = Command::new("cp").arg("-r").arg(from).arg(to).status().unwrap();
     assert!(status.success());
 }
+
+/// `--gil 0` keeps the GIL off even for a module that needs it, as labeille
+/// does: the fallback no longer shows, and the row says how it was run.
+#[test]
+fn gil_0_hides_the_fallback_and_says_so() {
+    let server = serve(batch_index());
+    let scratch = tempfile::tempdir().unwrap();
+    let run = scratch.path().join("run");
+    let mut command = test_command(scratch.path(), server.1);
+    command.arg(checkout(scratch.path(), "gil_fallback")).arg("-p").arg(provisioned("3.13t"));
+    command.args(["--iterations", "1", "--gil", "0", "--out"]).arg(&run);
+    run_ok(&mut command, 0);
+    let row = &rows(&run)[0];
+    assert_eq!(category(row), "compatible", "{row:#}");
+    assert_eq!(row["suite"]["gil_setting"], "off");
+    let iteration = &row["suite"]["iterations"][0];
+    assert_eq!(iteration["gil_setting"], "off");
+    assert_eq!(iteration["gil"]["at_end"], false, "{iteration:#}");
+}
