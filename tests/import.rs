@@ -406,3 +406,47 @@ fn a_silent_fallback_to_pure_python_is_reported() {
         assert_eq!(code, Some(0), "{variant}: {results:#?}");
     }
 }
+
+/// With no `-p`, an active virtual environment is the only interpreter
+/// probed (as uv does); outside one, interpreters without the module are
+/// left out with one line saying so.
+#[test]
+fn the_active_venv_is_probed_alone_and_missing_installs_are_skipped_in_one_line() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (venv, _) = common::make_venv(&provisioned("3.13t"), scratch.path());
+    let out = ftprobe(scratch.path())
+        .args(["import", "json", "--format", "json"])
+        .env("VIRTUAL_ENV", &venv)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let results: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(results.len(), 3, "one interpreter, three probes: {results:#?}");
+    assert!(results.iter().all(|r| r["python"]["executable"].as_str().unwrap().starts_with(venv.to_str().unwrap())));
+    assert!(common::stderr(&out).contains("probing the active virtual environment"));
+
+    // Outside a venv: the venv's 3.13t comes first on PATH (and has no
+    // numpy); the provisioned 3.13 has numpy. HOME is private, so pyenv's
+    // and uv's interpreters stay out of it.
+    let out = ftprobe(scratch.path())
+        .args(["import", "numpy", "--format", "json"])
+        .env_remove("VIRTUAL_ENV")
+        .env_remove("PYENV_ROOT")
+        .env("HOME", scratch.path())
+        .env("PATH", format!("{}:/usr/bin:/bin", venv.join("bin").display()))
+        .output()
+        .unwrap();
+    let said = common::stderr(&out);
+    let results: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    assert!(!results.is_empty(), "{said}");
+    assert!(
+        results.iter().all(|r| r["python"]["free_threaded"] == false),
+        "the venv without numpy is left out: {results:#?}"
+    );
+    let skipped: Vec<&str> = said.lines().filter(|l| l.contains("skipped")).collect();
+    assert_eq!(
+        skipped,
+        ["ftprobe: skipped 3.13.5t where it is not installed (pass -p to probe an interpreter anyway)"],
+        "{said}"
+    );
+}

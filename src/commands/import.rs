@@ -17,7 +17,7 @@ use crate::worker::protocol::ProbeKind;
 
 pub fn run(args: &ImportArgs, printer: &Printer) -> Result<ExitCode> {
     crate::interrupt::install();
-    let interpreters = select_interpreters(&args.pythons)?;
+    let (interpreters, chosen_by_us) = select_interpreters(&args.pythons, printer)?;
     let specs = runtime::plan(&interpreters, &args.modules, &args.probes, args.repeat);
     let options = RunOptions {
         submodules: args.submodules,
@@ -28,7 +28,10 @@ pub fn run(args: &ImportArgs, printer: &Printer) -> Result<ExitCode> {
     };
     let jobs = worker_jobs(args.jobs, specs.len(), printer);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build().context("cannot start worker threads")?;
-    let results = pool.install(|| runtime::run_all(&specs, &options));
+    let mut results = pool.install(|| runtime::run_all(&specs, &options));
+    if chosen_by_us {
+        skip_where_not_installed(&mut results, printer);
+    }
     let output = Output {
         title: "runtime probes",
         checks: runtime::report::checks(&results),
@@ -55,11 +58,21 @@ pub fn worker_jobs(requested: Option<u32>, probes: usize, printer: &Printer) -> 
     jobs
 }
 
-/// `--python` values, or one usable interpreter per release line and build kind.
-fn select_interpreters(specs: &[String]) -> Result<Vec<Interpreter>> {
+/// `--python` values; else the active virtual environment alone, as uv
+/// does (`VIRTUAL_ENV`); else one usable interpreter per release line and
+/// build kind. The flag says ftprobe chose them.
+fn select_interpreters(specs: &[String], printer: &Printer) -> Result<(Vec<Interpreter>, bool)> {
     let finder = Finder::default();
     if !specs.is_empty() {
-        return Ok(finder.resolve_all(specs)?);
+        return Ok((finder.resolve_all(specs)?, false));
+    }
+    if let Some(venv) = std::env::var_os("VIRTUAL_ENV").filter(|v| !v.is_empty()) {
+        let venv = venv.to_string_lossy().into_owned();
+        let interpreter = finder.resolve(&venv).with_context(|| {
+            format!("the active virtual environment {venv} (VIRTUAL_ENV) cannot be used: pass --python to choose an interpreter")
+        })?;
+        printer.note(&format!("ftprobe: probing the active virtual environment {venv} (pass -p to choose others)"));
+        return Ok((vec![interpreter], false));
     }
     let mut chosen: Vec<Interpreter> = Vec::new();
     for interpreter in finder.known().iter().filter(|i| i.is_usable()) {
@@ -74,7 +87,35 @@ fn select_interpreters(specs: &[String]) -> Result<Vec<Interpreter>> {
         )
         .into());
     }
-    Ok(chosen)
+    Ok((chosen, true))
+}
+
+/// Drops the interpreters (found, not asked for) where none of the modules
+/// is installed, and says so in one line, unless that is all of them.
+fn skip_where_not_installed(results: &mut Vec<ProbeResult>, printer: &Printer) {
+    let missing_everything = |executable: &std::path::Path| {
+        let mine: Vec<&ProbeResult> = results.iter().filter(|r| r.python.executable == executable).collect();
+        let not_installed = |r: &&ProbeResult| r.error.as_deref().is_some_and(|e| e.ends_with(runtime::NOT_INSTALLED));
+        mine.iter().all(|r| r.status == Status::NotApplicable) && mine.iter().any(not_installed)
+    };
+    let mut skipped: Vec<(std::path::PathBuf, String)> = Vec::new();
+    for result in results.iter() {
+        if !skipped.iter().any(|(e, _)| *e == result.python.executable) && missing_everything(&result.python.executable)
+        {
+            skipped.push((result.python.executable.clone(), result.python.label()));
+        }
+    }
+    let probed: std::collections::BTreeSet<&std::path::Path> =
+        results.iter().map(|r| r.python.executable.as_path()).collect();
+    if skipped.is_empty() || skipped.len() == probed.len() {
+        return;
+    }
+    results.retain(|r| !skipped.iter().any(|(e, _)| *e == r.python.executable));
+    let labels: Vec<&str> = skipped.iter().map(|(_, l)| l.as_str()).collect();
+    printer.note(&format!(
+        "ftprobe: skipped {} where it is not installed (pass -p to probe an interpreter anyway)",
+        labels.join(", ")
+    ));
 }
 
 /// The closing line of an interrupted run's table ("" when not interrupted).
