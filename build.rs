@@ -29,6 +29,12 @@ fn main() {
         writeln!(code, "/// `probes/{}`", file.file_name().unwrap().to_string_lossy()).unwrap();
         writeln!(code, "pub const {stem}: &str = include_str!({:?});", file.display().to_string()).unwrap();
     }
+    // The pytest plugin lives in the Python package the wheel ships
+    // (`pytest -p ftprobe`); `ftprobe test` injects the same file.
+    let plugin = root.join("python/ftprobe/pytest_plugin.py");
+    println!("cargo:rerun-if-changed={}", plugin.display());
+    writeln!(code, "/// `python/ftprobe/pytest_plugin.py`").unwrap();
+    writeln!(code, "pub const PYTEST_PLUGIN: &str = include_str!({:?});", plugin.display().to_string()).unwrap();
     code.push_str("/// `probes/specific/*.py`: (file stem, source).\npub const SPECIFIC: &[(&str, &str)] = &[\n");
     for file in python_files(&probes.join("specific")) {
         let stem = file.file_stem().unwrap().to_string_lossy();
@@ -37,4 +43,30 @@ fn main() {
     code.push_str("];\n");
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("probes.rs");
     fs::write(out, code).expect("OUT_DIR is writable");
+    long_version(&root);
+}
+
+/// `ftprobe --version`: the version, the commit it was built from (when
+/// built from a git checkout), the target and the profile.
+fn long_version(root: &Path) {
+    let commit = std::process::Command::new("git")
+        .args(["-C", &root.to_string_lossy(), "rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|c| !c.is_empty());
+    // A new commit moves the branch HEAD names, not HEAD itself.
+    let head = root.join(".git/HEAD");
+    if let Ok(text) = fs::read_to_string(&head) {
+        println!("cargo:rerun-if-changed={}", head.display());
+        if let Some(branch) = text.trim().strip_prefix("ref: ") {
+            println!("cargo:rerun-if-changed={}", root.join(".git").join(branch).display());
+        }
+    }
+    let version = env::var("CARGO_PKG_VERSION").unwrap_or_default();
+    let target = env::var("TARGET").unwrap_or_default();
+    let profile = env::var("PROFILE").unwrap_or_default();
+    let commit = commit.map(|c| format!("commit {c}")).unwrap_or_else(|| "no commit recorded".into());
+    println!("cargo:rustc-env=FTPROBE_LONG_VERSION={version} ({commit}, {target}, {profile} build)");
 }

@@ -19,7 +19,7 @@ pub fn parse_seconds(text: &str) -> Result<Duration, String> {
 /// Does this compiled Python package really work on free-threaded CPython and
 /// in subinterpreters?
 #[derive(Debug, Parser)]
-#[command(name = "ftprobe", version, about, propagate_version = true)]
+#[command(name = "ftprobe", version, long_version = env!("FTPROBE_LONG_VERSION"), about, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

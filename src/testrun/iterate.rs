@@ -45,10 +45,11 @@ impl Setup {
         let path = std::env::var_os("PATH").unwrap_or_default();
         let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&path))).unwrap_or(path);
         let mut addopts = std::env::var("PYTEST_ADDOPTS").unwrap_or_default();
-        for option in ["-p".to_string(), PLUGIN_MODULE.to_string(), format!("--junitxml={}", junit.display())]
-            .iter()
-            .chain(&self.pytest_options)
-        {
+        // `-p no:ftprobe`: the same plugin, installed with the ftprobe wheel
+        // in this environment, stays out of the way of the injected one.
+        let ours = ["-p", "no:ftprobe", "-p", PLUGIN_MODULE].map(String::from);
+        let junit = format!("--junitxml={}", junit.display());
+        for option in ours.iter().chain([&junit]).chain(&self.pytest_options) {
             addopts.push(' ');
             addopts.push_str(&shell_quote(option));
         }
