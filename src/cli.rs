@@ -23,6 +23,10 @@ pub fn parse_seconds(text: &str) -> Result<Duration, String> {
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// Leave out progress and informational lines on stderr (errors still show).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,6 +60,12 @@ pub enum Command {
     /// What changed between two runs, per package and interpreter (exit 1 when
     /// something newly fails).
     Compare(CompareArgs),
+    /// Print a shell completion script: `ftprobe completions bash > /etc/bash_completion.d/ftprobe`,
+    /// `ftprobe completions zsh > "${fpath[1]}/_ftprobe"`, `ftprobe completions fish > ~/.config/fish/completions/ftprobe.fish`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Internal: run one probe inside a worker process (not for people).
     #[command(hide = true)]
     Worker {

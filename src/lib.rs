@@ -39,6 +39,7 @@ use printer::Printer;
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    printer::set_quiet(cli.quiet);
     let printer = Printer::from_env();
     match &cli.command {
         Command::Pythons(args) => commands::pythons::run(args, &printer),
@@ -51,6 +52,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Flaky(args) => commands::report::flaky(args),
         Command::Merge(args) => commands::report::merge(args, &printer),
         Command::Compare(args) => commands::report::compare(args),
+        Command::Completions { shell } => {
+            // Into memory first: clap_complete panics on a closed pipe.
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut <Cli as clap::CommandFactory>::command(), "ftprobe", &mut script);
+            printer.out(&String::from_utf8_lossy(&script))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Worker { request } => Ok(worker::run(request)),
     }
 }

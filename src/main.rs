@@ -15,9 +15,9 @@ fn main() -> std::process::ExitCode {
         Ok(code) => code,
         Err(error) => {
             let printer = ftprobe::printer::Printer::from_env();
-            printer.note(&format!("ftprobe: error: {error}"));
+            printer.error(&format!("ftprobe: error: {error}"));
             for cause in error.chain().skip(1) {
-                printer.note(&format!("  caused by: {cause}"));
+                printer.error(&format!("  caused by: {cause}"));
             }
             ftprobe::error::exit_code_for(&error)
         }

@@ -2,6 +2,32 @@
 //! it decides about colour and where diagnostics go.
 
 use std::io::{self, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// `--quiet`: leave out the informational lines on stderr (errors stay).
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+pub fn is_quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// Whether to colour a stream: `NO_COLOR` (set and not empty) turns colour
+/// off, `CLICOLOR_FORCE` (set, not empty and not `0`) turns it on even when
+/// the stream is not a terminal; otherwise colour only on a terminal.
+pub fn colour_wanted(is_terminal: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    if set("NO_COLOR") {
+        return false;
+    }
+    if set("CLICOLOR_FORCE") && std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+        return true;
+    }
+    is_terminal
+}
 
 /// Writes results to stdout and diagnostics to stderr.
 #[derive(Clone, Copy, Debug)]
@@ -15,10 +41,9 @@ impl Printer {
         Printer { color: false }
     }
 
-    /// Colour only on a terminal and only when `NO_COLOR` is unset.
+    /// Colour as [`colour_wanted`] says for stdout.
     pub fn from_env() -> Self {
-        let color = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        Printer { color }
+        Printer { color: colour_wanted(io::stdout().is_terminal()) }
     }
 
     /// Writes a result to stdout. A reader that went away (`| head`) is not
@@ -40,8 +65,15 @@ impl Printer {
         let _ = io::stderr().lock().write_all(text.as_bytes());
     }
 
-    /// Writes a one-line diagnostic to stderr.
+    /// Writes a one-line diagnostic to stderr (not with `--quiet`).
     pub fn note(&self, text: &str) {
+        if !is_quiet() {
+            let _ = writeln!(io::stderr().lock(), "{text}");
+        }
+    }
+
+    /// Writes an error line to stderr, `--quiet` or not.
+    pub fn error(&self, text: &str) {
         let _ = writeln!(io::stderr().lock(), "{text}");
     }
 

@@ -9,6 +9,8 @@ use super::Row;
 pub struct Progress {
     bar: Option<indicatif::ProgressBar>,
     total: usize,
+    /// `--quiet`: no lines at all.
+    quiet: bool,
     finished: AtomicUsize,
     failed: AtomicUsize,
 }
@@ -17,7 +19,8 @@ impl Progress {
     /// `total` units to run, `already` done by an earlier run that is resumed.
     pub fn new(total: usize, already: usize) -> Progress {
         use std::io::IsTerminal;
-        let bar = std::io::stderr().is_terminal().then(|| {
+        let quiet = crate::printer::is_quiet();
+        let bar = (std::io::stderr().is_terminal() && !quiet).then(|| {
             let bar = indicatif::ProgressBar::new(total as u64);
             bar.set_style(
                 indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} units, {msg} eta {eta}")
@@ -26,14 +29,17 @@ impl Progress {
             bar.set_message("0 with problems");
             bar
         });
-        if already > 0 {
+        if already > 0 && !quiet {
             eprintln!("ftprobe: resuming: {already} units already done");
         }
-        Progress { bar, total, finished: AtomicUsize::new(0), failed: AtomicUsize::new(0) }
+        Progress { bar, total, quiet, finished: AtomicUsize::new(0), failed: AtomicUsize::new(0) }
     }
 
     /// A line on the way (an iteration of a long unit), above the bar.
     pub fn note(&self, text: &str) {
+        if self.quiet {
+            return;
+        }
         match &self.bar {
             Some(bar) => bar.println(text),
             None => eprintln!("{text}"),
@@ -50,6 +56,7 @@ impl Progress {
                 bar.set_message(format!("{failed} with problems"));
                 bar.println(format!("{} on {}: {summary}", row.package, row.python.label()));
             }
+            None if self.quiet => {}
             None => eprintln!("[{done}/{}] {} on {}: {summary}", self.total, row.package, row.python.label()),
         }
     }
