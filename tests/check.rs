@@ -232,5 +232,6 @@ fn the_action_and_ci_examples_are_valid() {
     // The ecosystem run: GitHub shards merged and published; a Kubernetes Indexed Job.
     assert_json_schema("github-workflow.json", &root.join("examples/batch-shards-workflow.yml"));
     assert_json_schema("github-workflow.json", &root.join("examples/test-suite-workflow.yml"));
+    assert_json_schema("github-workflow.json", &root.join("examples/release-workflow.yml"));
     assert_json_schema("kubernetes/job-batch-v1.json", &root.join("examples/kubernetes-batch-job.yml"));
 }

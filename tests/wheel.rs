@@ -188,3 +188,27 @@ fn the_pytest_plugin_names_who_turned_the_gil_back_on_and_when() {
     assert_eq!(unasked.status.code(), Some(0));
     assert!(!common::stdout(&unasked).contains("GIL was re-enabled"), "{}", common::stdout(&unasked));
 }
+
+/// action.yml installs the released wheel of its own version (here from a
+/// local folder standing in for PyPI): no cargo, a working `ftprobe`.
+#[test]
+fn the_action_installs_the_released_wheel_of_its_version() {
+    let action = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml")).unwrap();
+    let step = action.split("    - name: Install ftprobe\n").nth(1).unwrap();
+    let body = step.split("      run: |\n").nth(1).unwrap().split("\n    - name:").next().unwrap();
+    let script: String = body.lines().map(|l| l.strip_prefix("        ").unwrap_or(l)).collect::<Vec<_>>().join("\n");
+    let scratch = tempfile::tempdir().unwrap();
+    let python_bin = provisioned("3.13").parent().unwrap().to_path_buf();
+    let out = ok(Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script])
+        .env("FTPROBE_ACTION_REF", format!("v{}", env!("CARGO_PKG_VERSION")))
+        .env("RUNNER_TEMP", scratch.path())
+        .env("GITHUB_ACTION_PATH", "/nonexistent")
+        .env("PIP_NO_INDEX", "1")
+        .env("PIP_FIND_LINKS", wheel().parent().unwrap())
+        // python3 is the provisioned 3.13; no cargo on PATH.
+        .env("PATH", format!("{}:/usr/bin:/bin", python_bin.display())));
+    let said = common::stdout(&out);
+    assert!(said.contains(&format!("ftprobe {}: the released wheel", env!("CARGO_PKG_VERSION"))), "{said}");
+    assert!(said.contains(&format!("ftprobe {} (", env!("CARGO_PKG_VERSION"))), "{said}");
+}

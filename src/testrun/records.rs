@@ -1,4 +1,4 @@
-//! Reading what the injected pytest plugin (`probes/pytest_plugin.py`)
+//! Reading what the injected pytest plugin (`python/ftprobe/pytest_plugin.py`)
 //! recorded in one iteration: the GIL's state at each point, where it
 //! turned on and the modules loaded then, and the test that was running
 //! when the process ended (for a crash or a hang).
