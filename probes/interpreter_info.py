@@ -49,6 +49,7 @@ def main():
         "ldlibrary": config_var("LDLIBRARY"),
         "instsoname": config_var("INSTSONAME"),
         "libdir": config_var("LIBDIR"),
+        "multiarch": config_var("MULTIARCH"),
         "framework_prefix": config_var("PYTHONFRAMEWORKPREFIX"),
         "platform": sysconfig.get_platform(),
         "os_name": os.name,

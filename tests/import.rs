@@ -42,8 +42,12 @@ fn find<'a>(results: &'a [Value], probe: &str, config: Option<&str>) -> &'a Valu
 /// the package `lazy` (one extension submodule that needs the GIL), and every
 /// other fixture module at top level.
 fn fixture_venv(dir: &Path, variant: &str) -> PathBuf {
-    let python = provisioned(variant.split('-').next().unwrap());
-    let (venv, site) = common::make_venv(&python, dir);
+    fixture_venv_of(&provisioned(variant.split('-').next().unwrap()), dir, variant)
+}
+
+/// [`fixture_venv`] made from `python`, with the modules built for `variant`.
+fn fixture_venv_of(python: &Path, dir: &Path, variant: &str) -> PathBuf {
+    let (venv, site) = common::make_venv(python, dir);
     let package = site.join("ftfix");
     fs::create_dir_all(&package).unwrap();
     fs::write(package.join("__init__.py"), "from . import c_multi_gil_not_used, c_multi_no_slots, c_single_nodecl\n")
@@ -449,4 +453,58 @@ fn the_active_venv_is_probed_alone_and_missing_installs_are_skipped_in_one_line(
         ["ftprobe: skipped 3.13.5t where it is not installed (pass -p to probe an interpreter anyway)"],
         "{said}"
     );
+}
+
+/// A free-threaded CPython built without --enable-shared (pyenv's default)
+/// has no libpython to load: the probes run in its executable, with
+/// subinterpreters from its `_interpreters` module, and give the answers
+/// the shared 3.13t gives, for numpy, GIL culprits, a crash and a hang.
+#[test]
+fn a_static_free_threaded_interpreter_gives_the_same_answers_through_its_executable() {
+    let static_python = provisioned("3.13t-static");
+    let listed = common::json(
+        ftprobe(tempfile::tempdir().unwrap().path())
+            .args(["pythons", "--only", "--format", "json", "-p"])
+            .arg(&static_python),
+    );
+    assert_eq!(listed[0]["libpython"], Value::Null, "{listed:#}");
+    assert_eq!(listed[0]["probes_via"], "executable");
+
+    let answers = |python: &Path, dir: &Path| {
+        let venv = fixture_venv_of(python, dir, "3.13t-lld");
+        // numpy from the base interpreter (the provisioning installed it there).
+        let (_, mut results) = import_json(&["numpy"], python);
+        let (_, fixtures) = import_json(
+            &["ftfix", "c_import_segfault", "c_import_hang", "c_subinterp_per_gil", "--timeout", "30", "--stall", "3"],
+            &venv,
+        );
+        results.extend(fixtures);
+        results
+    };
+    let (shared_dir, static_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let shared = answers(&provisioned("3.13t"), shared_dir.path());
+    let from_executable = answers(&static_python, static_dir.path());
+    let key = |r: &Value| {
+        let mut culprits: Vec<String> =
+            r["gil_required_by"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+        culprits.sort();
+        (r["module"].to_string(), r["probe"].to_string(), r["config"].to_string(), r["status"].to_string(), culprits)
+    };
+    let mut expected: Vec<_> = shared.iter().map(key).collect();
+    let mut got: Vec<_> = from_executable.iter().map(key).collect();
+    expected.sort();
+    got.sort();
+    assert_eq!(got, expected);
+    assert!(
+        from_executable.iter().all(|r| r["via"] == "executable" || r["status"] == "not_applicable"),
+        "{from_executable:#?}"
+    );
+    assert!(shared.iter().all(|r| r["via"] == "libpython" || r["status"] == "not_applicable"));
+    // What the comparison covers: a culprit named, a crash, a hang, a subinterpreter that loads.
+    let statuses: Vec<&str> = from_executable.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    for wanted in ["gil_enabled", "crash", "deadlock", "ok", "import_error"] {
+        assert!(statuses.contains(&wanted), "{wanted} in {statuses:?}");
+    }
+    let ftfix = from_executable.iter().find(|r| r["module"] == "ftfix" && r["probe"] == "free_threading").unwrap();
+    assert!(ftfix["gil_required_by"].as_array().unwrap().contains(&Value::from("ftfix.c_single_nodecl")), "{ftfix:#}");
 }

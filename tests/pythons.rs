@@ -163,16 +163,29 @@ fn a_broken_venv_names_its_missing_base() {
 }
 
 /// scripts/provision-pythons builds a real statically linked CPython 3.13
-/// (core only, in-tree), which has no libpython to load.
+/// (core only, in-tree), which has no libpython to load: it is used through
+/// its executable, and says so; its core-only build cannot make
+/// subinterpreters, and the probe says that in one line.
 #[test]
-fn a_statically_linked_interpreter_is_refused_with_advice() {
+fn a_statically_linked_interpreter_is_probed_through_its_executable() {
     let static_python = common::provisioned_root().join("3.13-static/python");
     assert!(static_python.is_file(), "{} is missing: run scripts/provision-pythons", static_python.display());
-    fails_with(
-        &["pythons", "-p"],
-        Some(&static_python),
-        &["3.13-static/python", "statically linked", "--enable-shared"],
-    );
+    let cache = tempfile::tempdir().unwrap();
+    let listed =
+        common::json(ftprobe(cache.path()).args(["pythons", "--only", "--format", "json", "-p"]).arg(&static_python));
+    assert_eq!(listed[0]["probes_via"], "executable", "{listed:#}");
+    assert_eq!(listed[0]["libpython"], serde_json::Value::Null);
+    let table = ftprobe(cache.path()).args(["pythons", "--only", "-p"]).arg(&static_python).output().unwrap();
+    assert!(common::stdout(&table).contains("none: probes run in the executable"), "{}", common::stdout(&table));
+    let out = ftprobe(cache.path())
+        .args(["import", "json", "--probe", "subinterpreter", "--format", "json", "-p"])
+        .arg(&static_python)
+        .output()
+        .unwrap();
+    let results: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let error = results[0]["error"].as_str().unwrap_or_default();
+    assert_eq!(results[0]["status"], "error", "{results:#}");
+    assert!(error.contains("neither _interpreters nor _xxsubinterpreters"), "{error}");
 }
 
 #[test]

@@ -57,6 +57,7 @@ fn render_table(interpreters: &[Interpreter], printer: &Printer) -> String {
         let build = if i.free_threaded { Cell::painted("free-threaded", Color::Green) } else { "default".into() };
         let libpython = match (&i.libpython, &i.problem) {
             (Some(lib), None) => lib.display().to_string().into(),
+            (None, None) => Cell::painted("none: probes run in the executable", Color::Yellow),
             _ => {
                 problems.push(escape_controls(&format!(
                     "  {}: {}",

@@ -1,7 +1,7 @@
 //! What ftprobe knows about one interpreter: the facts the query script
 //! reported, where its shared libpython is, and whether ftprobe can drive it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +26,9 @@ pub struct InterpreterInfo {
     pub ldlibrary: Option<String>,
     pub instsoname: Option<String>,
     pub libdir: Option<PathBuf>,
+    /// Debian's `x86_64-linux-gnu`: where its `libpython3.X` package puts the library.
+    #[serde(default)]
+    pub multiarch: Option<String>,
     pub framework_prefix: Option<PathBuf>,
     pub platform: String,
     pub os_name: String,
@@ -56,6 +59,18 @@ pub enum Source {
     Uv,
 }
 
+/// Where a probe's Python code runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbePath {
+    /// ftprobe's worker loads the shared libpython (subinterpreters made
+    /// with `Py_NewInterpreterFromConfig`).
+    Libpython,
+    /// `python -s -P` runs the probe scripts (subinterpreters made with the
+    /// interpreter's own `_interpreters` module, `_xxsubinterpreters` on 3.12).
+    Executable,
+}
+
 /// An interpreter as ftprobe reports it (`ftprobe pythons --format json`).
 #[derive(Clone, Debug, Serialize)]
 pub struct Interpreter {
@@ -73,6 +88,10 @@ pub struct Interpreter {
     pub ext_suffix: Option<String>,
     /// The shared libpython a worker loads; `null` when there is none.
     pub libpython: Option<PathBuf>,
+    /// How probes run: in ftprobe's worker with the libpython loaded, or,
+    /// with no shared libpython (a static build), in the interpreter's own
+    /// executable.
+    pub probes_via: ProbePath,
     pub is_venv: bool,
     pub prefix: PathBuf,
     pub base_prefix: PathBuf,
@@ -89,7 +108,7 @@ impl Interpreter {
     /// Combines the query result with the location of libpython.
     pub fn from_info(executable: PathBuf, source: Source, info: InterpreterInfo) -> Self {
         let libpython = locate_libpython(&info);
-        let problem = problem_with(&info, libpython.as_deref());
+        let problem = problem_with(&info);
         let [major, minor, micro] = info.version;
         Interpreter {
             executable,
@@ -101,6 +120,7 @@ impl Interpreter {
             abiflags: info.abiflags,
             soabi: info.soabi,
             ext_suffix: info.ext_suffix,
+            probes_via: if libpython.is_some() { ProbePath::Libpython } else { ProbePath::Executable },
             libpython,
             is_venv: info.prefix != info.base_prefix,
             prefix: info.prefix,
@@ -147,7 +167,20 @@ pub fn libpython_candidates(info: &InterpreterInfo) -> Vec<PathBuf> {
             candidates.push(info.base_prefix.join("lib").join(name));
         }
     }
-    candidates.dedup();
+    // Debian: `libpython3.X.so.1.0` (package libpython3.X) under the
+    // multiarch folder, whatever the interpreter's own build says.
+    if let Some(multiarch) = &info.multiarch {
+        let t = if info.gil_disabled { "t" } else { "" };
+        let [major, minor, _] = info.version;
+        for dir in [PathBuf::from("/usr/lib").join(multiarch), info.base_prefix.join("lib").join(multiarch)] {
+            if let Some(name) = info.instsoname.as_deref().filter(|n| n.contains(".so")) {
+                candidates.push(dir.join(name));
+            }
+            candidates.push(dir.join(format!("libpython{major}.{minor}{t}.so.1.0")));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    candidates.retain(|c| seen.insert(c.clone()));
     candidates
 }
 
@@ -157,7 +190,7 @@ pub fn locate_libpython(info: &InterpreterInfo) -> Option<PathBuf> {
 }
 
 /// Why ftprobe cannot drive this interpreter, with what to do about it.
-fn problem_with(info: &InterpreterInfo, libpython: Option<&Path>) -> Option<String> {
+fn problem_with(info: &InterpreterInfo) -> Option<String> {
     let [major, minor, _] = info.version;
     if info.implementation != "cpython" {
         return Some(format!(
@@ -170,21 +203,9 @@ fn problem_with(info: &InterpreterInfo, libpython: Option<&Path>) -> Option<Stri
             "CPython {major}.{minor} is outside the range ftprobe supports (3.{MIN_SUPPORTED_MINOR} to 3.{MAX_SUPPORTED_MINOR}); use a newer interpreter"
         ));
     }
-    if libpython.is_some() {
-        return None;
-    }
-    if !info.enable_shared {
-        return Some(
-            "statically linked (built without --enable-shared), so there is no libpython to load; \
-             use an interpreter built with --enable-shared (scripts/provision-pythons, uv or a distribution's python3.X)"
-                .to_string(),
-        );
-    }
-    let looked: Vec<String> = libpython_candidates(info).iter().map(|p| p.display().to_string()).collect();
-    Some(format!(
-        "its shared libpython is missing (looked for {}); reinstall the interpreter",
-        if looked.is_empty() { "nothing: no LDLIBRARY in sysconfig".to_string() } else { looked.join(", ") }
-    ))
+    // Without a shared libpython (a static build, or Debian's python3.X
+    // without its libpython3.X package) the probes run in the executable.
+    None
 }
 
 #[cfg(test)]
@@ -209,6 +230,7 @@ mod tests {
             ldlibrary: Some("libpython3.13t.so".into()),
             instsoname: Some("libpython3.13t.so.1.0".into()),
             libdir: Some("/opt/py/lib".into()),
+            multiarch: None,
             framework_prefix: None,
             platform: "linux-x86_64".into(),
             os_name: "posix".into(),
@@ -234,8 +256,11 @@ mod tests {
         info.ldlibrary = Some("libpython3.13t.a".into());
         info.instsoname = Some("libpython3.13t.a".into());
         assert!(libpython_candidates(&info).is_empty());
-        let problem = problem_with(&info, None).unwrap();
-        assert!(problem.starts_with("statically linked"), "{problem}");
+        assert_eq!(problem_with(&info), None, "usable through its executable");
+        info.multiarch = Some("x86_64-linux-gnu".into());
+        assert!(
+            libpython_candidates(&info).contains(&PathBuf::from("/usr/lib/x86_64-linux-gnu/libpython3.13t.so.1.0"))
+        );
     }
 
     #[test]
@@ -250,6 +275,6 @@ mod tests {
     fn old_versions_are_flagged_before_libpython() {
         let mut info = sample_info();
         info.version = [3, 11, 7];
-        assert!(problem_with(&info, None).unwrap().contains("outside the range"));
+        assert!(problem_with(&info).unwrap().contains("outside the range"));
     }
 }

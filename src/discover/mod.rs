@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use crate::dirs;
 use crate::model::version::PythonRequest;
-pub use interpreter::{Interpreter, Source};
+pub use interpreter::{Interpreter, ProbePath, Source};
 use query::QueryError;
 use sources::{Candidate, automatic_candidates, prefix_executable, venv_executable};
 

@@ -59,6 +59,7 @@ fn base(spec: &ProbeSpec, python: PythonSummary, status: Status, error: Option<S
     ProbeResult {
         module: spec.module.clone(),
         python,
+        via: None,
         probe: spec.probe,
         config: spec.config,
         status,

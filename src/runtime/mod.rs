@@ -94,6 +94,11 @@ pub struct Fallback {
 pub struct ProbeResult {
     pub module: String,
     pub python: PythonSummary,
+    /// How the probe ran: in ftprobe's worker with libpython loaded, or in
+    /// the interpreter's own executable (no shared libpython). None when it
+    /// did not run.
+    #[serde(default)]
+    pub via: Option<crate::discover::ProbePath>,
     pub probe: ProbeKind,
     pub config: Option<SubinterpreterConfig>,
     pub status: Status,
@@ -163,17 +168,19 @@ fn run_one(spec: &ProbeSpec, options: &RunOptions) -> ProbeResult {
     if spec.probe == ProbeKind::FreeThreading && !spec.interpreter.free_threaded {
         return classify::not_applicable(spec, python, "not a free-threaded build: the GIL is always on");
     }
-    let Some(libpython) = spec.interpreter.libpython.clone() else {
-        return classify::not_applicable(spec, python, "no shared libpython to load");
-    };
     let specific = crate::probes::specific(&spec.module, probe_name(spec.probe));
     let code = match (specific, &options.code) {
         (Some(s), Some(user)) => Some(format!("{s}\n{user}")),
         (Some(s), None) => Some(s.to_string()),
         (None, user) => user.clone(),
     };
+    // FTPROBE_PROBES_VIA=executable runs probes in the executable even where
+    // a libpython exists (to compare the two paths, or to work around a
+    // library that will not load).
+    let forced = std::env::var("FTPROBE_PROBES_VIA").is_ok_and(|v| v == "executable");
+    let via = if forced { crate::discover::ProbePath::Executable } else { spec.interpreter.probes_via };
     let request = WorkerRequest {
-        libpython,
+        libpython: spec.interpreter.libpython.clone().filter(|_| via == crate::discover::ProbePath::Libpython),
         executable: spec.interpreter.executable.clone(),
         free_threaded: spec.interpreter.free_threaded,
         site_packages: spec.interpreter.site_packages.clone(),
@@ -185,10 +192,12 @@ fn run_one(spec: &ProbeSpec, options: &RunOptions) -> ProbeResult {
         threads: options.threads,
         parent_pid: std::process::id(),
     };
-    match supervise::run_worker(&request, &spec.interpreter, options.timeout, options.stall) {
+    let mut result = match supervise::run_worker(&request, &spec.interpreter, options.timeout, options.stall) {
         Ok(run) => classify::classify(spec, python, run),
         Err(e) => classify::not_applicable(spec, python, &format!("could not start a worker: {e}")).into_error(),
-    }
+    };
+    result.via = Some(via);
+    result
 }
 
 /// The name used in `probes/specific/<module>_<probe>.py`.

@@ -1,6 +1,9 @@
 //! Starting one worker process for one probe and collecting what it left:
 //! the result lines, the GIL lines CPython printed, the stderr tail, and how
-//! the process ended. The worker's environment is built here.
+//! the process ended. The worker's environment is built here. The worker is
+//! ftprobe itself (`ftprobe worker`, loading libpython), or, for an
+//! interpreter without a shared libpython, that interpreter's executable
+//! running [`crate::worker::executable_driver`].
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -30,9 +33,13 @@ pub struct WorkerRun {
 
 /// The environment a worker gets on top of the parent's, minus everything in
 /// [`PYTHON_VARS_TO_CLEAR`] (`PYTHON_GIL=0` would hide the GIL coming back).
-pub fn worker_environment(interpreter: &Interpreter, probe: ProbeKind) -> BTreeMap<String, String> {
+pub fn worker_environment(interpreter: &Interpreter, request: &WorkerRequest) -> BTreeMap<String, String> {
+    let probe = request.probe;
     let mut env = BTreeMap::new();
-    env.insert("PYTHONHOME".into(), interpreter.base_prefix.display().to_string());
+    // A loaded libpython does not know where it lives; an executable does.
+    if request.libpython.is_some() {
+        env.insert("PYTHONHOME".into(), interpreter.base_prefix.display().to_string());
+    }
     env.insert("PYTHONNOUSERSITE".into(), "1".into());
     env.insert("PYTHONDONTWRITEBYTECODE".into(), "1".into());
     env.insert("PYTHONFAULTHANDLER".into(), "1".into());
@@ -50,10 +57,19 @@ pub fn run_worker(
     timeout: Duration,
     stall: Duration,
 ) -> std::io::Result<WorkerRun> {
-    let environment = worker_environment(interpreter, request.probe);
-    let executable = own_executable()?;
-    let mut command = Command::new(executable);
-    command.arg("worker").arg("--request").arg(serde_json::to_string(request).expect("requests serialise"));
+    let environment = worker_environment(interpreter, request);
+    let mut command = if request.libpython.is_some() {
+        let mut command = Command::new(own_executable()?);
+        command.arg("worker").arg("--request").arg(serde_json::to_string(request).expect("requests serialise"));
+        command
+    } else {
+        // No libpython: the interpreter runs the probe itself. -s: no user
+        // site; -P: nothing from the current folder.
+        let mut command = Command::new(&interpreter.executable);
+        command.args(["-s", "-P", "-c"]).arg(crate::worker::executable_driver(request));
+        crate::os::child_dies_with_parent(&mut command);
+        command
+    };
     for var in PYTHON_VARS_TO_CLEAR {
         command.env_remove(var);
     }

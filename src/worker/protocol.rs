@@ -63,7 +63,9 @@ pub enum SubinterpreterConfig {
 /// The job of one worker process.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WorkerRequest {
-    pub libpython: PathBuf,
+    /// The shared libpython the worker loads; none: the probe runs in the
+    /// interpreter's own executable ([`crate::worker::executable_driver`]).
+    pub libpython: Option<PathBuf>,
     /// The interpreter's executable, set as `sys.executable`.
     pub executable: PathBuf,
     /// A free-threaded build (changes the legacy subinterpreter preset).

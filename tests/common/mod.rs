@@ -15,7 +15,8 @@ pub fn provisioned(name: &str) -> PathBuf {
     let root = std::env::var_os("FTPROBE_PYTHONS").map(PathBuf::from).unwrap_or_else(|| {
         PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/ftprobe/pythons")
     });
-    let binary = if name.ends_with('t') { "python3.13t" } else { "python3.13" };
+    // `3.13t`, `3.13t-static`: free-threaded.
+    let binary = if name.split('-').next().is_some_and(|n| n.ends_with('t')) { "python3.13t" } else { "python3.13" };
     let path = root.join(name).join("bin").join(binary);
     assert!(path.is_file(), "{} is missing: run scripts/provision-pythons (or set FTPROBE_PYTHONS)", path.display());
     path
