@@ -295,41 +295,15 @@ pub struct BatchArgs {
     #[arg(long = "python", short = 'p', value_name = "PYTHON", required = true)]
     pub pythons: Vec<String>,
 
-    /// Packages probed at once (default: the number of cores).
-    #[arg(long, short = 'j', value_parser = clap::value_parser!(u32).range(1..))]
-    pub jobs: Option<u32>,
+    #[command(flatten)]
+    pub run: RunDirArgs,
 
-    /// The run directory to create.
-    #[arg(long, value_name = "RUN_DIR", conflicts_with = "resume")]
-    pub out: Option<std::path::PathBuf>,
-
-    /// Go on with the run in this directory, skipping what it already holds.
-    #[arg(long, value_name = "RUN_DIR")]
-    pub resume: Option<std::path::PathBuf>,
-
-    /// The package index (passed to the installer).
-    #[arg(long, value_name = "URL")]
-    pub index_url: Option<String>,
-
-    /// Further package indexes (repeatable).
-    #[arg(long, value_name = "URL")]
-    pub extra_index_url: Vec<String>,
-
-    /// Folders of wheels and sdists to install from (repeatable).
-    #[arg(long, value_name = "DIR")]
-    pub find_links: Vec<std::path::PathBuf>,
-
-    /// Use no index: only --find-links.
-    #[arg(long)]
-    pub no_index: bool,
+    #[command(flatten)]
+    pub index: InstallArgs,
 
     /// Install wheels only, never build from an sdist.
     #[arg(long)]
     pub only_binary: bool,
-
-    /// Make environments with `python -m venv` and pip even when uv is on PATH.
-    #[arg(long)]
-    pub pip: bool,
 
     /// Probes to run (repeatable). Default: free-threading and subinterpreter.
     #[arg(long = "probe", value_enum)]
@@ -355,6 +329,59 @@ pub struct BatchArgs {
     /// Seconds without any output after which a probe counts as deadlocked.
     #[arg(long, default_value = "60", value_parser = parse_seconds, value_name = "SECS")]
     pub stall: Duration,
+}
+
+/// Where a run goes and how many units run at once (`batch`, `test`).
+#[derive(Debug, Args)]
+pub struct RunDirArgs {
+    /// Units run at once (default: the number of cores).
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+
+    /// The run directory to create.
+    #[arg(long, value_name = "RUN_DIR", conflicts_with = "resume")]
+    pub out: Option<std::path::PathBuf>,
+
+    /// Go on with the run in this directory, skipping what it already holds.
+    #[arg(long, value_name = "RUN_DIR")]
+    pub resume: Option<std::path::PathBuf>,
+}
+
+/// Where packages come from and what installs them (`batch`, `test`).
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// The package index (for sdists, and passed to the installer).
+    #[arg(long, value_name = "URL")]
+    pub index_url: Option<String>,
+
+    /// Further package indexes (repeatable).
+    #[arg(long, value_name = "URL")]
+    pub extra_index_url: Vec<String>,
+
+    /// Folders of wheels and sdists to install from (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub find_links: Vec<std::path::PathBuf>,
+
+    /// Use no index: only --find-links.
+    #[arg(long)]
+    pub no_index: bool,
+
+    /// Make environments with `python -m venv` and pip even when uv is on PATH.
+    #[arg(long)]
+    pub pip: bool,
+}
+
+impl InstallArgs {
+    /// The options passed to the installer.
+    pub fn options(&self, only_binary: bool) -> crate::venv::IndexOptions {
+        crate::venv::IndexOptions {
+            index_url: self.index_url.clone(),
+            extra_index_urls: self.extra_index_url.clone(),
+            find_links: self.find_links.clone(),
+            no_index: self.no_index,
+            only_binary,
+        }
+    }
 }
 
 /// How `ftprobe test` sets `PYTHON_GIL`.
@@ -444,37 +471,11 @@ pub struct TestArgs {
     #[arg(long, value_name = "FILE")]
     pub registry: Option<std::path::PathBuf>,
 
-    /// Packages tested at once (each package's iterations run one after another).
-    #[arg(long, short = 'j', value_parser = clap::value_parser!(u32).range(1..))]
-    pub jobs: Option<u32>,
+    #[command(flatten)]
+    pub run: RunDirArgs,
 
-    /// The run directory to create.
-    #[arg(long, value_name = "RUN_DIR", conflicts_with = "resume")]
-    pub out: Option<std::path::PathBuf>,
-
-    /// Go on with the run in this directory, skipping what it already holds.
-    #[arg(long, value_name = "RUN_DIR")]
-    pub resume: Option<std::path::PathBuf>,
-
-    /// The package index (for sdists, and passed to the installer).
-    #[arg(long, value_name = "URL")]
-    pub index_url: Option<String>,
-
-    /// Further package indexes (repeatable).
-    #[arg(long, value_name = "URL")]
-    pub extra_index_url: Vec<String>,
-
-    /// Folders of wheels and sdists to install from (repeatable).
-    #[arg(long, value_name = "DIR")]
-    pub find_links: Vec<std::path::PathBuf>,
-
-    /// Use no index: only --find-links (a package name cannot be tested then).
-    #[arg(long)]
-    pub no_index: bool,
-
-    /// Make environments with `python -m venv` and pip even when uv is on PATH.
-    #[arg(long)]
-    pub pip: bool,
+    #[command(flatten)]
+    pub index: InstallArgs,
 
     /// Seconds installing may take.
     #[arg(long, default_value = "900", value_parser = parse_seconds, value_name = "SECS")]

@@ -11,7 +11,7 @@ use crate::discover::Finder;
 use crate::printer::Printer;
 use crate::run::{self, InstallStatus, Row, RunMeta};
 use crate::runtime::{RunOptions, Status};
-use crate::venv::{IndexOptions, Installer};
+use crate::venv::Installer;
 use crate::worker::protocol::ProbeKind;
 
 /// One entry of a `--from` list.
@@ -107,12 +107,12 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
     crate::interrupt::install();
     let requests = requests(args)?;
     let interpreters = Finder::default().resolve_all(&args.pythons)?;
-    let (dir, run_dir, done) = run::open_for("batch", args.out.as_deref(), args.resume.as_deref())?;
+    let (dir, run_dir, done) = run::open_for("batch", args.run.out.as_deref(), args.run.resume.as_deref())?;
     let mut units = batch::plan(&requests, &interpreters, &done);
     if let Some((index, count)) = args.shard {
         units.retain(|u| run::in_shard(&u.package, index, count));
     }
-    let installer = Installer::choose(args.pip);
+    let installer = Installer::choose(args.index.pip);
     let mut meta = RunMeta::begin(
         "batch",
         &interpreters,
@@ -126,13 +126,7 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
     let options = Options {
         installer,
-        index: IndexOptions {
-            index_url: args.index_url.clone(),
-            extra_index_urls: args.extra_index_url.clone(),
-            find_links: args.find_links.clone(),
-            no_index: args.no_index,
-            only_binary: args.only_binary,
-        },
+        index: args.index.options(args.only_binary),
         install_timeout: args.install_timeout,
         probes: args.probes.clone(),
         run: RunOptions {
@@ -144,12 +138,10 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
         },
         work_dir: work.clone(),
     };
-    let jobs = args.jobs.map_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()), |j| j as usize);
-    let pool =
-        rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build().context("cannot start worker threads")?;
+    let pool = run::unit_pool(args.run.jobs)?;
     // What each package's latest release ships: read by the first of its
     // units to run, once per package, so a long run starts at once.
-    let index_url = args.index_url.clone().unwrap_or_else(|| crate::index::PYPI_SIMPLE.to_string());
+    let index_url = args.index.index_url.clone().unwrap_or_else(|| crate::index::PYPI_SIMPLE.to_string());
     let availability: std::collections::BTreeMap<
         &str,
         std::sync::OnceLock<Result<crate::index::Availability, String>>,
@@ -157,7 +149,7 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
     let read_availability = |package: &str| {
         if crate::interrupt::requested() {
             Err("not read: ftprobe was interrupted".to_string())
-        } else if args.no_index {
+        } else if args.index.no_index {
             Err("--no-index: no index to read the release's files from".to_string())
         } else {
             crate::index::availability(&index_url, package, std::time::Duration::from_secs(30))
@@ -186,10 +178,7 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
     })?;
     progress.done();
     let _ = std::fs::remove_dir_all(&work);
-    let interrupted = crate::interrupt::requested();
-    meta.ended = Some(run::now());
-    meta.completed = !interrupted;
-    run_dir.write_meta(&meta)?;
+    let interrupted = run_dir.finish(&mut meta)?;
     let failed: usize = failures.iter().sum();
     printer.note(&format!(
         "ftprobe: {} of {} units run ({} already done){}; {failed} with problems; results in {}",
@@ -215,9 +204,9 @@ fn result_options(args: &BatchArgs, installer: &Installer) -> std::collections::
         ("timeout", format!("{:?}", args.timeout)),
         ("stall", format!("{:?}", args.stall)),
         ("install_timeout", format!("{:?}", args.install_timeout)),
-        ("index_url", args.index_url.clone().unwrap_or_default()),
-        ("extra_index_urls", args.extra_index_url.join(" ")),
-        ("no_index", args.no_index.to_string()),
+        ("index_url", args.index.index_url.clone().unwrap_or_default()),
+        ("extra_index_urls", args.index.extra_index_url.join(" ")),
+        ("no_index", args.index.no_index.to_string()),
         ("only_binary", args.only_binary.to_string()),
     ]
     .into_iter()

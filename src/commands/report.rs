@@ -13,15 +13,16 @@ use crate::report::{batch, suite};
 pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     let (meta, rows) = crate::run::read(&args.run)?;
     let printer = if args.output.is_some() { Printer::plain() } else { Printer::from_env() };
-    let tests = meta.kind == "test";
+    let (grid, title) = if meta.kind == "test" {
+        (suite::grid(&meta, &rows), "ftprobe test")
+    } else {
+        (batch::grid(&meta, &rows), "ftprobe batch")
+    };
     let text = match args.format {
-        ReportFormat::Table if tests => suite::table(&meta, &rows, &printer),
-        ReportFormat::Table => batch::table(&meta, &rows, &printer),
-        ReportFormat::Markdown if tests => suite::markdown(&meta, &rows),
-        ReportFormat::Markdown => batch::markdown(&meta, &rows),
+        ReportFormat::Table => grid.table(&printer),
+        ReportFormat::Markdown => grid.markdown(title),
         ReportFormat::Html => crate::report::html::page(&meta, &rows),
-        ReportFormat::Csv if tests => suite::csv(&rows),
-        ReportFormat::Csv => batch::csv(&rows),
+        ReportFormat::Csv => grid.csv(),
         ReportFormat::Json => {
             serde_json::to_string_pretty(&serde_json::json!({ "meta": meta, "results": rows }))? + "\n"
         }

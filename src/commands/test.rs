@@ -14,7 +14,7 @@ use crate::run::suite::{Category, GilSetting};
 use crate::run::{self, Row, RunMeta, progress::Progress};
 use crate::testrun::source::{self, Prepared, Spec};
 use crate::testrun::{self, Options, Unit, registry::Registry};
-use crate::venv::{IndexOptions, Installer};
+use crate::venv::Installer;
 
 pub fn run(args: &TestArgs, printer: &Printer) -> Result<ExitCode> {
     crate::interrupt::install();
@@ -39,7 +39,7 @@ pub fn run(args: &TestArgs, printer: &Printer) -> Result<ExitCode> {
         None => Vec::new(),
     };
     let interpreters = Finder::default().resolve_all(&args.pythons)?;
-    let (dir, run_dir, done) = run::open_for("test", args.out.as_deref(), args.resume.as_deref())?;
+    let (dir, run_dir, done) = run::open_for("test", args.run.out.as_deref(), args.run.resume.as_deref())?;
     let mut units = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for (text, spec) in &specs {
@@ -58,21 +58,15 @@ pub fn run(args: &TestArgs, printer: &Printer) -> Result<ExitCode> {
             }
         }
     }
-    let installer = Installer::choose(args.pip);
+    let installer = Installer::choose(args.index.pip);
     let mut meta = RunMeta::begin("test", &interpreters, installer.name(), result_options(args, &installer), None);
     run_dir.write_meta(&meta)?;
     let work = dir.join("work");
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
-    let index_url = args.index_url.clone().unwrap_or_else(|| crate::index::PYPI_SIMPLE.to_string());
+    let index_url = args.index.index_url.clone().unwrap_or_else(|| crate::index::PYPI_SIMPLE.to_string());
     let options = Options {
         installer,
-        index: IndexOptions {
-            index_url: args.index_url.clone(),
-            extra_index_urls: args.extra_index_url.clone(),
-            find_links: args.find_links.clone(),
-            no_index: args.no_index,
-            only_binary: false,
-        },
+        index: args.index.options(false),
         install_timeout: args.install_timeout,
         iterations: args.iterations,
         stop_on_first_pass: args.stop_on_first_pass,
@@ -99,7 +93,7 @@ pub fn run(args: &TestArgs, printer: &Printer) -> Result<ExitCode> {
     let prepare = |unit: &Unit| {
         let fetch = source::Fetch {
             index_url: &index_url,
-            no_index: args.no_index,
+            no_index: args.index.no_index,
             repository: options.registry.get(&unit.package).and_then(|e| e.repository.clone()),
             work: &work.join(format!("{}-source", unit.package)),
             timeout: std::time::Duration::from_secs(600),
@@ -107,9 +101,7 @@ pub fn run(args: &TestArgs, printer: &Printer) -> Result<ExitCode> {
         let _ = std::fs::create_dir_all(fetch.work);
         source::prepare(&unit.spec, &fetch)
     };
-    let jobs = args.jobs.map_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()), |j| j as usize);
-    let pool =
-        rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build().context("cannot start worker threads")?;
+    let pool = run::unit_pool(args.run.jobs)?;
     let progress = Progress::new(units.len(), done.len());
     let rows = pool.install(|| {
         units
@@ -126,10 +118,7 @@ pub fn run(args: &TestArgs, printer: &Printer) -> Result<ExitCode> {
     progress.done();
     // Sources of a checkout are the user's; fetched ones are ours to remove.
     let _ = std::fs::remove_dir_all(&work);
-    let interrupted = crate::interrupt::requested();
-    meta.ended = Some(run::now());
-    meta.completed = !interrupted;
-    run_dir.write_meta(&meta)?;
+    let interrupted = run_dir.finish(&mut meta)?;
     let failing = rows.iter().filter(|r| !passed(r)).count();
     printer.note(&format!(
         "ftprobe: {} of {} units run ({} already done){}; {}; results in {}",
@@ -166,7 +155,7 @@ fn result_options(args: &TestArgs, installer: &Installer) -> BTreeMap<String, St
         ("test_command", args.test_command.clone().unwrap_or_default()),
         ("test_command_suffix", args.test_command_suffix.clone().unwrap_or_default()),
         ("extra_deps", args.extra_deps.join(",")),
-        ("index_url", args.index_url.clone().unwrap_or_default()),
+        ("index_url", args.index.index_url.clone().unwrap_or_default()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::model::snake;
-use crate::printer::Printer;
 use crate::run::{InstallStatus, Row, RunMeta};
 use crate::runtime::{ProbeResult, Status};
 use crate::worker::protocol::{ProbeKind, SubinterpreterConfig};
@@ -225,42 +224,11 @@ fn totals(meta: &RunMeta, rows: &[Row]) -> String {
     text
 }
 
-pub fn table(meta: &RunMeta, rows: &[Row], printer: &Printer) -> String {
-    let mut table = crate::report::table::Table::new(HEADERS.iter().map(|h| h.to_uppercase()));
-    for summary in sorted(rows) {
-        table.push(summary.cells().map(|c| crate::report::escape_controls(&c)));
+/// The rows as a grid, for the table, Markdown and CSV.
+pub fn grid(meta: &RunMeta, rows: &[Row]) -> crate::report::grid::Grid<'static> {
+    crate::report::grid::Grid {
+        headers: &HEADERS,
+        rows: sorted(rows).iter().map(|s| s.cells().to_vec()).collect(),
+        closing: totals(meta, rows),
     }
-    format!("{}\n{}\n", table.render(printer), totals(meta, rows))
-}
-
-pub fn markdown(meta: &RunMeta, rows: &[Row]) -> String {
-    let escape = |text: &str| crate::report::escape_controls(text).replace('|', "\\|");
-    let mut out = format!("## ftprobe batch\n\n{}\n\n", totals(meta, rows));
-    out.push_str(&format!("| {} |\n|{}\n", HEADERS.join(" | "), "---|".repeat(HEADERS.len())));
-    for summary in sorted(rows) {
-        let cells: Vec<String> = summary.cells().iter().map(|c| escape(c)).collect();
-        out.push_str(&format!("| {} |\n", cells.join(" | ")));
-    }
-    out
-}
-
-pub fn csv(rows: &[Row]) -> String {
-    csv_lines(&HEADERS, sorted(rows).iter().map(|s| s.cells().to_vec()))
-}
-
-/// A header line and one line per row, quoted where RFC 4180 needs it.
-pub fn csv_lines(headers: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
-    let field = |text: &str| {
-        if text.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", text.replace('"', "\"\""))
-        } else {
-            text.to_string()
-        }
-    };
-    let mut out = headers.join(",") + "\n";
-    for cells in rows {
-        let cells: Vec<String> = cells.iter().map(|c| field(c)).collect();
-        out.push_str(&(cells.join(",") + "\n"));
-    }
-    out
 }

@@ -175,19 +175,7 @@ pub fn page(meta: &RunMeta, rows: &[Row]) -> String {
     let compiled = firsts.iter().filter(|(_, r)| r.wheels_available.as_ref().is_some_and(|a| !a.pure)).count();
 
     let mut html = head(&format!("ftprobe: {} packages", by_package.len()));
-    write!(
-        html,
-        "<h1>Free-threading and subinterpreter readiness</h1>\n<p class=\"muted\">{} packages × {} interpreters ({}), \
-         probed by ftprobe {} from {} to {}{}.</p>\n",
-        by_package.len(),
-        pythons.len(),
-        escape(&pythons.join(", ")),
-        escape(&meta.ftprobe_version),
-        escape(&meta.started),
-        escape(meta.ended.as_deref().unwrap_or("?")),
-        if meta.completed { "" } else { " <strong>(incomplete run)</strong>" }
-    )
-    .ok();
+    html.push_str(&heading("Free-threading and subinterpreter readiness", meta, by_package.len(), &pythons, "probed"));
     html.push_str("<div class=\"summary\">");
     html.push_str(&wheel_chart(&firsts));
     let shown = [
@@ -217,18 +205,8 @@ pub fn page(meta: &RunMeta, rows: &[Row]) -> String {
         ("static", "static"),
         ("generator", "generator"),
     ];
-    html.push_str("<table id=\"results\"><thead><tr class=\"groups\"><th colspan=\"3\"></th>");
-    for python in &pythons {
-        write!(html, "<th colspan=\"{}\">{}</th>", PER_PYTHON.len(), escape(python)).ok();
-    }
-    html.push_str("</tr><tr class=\"columns\"><th data-key=\"package\">package</th><th data-key=\"version\">latest</th><th data-key=\"wheels\">free-threaded wheels</th>");
-    for python in &pythons {
-        for (index, (key, title)) in PER_PYTHON.iter().enumerate() {
-            let first = if index == 0 { " class=\"first\"" } else { "" };
-            write!(html, "<th{first} data-key=\"{}-{key}\">{title}</th>", escape(python)).ok();
-        }
-    }
-    html.push_str("</tr></thead><tbody>\n");
+    let leading = [("package", "package"), ("version", "latest"), ("wheels", "free-threaded wheels")];
+    html.push_str(&table_head(&leading, &pythons, &PER_PYTHON));
     let columns = 3 + PER_PYTHON.len() * pythons.len();
     for (package, per_python) in &by_package {
         let any = per_python.values().next().copied();
@@ -255,13 +233,7 @@ pub fn page(meta: &RunMeta, rows: &[Row]) -> String {
             }
         }
         html.push_str("</tr>\n");
-        write!(html, "<tr class=\"details\" id=\"details-{}\" hidden><td colspan=\"{columns}\">", escape(package)).ok();
-        for python in &pythons {
-            if let Some(row) = per_python.get(python) {
-                details(&mut html, python, row);
-            }
-        }
-        html.push_str("</td></tr>\n");
+        html.push_str(&detail_row(package, columns, &pythons, per_python, details));
     }
     html.push_str(&foot());
     html
@@ -279,6 +251,61 @@ fn head(title: &str) -> String {
 
 const FILTER: &str = "<input id=\"filter\" type=\"search\" placeholder=\"Filter: type package names or words\" aria-label=\"Filter\"> \
                       <span class=\"muted\"><span id=\"shown\"></span> shown</span>\n";
+
+/// The title and the line under it: what ran, on what, by which ftprobe, when.
+fn heading(title: &str, meta: &RunMeta, packages: usize, pythons: &[String], how: &str) -> String {
+    format!(
+        "<h1>{}</h1>\n<p class=\"muted\">{packages} packages × {} interpreter(s) ({}), {} by ftprobe {} from {} to {}{}.</p>\n",
+        escape(title),
+        pythons.len(),
+        escape(&pythons.join(", ")),
+        escape(how),
+        escape(&meta.ftprobe_version),
+        escape(&meta.started),
+        escape(meta.ended.as_deref().unwrap_or("?")),
+        if meta.completed { "" } else { " <strong>(incomplete run)</strong>" }
+    )
+}
+
+/// The table's head: the `leading` columns (key, title), then a group of
+/// `per_python` columns for each interpreter.
+fn table_head(leading: &[(&str, &str)], pythons: &[String], per_python: &[(&str, &str)]) -> String {
+    let mut html = format!("<table id=\"results\"><thead><tr class=\"groups\"><th colspan=\"{}\"></th>", leading.len());
+    for python in pythons {
+        write!(html, "<th colspan=\"{}\">{}</th>", per_python.len(), escape(python)).ok();
+    }
+    html.push_str("</tr><tr class=\"columns\">");
+    for (key, title) in leading {
+        write!(html, "<th data-key=\"{key}\">{title}</th>").ok();
+    }
+    for python in pythons {
+        for (index, (key, title)) in per_python.iter().enumerate() {
+            let first = if index == 0 { " class=\"first\"" } else { "" };
+            write!(html, "<th{first} data-key=\"{}-{key}\">{title}</th>", escape(python)).ok();
+        }
+    }
+    html.push_str("</tr></thead><tbody>\n");
+    html
+}
+
+/// A package's hidden detail row: `render` for each interpreter it ran on.
+fn detail_row(
+    package: &str,
+    columns: usize,
+    pythons: &[String],
+    per_python: &BTreeMap<String, &Row>,
+    render: fn(&mut String, &str, &Row),
+) -> String {
+    let mut html =
+        format!("<tr class=\"details\" id=\"details-{}\" hidden><td colspan=\"{columns}\">", escape(package));
+    for python in pythons {
+        if let Some(row) = per_python.get(python) {
+            render(&mut html, python, row);
+        }
+    }
+    html.push_str("</td></tr>\n");
+    html
+}
 
 /// The table's end, the help line and the script.
 fn foot() -> String {
@@ -309,19 +336,8 @@ fn suite_page(meta: &RunMeta, rows: &[Row]) -> String {
     }
     let mut html = head(&format!("ftprobe test: {} packages", by_package.len()));
     let iterations = meta.options.get("iterations").map(String::as_str).unwrap_or("?");
-    write!(
-        html,
-        "<h1>Test suites on free-threaded CPython</h1>\n<p class=\"muted\">{} packages × {} interpreter(s) ({}), \
-         {iterations} iterations each, by ftprobe {} from {} to {}{}.</p>\n",
-        by_package.len(),
-        pythons.len(),
-        escape(&pythons.join(", ")),
-        escape(&meta.ftprobe_version),
-        escape(&meta.started),
-        escape(meta.ended.as_deref().unwrap_or("?")),
-        if meta.completed { "" } else { " <strong>(incomplete run)</strong>" }
-    )
-    .ok();
+    let how = format!("tested {iterations} times each");
+    html.push_str(&heading("Test suites on free-threaded CPython", meta, by_package.len(), &pythons, &how));
     let mut counts: BTreeMap<Category, usize> = BTreeMap::new();
     for suite in rows.iter().filter_map(|r| r.suite.as_ref()) {
         *counts.entry(suite.category).or_default() += 1;
@@ -344,20 +360,7 @@ fn suite_page(meta: &RunMeta, rows: &[Row]) -> String {
         ("flaky", "flaky tests"),
         ("gil", "GIL re-enabled by"),
     ];
-    html.push_str("<table id=\"results\"><thead><tr class=\"groups\"><th colspan=\"2\"></th>");
-    for python in &pythons {
-        write!(html, "<th colspan=\"{}\">{}</th>", PER_PYTHON.len(), escape(python)).ok();
-    }
-    html.push_str(
-        "</tr><tr class=\"columns\"><th data-key=\"package\">package</th><th data-key=\"version\">version</th>",
-    );
-    for python in &pythons {
-        for (index, (key, title)) in PER_PYTHON.iter().enumerate() {
-            let first = if index == 0 { " class=\"first\"" } else { "" };
-            write!(html, "<th{first} data-key=\"{}-{key}\">{title}</th>", escape(python)).ok();
-        }
-    }
-    html.push_str("</tr></thead><tbody>\n");
+    html.push_str(&table_head(&[("package", "package"), ("version", "version")], &pythons, &PER_PYTHON));
     for (package, per_python) in &by_package {
         let version = per_python.values().find_map(|r| r.version.clone()).unwrap_or_default();
         write!(
@@ -387,19 +390,8 @@ fn suite_page(meta: &RunMeta, rows: &[Row]) -> String {
             html.push_str(&plain(&summary.gil));
         }
         html.push_str("</tr>\n");
-        write!(
-            html,
-            "<tr class=\"details\" id=\"details-{}\" hidden><td colspan=\"{}\">",
-            escape(package),
-            2 + PER_PYTHON.len() * pythons.len()
-        )
-        .ok();
-        for python in &pythons {
-            if let Some(row) = per_python.get(python) {
-                suite_details(&mut html, python, row);
-            }
-        }
-        html.push_str("</td></tr>\n");
+        let columns = 2 + PER_PYTHON.len() * pythons.len();
+        html.push_str(&detail_row(package, columns, &pythons, per_python, suite_details));
     }
     html.push_str(&foot());
     html

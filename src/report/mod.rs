@@ -6,6 +6,7 @@ pub mod batch;
 pub mod checks;
 pub mod compare;
 pub mod github;
+pub mod grid;
 pub mod hints;
 pub mod html;
 pub mod junit;

@@ -160,27 +160,13 @@ fn closing(meta: &RunMeta, rows: &[Row]) -> String {
     text
 }
 
-pub fn table(meta: &RunMeta, rows: &[Row], printer: &crate::printer::Printer) -> String {
-    let mut table = crate::report::table::Table::new(HEADERS.iter().map(|h| h.to_uppercase()));
-    for summary in sorted(rows) {
-        table.push(summary.cells().map(|c| crate::report::escape_controls(&c)));
+/// The rows as a grid, for the table, Markdown and CSV.
+pub fn grid(meta: &RunMeta, rows: &[Row]) -> crate::report::grid::Grid<'static> {
+    crate::report::grid::Grid {
+        headers: &HEADERS,
+        rows: sorted(rows).iter().map(|s| s.cells().to_vec()).collect(),
+        closing: closing(meta, rows),
     }
-    format!("{}\n{}\n", table.render(printer), closing(meta, rows))
-}
-
-pub fn markdown(meta: &RunMeta, rows: &[Row]) -> String {
-    let escape = |text: &str| crate::report::escape_controls(text).replace('|', "\\|");
-    let mut out = format!("## ftprobe test\n\n{}\n\n", closing(meta, rows));
-    out.push_str(&format!("| {} |\n|{}\n", HEADERS.join(" | "), "---|".repeat(HEADERS.len())));
-    for summary in sorted(rows) {
-        let cells: Vec<String> = summary.cells().iter().map(|c| escape(c)).collect();
-        out.push_str(&format!("| {} |\n", cells.join(" | ")));
-    }
-    out
-}
-
-pub fn csv(rows: &[Row]) -> String {
-    crate::report::batch::csv_lines(&HEADERS, sorted(rows).iter().map(|s| s.cells().to_vec()))
 }
 
 /// One flaky test of `ftprobe flaky`.

@@ -281,6 +281,12 @@ fn interpreter_set(meta: &RunMeta) -> BTreeSet<(String, bool)> {
     meta.interpreters.iter().map(|i| (i.version.clone(), i.free_threaded)).collect()
 }
 
+/// The threads a run's units run on: `jobs`, or one per core.
+pub fn unit_pool(jobs: Option<u32>) -> Result<rayon::ThreadPool> {
+    let jobs = jobs.map_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()), |j| j as usize);
+    rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build().context("cannot start worker threads")
+}
+
 /// The time now, as RFC 3339 in UTC.
 pub fn now() -> String {
     jiff::Timestamp::now().to_string()
@@ -328,6 +334,16 @@ impl RunDir {
         file.write_all(line.as_bytes())?;
         file.sync_data()?;
         Ok(())
+    }
+
+    /// Ends a run: stamps `meta` with the time and whether it completed
+    /// (not interrupted), writes it, and says whether it was interrupted.
+    pub fn finish(&self, meta: &mut RunMeta) -> Result<bool> {
+        let interrupted = crate::interrupt::requested();
+        meta.ended = Some(now());
+        meta.completed = !interrupted;
+        self.write_meta(meta)?;
+        Ok(interrupted)
     }
 
     pub fn write_meta(&self, meta: &RunMeta) -> Result<()> {
