@@ -187,6 +187,17 @@ fn the_pytest_plugin_names_who_turned_the_gil_back_on_and_when() {
     let unasked = pytest("at_collection", &[]);
     assert_eq!(unasked.status.code(), Some(0));
     assert!(!common::stdout(&unasked).contains("GIL was re-enabled"), "{}", common::stdout(&unasked));
+
+    // A default build always has the GIL: nothing to report, nothing to fail.
+    let default = scratch.path().join("default");
+    std::fs::create_dir_all(&default).unwrap();
+    let venv = venv_with_wheel(&provisioned("3.13"), &default);
+    ok(in_venv(&venv, "python").args(["-m", "pip", "install", "-q", "--index-url", &index, "pytest"]).arg(&fixture));
+    let mut command = in_venv(&venv, "python");
+    command.args(["-P", "-m", "pytest", "-p", "no:cacheprovider", "-p", "ftprobe", "--ftprobe-fail-on-gil"]);
+    let calm = command.arg(suites.join("at_collection")).current_dir(&suites).output().unwrap();
+    assert_eq!(calm.status.code(), Some(0), "{}", common::stdout(&calm));
+    assert!(!common::stdout(&calm).contains("GIL was re-enabled"), "{}", common::stdout(&calm));
 }
 
 /// action.yml installs the released wheel of its own version (here from a

@@ -38,7 +38,7 @@ pub fn run(args: &ImportArgs, printer: &Printer) -> Result<ExitCode> {
         table: &|checks| {
             let hints = crate::report::hint_lines(checks);
             let hints = if hints.is_empty() { hints } else { format!("\n{hints}") };
-            render(&results, printer) + &hints + &interrupted_line(&results)
+            render(&results, printer) + &hints + &via_executable_line(&results) + &interrupted_line(&results)
         },
         json: &|| Ok(serde_json::to_string_pretty(&results)? + "\n"),
     };
@@ -119,6 +119,22 @@ fn skip_where_not_installed(results: &mut Vec<ProbeResult>, printer: &Printer) {
 }
 
 /// The closing line of an interrupted run's table ("" when not interrupted).
+/// Which interpreters were probed through their executable (no shared
+/// libpython), so a reader knows what the results rest on.
+fn via_executable_line(results: &[ProbeResult]) -> String {
+    let mut labels: Vec<String> = results
+        .iter()
+        .filter(|r| r.via == Some(crate::discover::ProbePath::Executable))
+        .map(|r| r.python.label())
+        .collect();
+    labels.sort();
+    labels.dedup();
+    if labels.is_empty() {
+        return String::new();
+    }
+    format!("\nprobed through the interpreter's own executable (no shared libpython to load): {}\n", labels.join(", "))
+}
+
 fn interrupted_line(results: &[ProbeResult]) -> String {
     let cut = results.iter().filter(|r| r.status == Status::Interrupted).count();
     if cut == 0 {
