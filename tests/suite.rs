@@ -257,7 +257,8 @@ fn markupsafes_real_sdist_tests_pass_on_its_released_free_threaded_wheel() {
 
 /// A git URL (here a local repository with a release tag) is cloned; a
 /// registry entry skips a test and adds a dependency; pytest-run-parallel
-/// runs each test in two threads (pytest would refuse the option without it).
+/// runs each test in two threads (pytest would refuse the option without it);
+/// `--stop-on-first-pass` stops after the first passing iteration.
 #[test]
 fn a_git_repository_and_a_registry_entry() {
     let server = serve(batch_index());
@@ -283,7 +284,8 @@ fn a_git_repository_and_a_registry_entry() {
     let run = scratch.path().join("run");
     let mut command = test_command(scratch.path(), server.1);
     command.arg(format!("file://{}", repo.display())).arg("-p").arg(provisioned("3.13t"));
-    command.args(["--iterations", "1", "--parallel-threads", "2", "--registry"]).arg(&registry).arg("--out").arg(&run);
+    command.args(["--iterations", "3", "--stop-on-first-pass", "--parallel-threads", "2", "--registry"]);
+    command.arg(&registry).arg("--out").arg(&run);
     run_ok(&mut command, 0);
     let row = &rows(&run)[0];
     assert_eq!(row["package"], "repo", "named by the repository before it is cloned");
@@ -295,6 +297,7 @@ fn a_git_repository_and_a_registry_entry() {
     assert!(command.contains(&Value::from("--deselect=tests/test_counter.py::test_four_threads")), "{command:?}");
     assert!(command.contains(&Value::from("--parallel-threads=2")), "{command:?}");
     assert_eq!(row["suite"]["iterations"][0]["tests"]["passed"], 2);
+    assert_eq!(row["suite"]["iterations"].as_array().unwrap().len(), 1, "--stop-on-first-pass");
 }
 
 /// A real ThreadSanitizer report, from a C program built with
