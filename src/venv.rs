@@ -72,6 +72,17 @@ impl IndexOptions {
     }
 }
 
+/// What to install, and how.
+#[derive(Clone, Copy, Default)]
+pub struct What<'a> {
+    /// The package first, then what goes with it (`-r FILE` pairs allowed).
+    pub requirements: &'a [String],
+    /// Built afresh from source even when the installer cached a build.
+    pub rebuild: &'a [String],
+    /// Set for every step.
+    pub env: &'a [(String, String)],
+}
+
 /// A fresh environment: its folder and its interpreter.
 pub struct Environment {
     pub dir: PathBuf,
@@ -83,15 +94,17 @@ pub struct Environment {
 /// error: a failed install is a result). Packages in `rebuild` are built
 /// afresh from their source (a checkout that may have changed since uv
 /// cached a build of it: uv keys such builds on `pyproject.toml`'s time).
+/// `env` is set for every step (`TSAN_OPTIONS` under a ThreadSanitizer
+/// interpreter, whose own reports would otherwise fail pip).
 pub fn create_and_install(
     installer: &Installer,
     base: &Path,
     dir: &Path,
-    requirements: &[String],
+    what: &What,
     index: &IndexOptions,
     timeout: Duration,
-    rebuild: &[String],
 ) -> (Environment, Install) {
+    let What { requirements, rebuild, env } = *what;
     let started = Instant::now();
     let environment = Environment { dir: dir.to_path_buf(), python: dir.join("bin").join("python") };
     let failed = |status, error: String| Install {
@@ -114,6 +127,7 @@ pub fn create_and_install(
             c
         }
     };
+    make.envs(env.iter().map(|(k, v)| (k, v)));
     match step(&mut make, timeout) {
         Ok(_) => {}
         Err((status, error)) => {
@@ -139,7 +153,7 @@ pub fn create_and_install(
             c
         }
     };
-    install.args(index.args()).args(requirements);
+    install.args(index.args()).args(requirements).envs(env.iter().map(|(k, v)| (k, v)));
     match step(&mut install, remaining) {
         Ok(_) => (
             environment,

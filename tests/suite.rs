@@ -68,7 +68,9 @@ fn fixture_suites_get_their_categories_with_evidence_and_every_renderer_reads_th
         command.arg(checkout(scratch.path(), name));
     }
     command.arg("-p").arg(provisioned("3.13t"));
-    command.args(["--iterations", "2", "--stall", "5", "--compare-with-gil", "-j", "2", "--out"]).arg(&run);
+    // --stall 20: short enough for the deadlock, long enough for pytest to
+    // start on a loaded 2-core machine.
+    command.args(["--iterations", "2", "--stall", "20", "--compare-with-gil", "-j", "2", "--out"]).arg(&run);
     // Something failed: exit 1, as a CI step wants.
     let out = run_ok(&mut command, 1);
     let said = common::stderr(&out);
@@ -382,7 +384,7 @@ fn ctrl_c_keeps_the_run_and_resume_finishes_it() {
     let mut resume = ftprobe(scratch.path());
     resume.args(["test", "--index-url", &format!("http://127.0.0.1:{}/simple/", server.1)]);
     resume.arg(&deadlock).arg(&clean).arg("-p").arg(provisioned("3.13t"));
-    resume.args(["--iterations", "1", "--stall", "3", "--resume"]).arg(&run);
+    resume.args(["--iterations", "1", "--stall", "15", "--resume"]).arg(&run);
     run_ok(&mut resume, 1);
     let rows = rows(&run);
     let last = |package: &str| rows.iter().rev().find(|r| r["package"] == package).unwrap().clone();

@@ -114,14 +114,15 @@ pub fn run_unit(unit: &Unit, options: &Options) -> Row {
     let dir =
         options.work_dir.join(format!("{}-{}-{}", unit.package, unit.interpreter.short_name(), std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
+    let requirements: Vec<String> =
+        std::iter::once(&unit.request.requirement).chain(&unit.request.extra).cloned().collect();
     let (environment, install) = venv::create_and_install(
         &options.installer,
         &unit.interpreter.executable,
         &dir,
-        &std::iter::once(&unit.request.requirement).chain(&unit.request.extra).cloned().collect::<Vec<_>>(),
+        &venv::What { requirements: &requirements, ..Default::default() },
         &options.index,
         options.install_timeout,
-        &[],
     );
     row.install = install;
     if row.install.status == InstallStatus::Ok {

@@ -90,9 +90,10 @@ pub fn decide(iterations: &[Iteration], comparison: Option<&GilComparison>) -> (
         return (
             Category::TsanWarnings,
             format!(
-                "ThreadSanitizer reported {} (first in {})",
+                "ThreadSanitizer reported {} (first in {}: {})",
                 kinds.into_iter().collect::<Vec<_>>().join(", "),
-                at(warned)
+                at(warned),
+                warned.tsan.first().map(|t| t.summary.as_str()).unwrap_or("")
             ),
         );
     }

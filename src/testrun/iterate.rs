@@ -10,6 +10,10 @@ use std::time::Duration;
 use crate::process::{self, Limits};
 use crate::run::suite::{GilSetting, Iteration, IterationStatus};
 
+/// What `--tsan` sets `TSAN_OPTIONS` to when it is unset: report, go on,
+/// and leave the exit code to the tests.
+pub const TSAN_OPTIONS: &str = "exitcode=0 halt_on_error=0";
+
 /// The module name the plugin is injected under.
 pub const PLUGIN_MODULE: &str = "ftprobe_pytest";
 
@@ -67,7 +71,7 @@ impl Setup {
         }
         // TSAN's own exit code (66) would hide the tests' result.
         if self.tsan && std::env::var_os("TSAN_OPTIONS").is_none() {
-            command.env("TSAN_OPTIONS", "exitcode=0 halt_on_error=0");
+            command.env("TSAN_OPTIONS", TSAN_OPTIONS);
         }
         for (key, value) in &self.user_env {
             command.env(key, value);
@@ -113,7 +117,9 @@ impl Setup {
         iteration.seconds = captured.elapsed.as_secs_f64();
         iteration.exit_code = captured.status.code();
         iteration.stalled = captured.stalled;
-        iteration.tsan = super::tsan::parse(&stderr);
+        // pytest captures stderr during each test and shows it, with the
+        // failure, on stdout: TSAN's reports can be in either or both.
+        iteration.tsan = super::tsan::merge(super::tsan::parse(&stderr), super::tsan::parse(&stdout));
         iteration.crash_signature = super::crash::signature(&stderr);
         if let Ok(text) = std::fs::read_to_string(&junit)
             && let Ok(results) = super::junit::parse(&text)

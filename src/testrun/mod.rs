@@ -117,10 +117,9 @@ pub fn run_unit(unit: &Unit, prepared: &Result<Prepared, String>, options: &Opti
         &options.installer,
         &unit.interpreter.executable,
         &dir,
-        &requirements,
+        &venv::What { requirements: &requirements, rebuild: &rebuild, env: &tsan_environment(options) },
         &options.index,
         options.install_timeout,
-        &rebuild,
     );
     row.install = install;
     let suite = match row.install.status {
@@ -141,6 +140,16 @@ pub fn run_unit(unit: &Unit, prepared: &Result<Prepared, String>, options: &Opti
     let _ = std::fs::remove_dir_all(&dir);
     row.seconds = started.elapsed().as_secs_f64();
     row
+}
+
+/// Under `--tsan`, the installer and the import check run on the
+/// ThreadSanitizer interpreter too: its own reports must not fail them.
+pub fn tsan_environment(options: &Options) -> Vec<(String, String)> {
+    if options.tsan && std::env::var_os("TSAN_OPTIONS").is_none() {
+        vec![("TSAN_OPTIONS".to_string(), iterate::TSAN_OPTIONS.to_string())]
+    } else {
+        Vec::new()
+    }
 }
 
 /// The line of an installer's output that says what went wrong: a
@@ -396,6 +405,7 @@ fn import_all(env_python: &Path, names: &[String], options: &Options) -> Result<
     if let Some(value) = options.gil.env_value() {
         command.env("PYTHON_GIL", value);
     }
+    command.envs(tsan_environment(options));
     for (key, value) in &options.env {
         command.env(key, value);
     }

@@ -44,6 +44,20 @@ pub fn parse(output: &str) -> Vec<TsanWarning> {
     found
 }
 
+/// The reports of two streams of one process: each summary once, counted
+/// as often as the stream that shows it most (a report pytest captured and
+/// replayed is one report, not two).
+pub fn merge(first: Vec<TsanWarning>, second: Vec<TsanWarning>) -> Vec<TsanWarning> {
+    let mut out = first;
+    for report in second {
+        match out.iter_mut().find(|r| r.summary == report.summary) {
+            Some(same) => same.count = same.count.max(report.count),
+            None => out.push(report),
+        }
+    }
+    out
+}
+
 fn stack_ended(report: &TsanWarning) -> bool {
     report.frames.last().is_some_and(String::is_empty)
 }
