@@ -76,6 +76,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_report_in_both_streams_counts_once() {
+        let report = |summary: &str, count| TsanWarning {
+            kind: "data race".into(),
+            summary: summary.into(),
+            frames: Vec::new(),
+            count,
+        };
+        let merged = merge(vec![report("a", 1), report("b", 2)], vec![report("a", 1), report("c", 1)]);
+        let got: Vec<(&str, u32)> = merged.iter().map(|r| (r.summary.as_str(), r.count)).collect();
+        assert_eq!(got, [("a", 1), ("b", 2), ("c", 1)]);
+    }
+
+    #[test]
     fn addresses_and_module_offsets_leave_the_frames() {
         assert_eq!(frame("#0 worker /tmp/race.c:8 (race+0x11a9)"), "#0 worker /tmp/race.c:8");
         assert_eq!(frame("#1 <null> <null> (libc.so.6+0x8a1f4)"), "#1 <null> <null>");
