@@ -212,23 +212,16 @@ impl Totals {
 }
 
 /// Totals for the closing line and the Markdown header.
-fn totals(meta: &RunMeta, rows: &[Row]) -> String {
+fn totals(rows: &[Row]) -> String {
     let t = Totals::of(rows);
-    let mut text = format!(
+    format!(
         "{} units: {} installed; GIL stayed off in {} of {} on free-threaded builds; {} loaded in isolated subinterpreters",
         t.units, t.installed, t.gil_off, t.free_threaded_installed, t.isolated
-    );
-    if !meta.completed {
-        text.push_str(" (the run is incomplete: resume it with --resume)");
-    }
-    text
+    )
 }
 
 /// The rows as a grid, for the table, Markdown and CSV.
 pub fn grid(meta: &RunMeta, rows: &[Row]) -> crate::report::grid::Grid<'static> {
-    crate::report::grid::Grid {
-        headers: &HEADERS,
-        rows: sorted(rows).iter().map(|s| s.cells().to_vec()).collect(),
-        closing: totals(meta, rows),
-    }
+    let cells = sorted(rows).iter().map(|s| s.cells().to_vec()).collect();
+    crate::report::grid::Grid::new(&HEADERS, cells, totals(rows), meta.completed)
 }

@@ -11,7 +11,16 @@ pub struct Grid<'a> {
     pub closing: String,
 }
 
-impl Grid<'_> {
+impl<'a> Grid<'a> {
+    /// A grid whose closing line says when the run is incomplete.
+    pub fn new(headers: &'a [&'a str], rows: Vec<Vec<String>>, totals: String, completed: bool) -> Grid<'a> {
+        let mut closing = totals;
+        if !completed {
+            closing.push_str(" (the run is incomplete: resume it with --resume)");
+        }
+        Grid { headers, rows, closing }
+    }
+
     pub fn table(&self, printer: &Printer) -> String {
         let mut table = super::table::Table::new(self.headers.iter().map(|h| h.to_uppercase()));
         for row in &self.rows {

@@ -160,12 +160,7 @@ pub fn page(meta: &RunMeta, rows: &[Row]) -> String {
     if meta.kind == "test" {
         return suite_page(meta, rows);
     }
-    // Interpreters in the order the run lists them; packages by name.
-    let pythons: Vec<String> = meta.interpreters.iter().map(PythonSummary::label).collect();
-    let mut by_package: BTreeMap<&String, BTreeMap<String, &Row>> = BTreeMap::new();
-    for row in rows {
-        by_package.entry(&row.package).or_default().insert(row.python.label(), row);
-    }
+    let (pythons, by_package) = group(meta, rows);
     let firsts: Vec<(&String, &Row)> =
         by_package.iter().filter_map(|(name, rows)| rows.values().next().map(|r| (*name, *r))).collect();
 
@@ -214,12 +209,7 @@ pub fn page(meta: &RunMeta, rows: &[Row]) -> String {
         let latest = any.and_then(|r| r.wheels_available.as_ref()).and_then(|a| a.version.clone());
         let version = latest.or_else(|| per_python.values().find_map(|r| r.version.clone())).unwrap_or_default();
         let wheels = any.map(wheels_text).unwrap_or_default();
-        write!(
-            html,
-            "<tr class=\"package\" data-package=\"{0}\"><td data-sort=\"{0}\"><b>{0}</b></td>",
-            escape(package)
-        )
-        .ok();
+        html.push_str(&package_row_start(package));
         html.push_str(&plain(&version));
         html.push_str(&plain(&wheels));
         for python in &pythons {
@@ -237,6 +227,24 @@ pub fn page(meta: &RunMeta, rows: &[Row]) -> String {
     }
     html.push_str(&foot());
     html
+}
+
+/// Interpreters in the order the run lists them, and each package's rows
+/// (by name) keyed by interpreter label.
+type ByPackage<'a> = BTreeMap<&'a String, BTreeMap<String, &'a Row>>;
+
+fn group<'a>(meta: &RunMeta, rows: &'a [Row]) -> (Vec<String>, ByPackage<'a>) {
+    let pythons = meta.interpreters.iter().map(PythonSummary::label).collect();
+    let mut by_package: ByPackage = BTreeMap::new();
+    for row in rows {
+        by_package.entry(&row.package).or_default().insert(row.python.label(), row);
+    }
+    (pythons, by_package)
+}
+
+/// A package's row up to its name cell (the row that opens its details).
+fn package_row_start(package: &str) -> String {
+    format!("<tr class=\"package\" data-package=\"{0}\"><td data-sort=\"{0}\"><b>{0}</b></td>", escape(package))
 }
 
 /// The page's start, with its style.
@@ -329,11 +337,7 @@ fn numbers(html: &mut String, numbers: &[(String, String)]) {
 /// interpreter (category, pass rate, iterations, flaky tests, who turned
 /// the GIL back on), and each unit's evidence in the detail row.
 fn suite_page(meta: &RunMeta, rows: &[Row]) -> String {
-    let pythons: Vec<String> = meta.interpreters.iter().map(PythonSummary::label).collect();
-    let mut by_package: BTreeMap<&String, BTreeMap<String, &Row>> = BTreeMap::new();
-    for row in rows {
-        by_package.entry(&row.package).or_default().insert(row.python.label(), row);
-    }
+    let (pythons, by_package) = group(meta, rows);
     let mut html = head(&format!("ftprobe test: {} packages", by_package.len()));
     let iterations = meta.options.get("iterations").map(String::as_str).unwrap_or("?");
     let how = format!("tested {iterations} times each");
@@ -363,12 +367,7 @@ fn suite_page(meta: &RunMeta, rows: &[Row]) -> String {
     html.push_str(&table_head(&[("package", "package"), ("version", "version")], &pythons, &PER_PYTHON));
     for (package, per_python) in &by_package {
         let version = per_python.values().find_map(|r| r.version.clone()).unwrap_or_default();
-        write!(
-            html,
-            "<tr class=\"package\" data-package=\"{0}\"><td data-sort=\"{0}\"><b>{0}</b></td>",
-            escape(package)
-        )
-        .ok();
+        html.push_str(&package_row_start(package));
         html.push_str(&plain(&version));
         for python in &pythons {
             let Some(row) = per_python.get(python) else {

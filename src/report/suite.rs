@@ -152,21 +152,11 @@ fn sorted(rows: &[Row]) -> Vec<SuiteSummary> {
     rows.into_iter().map(summarize).collect()
 }
 
-fn closing(meta: &RunMeta, rows: &[Row]) -> String {
-    let mut text = format!("{} units: {}", rows.len(), category_counts(rows));
-    if !meta.completed {
-        text.push_str(" (the run is incomplete: resume it with --resume)");
-    }
-    text
-}
-
 /// The rows as a grid, for the table, Markdown and CSV.
 pub fn grid(meta: &RunMeta, rows: &[Row]) -> crate::report::grid::Grid<'static> {
-    crate::report::grid::Grid {
-        headers: &HEADERS,
-        rows: sorted(rows).iter().map(|s| s.cells().to_vec()).collect(),
-        closing: closing(meta, rows),
-    }
+    let cells = sorted(rows).iter().map(|s| s.cells().to_vec()).collect();
+    let totals = format!("{} units: {}", rows.len(), category_counts(rows));
+    crate::report::grid::Grid::new(&HEADERS, cells, totals, meta.completed)
 }
 
 /// One flaky test of `ftprobe flaky`.

@@ -211,10 +211,8 @@ fn test_installed(
     row.import_names = dist.import_names.clone();
     if let Err(error) = import_all(&environment.python, &row.import_names, options) {
         let reason = format!("import failed: {}", error.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("?"));
-        let mut suite = verdict_only(prepared.source.clone(), Category::ImportFailure, reason, options);
-        suite.iterations = Vec::new();
         row.install.error = Some(error);
-        return Some(suite);
+        return Some(verdict_only(prepared.source.clone(), Category::ImportFailure, reason, options));
     }
     let scratch = environment.dir.join("ftprobe-iterations");
     let plugin_dir = environment.dir.join("ftprobe-plugin");

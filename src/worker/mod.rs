@@ -77,10 +77,11 @@ fn bootstrap(request: &WorkerRequest, request_json: &str, stage: &str, marker: O
 /// the probe script, each compiled under its own name so tracebacks point at
 /// `ftprobe/probes/<name>` rather than `<string>`.
 fn stage_code(request: &WorkerRequest, request_json: &str, stage: &str, marker: Option<&str>) -> String {
-    let (name, source) = match (request.probe, stage) {
-        (ProbeKind::FreeThreading, _) => ("free_threading.py", probes::FREE_THREADING),
-        (ProbeKind::Threads, _) => ("threads.py", probes::THREADS),
-        (ProbeKind::Subinterpreter, _) => ("subinterpreter.py", probes::SUBINTERPRETER),
+    // One script per probe; the stage (main interpreter or sub) is its argument.
+    let (name, source) = match request.probe {
+        ProbeKind::FreeThreading => ("free_threading.py", probes::FREE_THREADING),
+        ProbeKind::Threads => ("threads.py", probes::THREADS),
+        ProbeKind::Subinterpreter => ("subinterpreter.py", probes::SUBINTERPRETER),
     };
     let compiled = |name: &str, source: &str| {
         format!(
