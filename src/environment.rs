@@ -24,3 +24,10 @@ pub const PYTHON_VARS_TO_CLEAR: &[&str] = &[
     "PYTHONPLATLIBDIR",
     "__PYVENV_LAUNCHER__",
 ];
+
+/// Removes [`PYTHON_VARS_TO_CLEAR`] from what `command` inherits.
+pub fn clear_python_vars(command: &mut std::process::Command) {
+    for name in PYTHON_VARS_TO_CLEAR {
+        command.env_remove(name);
+    }
+}

@@ -222,9 +222,7 @@ fn built_here(tag: &str) -> bool {
 pub fn installed_dist(env_python: &Path, package: &str) -> Result<InstalledDist, String> {
     let mut command = Command::new(env_python);
     command.arg("-I").arg("-c").arg(crate::probes::INSTALLED_DIST).arg(package);
-    for name in crate::environment::PYTHON_VARS_TO_CLEAR {
-        command.env_remove(name);
-    }
+    crate::environment::clear_python_vars(&mut command);
     crate::os::child_dies_with_parent(&mut command);
     let captured =
         crate::process::run_with_timeout(&mut command, Duration::from_secs(120)).map_err(|e| e.to_string())?;

@@ -54,9 +54,7 @@ fn run_query(executable: &Path) -> Result<InterpreterInfo, QueryError> {
     // should get "unsupported version", not "not a Python".
     let mut command = Command::new(executable);
     command.args(["-E", "-s", "-B", "-c", INTERPRETER_INFO]).current_dir(std::env::temp_dir());
-    for var in crate::environment::PYTHON_VARS_TO_CLEAR {
-        command.env_remove(var);
-    }
+    crate::environment::clear_python_vars(&mut command);
     let captured = run_with_timeout(&mut command, QUERY_TIMEOUT)
         .map_err(|source| QueryError::Spawn { path: executable.to_path_buf(), source })?;
     if captured.timed_out {

@@ -10,7 +10,6 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::discover::Interpreter;
-use crate::environment::PYTHON_VARS_TO_CLEAR;
 use crate::process::{Captured, Limits, run_supervised};
 use crate::worker::protocol::{ProbeKind, StageResult, TOKEN_VAR, WorkerRequest, new_token, result_marker};
 
@@ -32,7 +31,7 @@ pub struct WorkerRun {
 }
 
 /// The environment a worker gets on top of the parent's, minus everything in
-/// [`PYTHON_VARS_TO_CLEAR`] (`PYTHON_GIL=0` would hide the GIL coming back).
+/// [`crate::environment::PYTHON_VARS_TO_CLEAR`] (`PYTHON_GIL=0` would hide the GIL coming back).
 pub fn worker_environment(interpreter: &Interpreter, request: &WorkerRequest) -> BTreeMap<String, String> {
     let probe = request.probe;
     let mut env = BTreeMap::new();
@@ -70,9 +69,7 @@ pub fn run_worker(
         crate::os::child_dies_with_parent(&mut command);
         command
     };
-    for var in PYTHON_VARS_TO_CLEAR {
-        command.env_remove(var);
-    }
+    crate::environment::clear_python_vars(&mut command);
     let token = new_token();
     command.envs(&environment).env(TOKEN_VAR, &token).current_dir(std::env::temp_dir());
     let limits = Limits { timeout, stall: Some(stall), collect: Some(GIL_LINE) };

@@ -42,9 +42,7 @@ impl Setup {
     fn command(&self, gil: GilSetting, junit: &Path, records: &Path) -> Command {
         let mut command = Command::new(&self.command[0]);
         command.args(&self.command[1..]).current_dir(&self.root);
-        for name in crate::environment::PYTHON_VARS_TO_CLEAR {
-            command.env_remove(name);
-        }
+        crate::environment::clear_python_vars(&mut command);
         let bin = self.env_python.parent().unwrap_or(Path::new("/")).to_path_buf();
         let path = std::env::var_os("PATH").unwrap_or_default();
         let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&path))).unwrap_or(path);

@@ -397,9 +397,7 @@ fn import_all(env_python: &Path, names: &[String], options: &Options) -> Result<
     let mut command = Command::new(env_python);
     command.args(["-I", "-c", "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"]);
     command.args(names).current_dir(options.work_dir.as_path());
-    for name in crate::environment::PYTHON_VARS_TO_CLEAR {
-        command.env_remove(name);
-    }
+    crate::environment::clear_python_vars(&mut command);
     if let Some(value) = options.gil.env_value() {
         command.env("PYTHON_GIL", value);
     }
