@@ -111,7 +111,7 @@ fn fixture_suites_get_their_categories_with_evidence_and_every_renderer_reads_th
     assert_eq!(category(crash), "crash", "{crash:#}");
     let crashed = &crash["suite"]["iterations"][0];
     assert_eq!(crashed["signal"], "SIGSEGV", "{crashed:#}");
-    assert_eq!(crashed["running_test"], "tests/test_fill.py::test_fill_from_four_threads");
+    assert_eq!(crashed["running_test"], "tests/test_fill.py::test_fill_from_two_threads");
     let signature = crashed["crash_signature"].as_str().unwrap();
     assert!(signature.starts_with("Segmentation fault: fill_many (test_fill.py)"), "{signature}");
     // With the GIL the callers take turns: the crash is free-threading's.

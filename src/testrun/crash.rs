@@ -7,7 +7,8 @@
 const FRAMES: usize = 3;
 
 /// `Segmentation fault: bump (test_crash.py) < worker (test_crash.py)`, or
-/// the fatal error alone when no Python frame was printed.
+/// the fatal error alone when the crashing thread's frames were not printed
+/// (none, or the dump was cut short by a second crash).
 pub fn signature(stderr: &str) -> Option<String> {
     let error = stderr.lines().find_map(|l| l.trim().strip_prefix("Fatal Python error: ")).map(|e| {
         // `Segmentation fault` / `Aborted` / `_PyMem_DebugRawFree: bad ID: ...`
@@ -65,6 +66,10 @@ mod tests {
             Some("Segmentation fault: worker (test_crash.py) < run (threading.py) < _bootstrap_inner (threading.py)")
         );
         assert_eq!(signature("Fatal Python error: Aborted\n").as_deref(), Some("Aborted"));
+        // A second thread crashing while faulthandler dumps kills the process
+        // mid-dump: no thread is known to be the crashing one.
+        let cut = "Fatal Python error: Segmentation fault\n\nThread 0x00007f530d9fc6c0 (most recent call first):\n  File \"/s/tests/test_fill.py\"";
+        assert_eq!(signature(cut).as_deref(), Some("Segmentation fault"));
         assert_eq!(signature("all fine\n"), None);
     }
 }
