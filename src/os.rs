@@ -114,7 +114,7 @@ pub fn reset_signals_like_python() {
     // initialised set; invalid numbers (SIGKILL, SIGSTOP, real-time ones the
     // C library reserves) fail with EINVAL and are left alone.
     unsafe {
-        for signal in 1..libc::SIGRTMIN() {
+        for signal in 1..classic_signals_end() {
             libc::signal(signal, libc::SIG_DFL);
         }
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
@@ -123,6 +123,19 @@ pub fn reset_signals_like_python() {
         libc::sigemptyset(&mut empty);
         libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
     }
+}
+
+/// One past the last classic (not real-time) signal number.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn classic_signals_end() -> libc::c_int {
+    libc::SIGRTMIN()
+}
+
+/// One past the last classic signal number: macOS and the BSDs number them
+/// 1 to 31 (`NSIG` is 32 in their `<signal.h>`; libc does not export it).
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn classic_signals_end() -> libc::c_int {
+    32
 }
 
 static STDOUT_CLOSED_AT_START: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);

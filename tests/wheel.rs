@@ -2,7 +2,7 @@
 //! repository (`pyproject.toml`, `bindings = "bin"`), installed into fresh
 //! virtual environments of both provisioned interpreters from a local
 //! folder, then used with no Rust and no network: `ftprobe`, `python -m
-//! ftprobe`, `uvx`, the Python API, and `pytest -p ftprobe` on fixture
+//! ftprobe`, `uvx`, `pipx run`, the Python API, and `pytest -p ftprobe` on fixture
 //! suites (one staying free-threaded, one whose import re-enables the GIL at
 //! collection, one where a test does). `auditwheel show` confirms the
 //! platform tag.
@@ -128,6 +128,20 @@ fn an_installed_wheel_runs_without_rust_on_both_builds() {
         .args(["ftprobe", "--version"])
         .env("UV_CACHE_DIR", scratch.path().join("uv-cache")));
     assert!(common::stdout(&out).starts_with("ftprobe "));
+    // And so does `pipx run`, with pip kept off the network.
+    let out = ok(Command::new(tools().join("pipx"))
+        .args(["run", "--python"])
+        .arg(provisioned("3.13t"))
+        .arg("--spec")
+        .arg(wheel())
+        .args(["ftprobe", "--version"])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", scratch.path())
+        .env("PIPX_HOME", scratch.path().join("pipx"))
+        .env("PIPX_BIN_DIR", scratch.path().join("pipx-bin"))
+        .env("PIP_NO_INDEX", "1"));
+    assert!(common::stdout(&out).starts_with(&format!("ftprobe {} (", env!("CARGO_PKG_VERSION"))), "{out:?}");
 }
 
 /// `pytest -p ftprobe` names the module that re-enabled the GIL and when,
