@@ -209,7 +209,7 @@ fn problem_with(info: &InterpreterInfo) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn sample_info() -> InterpreterInfo {

@@ -90,8 +90,17 @@ impl Finder {
 fn resolve_request(request: &PythonRequest, known: &[Interpreter]) -> Result<Interpreter, DiscoverError> {
     let mut matches: Vec<&Interpreter> =
         known.iter().filter(|i| request.matches(i.version_info, i.free_threaded)).collect();
-    // Usable first, then the most trusted source, then the newest patch release.
-    matches.sort_by_key(|i| (!i.is_usable(), i.sources.first().copied(), std::cmp::Reverse(i.version_info)));
+    // Usable first, then the most trusted source, then one whose libpython
+    // the worker loads (the main probe path) over one probed through its
+    // executable, then the newest patch release.
+    matches.sort_by_key(|i| {
+        (
+            !i.is_usable(),
+            i.sources.first().copied(),
+            i.probes_via != ProbePath::Libpython,
+            std::cmp::Reverse(i.version_info),
+        )
+    });
     let Some(best) = matches.first() else {
         let mut lines: Vec<&Interpreter> = known.iter().collect();
         lines.sort_by_key(|i| (i.version_info[0], i.version_info[1], i.free_threaded));
@@ -248,6 +257,32 @@ impl FileId {
         match fs::metadata(path) {
             Ok(meta) => FileId::Inode(meta.dev(), meta.ino()),
             Err(_) => FileId::Path(path.to_path_buf()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discover::interpreter::tests::sample_info;
+
+    /// `-p 3.13t` with a static and a shared 3.13t from the same source picks
+    /// the shared one, whatever order discovery found them in.
+    #[test]
+    fn a_version_request_prefers_the_interpreter_whose_libpython_loads() {
+        // No file at these paths: both come out probed via the executable.
+        let static_build =
+            Interpreter::from_info("/opt/static/bin/python3.13t".into(), Source::Provisioned, sample_info());
+        assert_eq!(static_build.probes_via, ProbePath::Executable);
+        let mut shared =
+            Interpreter::from_info("/opt/shared/bin/python3.13t".into(), Source::Provisioned, sample_info());
+        shared.libpython = Some("/opt/shared/lib/libpython3.13t.so.1.0".into());
+        shared.probes_via = ProbePath::Libpython;
+        let request: PythonRequest = "3.13t".parse().unwrap();
+        for known in [vec![static_build.clone(), shared.clone()], vec![shared.clone(), static_build.clone()]] {
+            let chosen = resolve_request(&request, &known).unwrap();
+            assert_eq!(chosen.executable, shared.executable);
+            assert_eq!(chosen.sources[0], Source::Requested);
         }
     }
 }
