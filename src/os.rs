@@ -59,6 +59,8 @@ pub fn child_dies_with_parent(command: &mut std::process::Command) {
             });
         }
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = command;
 }
 
 /// Makes this process adopt its orphaned descendants (Linux), so a module
