@@ -5,6 +5,7 @@
 
 use std::fs::File;
 use std::io::{self, Read};
+#[cfg(unix)]
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
@@ -45,18 +46,21 @@ fn shown(path: &Path) -> String {
 /// What kind of non-regular file a file type is.
 fn kind_of(file_type: std::fs::FileType) -> &'static str {
     if file_type.is_dir() {
-        "directory"
-    } else if file_type.is_fifo() {
-        "FIFO (named pipe)"
-    } else if file_type.is_socket() {
-        "socket"
-    } else if file_type.is_char_device() {
-        "character device"
-    } else if file_type.is_block_device() {
-        "block device"
-    } else {
-        "special file"
+        return "directory";
     }
+    #[cfg(unix)]
+    {
+        let special = [
+            (file_type.is_fifo(), "FIFO (named pipe)"),
+            (file_type.is_socket(), "socket"),
+            (file_type.is_char_device(), "character device"),
+            (file_type.is_block_device(), "block device"),
+        ];
+        if let Some((_, kind)) = special.into_iter().find(|(is, _)| *is) {
+            return kind;
+        }
+    }
+    "special file"
 }
 
 /// Opens `path` for reading only if it is a regular file. The open itself
@@ -64,11 +68,11 @@ fn kind_of(file_type: std::fs::FileType) -> &'static str {
 /// checked on the opened file, so a path swapped for a FIFO in between is
 /// still refused. Returns the file and its size.
 pub fn open_regular(path: &Path) -> Result<(File, u64), InputError> {
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)
-        .map_err(|e| InputError::from_io(path, &e))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    options.custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC);
+    let file = options.open(path).map_err(|e| InputError::from_io(path, &e))?;
     let metadata = file.metadata().map_err(|e| InputError::from_io(path, &e))?;
     if !metadata.file_type().is_file() {
         return Err(InputError::NotRegular { path: shown(path), kind: kind_of(metadata.file_type()) });
@@ -104,7 +108,7 @@ pub fn read_text_limited(path: &Path, limit: u64, hint: &'static str) -> Result<
     String::from_utf8(data).map_err(|_| InputError::Io { path: shown(path), reason: "it is not UTF-8 text".into() })
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

@@ -41,6 +41,17 @@ use printer::Printer;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     printer::set_quiet(cli.quiet);
     let printer = Printer::from_env();
+    let runs_interpreters = match &cli.command {
+        Command::Pythons(_) => Some("pythons"),
+        Command::Import(_) => Some("import"),
+        Command::Batch(_) => Some("batch"),
+        Command::Test(_) => Some("test"),
+        Command::Worker { .. } => Some("worker"),
+        _ => None,
+    };
+    if let Some(command) = runs_interpreters {
+        commands::needs_posix(command)?;
+    }
     match &cli.command {
         Command::Pythons(args) => commands::pythons::run(args, &printer),
         Command::Scan(args) => commands::scan::run(args, &printer),

@@ -1,16 +1,22 @@
 //! The operating-system calls std does not offer, behind safe functions.
 //! With `worker/libpython.rs`, this is the only module allowed `unsafe`:
 //! each call here takes plain integers and touches no Rust memory.
+//!
+//! On Windows, where ftprobe only scans and reports (the commands that run
+//! interpreters are refused there, see `lib.rs`), killing uses `taskkill`
+//! and the POSIX-only calls do nothing.
 
 #![allow(unsafe_code)]
 
 /// A pid that may be signalled: never 0, 1 (init) or a negative group.
+#[cfg(unix)]
 fn signallable(pid: u32) -> Option<libc::pid_t> {
     libc::pid_t::try_from(pid).ok().filter(|p| *p > 1)
 }
 
 /// Sends SIGKILL to the process group led by `pid`. A group that no longer
 /// exists is not an error.
+#[cfg(unix)]
 pub fn kill_process_group(pid: u32) {
     if let Some(pid) = signallable(pid) {
         // SAFETY: killpg only sends a signal; a missing group gives ESRCH.
@@ -19,6 +25,7 @@ pub fn kill_process_group(pid: u32) {
 }
 
 /// Sends SIGKILL to one process.
+#[cfg(unix)]
 pub fn kill_process(pid: u32) {
     if let Some(pid) = signallable(pid) {
         // SAFETY: kill only sends a signal to one pid above 1.
@@ -26,7 +33,30 @@ pub fn kill_process(pid: u32) {
     }
 }
 
+/// Ends the process tree rooted at `pid` (Windows has no process groups).
+#[cfg(windows)]
+pub fn kill_process_group(pid: u32) {
+    taskkill(pid, true);
+}
+
+/// Ends one process.
+#[cfg(windows)]
+pub fn kill_process(pid: u32) {
+    taskkill(pid, false);
+}
+
+#[cfg(windows)]
+fn taskkill(pid: u32, tree: bool) {
+    let mut command = std::process::Command::new("taskkill");
+    command.args(["/F", "/PID", &pid.to_string()]);
+    if tree {
+        command.arg("/T");
+    }
+    let _ = command.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status();
+}
+
 /// The pid of this process's parent.
+#[cfg(unix)]
 pub fn parent_pid() -> u32 {
     // SAFETY: getppid cannot fail.
     unsafe { libc::getppid() as u32 }
@@ -41,7 +71,13 @@ pub fn die_with_parent(expected_parent: u32) -> bool {
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0);
     }
-    parent_pid() == expected_parent
+    #[cfg(unix)]
+    return parent_pid() == expected_parent;
+    #[cfg(not(unix))]
+    {
+        let _ = expected_parent;
+        true
+    }
 }
 
 /// Makes the child `command` starts get SIGKILL when ftprobe dies (Linux):
@@ -86,7 +122,10 @@ pub fn kill_all_children() {
             kill_process(child);
         }
         // SAFETY: waitpid with a null status pointer only reaps children.
-        unsafe { while libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) > 0 {} }
+        #[cfg(unix)]
+        unsafe {
+            while libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) > 0 {}
+        }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
@@ -112,6 +151,7 @@ fn children_of(pid: u32) -> Vec<u32> {
 /// The Rust runtime installs SIGSEGV/SIGBUS handlers (stack-overflow
 /// detection) that would otherwise swallow a crash raised by extension code.
 pub fn reset_signals_like_python() {
+    #[cfg(unix)]
     // SAFETY: signal() with SIG_DFL/SIG_IGN and sigprocmask with a local,
     // initialised set; invalid numbers (SIGKILL, SIGSTOP, real-time ones the
     // C library reserves) fail with EINVAL and are left alone.
@@ -135,7 +175,7 @@ fn classic_signals_end() -> libc::c_int {
 
 /// One past the last classic signal number: macOS and the BSDs number them
 /// 1 to 31 (`NSIG` is 32 in their `<signal.h>`; libc does not export it).
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
 fn classic_signals_end() -> libc::c_int {
     32
 }
@@ -143,9 +183,16 @@ fn classic_signals_end() -> libc::c_int {
 static STDOUT_CLOSED_AT_START: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Whether file descriptor 1 is open right now.
+#[cfg(unix)]
 fn fd1_is_open() -> bool {
     // SAFETY: F_GETFD on a descriptor number only reads its flags.
     unsafe { libc::fcntl(1, libc::F_GETFD) != -1 }
+}
+
+/// Windows: std reports a missing standard output as a write error.
+#[cfg(not(unix))]
+fn fd1_is_open() -> bool {
+    true
 }
 
 /// Records whether file descriptor 1 was open when the process started.
@@ -160,7 +207,7 @@ pub fn stdout_is_open() -> bool {
     fd1_is_open() && !STDOUT_CLOSED_AT_START.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

@@ -6,7 +6,10 @@
 //! what the child printed.
 
 use std::io::{self, BufRead, BufReader, Read};
+#[cfg(unix)]
 use std::os::unix::process::{CommandExt, ExitStatusExt};
+#[cfg(windows)]
+use std::os::windows::process::CommandExt;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -51,7 +54,10 @@ pub struct Limits {
 impl Captured {
     /// The signal that ended the child, if one did.
     pub fn signal(&self) -> Option<i32> {
-        self.status.signal()
+        #[cfg(unix)]
+        return self.status.signal();
+        #[cfg(not(unix))]
+        None
     }
 
     /// The last `max` bytes of stderr as text, trimmed.
@@ -67,6 +73,7 @@ pub fn tail_text(bytes: &[u8], max: usize) -> String {
 }
 
 /// Human name of a signal number, e.g. `SIGSEGV`.
+#[cfg(unix)]
 pub fn signal_name(signal: i32) -> String {
     let name = match signal {
         libc::SIGSEGV => "SIGSEGV",
@@ -84,6 +91,22 @@ pub fn signal_name(signal: i32) -> String {
     name.to_string()
 }
 
+/// No signals end a process on Windows ([`Captured::signal`] is `None`).
+#[cfg(not(unix))]
+pub fn signal_name(signal: i32) -> String {
+    format!("signal {signal}")
+}
+
+/// Puts the child `command` starts in a new process group (POSIX), or a new
+/// process tree that [`crate::os::kill_process_group`] ends (Windows).
+fn own_process_group(command: &mut Command) {
+    #[cfg(unix)]
+    command.process_group(0);
+    // `CREATE_NEW_PROCESS_GROUP` from `<winbase.h>`.
+    #[cfg(windows)]
+    command.creation_flags(0x0000_0200);
+}
+
 /// Runs `command` with stdin closed, capturing stdout and stderr, and kills
 /// its whole process group if it is still running after `timeout`.
 pub fn run_with_timeout(command: &mut Command, timeout: Duration) -> io::Result<Captured> {
@@ -94,7 +117,8 @@ pub fn run_with_timeout(command: &mut Command, timeout: Duration) -> io::Result<
 /// matching stderr lines.
 pub fn run_supervised(command: &mut Command, limits: Limits) -> io::Result<Captured> {
     let started = Instant::now();
-    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    own_process_group(command);
     let mut child = spawn(command)?;
     let pid = child.id();
     let activity = Arc::new(AtomicU64::new(0));
@@ -149,13 +173,23 @@ pub fn run_supervised(command: &mut Command, limits: Limits) -> io::Result<Captu
     })
 }
 
+#[cfg(unix)]
+fn is_text_busy(error: &io::Error) -> bool {
+    error.raw_os_error() == Some(libc::ETXTBSY)
+}
+
+#[cfg(not(unix))]
+fn is_text_busy(_: &io::Error) -> bool {
+    false
+}
+
 /// Spawns `command`, retrying briefly when the executable was just written
 /// and another thread's fork still holds it open (ETXTBSY, a kernel race).
 fn spawn(command: &mut Command) -> io::Result<std::process::Child> {
     let mut attempts = 0;
     loop {
         match command.spawn() {
-            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && attempts < 20 => {
+            Err(e) if is_text_busy(&e) && attempts < 20 => {
                 attempts += 1;
                 thread::sleep(Duration::from_millis(25));
             }
@@ -266,7 +300,7 @@ fn spawn_reader<R: Read + Send + 'static>(
     StreamReader { stream: shared, done }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

@@ -23,6 +23,9 @@ pub fn run(args: &CheckArgs, printer: &Printer) -> Result<ExitCode> {
     }
     .merged(args);
     let wheels = wheels(&args.paths)?;
+    if !policy.python.is_empty() {
+        super::needs_posix("check --python")?;
+    }
     let interpreters = Finder::default().resolve_all(&policy.python)?;
     let options = RunOptions { submodules: 0, code: None, threads: 8, timeout: args.timeout, stall: args.timeout };
     let report = check::run(&wheels, &interpreters, policy, &options);

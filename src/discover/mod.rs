@@ -8,7 +8,6 @@ pub mod sources;
 
 use std::collections::HashMap;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -119,6 +118,17 @@ fn resolve_request(request: &PythonRequest, known: &[Interpreter]) -> Result<Int
     Ok(chosen)
 }
 
+#[cfg(unix)]
+fn is_executable(meta: &fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(not(unix))]
+fn is_executable(_: &fs::Metadata) -> bool {
+    true
+}
+
 fn resolve_path(path: &Path) -> Result<Interpreter, DiscoverError> {
     let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let executable = executable_at(&path)?;
@@ -130,7 +140,7 @@ fn resolve_path(path: &Path) -> Result<Interpreter, DiscoverError> {
         });
     }
     let meta = fs::metadata(&executable).map_err(|_| DiscoverError::NotFound(executable.clone()))?;
-    if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
+    if !meta.is_file() || !is_executable(&meta) {
         return Err(DiscoverError::NotPython { path: executable, why: "it is not an executable file".into() });
     }
     let info = match query::query(&executable, query_cache_dir().as_deref()) {
@@ -247,17 +257,24 @@ pub fn merge_duplicates(found: Vec<Interpreter>) -> Vec<Interpreter> {
 /// A file's identity: (device, inode) when it can be read, else its path.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum FileId {
+    #[cfg(unix)]
     Inode(u64, u64),
     Path(PathBuf),
 }
 
 impl FileId {
+    #[cfg(unix)]
     fn of(path: &Path) -> FileId {
         use std::os::unix::fs::MetadataExt;
         match fs::metadata(path) {
             Ok(meta) => FileId::Inode(meta.dev(), meta.ino()),
             Err(_) => FileId::Path(path.to_path_buf()),
         }
+    }
+
+    #[cfg(not(unix))]
+    fn of(path: &Path) -> FileId {
+        FileId::Path(fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
     }
 }
 

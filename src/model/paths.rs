@@ -2,7 +2,6 @@
 //! strings must be: such a path is written lossily (U+FFFD for the bad
 //! bytes), with its raw bytes beside it, so no report is ever dropped.
 
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 /// Serialises a path as a string, lossily when it is not UTF-8.
@@ -20,5 +19,5 @@ pub fn lossy_option<S: serde::Serializer>(path: &Option<std::path::PathBuf>, ser
 
 /// The raw bytes of `path` when it is not valid UTF-8.
 pub fn raw_bytes(path: &Path) -> Option<Vec<u8>> {
-    path.to_str().is_none().then(|| path.as_os_str().as_bytes().to_vec())
+    path.to_str().is_none().then(|| path.as_os_str().as_encoded_bytes().to_vec())
 }

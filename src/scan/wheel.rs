@@ -6,7 +6,10 @@
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
+#[cfg(unix)]
 use std::os::unix::fs::FileExt;
+#[cfg(windows)]
+use std::os::windows::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -66,7 +69,11 @@ pub struct FileReader {
 
 impl Read for FileReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        #[cfg(unix)]
         let n = self.file.read_at(buf, self.position)?;
+        // Positional as well: no shared cursor between the readers of one file.
+        #[cfg(windows)]
+        let n = self.file.seek_read(buf, self.position)?;
         self.position += n as u64;
         Ok(n)
     }

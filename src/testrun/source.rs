@@ -235,7 +235,10 @@ fn copy_tree(from: &Path, to: &Path, skip: &[String], top: bool) -> std::io::Res
         let kind = entry.file_type()?;
         let target = to.join(&name);
         if kind.is_symlink() {
+            #[cfg(unix)]
             std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &target)?;
+            #[cfg(not(unix))]
+            std::fs::copy(entry.path(), &target)?;
         } else if kind.is_dir() {
             copy_tree(&entry.path(), &target, skip, false)?;
         } else {

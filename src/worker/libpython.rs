@@ -10,7 +10,10 @@
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::path::Path;
 
+#[cfg(unix)]
 use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_NOW};
+#[cfg(windows)]
+use libloading::os::windows::Library;
 
 use super::protocol::SubinterpreterConfig;
 
@@ -67,7 +70,13 @@ impl LibPython {
         let shown = path.display().to_string();
         // SAFETY: loading libpython runs its initialisers, which only set up
         // static data; it is done once, before any other Python call.
+        #[cfg(unix)]
         let library = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_GLOBAL) }
+            .map_err(|e| LibPythonError::Load { path: shown.clone(), reason: e.to_string() })?;
+        // SAFETY: as above (Windows: pythonXY.dll exports its symbols to
+        // extensions that link it; there is no global namespace to join).
+        #[cfg(windows)]
+        let library = unsafe { Library::new(path) }
             .map_err(|e| LibPythonError::Load { path: shown.clone(), reason: e.to_string() })?;
         macro_rules! symbol {
             ($name:literal) => {
