@@ -214,14 +214,19 @@ fn the_pytest_plugin_names_who_turned_the_gil_back_on_and_when() {
     assert!(!common::stdout(&calm).contains("GIL was re-enabled"), "{}", common::stdout(&calm));
 }
 
+/// The shell script of action.yml's "Install ftprobe" step.
+fn action_install_step() -> String {
+    let action = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml")).unwrap();
+    let step = action.split("    - name: Install ftprobe\n").nth(1).unwrap();
+    let body = step.split("      run: |\n").nth(1).unwrap().split("\n    - name:").next().unwrap();
+    body.lines().map(|l| l.strip_prefix("        ").unwrap_or(l)).collect::<Vec<_>>().join("\n")
+}
+
 /// action.yml installs the released wheel of its own version (here from a
 /// local folder standing in for PyPI): no cargo, a working `ftprobe`.
 #[test]
 fn the_action_installs_the_released_wheel_of_its_version() {
-    let action = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml")).unwrap();
-    let step = action.split("    - name: Install ftprobe\n").nth(1).unwrap();
-    let body = step.split("      run: |\n").nth(1).unwrap().split("\n    - name:").next().unwrap();
-    let script: String = body.lines().map(|l| l.strip_prefix("        ").unwrap_or(l)).collect::<Vec<_>>().join("\n");
+    let script = action_install_step();
     let scratch = tempfile::tempdir().unwrap();
     let python_bin = provisioned("3.13").parent().unwrap().to_path_buf();
     let out = ok(Command::new("bash")
@@ -236,4 +241,31 @@ fn the_action_installs_the_released_wheel_of_its_version() {
     let said = common::stdout(&out);
     assert!(said.contains(&format!("ftprobe {}: the released wheel", env!("CARGO_PKG_VERSION"))), "{said}");
     assert!(said.contains(&format!("ftprobe {} (", env!("CARGO_PKG_VERSION"))), "{said}");
+}
+
+/// A ref that is not a release (`@main`, what every user has until the
+/// first release) builds ftprobe from the action's own checkout with cargo.
+/// Offline, and at opt-level 0 to keep the suite quick; the target folder
+/// persists under target/tmp between runs.
+#[test]
+fn the_action_builds_from_source_for_a_ref_with_no_release() {
+    let script = action_install_step();
+    let scratch = tempfile::tempdir().unwrap();
+    let python_bin = provisioned("3.13").parent().unwrap().to_path_buf();
+    let cargo_bin = Path::new(&std::env::var("CARGO").unwrap()).parent().unwrap().to_path_buf();
+    let out = ok(Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script])
+        .env("FTPROBE_ACTION_REF", "main")
+        .env("RUNNER_TEMP", scratch.path())
+        .env("GITHUB_ACTION_PATH", env!("CARGO_MANIFEST_DIR"))
+        // No release of any version is reachable.
+        .env("PIP_NO_INDEX", "1")
+        .env("CARGO_NET_OFFLINE", "true")
+        .env("CARGO_TARGET_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("action-install"))
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
+        .env("PATH", format!("{}:{}:/usr/bin:/bin", python_bin.display(), cargo_bin.display())));
+    let said = common::stdout(&out);
+    assert!(said.contains("ftprobe: no released wheel for ref 'main': building from source"), "{said}");
+    assert!(said.contains(&format!("ftprobe {} (", env!("CARGO_PKG_VERSION"))), "{said}");
+    assert!(scratch.path().join("ftprobe/bin/ftprobe").is_file());
 }

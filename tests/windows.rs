@@ -95,7 +95,9 @@ fn check_without_python_runs_and_with_python_is_refused() {
     assert_eq!(refused.status.code(), Some(2));
     let said = common::stderr(&refused);
     assert!(said.contains("`ftprobe check --python` runs Python interpreters"), "{said}");
-    for command in [&["import", "json"][..], &["pythons"], &["batch", "six", "-p", "3.13t"], &["test", "six", "-p", "3.13t"]] {
+    for command in
+        [&["import", "json"][..], &["pythons"], &["batch", "six", "-p", "3.13t"], &["test", "six", "-p", "3.13t"]]
+    {
         let out = run(&mut exe(command));
         assert_eq!(out.status.code(), Some(2), "{command:?}");
         let said = common::stderr(&out);
