@@ -160,6 +160,7 @@ fn probe_installed(row: &mut Row, unit: &Unit, env_python: &Path, options: &Opti
     let probes = unit.request.probes.as_deref().unwrap_or(&options.probes);
     let specs = runtime::plan(&[interpreter], &row.import_names, probes, 1);
     row.probes = runtime::run_all(&specs, &options.run);
+    set_aside_optional_modules(&mut row.probes, &row.import_names);
     // The interpreter as the user gave it, not the environment's.
     for probe in &mut row.probes {
         probe.python = row.python.clone();
@@ -189,6 +190,43 @@ fn probe_installed(row: &mut Row, unit: &Unit, env_python: &Path, options: &Opti
                 generator: report.generator.map(|g| crate::model::snake(&g.name)),
             });
         }
+    }
+}
+
+/// A distribution with several import names (a namespace package such as
+/// googleapis-common-protos) often ships modules for an optional dependency
+/// (`google.longrunning.operations_grpc` needs grpcio, which it does not
+/// require). When such a module fails only because a module outside the
+/// distribution is missing, while another of its import names imported in
+/// the same probe, that failure says nothing about free-threading or
+/// subinterpreters: it becomes `not_applicable`, with the reason.
+fn set_aside_optional_modules(probes: &mut [runtime::ProbeResult], import_names: &[String]) {
+    if import_names.len() < 2 {
+        return;
+    }
+    let own = |module: &str| import_names.iter().any(|n| module == n || module.starts_with(&format!("{n}.")));
+    let imported_some: Vec<_> = probes
+        .iter()
+        .filter(|p| p.status != runtime::Status::ImportError && p.status != runtime::Status::NotApplicable)
+        .map(|p| (p.probe, p.config))
+        .collect();
+    for probe in probes.iter_mut().filter(|p| p.status == runtime::Status::ImportError) {
+        let Some(missing) = probe
+            .error
+            .as_deref()
+            .and_then(|e| e.strip_prefix("ModuleNotFoundError: No module named '"))
+            .and_then(|rest| rest.split_once('\''))
+            .map(|(missing, _)| missing.to_string())
+        else {
+            continue;
+        };
+        if own(&missing) || !imported_some.contains(&(probe.probe, probe.config)) {
+            continue;
+        }
+        probe.status = runtime::Status::NotApplicable;
+        probe.error = Some(format!(
+            "needs `{missing}`, which is not installed: an optional dependency of the distribution (its other modules were probed)"
+        ));
     }
 }
 
@@ -235,6 +273,46 @@ pub fn installed_dist(env_python: &Path, package: &str) -> Result<InstalledDist,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn probe(module: &str, status: &str, error: Option<&str>) -> runtime::ProbeResult {
+        serde_json::from_value(serde_json::json!({
+            "module": module, "python": {"version": "3.13.5", "free_threaded": true, "executable": "/p/python3"},
+            "probe": "free_threading", "config": null, "status": status, "gil_enabled_after": false,
+            "gil_required_by": [], "error": error, "import_seconds": null, "code_ran": false, "threads": null,
+            "extensions": [], "fallbacks": [], "disagreements": [], "stderr_tail": null, "environment": {},
+            "seconds": 0.1
+        }))
+        .unwrap()
+    }
+
+    /// googleapis-common-protos 1.76.0 on 3.13t, as a real batch found it.
+    #[test]
+    fn a_module_for_an_optional_dependency_is_set_aside() {
+        let names: Vec<String> = ["google.api.http_pb2", "google.longrunning.operations_grpc", "google.rpc.status_pb2"]
+            .map(String::from)
+            .to_vec();
+        let grpc = "ModuleNotFoundError: No module named 'grpc'";
+        let mut probes = vec![
+            probe(&names[0], "ok", None),
+            probe(&names[1], "import_error", Some(grpc)),
+            probe(&names[2], "import_error", Some("ModuleNotFoundError: No module named 'google.rpc.status_pb2'")),
+        ];
+        set_aside_optional_modules(&mut probes, &names);
+        assert_eq!(probes[1].status, runtime::Status::NotApplicable);
+        assert!(probes[1].error.as_deref().unwrap().starts_with("needs `grpc`, which is not installed"));
+        // A module of the distribution itself that is missing is a real error.
+        assert_eq!(probes[2].status, runtime::Status::ImportError);
+
+        // Nothing imported: the failure stands.
+        let mut probes =
+            vec![probe(&names[1], "import_error", Some(grpc)), probe(&names[0], "import_error", Some(grpc))];
+        set_aside_optional_modules(&mut probes, &names);
+        assert!(probes.iter().all(|p| p.status == runtime::Status::ImportError));
+        // One import name: its failure is the package's.
+        let mut probes = vec![probe("fastapi", "import_error", Some(grpc))];
+        set_aside_optional_modules(&mut probes, &["fastapi".to_string()]);
+        assert_eq!(probes[0].status, runtime::Status::ImportError);
+    }
 
     #[test]
     fn a_wheel_name_is_rebuilt_from_its_tags() {

@@ -62,11 +62,31 @@ fn status_text(probe: Option<&ProbeResult>) -> String {
     probe.map_or_else(|| "-".into(), |p| snake(&p.status))
 }
 
+/// The latest release, when the installer chose an older one although the
+/// requirement named no version: with `--only-binary`, a resolver goes back
+/// to the newest release it has a wheel for (awscli 1.11.18 of 2016 for
+/// awscli on 3.13t), and the row must not pass for the latest.
+pub fn passed_over_latest(row: &Row) -> Option<&str> {
+    let latest = row.wheels_available.as_ref()?.version.as_deref()?;
+    let installed = row.version.as_deref()?;
+    let pinned = row.requirement.contains(['=', '<', '>', '~', '!', '@']);
+    let same = latest.trim().eq_ignore_ascii_case(installed.trim());
+    (!pinned && !same).then_some(latest)
+}
+
 pub fn summarize(row: &Row) -> Summary {
     let python = row.python.label();
     let install = match row.install.status {
         InstallStatus::Ok => {
-            format!("ok {} ({})", row.version.as_deref().unwrap_or("?"), row.install.from.as_deref().unwrap_or("?"))
+            let mut text = format!(
+                "ok {} ({})",
+                row.version.as_deref().unwrap_or("?"),
+                row.install.from.as_deref().unwrap_or("?")
+            );
+            if let Some(latest) = passed_over_latest(row) {
+                text.push_str(&format!(", not the latest {latest}"));
+            }
+            text
         }
         other => snake(&other),
     };
@@ -193,12 +213,20 @@ pub struct Totals {
     pub gil_off: usize,
     /// Units whose isolated subinterpreter probe was `ok`.
     pub isolated: usize,
+    /// Installed units that got an older release than the latest.
+    pub older_than_latest: usize,
 }
 
 impl Totals {
     pub fn of(rows: &[Row]) -> Totals {
-        let mut totals =
-            Totals { units: rows.len(), installed: 0, free_threaded_installed: 0, gil_off: 0, isolated: 0 };
+        let mut totals = Totals {
+            units: rows.len(),
+            installed: 0,
+            free_threaded_installed: 0,
+            gil_off: 0,
+            isolated: 0,
+            older_than_latest: 0,
+        };
         for row in rows {
             let installed = row.install.status == InstallStatus::Ok;
             let summary = summarize(row);
@@ -206,6 +234,7 @@ impl Totals {
             totals.free_threaded_installed += usize::from(installed && row.python.free_threaded);
             totals.gil_off += usize::from(row.python.free_threaded && summary.gil == "ok");
             totals.isolated += usize::from(summary.isolated == "ok");
+            totals.older_than_latest += usize::from(installed && passed_over_latest(row).is_some());
         }
         totals
     }
@@ -214,14 +243,50 @@ impl Totals {
 /// Totals for the closing line and the Markdown header.
 fn totals(rows: &[Row]) -> String {
     let t = Totals::of(rows);
-    format!(
+    let mut text = format!(
         "{} units: {} installed; GIL stayed off in {} of {} on free-threaded builds; {} loaded in isolated subinterpreters",
         t.units, t.installed, t.gil_off, t.free_threaded_installed, t.isolated
-    )
+    );
+    if t.older_than_latest > 0 {
+        text.push_str(&format!("; {} got an older release than the latest", t.older_than_latest));
+    }
+    text
 }
 
 /// The rows as a grid, for the table, Markdown and CSV.
 pub fn grid(meta: &RunMeta, rows: &[Row]) -> crate::report::grid::Grid<'static> {
     let cells = sorted(rows).iter().map(|s| s.cells().to_vec()).collect();
     crate::report::grid::Grid::new(&HEADERS, cells, totals(rows), meta.completed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(requirement: &str, installed: &str, latest: &str) -> Row {
+        let python = crate::runtime::PythonSummary {
+            version: "3.13.5".into(),
+            free_threaded: true,
+            executable: "/p/python3".into(),
+        };
+        let mut row = Row::new(&crate::batch::requirement_name(requirement), requirement, python);
+        row.install.status = InstallStatus::Ok;
+        row.install.from = Some("wheel".into());
+        row.version = Some(installed.into());
+        row.wheels_available = Some(crate::index::Availability { version: Some(latest.into()), ..Default::default() });
+        row
+    }
+
+    /// awscli on 3.13t with --only-binary, as a real batch installed it.
+    #[test]
+    fn an_older_release_than_the_latest_is_said() {
+        let old = row("awscli", "1.11.18", "1.46.3");
+        assert_eq!(summarize(&old).install, "ok 1.11.18 (wheel), not the latest 1.46.3");
+        assert!(totals(std::slice::from_ref(&old)).ends_with("; 1 got an older release than the latest"));
+        // What was asked for, or the latest: nothing to say.
+        assert_eq!(summarize(&row("awscli==1.11.18", "1.11.18", "1.46.3")).install, "ok 1.11.18 (wheel)");
+        let latest = row("markupsafe", "3.0.2", "3.0.2");
+        assert_eq!(summarize(&latest).install, "ok 3.0.2 (wheel)");
+        assert!(!totals(&[latest]).contains("older release"));
+    }
 }

@@ -34,6 +34,8 @@ fn verdict(text: &str) -> String {
         "incompatible" | "install_failure" | "import_failure" => ("✘", "bad"),
         "gil_enabled" | "import_error" | "failed" => ("✘", "bad"),
         "crash" | "deadlock" | "timeout" => ("✘", "bad"),
+        // Installed, but an older release than the latest: what is probed is not what users get.
+        _ if text.starts_with("ok") && text.contains(", not the latest ") => ("⚠", "warn"),
         _ if text.starts_with("ok") => ("✔", "good"),
         _ => ("?", "warn"),
     };
