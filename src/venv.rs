@@ -104,16 +104,17 @@ pub fn create_and_install(
     index: &IndexOptions,
     timeout: Duration,
 ) -> (Environment, Install) {
-    let What { requirements, rebuild, env } = *what;
+    let env = what.env;
     let started = Instant::now();
     let environment = Environment { dir: dir.to_path_buf(), python: dir.join("bin").join("python") };
-    let failed = |status, error: String| Install {
+    let failed = |(status, error, failed_to_build): StepFailure| Install {
         status,
         from: None,
         wheel_tags: Vec::new(),
         wheel: None,
         seconds: started.elapsed().as_secs_f64(),
         error: Some(error),
+        failed_to_build,
     };
     let mut make = match installer {
         Installer::Uv(uv) => {
@@ -130,11 +131,38 @@ pub fn create_and_install(
     make.envs(env.iter().map(|(k, v)| (k, v)));
     match step(&mut make, timeout) {
         Ok(_) => {}
-        Err((status, error)) => {
-            return (environment, failed(status, format!("could not make the environment: {error}")));
+        Err((status, error, _)) => {
+            return (environment, failed((status, format!("could not make the environment: {error}"), None)));
         }
     }
     let remaining = timeout.saturating_sub(started.elapsed()).max(Duration::from_secs(1));
+    match install_into(installer, base, &environment, what, index, remaining) {
+        Ok(()) => (
+            environment,
+            Install {
+                status: InstallStatus::Ok,
+                from: None,
+                wheel_tags: Vec::new(),
+                wheel: None,
+                seconds: started.elapsed().as_secs_f64(),
+                error: None,
+                failed_to_build: None,
+            },
+        ),
+        Err(failure) => (environment, failed(failure)),
+    }
+}
+
+/// Installs `what` into an environment [`create_and_install`] made from `base`.
+pub fn install_into(
+    installer: &Installer,
+    base: &Path,
+    environment: &Environment,
+    what: &What,
+    index: &IndexOptions,
+    timeout: Duration,
+) -> Result<(), StepFailure> {
+    let What { requirements, rebuild, env } = *what;
     let mut install = match installer {
         Installer::Uv(uv) => {
             let mut c = Command::new(uv);
@@ -154,40 +182,76 @@ pub fn create_and_install(
         }
     };
     install.args(index.args()).args(requirements).envs(env.iter().map(|(k, v)| (k, v)));
-    match step(&mut install, remaining) {
-        Ok(_) => (
-            environment,
-            Install {
-                status: InstallStatus::Ok,
-                from: None,
-                wheel_tags: Vec::new(),
-                wheel: None,
-                seconds: started.elapsed().as_secs_f64(),
-                error: None,
-            },
-        ),
-        Err((status, error)) => (environment, failed(status, error)),
-    }
+    step(&mut install, timeout).map(|_| ())
+}
+
+/// The line of an installer's output that tells most: a compiler's or a
+/// build backend's `error:`, else the last line.
+pub fn telling_line(output: &str) -> String {
+    let lines: Vec<&str> = output.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let compiler =
+        lines.iter().find(|l| l.contains("error:") && !l.starts_with("ERROR:") && !l.starts_with("error: subprocess"));
+    compiler.or(lines.last()).map(|l| l.to_string()).unwrap_or_else(|| "?".into())
+}
+
+/// How a step failed: its status, the tail of what it said, and what the
+/// installer named as failing to build.
+pub type StepFailure = (InstallStatus, String, Option<String>);
+
+/// The requirement an installer names as failing to build: uv's
+/// ``Failed to build `hypothesis==6.168.0` ``, pip's `Failed to build
+/// installable wheels for some pyproject.toml based projects (hypothesis)`
+/// or `Failed building wheel for hypothesis`.
+pub fn failed_to_build(said: &str) -> Option<String> {
+    said.lines().map(str::trim).find_map(|line| {
+        let uv = line.split_once("Failed to build `").and_then(|(_, rest)| rest.split_once('`')).map(|(r, _)| r);
+        let pip_list = line
+            .strip_prefix("ERROR: Failed to build installable wheels for some pyproject.toml based projects (")
+            .and_then(|rest| rest.strip_suffix(')'));
+        let pip_one = line.split_once("Failed building wheel for ").map(|(_, name)| name);
+        uv.or(pip_list).or(pip_one).map(|r| r.trim().to_string()).filter(|r| !r.is_empty())
+    })
 }
 
 /// Runs one installer step; on failure, its status and the tail of what it said.
-fn step(command: &mut Command, timeout: Duration) -> Result<Captured, (InstallStatus, String)> {
+fn step(command: &mut Command, timeout: Duration) -> Result<Captured, StepFailure> {
     command.env("PIP_NO_INPUT", "1").env("PYTHONDONTWRITEBYTECODE", "1");
     crate::os::child_dies_with_parent(command);
     let captured = process::run_with_timeout(command, timeout)
-        .map_err(|e| (InstallStatus::Failed, format!("could not run {:?}: {e}", command.get_program())))?;
+        .map_err(|e| (InstallStatus::Failed, format!("could not run {:?}: {e}", command.get_program()), None))?;
     if captured.interrupted {
-        return Err((InstallStatus::Interrupted, "ftprobe was interrupted".into()));
+        return Err((InstallStatus::Interrupted, "ftprobe was interrupted".into(), None));
     }
     if captured.timed_out {
-        return Err((InstallStatus::Timeout, format!("still running after {} s", timeout.as_secs())));
+        return Err((InstallStatus::Timeout, format!("still running after {} s", timeout.as_secs()), None));
     }
     if !captured.status.success() {
         let mut said = captured.stderr_tail(1500);
         if said.is_empty() {
             said = process::tail_text(&captured.stdout, 1500);
         }
-        return Err((InstallStatus::Failed, said));
+        // Read from all of it: uv names the failed build at the top.
+        let everything =
+            format!("{}\n{}", String::from_utf8_lossy(&captured.stderr), String::from_utf8_lossy(&captured.stdout));
+        return Err((InstallStatus::Failed, said, failed_to_build(&everything)));
     }
     Ok(captured)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What uv 0.13.9 and pip 26 print when hypothesis 6.168.0's sdist
+    /// (PyO3) fails to build for 3.13t.
+    #[test]
+    fn the_installers_name_what_failed_to_build() {
+        let uv = "error: Failed to build `hypothesis==6.168.0`\n  cause: The build backend returned an error\n";
+        assert_eq!(failed_to_build(uv).as_deref(), Some("hypothesis==6.168.0"));
+        let pip = "  × Building wheel for hypothesis (pyproject.toml) did not run successfully.\n\
+                   ERROR: Failed to build installable wheels for some pyproject.toml based projects (hypothesis)\n";
+        assert_eq!(failed_to_build(pip).as_deref(), Some("hypothesis"));
+        assert_eq!(failed_to_build("  ERROR: Failed building wheel for lxml\n").as_deref(), Some("lxml"));
+        assert_eq!(failed_to_build("error: No solution found when resolving dependencies"), None);
+    }
 }

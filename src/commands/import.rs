@@ -169,7 +169,7 @@ fn status_cell(status: Status) -> Cell {
 
 /// The line of a long error that says what happened: numpy and pandas wrap
 /// the real cause ("Original error was: ...") in paragraphs of advice.
-fn telling_line(error: &str) -> String {
+fn error_gist(error: &str) -> String {
     let lines: Vec<&str> = error.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     match lines.as_slice() {
         [] => String::new(),
@@ -198,7 +198,7 @@ fn render(results: &[ProbeResult], printer: &Printer) -> String {
             let seconds = r.import_seconds.map_or(String::new(), |s| format!(" (import {:.0} ms)", s * 1000.0));
             format!("GIL stayed disabled{seconds}")
         } else {
-            telling_line(r.error.as_deref().unwrap_or_default())
+            error_gist(r.error.as_deref().unwrap_or_default())
         };
         table.push::<_, Cell>([
             r.module.clone().into(),

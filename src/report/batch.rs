@@ -181,8 +181,10 @@ impl Summary {
 pub fn unit_summary(row: &Row) -> String {
     let s = summarize(row);
     if row.install.status != InstallStatus::Ok {
-        let why = row.install.error.as_deref().and_then(|e| e.lines().last()).unwrap_or("");
-        return format!("install {}: {}", s.install, crate::report::escape_controls(why));
+        let why = crate::venv::telling_line(row.install.error.as_deref().unwrap_or(""));
+        let built =
+            row.install.failed_to_build.as_deref().map(|r| format!("{r} failed to build: ")).unwrap_or_default();
+        return format!("install {}: {built}{}", s.install, crate::report::escape_controls(&why));
     }
     let mut text = format!("{} {}, import names {}", s.version, s.install, row.import_names.join(" "));
     if row.python.free_threaded {

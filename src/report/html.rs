@@ -540,6 +540,9 @@ fn details(html: &mut String, python: &str, row: &Row) {
         write!(html, "; wheel tags <code>{}</code>", escape(&row.install.wheel_tags.join(" "))).ok();
     }
     html.push_str("</p>");
+    if let Some(built) = &row.install.failed_to_build {
+        write!(html, "<p><code>{}</code> failed to build</p>", escape(built)).ok();
+    }
     if let Some(error) = &row.install.error {
         write!(html, "<pre>install: {}</pre>", escape(error)).ok();
     }

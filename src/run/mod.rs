@@ -118,6 +118,10 @@ pub struct Install {
     pub seconds: f64,
     /// The installer's last lines when it failed.
     pub error: Option<String>,
+    /// The requirement the installer named as failing to build
+    /// (`hypothesis==6.168.0`): maybe a dependency, not the package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_to_build: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,6 +183,7 @@ impl Row {
                 wheel: None,
                 seconds: 0.0,
                 error: None,
+                failed_to_build: None,
             },
             import_names: Vec::new(),
             probes: Vec::new(),

@@ -126,10 +126,24 @@ pub fn run_unit(unit: &Unit, prepared: &Result<Prepared, String>, options: &Opti
         InstallStatus::Ok => test_installed(&mut row, prepared, entry, &environment, options, note),
         InstallStatus::Interrupted => None,
         _ => {
-            let reason = format!(
-                "the package or its test dependencies did not install: {}",
-                telling_line(row.install.error.as_deref().unwrap_or("?"))
-            );
+            let reason = install_failure_reason(&row.install, || {
+                // Whose failure: the package alone, into the same environment.
+                let alone = [prepared.requirement.clone()];
+                let what = venv::What { requirements: &alone, rebuild: &rebuild, env: &tsan_environment(options) };
+                let base = &unit.interpreter.executable;
+                match venv::install_into(
+                    &options.installer,
+                    base,
+                    &environment,
+                    &what,
+                    &options.index,
+                    options.install_timeout,
+                ) {
+                    Ok(()) => Some(true),
+                    Err((InstallStatus::Failed, ..)) => Some(false),
+                    Err(_) => None,
+                }
+            });
             Some(verdict_only(prepared.source.clone(), Category::InstallFailure, reason, options))
         }
     };
@@ -155,11 +169,34 @@ pub fn tsan_environment(options: &Options) -> Vec<(String, String)> {
 /// The line of an installer's output that says what went wrong: a
 /// compiler's or build backend's `error:` line when there is one (the
 /// installer's own last line only says that the build failed).
-fn telling_line(output: &str) -> String {
-    let lines: Vec<&str> = output.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    let compiler =
-        lines.iter().find(|l| l.contains("error:") && !l.starts_with("ERROR:") && !l.starts_with("error: subprocess"));
-    compiler.or(lines.last()).map(|l| l.to_string()).unwrap_or_else(|| "?".into())
+/// Why the install failed, and whose failure it was: the package's, or its
+/// test dependencies'. `package_alone_installs` tries the package by itself
+/// (None: that attempt could not tell, e.g. it was interrupted).
+fn install_failure_reason(
+    install: &crate::run::Install,
+    package_alone_installs: impl FnOnce() -> Option<bool>,
+) -> String {
+    let said = venv::telling_line(install.error.as_deref().unwrap_or("?"));
+    let alone = if install.status == crate::run::InstallStatus::Failed { package_alone_installs() } else { None };
+    let built = install.failed_to_build.as_deref();
+    let Some(alone) = alone else {
+        return format!("the package or its test dependencies did not install: {said}");
+    };
+    if alone {
+        return match built {
+            Some(what) => {
+                format!(
+                    "the package installed, but a test dependency did not: {what} failed to build: {said} \
+                     (a version that installs can be pinned with --extra-deps)"
+                )
+            }
+            None => format!("the package installed, but its test dependencies did not: {said}"),
+        };
+    }
+    match built {
+        Some(what) => format!("the package did not install: {what} failed to build: {said}"),
+        None => format!("the package did not install: {said}"),
+    }
 }
 
 fn unresolved_source(unit: &Unit) -> SuiteSource {
@@ -416,4 +453,46 @@ fn import_all(env_python: &Path, names: &[String], options: &Options) -> Result<
         return Err(format!("{}{}", captured.stderr_tail(1500), signal.unwrap_or_default()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::{Install, InstallStatus};
+
+    fn failed(failed_to_build: Option<&str>) -> Install {
+        Install {
+            status: InstallStatus::Failed,
+            from: None,
+            wheel_tags: Vec::new(),
+            wheel: None,
+            seconds: 7.0,
+            error: Some("  --- stderr\n  error: PyO3 does not support the free-threaded build of CPython versions below 3.14\n  💥 maturin failed".into()),
+            failed_to_build: failed_to_build.map(String::from),
+        }
+    }
+
+    /// multidict 7.2.1's tests on 3.13t: multidict builds, its test
+    /// dependency hypothesis 6.168.0 does not (PyO3 needs 3.14 for free-threading).
+    #[test]
+    fn an_install_failure_says_whose_it_was() {
+        let hypothesis = failed(Some("hypothesis==6.168.0"));
+        assert_eq!(
+            install_failure_reason(&hypothesis, || Some(true)),
+            "the package installed, but a test dependency did not: hypothesis==6.168.0 failed to build: \
+             error: PyO3 does not support the free-threaded build of CPython versions below 3.14 \
+             (a version that installs can be pinned with --extra-deps)"
+        );
+        assert!(
+            install_failure_reason(&hypothesis, || Some(false)).starts_with("the package did not install: hypothesis")
+        );
+        assert!(
+            install_failure_reason(&failed(None), || None)
+                .starts_with("the package or its test dependencies did not install: error: PyO3")
+        );
+        // A timeout is not tried again.
+        let slow = Install { status: InstallStatus::Timeout, ..failed(None) };
+        let reason = install_failure_reason(&slow, || panic!("no second install after a timeout"));
+        assert!(reason.starts_with("the package or its test dependencies did not install"));
+    }
 }
