@@ -177,7 +177,8 @@ pub fn install_into(
             // is copied into each one).
             let mut c = Command::new(base);
             c.args(["-m", "pip", "--python"]).arg(&environment.python);
-            c.args(["install", "--quiet", "--disable-pip-version-check", "--no-input"]);
+            // Not --quiet: its "Collecting X" lines name what a failed build was.
+            c.args(["install", "--progress-bar", "off", "--disable-pip-version-check", "--no-input"]);
             c
         }
     };
@@ -191,7 +192,10 @@ pub fn telling_line(output: &str) -> String {
     let lines: Vec<&str> = output.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     let compiler =
         lines.iter().find(|l| l.contains("error:") && !l.starts_with("ERROR:") && !l.starts_with("error: subprocess"));
-    compiler.or(lines.last()).map(|l| l.to_string()).unwrap_or_else(|| "?".into())
+    // pip quotes the build backend between `[N lines of output]` and `[end of output]`.
+    let quoted = lines.iter().position(|l| *l == "[end of output]").filter(|end| *end > 0).map(|end| lines[end - 1]);
+    let closing = lines.iter().rev().find(|l| !l.starts_with("note:") && !l.starts_with("hint:"));
+    compiler.or(quoted.as_ref()).or(closing).map(|l| l.to_string()).unwrap_or_else(|| "?".into())
 }
 
 /// How a step failed: its status, the tail of what it said, and what the
@@ -203,13 +207,24 @@ pub type StepFailure = (InstallStatus, String, Option<String>);
 /// installable wheels for some pyproject.toml based projects (hypothesis)`
 /// or `Failed building wheel for hypothesis`.
 pub fn failed_to_build(said: &str) -> Option<String> {
-    said.lines().map(str::trim).find_map(|line| {
+    let named = said.lines().map(str::trim).find_map(|line| {
         let uv = line.split_once("Failed to build `").and_then(|(_, rest)| rest.split_once('`')).map(|(r, _)| r);
         let pip_list = line
             .strip_prefix("ERROR: Failed to build installable wheels for some pyproject.toml based projects (")
             .and_then(|rest| rest.strip_suffix(')'));
         let pip_one = line.split_once("Failed building wheel for ").map(|(_, name)| name);
         uv.or(pip_list).or(pip_one).map(|r| r.trim().to_string()).filter(|r| !r.is_empty())
+    });
+    // pip failing before a wheel build (`Getting requirements to build wheel
+    // did not run successfully`) names nothing: the last package it was
+    // collecting is the one.
+    named.or_else(|| {
+        said.contains("did not run successfully").then_some(())?;
+        said.lines().rev().map(str::trim).find_map(|line| {
+            let what = line.strip_prefix("Collecting ").or_else(|| line.strip_prefix("Processing "))?;
+            let what = what.split_whitespace().next()?;
+            Some(what.rsplit('/').next().unwrap_or(what).to_string())
+        })
     })
 }
 
@@ -253,5 +268,13 @@ mod tests {
         assert_eq!(failed_to_build(pip).as_deref(), Some("hypothesis"));
         assert_eq!(failed_to_build("  ERROR: Failed building wheel for lxml\n").as_deref(), Some("lxml"));
         assert_eq!(failed_to_build("error: No solution found when resolving dependencies"), None);
+        // pip 25 on the fixture package whose build refuses to start.
+        let pip_early = "Looking in links: /index/files\nProcessing /index/files/ftprobe_fixture_broken-1.0.tar.gz\n  \
+            Installing build dependencies: finished with status 'done'\n  error: subprocess-exited-with-error\n  \
+            × Getting requirements to build wheel did not run successfully.\n  │ exit code: 1\n  \
+            ╰─> [1 lines of output]\n      this package cannot be built (ftprobe fixture)\n      [end of output]\n  \
+            note: This error originates from a subprocess, and is likely not a problem with pip.\n";
+        assert_eq!(failed_to_build(pip_early).as_deref(), Some("ftprobe_fixture_broken-1.0.tar.gz"));
+        assert_eq!(telling_line(pip_early), "this package cannot be built (ftprobe fixture)");
     }
 }

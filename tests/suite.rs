@@ -121,7 +121,9 @@ fn fixture_suites_get_their_categories_with_evidence_and_every_renderer_reads_th
 
     let unbuildable = unit(&rows, "ftfixture-install-fails", true);
     assert_eq!(category(unbuildable), "install_failure");
-    assert!(unbuildable["suite"]["reason"].as_str().unwrap().contains("#error"), "{unbuildable:#}");
+    let reason = unbuildable["suite"]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("the package did not install: ") && reason.contains("#error"), "{unbuildable:#}");
+    assert!(unbuildable["install"]["failed_to_build"].as_str().unwrap().starts_with("ftfixture-install-fails"));
     let broken = unit(&rows, "ftfixture-import-fails", true);
     assert_eq!(category(broken), "import_failure");
     assert!(broken["suite"]["reason"].as_str().unwrap().contains("No module named 'needs_missing._native'"));
@@ -431,4 +433,25 @@ fn gil_0_hides_the_fallback_and_says_so() {
     let iteration = &row["suite"]["iterations"][0];
     assert_eq!(iteration["gil_setting"], "off");
     assert_eq!(iteration["gil"]["at_end"], false, "{iteration:#}");
+}
+
+/// A test dependency that does not build is not the package's failure: the
+/// package is tried alone, and the reason names the dependency.
+#[test]
+fn a_test_dependency_that_does_not_build_is_named_as_such() {
+    let server = serve(batch_index());
+    let scratch = tempfile::tempdir().unwrap();
+    let run = scratch.path().join("run");
+    let mut command = test_command(scratch.path(), server.1);
+    command.arg(checkout(scratch.path(), "clean")).arg("-p").arg(provisioned("3.13t"));
+    command.args(["--iterations", "1", "--extra-deps", "ftprobe-fixture-broken", "--out"]).arg(&run);
+    run_ok(&mut command, 1);
+    let row = &rows(&run)[0];
+    assert_eq!(category(row), "install_failure", "{row:#}");
+    let reason = row["suite"]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("the package installed, but a test dependency did not: ftprobe-fixture-broken"),
+        "{reason}"
+    );
+    assert!(reason.ends_with("(a version that installs can be pinned with --extra-deps)"), "{reason}");
 }
