@@ -145,7 +145,7 @@ fn fixture_suites_get_their_categories_with_evidence_and_every_renderer_reads_th
     assert!(markdown.starts_with("## ftprobe test"), "{markdown}");
     assert_eq!(markdown.lines().filter(|l| l.starts_with("| ftfixture-")).count(), 6);
     let csv = report("csv");
-    assert!(csv.starts_with("package,version,python,source,category,pass_rate"), "{csv}");
+    assert!(csv.starts_with("package,version,python,source,tested,category,pass_rate"), "{csv}");
     assert_eq!(csv.lines().count(), 7);
     let json: Value = serde_json::from_str(&report("json")).unwrap();
     assert_eq!(json["meta"]["kind"], "test");
@@ -257,6 +257,9 @@ fn markupsafes_real_sdist_tests_pass_on_its_released_free_threaded_wheel() {
         assert_eq!(iteration["tests"]["passed"], 78, "{iteration:#}");
         assert_eq!(iteration["gil"]["at_end"], false, "markupsafe._speedups declares Py_MOD_GIL_NOT_USED");
     }
+    // What the tests ran against, in the report.
+    let table = common::stdout(&run_ok(ftprobe(scratch.path()).arg("report").arg(&run), 0));
+    assert!(table.contains("sdist 3.0.2  wheel cp313t  compatible"), "{table}");
 }
 
 /// A git URL (here a local repository with a release tag) is cloned; a

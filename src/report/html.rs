@@ -415,7 +415,7 @@ fn suite_details(html: &mut String, python: &str, row: &Row) {
         escape(&suite.source.location),
         escape(suite.source.revision.as_deref().unwrap_or("")),
         escape(row.version.as_deref().unwrap_or("-")),
-        escape(row.install.from.as_deref().unwrap_or("-")),
+        escape(&crate::report::suite::installed_build(row)),
         if suite.test_command.is_empty() {
             String::new()
         } else {

@@ -16,6 +16,8 @@ pub struct SuiteSummary {
     pub version: String,
     pub python: String,
     pub source: String,
+    /// What the tests ran against: see [`installed_build`].
+    pub tested: String,
     pub category: String,
     pub pass_rate: String,
     pub iterations: String,
@@ -25,11 +27,12 @@ pub struct SuiteSummary {
     pub reason: String,
 }
 
-pub const HEADERS: [&str; 11] = [
+pub const HEADERS: [&str; 12] = [
     "package",
     "version",
     "python",
     "source",
+    "tested",
     "category",
     "pass_rate",
     "iterations",
@@ -38,6 +41,27 @@ pub const HEADERS: [&str; 11] = [
     "with_gil",
     "reason",
 ];
+
+/// What the tests ran against: `wheel cp313t`, `pure-Python wheel` (a
+/// package whose latest release ships compiled wheels for other builds only
+/// may install its universal wheel: its extensions were not tested), or
+/// `built here` from source.
+pub fn installed_build(row: &Row) -> String {
+    if row.install.status != crate::run::InstallStatus::Ok {
+        return "-".into();
+    }
+    match row.install.from.as_deref() {
+        Some("wheel") if row.install.wheel_tags.iter().all(|t| t.ends_with("-none-any")) => "pure-Python wheel".into(),
+        Some("wheel") => {
+            let mut abis: Vec<&str> = row.install.wheel_tags.iter().filter_map(|t| t.split('-').nth(1)).collect();
+            abis.dedup();
+            format!("wheel {}", abis.join(" "))
+        }
+        Some("sdist") => "built here".into(),
+        Some(other) => other.to_string(),
+        None => "-".into(),
+    }
+}
 
 /// The modules that re-enabled the GIL in any iteration.
 pub fn gil_culprits(suite: &Suite) -> Vec<String> {
@@ -83,6 +107,7 @@ pub fn summarize(row: &Row) -> SuiteSummary {
         version: row.version.clone().unwrap_or_else(|| "-".into()),
         python: row.python.label(),
         source,
+        tested: installed_build(row),
         category: suite.map(|s| snake(&s.category)).unwrap_or_else(|| "interrupted".into()),
         pass_rate: suite
             .filter(|s| !s.iterations.is_empty())
@@ -107,12 +132,13 @@ pub fn summarize(row: &Row) -> SuiteSummary {
 }
 
 impl SuiteSummary {
-    pub fn cells(&self) -> [String; 11] {
+    pub fn cells(&self) -> [String; 12] {
         [
             self.package.clone(),
             self.version.clone(),
             self.python.clone(),
             self.source.clone(),
+            self.tested.clone(),
             self.category.clone(),
             self.pass_rate.clone(),
             self.iterations.clone(),
@@ -128,7 +154,8 @@ impl SuiteSummary {
 pub fn unit_summary(row: &Row) -> String {
     let s = summarize(row);
     let version = if s.version == "-" { String::new() } else { format!("{} ", s.version) };
-    format!("{version}{}: {}", s.category, crate::report::escape_controls(&s.reason))
+    let tested = if s.tested == "-" { String::new() } else { format!(" ({})", s.tested) };
+    format!("{version}{}{tested}: {}", s.category, crate::report::escape_controls(&s.reason))
 }
 
 /// `2 compatible, 1 crash` over the rows, in the categories' order.
