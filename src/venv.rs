@@ -107,15 +107,16 @@ pub fn create_and_install(
     let env = what.env;
     let started = Instant::now();
     let environment = Environment { dir: dir.to_path_buf(), python: dir.join("bin").join("python") };
-    let failed = |(status, error, failed_to_build): StepFailure| Install {
+    let outcome = |status, error, failed_to_build| Install {
         status,
         from: None,
         wheel_tags: Vec::new(),
         wheel: None,
         seconds: started.elapsed().as_secs_f64(),
-        error: Some(error),
+        error,
         failed_to_build,
     };
+    let failed = |(status, error, failed_to_build): StepFailure| outcome(status, Some(error), failed_to_build);
     let mut make = match installer {
         Installer::Uv(uv) => {
             let mut c = Command::new(uv);
@@ -136,21 +137,11 @@ pub fn create_and_install(
         }
     }
     let remaining = timeout.saturating_sub(started.elapsed()).max(Duration::from_secs(1));
-    match install_into(installer, base, &environment, what, index, remaining) {
-        Ok(()) => (
-            environment,
-            Install {
-                status: InstallStatus::Ok,
-                from: None,
-                wheel_tags: Vec::new(),
-                wheel: None,
-                seconds: started.elapsed().as_secs_f64(),
-                error: None,
-                failed_to_build: None,
-            },
-        ),
-        Err(failure) => (environment, failed(failure)),
-    }
+    let install = match install_into(installer, base, &environment, what, index, remaining) {
+        Ok(()) => outcome(InstallStatus::Ok, None, None),
+        Err(failure) => failed(failure),
+    };
+    (environment, install)
 }
 
 /// Installs `what` into an environment [`create_and_install`] made from `base`.

@@ -118,7 +118,6 @@ fn skip_where_not_installed(results: &mut Vec<ProbeResult>, printer: &Printer) {
     ));
 }
 
-/// The closing line of an interrupted run's table ("" when not interrupted).
 /// Which interpreters were probed through their executable (no shared
 /// libpython), so a reader knows what the results rest on.
 fn via_executable_line(results: &[ProbeResult]) -> String {
@@ -135,6 +134,7 @@ fn via_executable_line(results: &[ProbeResult]) -> String {
     format!("\nprobed through the interpreter's own executable (no shared libpython to load): {}\n", labels.join(", "))
 }
 
+/// The closing line of an interrupted run's table ("" when not interrupted).
 fn interrupted_line(results: &[ProbeResult]) -> String {
     let cut = results.iter().filter(|r| r.status == Status::Interrupted).count();
     if cut == 0 {

@@ -113,11 +113,12 @@ pub fn run_unit(unit: &Unit, prepared: &Result<Prepared, String>, options: &Opti
     requirements.extend(entry.iter().flat_map(|e| e.extra_deps.iter().cloned()));
     // A checkout or a clone is built from what is there now.
     let rebuild = if prepared.requirement.contains(" @ file://") { vec![prepared.name.clone()] } else { Vec::new() };
+    let install_env = tsan_environment(options);
     let (environment, install) = venv::create_and_install(
         &options.installer,
         &unit.interpreter.executable,
         &dir,
-        &venv::What { requirements: &requirements, rebuild: &rebuild, env: &tsan_environment(options) },
+        &venv::What { requirements: &requirements, rebuild: &rebuild, env: &install_env },
         &options.index,
         options.install_timeout,
     );
@@ -129,7 +130,7 @@ pub fn run_unit(unit: &Unit, prepared: &Result<Prepared, String>, options: &Opti
             let reason = install_failure_reason(&row.install, || {
                 // Whose failure: the package alone, into the same environment.
                 let alone = [prepared.requirement.clone()];
-                let what = venv::What { requirements: &alone, rebuild: &rebuild, env: &tsan_environment(options) };
+                let what = venv::What { requirements: &alone, rebuild: &rebuild, env: &install_env };
                 let base = &unit.interpreter.executable;
                 match venv::install_into(
                     &options.installer,
@@ -166,9 +167,6 @@ pub fn tsan_environment(options: &Options) -> Vec<(String, String)> {
     }
 }
 
-/// The line of an installer's output that says what went wrong: a
-/// compiler's or build backend's `error:` line when there is one (the
-/// installer's own last line only says that the build failed).
 /// Why the install failed, and whose failure it was: the package's, or its
 /// test dependencies'. `package_alone_installs` tries the package by itself
 /// (None: that attempt could not tell, e.g. it was interrupted).
