@@ -4,6 +4,13 @@
 //! which free-threaded 3.15 loads), `abi3` only, or pure Python. Nothing is
 //! installed.
 
+pub mod digest;
+pub mod error;
+pub mod http;
+pub mod project;
+pub mod remote;
+pub mod url;
+
 use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;
