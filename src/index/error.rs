@@ -23,27 +23,45 @@ pub enum IndexError {
     Status { url: String, status: u16 },
     #[error("{url} is not a PEP 691 or PEP 503 project page ({reason}); check --index-url")]
     BadPage { url: String, reason: String },
-    #[error("{url}: the server's answer to a range request is inconsistent ({reason}); use --verify-full to download whole files")]
+    #[error(
+        "{url}: the server's answer to a range request is inconsistent ({reason}); use --verify-full to download whole files"
+    )]
     BadRange { url: String, reason: String },
-    #[error("{url}: the server sent the file with Content-Encoding `{encoding}`, not the file's own bytes; use another mirror")]
+    #[error(
+        "{url}: the server sent the file with Content-Encoding `{encoding}`, not the file's own bytes; use another mirror"
+    )]
     Encoded { url: String, encoding: String },
-    #[error("{url} is {actual} bytes but the index says {expected}; the file changed or the index is stale, so it is not scanned")]
+    #[error(
+        "{url} is {actual} bytes but the index says {expected}; the file changed or the index is stale, so it is not scanned"
+    )]
     SizeMismatch { url: String, expected: u64, actual: u64 },
-    #[error("{url}: the {what} is {size} bytes, over the {limit}-byte limit; this is not a wheel ftprobe reads remotely")]
+    #[error(
+        "{url}: the {what} is {size} bytes, over the {limit}-byte limit; this is not a wheel ftprobe reads remotely"
+    )]
     TooLarge { url: String, what: &'static str, size: u64, limit: u64 },
-    #[error("{url}: the members to read would inflate to {total} bytes, over the {limit} bytes allowed for a wheel of its size: a zip bomb or a corrupt wheel")]
+    #[error(
+        "{url}: the members to read would inflate to {total} bytes, over the {limit} bytes allowed for a wheel of its size: a zip bomb or a corrupt wheel"
+    )]
     Inflates { url: String, total: u64, limit: u64 },
-    #[error("{url}: its sha256 is {actual}, not the {expected} the index or lock file gives; the download is corrupt or was tampered with, so it is not scanned")]
+    #[error(
+        "{url}: its sha256 is {actual}, not the {expected} the index or lock file gives; the download is corrupt or was tampered with, so it is not scanned"
+    )]
     HashMismatch { url: String, expected: String, actual: String },
     #[error("{url}: member `{member}` {reason}; the download is corrupt or was tampered with, so it is not scanned")]
     MemberMismatch { url: String, member: String, reason: String },
-    #[error("{url}: the wheel has no *.dist-info/RECORD, so its members cannot be checked without the whole file; use --verify-full")]
+    #[error(
+        "{url}: the wheel has no *.dist-info/RECORD, so its members cannot be checked without the whole file; use --verify-full"
+    )]
     NoRecord { url: String },
     #[error("{url}: its RECORD cannot be used ({reason}); use --verify-full to check the whole file instead")]
     BadRecord { url: String, reason: String },
-    #[error("{url}: not a readable zip archive ({reason}); the wheel is corrupt, or use --verify-full to download it whole")]
+    #[error(
+        "{url}: not a readable zip archive ({reason}); the wheel is corrupt, or use --verify-full to download it whole"
+    )]
     BadZip { url: String, reason: String },
-    #[error("{url}: entries overlap (several members share the same bytes): a zip bomb or a corrupt wheel; real wheels never do this")]
+    #[error(
+        "{url}: entries overlap (several members share the same bytes): a zip bomb or a corrupt wheel; real wheels never do this"
+    )]
     Overlapping { url: String },
     #[error("`{value}` is not a sha256 (64 hexadecimal digits); the lock file or the index entry is malformed")]
     BadSha256 { value: String },
@@ -101,7 +119,8 @@ mod tests {
              check the URL or use --offline with a warm cache"
         );
         assert!(down.is_transient());
-        let missing = IndexError::NotCached { file: "a-1-py3-none-any.whl".into(), missing: "members `a/_x.so`".into() };
+        let missing =
+            IndexError::NotCached { file: "a-1-py3-none-any.whl".into(), missing: "members `a/_x.so`".into() };
         assert!(!missing.to_string().contains('\n') && !missing.is_transient());
     }
 }

@@ -124,7 +124,10 @@ impl Client {
         self.retrying(|| {
             let mut response = self.send(
                 url,
-                &[("Accept", "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1")],
+                &[(
+                    "Accept",
+                    "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1",
+                )],
             )?;
             let status = response.status().as_u16();
             if status == 404 {
@@ -167,10 +170,14 @@ impl Client {
                 return Err(IndexError::NotFound { url: url.into() });
             }
             if status == 416 {
-                return Err(IndexError::BadRange { url: url.into(), reason: "the server refused the range (416)".into() });
+                return Err(IndexError::BadRange {
+                    url: url.into(),
+                    reason: "the server refused the range (416)".into(),
+                });
             }
             check_status(url, status)?;
-            if let Some(encoding) = header(&response, "content-encoding").filter(|e| !e.eq_ignore_ascii_case("identity"))
+            if let Some(encoding) =
+                header(&response, "content-encoding").filter(|e| !e.eq_ignore_ascii_case("identity"))
             {
                 return Err(IndexError::Encoded { url: url.into(), encoding: encoding.to_string() });
             }

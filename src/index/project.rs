@@ -327,7 +327,10 @@ mod tests {
         assert_eq!((files[0].size, files[0].upload_time.as_deref()), (None, None));
         assert_eq!(files[1].url, "http://127.0.0.1:8/simple/a/a-0.9.tar.gz");
         assert_eq!((files[1].sha256, &files[1].yanked), (None, &Yanked::Yes(Some("bad & broken".into()))));
-        assert_eq!((files[2].url.as_str(), &files[2].yanked), ("http://127.0.0.1:8/files/a-0.8.tar.gz", &Yanked::Yes(None)));
+        assert_eq!(
+            (files[2].url.as_str(), &files[2].yanked),
+            ("http://127.0.0.1:8/files/a-0.8.tar.gz", &Yanked::Yes(None))
+        );
         assert_eq!(unescape("&#62;=3&#x2E;9 &bogus; &"), ">=3.9 &bogus; &");
     }
 }

@@ -38,7 +38,14 @@
 //!   CRC as well); every wanted member must be listed there, and every
 //!   RECORD path the caller would want must be in the central directory (so
 //!   a directory cannot hide an extension module). The file's length must
-//!   equal the `size` the index gives, when it gives one. What this does
+//!   equal the `size` the index gives, when it gives one. The caller can
+//!   read only the zip's structure (end records, central directory, the
+//!   last KiB) and the verified members: bytes fetched with them (the rest
+//!   of the tail, gaps merged into a request) stay unreadable, and a member
+//!   that lies wholly in the structure's bytes is verified too, unless
+//!   RECORD lists it without a digest (RECORD itself, signature files).
+//!   Local headers are structure: they decide where a member's data is
+//!   read from, and the data read is what was checked. What this does
 //!   **not** check: RECORD itself, and the central directory, are not
 //!   covered by the index's sha256, which needs every byte. They are trusted
 //!   as far as the connection to the file host is (TLS) and that host is.
@@ -131,7 +138,8 @@ impl Default for FetchOptions {
 pub enum Verified {
     /// Every byte was fetched and the file's sha256 is the index's.
     WholeFile,
-    /// These many members were checked against the wheel's RECORD.
+    /// These many members were checked against the wheel's RECORD: the
+    /// wanted ones, and any other that lies wholly in the readable bytes.
     AgainstRecord { members: usize },
 }
 
@@ -150,8 +158,10 @@ pub struct Transfer {
 /// A remote wheel, its wanted members fetched and verified.
 #[derive(Clone, Debug)]
 pub struct RemoteWheel {
-    /// The bytes at hand, for `zip::ZipArchive::new(file.reader())` or
-    /// positioned reads. Reading bytes not fetched is an I/O error.
+    /// The bytes that may be read, for `zip::ZipArchive::new(file.reader())`
+    /// or positioned reads: every byte after [`Verified::WholeFile`]; after
+    /// [`Verified::AgainstRecord`], the zip's structure and the verified
+    /// members only. Reading any other byte is an I/O error.
     pub file: FetchedFile,
     pub verified: Verified,
     /// The wanted members, verified and readable, sorted.
@@ -265,21 +275,43 @@ fn read(
     if layout.overlapping(&view) {
         return Err(IndexError::Overlapping { url: url.into() });
     }
+    let names = sorted_names(&members);
+    let (verified, view) = if view.is_complete() {
+        verify::whole_file(&view, &file.sha256, session.whole_digest, url)?;
+        (Verified::WholeFile, view)
+    } else {
+        let record = record.ok_or_else(|| IndexError::NoRecord { url: url.into() })?;
+        // What the caller may read: the zip's structure (the end records,
+        // the directory, and the last KiB, where the zip crate looks for
+        // the end record) and the wanted members. Any other member wholly
+        // inside that is checked as well; RECORD itself cannot be.
+        let mut readable: RangeSet =
+            vec![ByteRange::new(directory.start, len), ByteRange::new(len.saturating_sub(1024), len)].into();
+        readable.extend(&members.iter().chain([&record]).map(|m| m.extent).collect::<Vec<_>>().into());
+        let mut archive = ZipArchive::new(view.reader()).map_err(|e| bad_zip(e.to_string()))?;
+        let wanted_names: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
+        let listed = verify::read_record(&mut archive, record, url)?;
+        let incidental: Vec<&Member> = layout
+            .members
+            .iter()
+            .filter(|m| !m.name.ends_with('/') && !wanted_names.contains(m.name.as_str()) && m.name != record.name)
+            .filter(|m| readable.covers(m.extent) && listed.get(&m.name).is_some_and(|e| e.digest.is_some()))
+            .collect();
+        verify::members_against_record(&mut archive, &listed, &names, url)?;
+        verify::members_against_record(&mut archive, &listed, &sorted_names(&incidental), url)?;
+        verify::directory_has_what_record_lists(&layout, &listed, wanted, url)?;
+        let checked = names.len() + incidental.len();
+        (Verified::AgainstRecord { members: checked }, view.restricted(&readable))
+    };
+    let oversized = sorted_names(&oversized);
+    Ok(RemoteWheel { file: view, verified, members: names, oversized, transfer: Transfer::default() })
+}
+
+fn sorted_names(members: &[&Member]) -> Vec<String> {
     let mut names: Vec<String> = members.iter().map(|m| m.name.clone()).collect();
     names.sort();
     names.dedup();
-    let verified = if view.is_complete() {
-        verify::whole_file(&view, &file.sha256, session.whole_digest, url)?;
-        Verified::WholeFile
-    } else {
-        let record = record.ok_or_else(|| IndexError::NoRecord { url: url.into() })?;
-        let checked = verify::against_record(&view, &layout, record, &names, wanted, url)?;
-        Verified::AgainstRecord { members: checked }
-    };
-    let mut oversized: Vec<String> = oversized.iter().map(|m| m.name.clone()).collect();
-    oversized.sort();
-    oversized.dedup();
-    Ok(RemoteWheel { file: view, verified, members: names, oversized, transfer: Transfer::default() })
+    names
 }
 
 /// Where the central directory is, fetching a zip64 record outside the tail.
@@ -311,12 +343,8 @@ fn check_inflation(url: &str, len: u64, members: &[&Member]) -> Result<(), Index
 
 /// Which wanted members (and RECORD) are not at hand, for the offline message.
 fn describe_missing(present: &RangeSet, members: &[&Member], record: Option<&Member>) -> String {
-    let mut names: Vec<&str> = members
-        .iter()
-        .chain(record.iter())
-        .filter(|m| !present.covers(m.extent))
-        .map(|m| m.name.as_str())
-        .collect();
+    let mut names: Vec<&str> =
+        members.iter().chain(record.iter()).filter(|m| !present.covers(m.extent)).map(|m| m.name.as_str()).collect();
     names.sort_unstable();
     names.dedup();
     if names.is_empty() {

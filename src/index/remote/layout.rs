@@ -51,7 +51,8 @@ impl Layout {
         starts.sort_unstable();
         starts.dedup();
         for member in &mut members {
-            member.extent.end = next_start(&starts, member.header_start).unwrap_or(directory_start).max(member.header_start);
+            member.extent.end =
+                next_start(&starts, member.header_start).unwrap_or(directory_start).max(member.header_start);
         }
         Ok(Layout { members, directory_start })
     }
@@ -75,7 +76,10 @@ impl Layout {
                     Some(_) => return true,
                     None => 0,
                 };
-                let end = member.header_start.saturating_add(LOCAL_HEADER_SIZE + variable).saturating_add(member.compressed_size);
+                let end = member
+                    .header_start
+                    .saturating_add(LOCAL_HEADER_SIZE + variable)
+                    .saturating_add(member.compressed_size);
                 end > member.extent.end || member.header_start >= self.directory_start
             })
     }
@@ -86,7 +90,9 @@ impl Layout {
         let records: Vec<&Member> = self
             .members
             .iter()
-            .filter(|m| m.name.strip_suffix(".dist-info/RECORD").is_some_and(|dir| !dir.is_empty() && !dir.contains('/')))
+            .filter(|m| {
+                m.name.strip_suffix(".dist-info/RECORD").is_some_and(|dir| !dir.is_empty() && !dir.contains('/'))
+            })
             .collect();
         if records.len() <= 1 {
             return Ok(records.first().copied());
@@ -123,7 +129,10 @@ mod tests {
         assert_eq!(one.record("pkg-1.0-py3-none-any.whl").unwrap().unwrap().name, "pkg-1.0.dist-info/RECORD");
         assert!(layout(&["pkg/x.so"]).record("pkg-1.0-py3-none-any.whl").unwrap().is_none());
         let two = layout(&["My.Pkg-1.0.dist-info/RECORD", "vendored-2.0.dist-info/RECORD", "a/b.dist-info/RECORD"]);
-        assert_eq!(two.record("my_pkg-1.0-cp313-cp313t-linux_x86_64.whl").unwrap().unwrap().name, "My.Pkg-1.0.dist-info/RECORD");
+        assert_eq!(
+            two.record("my_pkg-1.0-cp313-cp313t-linux_x86_64.whl").unwrap().unwrap().name,
+            "My.Pkg-1.0.dist-info/RECORD"
+        );
         assert!(two.record("other-1.0-py3-none-any.whl").unwrap_err().contains("2 *.dist-info/RECORD"));
     }
 }

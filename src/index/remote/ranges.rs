@@ -135,6 +135,12 @@ impl RangeSet {
         out
     }
 
+    /// The bytes in both sets.
+    pub fn intersection(&self, other: &RangeSet) -> RangeSet {
+        let only_here = other.missing_from(self);
+        only_here.missing_from(self)
+    }
+
     /// The ranges as requests: ranges less than `gap` bytes apart are
     /// fetched together (the bytes between cost less than another request).
     pub fn requests(&self, gap: u64) -> Vec<ByteRange> {
@@ -177,6 +183,7 @@ mod tests {
         assert!(have.covers(ByteRange::new(22, 30)) && !have.covers(ByteRange::new(8, 12)));
         assert_eq!(have.containing(25), Some(ByteRange::new(20, 30)));
         assert_eq!(have.containing(10), None);
+        assert_eq!(have.intersection(&set(&[(5, 25)])), set(&[(5, 10), (20, 25)]));
         let wanted = set(&[(0, 10), (15, 20), (100, 110)]);
         assert_eq!(wanted.requests(6), vec![ByteRange::new(0, 20), ByteRange::new(100, 110)]);
         assert_eq!(wanted.requests(0).len(), 3);

@@ -158,7 +158,8 @@ impl<'a> Session<'a> {
                     None => None,
                 };
                 if asked != Some(range) {
-                    let reason = format!("asked for {}, got {range}", asked.map_or("the whole file".into(), |a| a.to_string()));
+                    let reason =
+                        format!("asked for {}, got {range}", asked.map_or("the whole file".into(), |a| a.to_string()));
                     return Err(IndexError::BadRange { url: url.into(), reason });
                 }
                 let copy = self.ensure_copy()?;
@@ -251,7 +252,10 @@ impl<'a> Session<'a> {
 }
 
 fn short(received: u64, expected: u64) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::UnexpectedEof, format!("the body ended after {received} of {expected} bytes"))
+    std::io::Error::new(
+        std::io::ErrorKind::UnexpectedEof,
+        format!("the body ended after {received} of {expected} bytes"),
+    )
 }
 
 /// Reads `body` to its end (at most `limit + 1` bytes), handing each chunk

@@ -139,9 +139,8 @@ impl CacheEntry {
         let Ok(entries) = fs::read_dir(&self.dir) else { return };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let stale = || {
-                entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE))
-            };
+            let stale =
+                || entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE));
             if (is_copy_name(&name) && name != keep) || (name.starts_with(".tmp-") && stale()) {
                 let _ = fs::remove_file(entry.path());
             }
@@ -150,7 +149,8 @@ impl CacheEntry {
 }
 
 fn is_copy_name(name: &str) -> bool {
-    name.strip_prefix("data-").is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    name.strip_prefix("data-")
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
 }
 
 /// A name no other process or thread uses at the same time.

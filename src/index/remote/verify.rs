@@ -9,7 +9,7 @@ use zip::ZipArchive;
 
 use super::layout::{Layout, Member};
 use super::record::Record;
-use super::view::FetchedFile;
+use super::view::{FetchedFile, FetchedReader};
 use crate::index::digest::Sha256Digest;
 use crate::index::error::IndexError;
 use crate::scan::wheel::DIST_INFO_LIMIT;
@@ -39,46 +39,57 @@ pub fn whole_file(
     Ok(())
 }
 
-/// Each of `members` inflates to the bytes RECORD lists for it (digest and
-/// size), and RECORD lists no member the caller wants that the directory
-/// lacks. Returns how many members were checked.
-pub fn against_record(
-    file: &FetchedFile,
-    layout: &Layout,
-    record: &Member,
-    members: &[String],
-    wanted: &dyn Fn(&str) -> bool,
-    url: &str,
-) -> Result<usize, IndexError> {
-    let bad_zip = |e: &dyn std::fmt::Display| IndexError::BadZip { url: url.into(), reason: e.to_string() };
+/// The wheel's RECORD, read through `archive`.
+pub fn read_record(archive: &mut ZipArchive<FetchedReader>, record: &Member, url: &str) -> Result<Record, IndexError> {
     let bad_record = |reason: String| IndexError::BadRecord { url: url.into(), reason };
-    let mut archive = ZipArchive::new(file.reader()).map_err(|e| bad_zip(&e))?;
-    let text = {
-        let entry = archive.by_name(&record.name).map_err(|e| bad_record(e.to_string()))?;
-        if entry.size() > DIST_INFO_LIMIT {
-            return Err(bad_record(format!("it claims {} bytes", entry.size())));
-        }
-        let mut text = String::new();
-        entry.take(DIST_INFO_LIMIT + 1).read_to_string(&mut text).map_err(|e| bad_record(e.to_string()))?;
-        text
-    };
-    let listed = Record::parse(&text).map_err(bad_record)?;
-    let mismatch = |member: &str, reason: String| IndexError::MemberMismatch { url: url.into(), member: member.into(), reason };
+    let entry = archive.by_name(&record.name).map_err(|e| bad_record(e.to_string()))?;
+    if entry.size() > DIST_INFO_LIMIT {
+        return Err(bad_record(format!("it claims {} bytes", entry.size())));
+    }
+    let mut text = String::new();
+    entry.take(DIST_INFO_LIMIT + 1).read_to_string(&mut text).map_err(|e| bad_record(e.to_string()))?;
+    Record::parse(&text).map_err(bad_record)
+}
+
+/// Each of `members` inflates to the bytes `record` lists for it (digest
+/// and size; the zip crate checks the CRC on the way).
+pub fn members_against_record(
+    archive: &mut ZipArchive<FetchedReader>,
+    record: &Record,
+    members: &[String],
+    url: &str,
+) -> Result<(), IndexError> {
     for name in members {
-        let entry = listed.get(name).ok_or_else(|| mismatch(name, "is not listed in the wheel's RECORD".into()))?;
-        let data = archive.by_name(name).map_err(|e| mismatch(name, format!("cannot be read ({e})")))?;
+        let mismatch = |reason: String| IndexError::MemberMismatch { url: url.into(), member: name.clone(), reason };
+        let entry = record.get(name).ok_or_else(|| mismatch("is not listed in the wheel's RECORD".into()))?;
+        let data = archive.by_name(name).map_err(|e| mismatch(format!("cannot be read ({e})")))?;
         let claimed = data.size();
         match entry.check(data.take(claimed.saturating_add(1))) {
             Ok(Ok(())) => {}
-            Ok(Err(why)) => return Err(mismatch(name, why.to_string())),
-            Err(e) => return Err(mismatch(name, format!("cannot be read ({e})"))),
+            Ok(Err(why)) => return Err(mismatch(why.to_string())),
+            Err(e) => return Err(mismatch(format!("cannot be read ({e})"))),
         }
     }
+    Ok(())
+}
+
+/// RECORD lists no member the caller wants that the directory lacks (so
+/// the directory cannot hide one).
+pub fn directory_has_what_record_lists(
+    layout: &Layout,
+    record: &Record,
+    wanted: &dyn Fn(&str) -> bool,
+    url: &str,
+) -> Result<(), IndexError> {
     let in_directory: HashSet<&str> = layout.members.iter().map(|m| m.name.as_str()).collect();
-    let mut unlisted: Vec<&str> = listed.paths().filter(|p| wanted(p) && !in_directory.contains(p)).collect();
+    let mut unlisted: Vec<&str> = record.paths().filter(|p| wanted(p) && !in_directory.contains(p)).collect();
     unlisted.sort_unstable();
-    if let Some(first) = unlisted.first() {
-        return Err(mismatch(first, "is listed in RECORD but missing from the archive's directory".into()));
+    match unlisted.first() {
+        Some(first) => Err(IndexError::MemberMismatch {
+            url: url.into(),
+            member: first.to_string(),
+            reason: "is listed in RECORD but missing from the archive's directory".into(),
+        }),
+        None => Ok(()),
     }
-    Ok(members.len())
 }

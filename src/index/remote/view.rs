@@ -21,7 +21,7 @@ pub struct FetchedFile {
 
 #[derive(Debug)]
 struct Inner {
-    data: File,
+    data: Arc<File>,
     len: u64,
     present: RangeSet,
     /// The file's name, for messages.
@@ -31,7 +31,17 @@ struct Inner {
 impl FetchedFile {
     /// `data` holds the file's bytes at their own offsets wherever `present` says.
     pub(crate) fn new(data: File, len: u64, present: RangeSet, name: &str) -> Self {
-        FetchedFile { inner: Arc::new(Inner { data, len, present, name: name.to_string() }) }
+        FetchedFile { inner: Arc::new(Inner { data: Arc::new(data), len, present, name: name.to_string() }) }
+    }
+
+    /// The same copy with only the bytes of `allowed` readable (those of
+    /// them that are at hand).
+    pub(crate) fn restricted(&self, allowed: &RangeSet) -> FetchedFile {
+        let inner = &self.inner;
+        let present = inner.present.intersection(allowed);
+        FetchedFile {
+            inner: Arc::new(Inner { data: inner.data.clone(), len: inner.len, present, name: inner.name.clone() }),
+        }
     }
 
     /// The remote file's full length.
@@ -62,7 +72,7 @@ impl FetchedFile {
         }
         let Some(range) = self.inner.present.containing(offset) else {
             return Err(io::Error::other(format!(
-                "byte {offset} of {} was not fetched (ftprobe reads only the members it scans)",
+                "byte {offset} of {} was not fetched and verified (ftprobe reads only the members it scans)",
                 self.inner.name
             )));
         };
@@ -72,7 +82,10 @@ impl FetchedFile {
         #[cfg(windows)]
         let n = self.inner.data.seek_read(&mut buf[..wanted], offset)?;
         if n == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("the cached copy of {} is truncated", self.inner.name)));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("the cached copy of {} is truncated", self.inner.name),
+            ));
         }
         Ok(n)
     }
@@ -158,5 +171,8 @@ mod tests {
         let error = reader.read_exact(&mut two).unwrap_err().to_string();
         assert!(error.contains("byte 8 of x.whl was not fetched"), "{error}");
         assert!(!fetched.is_complete());
+        let narrowed = fetched.restricted(&vec![ByteRange::new(0, 4), ByteRange::new(16, 30)].into());
+        assert_eq!(narrowed.present(), &vec![ByteRange::new(2, 4), ByteRange::new(16, 20)].into());
+        assert_eq!(narrowed.bytes(ByteRange::new(5, 6)), None);
     }
 }

@@ -130,7 +130,9 @@ mod tests {
         locator.extend_from_slice(&(at as u64).to_le_bytes());
         locator.extend_from_slice(&1u32.to_le_bytes());
         let mut end = EOCD.to_vec();
-        end.extend_from_slice(&[0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0]);
+        end.extend_from_slice(&[
+            0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0,
+        ]);
         data.extend(record.into_iter().chain(locator).chain(end));
         data
     }
@@ -172,7 +174,9 @@ mod tests {
         assert_eq!(only_the_last(&zip64), Ok(Located::Need(ByteRange::new(len - 42, len - 22))));
         // With the locator at hand, the zip64 record is asked for next.
         let at_hand = ByteRange::new(len - 42, len);
-        let next = locate(len, at_hand, |r| (r.start >= at_hand.start).then(|| zip64[r.start as usize..r.end as usize].to_vec()));
+        let next = locate(len, at_hand, |r| {
+            (r.start >= at_hand.start).then(|| zip64[r.start as usize..r.end as usize].to_vec())
+        });
         assert_eq!(next, Ok(Located::Need(ByteRange::new(len - 98, len - 42))));
         assert!(locate_in(&[0u8; 100]).unwrap_err().contains("no end-of-central-directory"));
         let mut forged = vec![0u8; 40];
