@@ -2,6 +2,7 @@
 //! with `python3` from PATH): project pages, and wheels read through HTTP
 //! range requests, verified and cached. The wheels are built here.
 
+mod measure;
 mod server;
 
 use std::io::{Read, Write};
