@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use ftprobe::index::digest::Sha256Digest;
 use ftprobe::index::error::IndexError;
-use ftprobe::index::http::{Client, ClientSettings};
+use ftprobe::index::http::{Client, ClientSettings, Traffic};
 use ftprobe::index::project::{PageFormat, project_page};
 use ftprobe::index::remote::record::sha256_field;
 use ftprobe::index::remote::{
@@ -207,8 +207,8 @@ fn ranged_reads_fetch_only_the_tail_and_the_wanted_members() {
     let index = build_index(&usual_members(), None);
     let server = IndexServer::start(index.root.path(), &[]);
     let cache = tempfile::tempdir().unwrap();
-    let wheel =
-        open(Access::Online(&client()), cache.path(), &index.remote(&server), &FetchOptions::default()).unwrap();
+    let client = client();
+    let wheel = open(Access::Online(&client), cache.path(), &index.remote(&server), &FetchOptions::default()).unwrap();
 
     assert_eq!(wheel.verified, Verified::AgainstRecord { members: 2 });
     assert_eq!(wheel.members, vec![EXTENSION.to_string(), OTHER_EXTENSION.to_string()]);
@@ -221,6 +221,7 @@ fn ranged_reads_fetch_only_the_tail_and_the_wanted_members() {
     assert_eq!(served[0].range.as_deref(), Some(format!("bytes={}-{}", len - (65 << 10), len - 1).as_str()));
     let total: u64 = served.iter().map(|s| s.bytes).sum();
     assert_eq!((wheel.transfer.requests, wheel.transfer.bytes), (3, total));
+    assert_eq!(client.traffic(), Traffic { requests: 3, bytes: total });
     let skipped: Vec<(u64, u64)> = ["pkg/data.bin", "pkg/more_data.bin"].iter().map(|m| index.data_range(m)).collect();
     for s in &served {
         let (start, end) = requested(s.range.as_deref().unwrap(), len);

@@ -186,8 +186,8 @@ impl<'a> Session<'a> {
                         None => self.too_large(url, received),
                     });
                 }
-                if length.is_some_and(|length| received < length) {
-                    return Err(http::transfer(url, &short(received, limit)));
+                if let Some(length) = length.filter(|&length| received < length) {
+                    return Err(http::transfer(url, &short(received, length)));
                 }
                 self.learn_len(url, received)?;
                 Ok(Got::Whole(digest, received))
