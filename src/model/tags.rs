@@ -97,6 +97,39 @@ pub fn wheel_tags(file_name: &str) -> Option<Vec<WheelTag>> {
     Some(tags)
 }
 
+/// The compressed tag set of expanded `python-abi-platform` tags, as a
+/// wheel's file name writes it: `cp315-abi3.abi3t-manylinux2014_x86_64`.
+/// Every tag's parts are kept, in the order first seen.
+pub fn compressed(tags: &[String]) -> String {
+    if tags.is_empty() {
+        return String::new();
+    }
+    let mut parts: [Vec<&str>; 3] = Default::default();
+    for tag in tags {
+        let mut fields = tag.splitn(3, '-');
+        for part in &mut parts {
+            let Some(field) = fields.next() else { break };
+            if !part.contains(&field) {
+                part.push(field);
+            }
+        }
+    }
+    parts.iter().map(|p| p.join(".")).collect::<Vec<_>>().join("-")
+}
+
+/// [`compressed`], with the first platform tag only and a count of the
+/// others, for a table column: `cp315-abi3.abi3t-manylinux2014_x86_64 (+1)`.
+pub fn compressed_short(tags: &[String]) -> String {
+    let full = compressed(tags);
+    let mut fields = full.splitn(3, '-');
+    let (python, abi, platforms) = (fields.next(), fields.next(), fields.next().unwrap_or_default());
+    let mut platforms = platforms.split('.');
+    let first = platforms.next().unwrap_or_default();
+    let more = platforms.count();
+    let head = format!("{}-{}-{first}", python.unwrap_or_default(), abi.unwrap_or_default());
+    if more == 0 { head } else { format!("{head} (+{more})") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +161,18 @@ mod tests {
         assert!(wheel_tags("foo-1.0-1-cp313-cp313-win_amd64.whl").unwrap()[0].abi == "cp313");
         assert!(wheel_tags("not-a-wheel.zip").is_none());
         assert!(wheel_tags("too-few.whl").is_none());
+    }
+
+    #[test]
+    fn compressed_tag_sets_read_as_the_file_name_writes_them() {
+        let name = "hypothesis-6.170.17-cp315-abi3.abi3t-manylinux2014_x86_64.manylinux_2_17_x86_64.whl";
+        let tags: Vec<String> =
+            wheel_tags(name).unwrap().iter().map(|t| format!("{}-{}-{}", t.python, t.abi, t.platform)).collect();
+        assert_eq!(tags.len(), 4);
+        assert_eq!(compressed(&tags), "cp315-abi3.abi3t-manylinux2014_x86_64.manylinux_2_17_x86_64");
+        assert_eq!(compressed(&["py2-none-any".into(), "py3-none-any".into()]), "py2.py3-none-any");
+        assert_eq!(compressed(&[]), "");
+        assert_eq!(compressed_short(&tags), "cp315-abi3.abi3t-manylinux2014_x86_64 (+1)");
+        assert_eq!(compressed_short(&["cp313-cp313t-win_amd64".into()]), "cp313-cp313t-win_amd64");
     }
 }
