@@ -90,7 +90,7 @@ pub fn availability(index_url: &str, project: &str, timeout: Duration) -> Result
 
 /// The project page's URL and its files.
 fn project_files(index_url: &str, project: &str, timeout: Duration) -> Result<(String, Vec<File>), String> {
-    let url = format!("{}/{}/", index_url.trim_end_matches('/'), crate::run::normalize(project));
+    let url = format!("{}/{}/", index_url.trim_end_matches('/'), crate::model::name::normalize(project));
     let mut response = agent(timeout)
         .get(&url)
         .header("Accept", "application/vnd.pypi.simple.v1+json, text/html;q=0.1")

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use crate::discover::{Finder, Interpreter};
-use crate::run::{ExtensionVerdict, InstallStatus, Row, normalize};
+use crate::model::name::normalize;
+use crate::run::{ExtensionVerdict, InstallStatus, Row};
 use crate::runtime::{self, PythonSummary, RunOptions};
 use crate::venv::{self, IndexOptions, Installer};
 use crate::worker::protocol::ProbeKind;

@@ -1,5 +1,6 @@
 //! Pure data types shared across ftprobe: no I/O, no processes.
 
+pub mod name;
 pub mod paths;
 pub mod tags;
 pub mod version;

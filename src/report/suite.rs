@@ -217,7 +217,7 @@ pub struct Flakiness {
 /// What `ftprobe flaky` shows: flaky tests with their signatures, and crash signatures grouped.
 pub fn flakiness(rows: &[Row], package: Option<&str>) -> Flakiness {
     let mut out = Flakiness { flaky: Vec::new(), crashes: Vec::new() };
-    let wanted = package.map(crate::run::normalize);
+    let wanted = package.map(crate::model::name::normalize);
     for row in rows {
         let Some(suite) = &row.suite else { continue };
         if wanted.as_ref().is_some_and(|w| *w != row.package) {
