@@ -4,6 +4,7 @@ pub mod name;
 pub mod paths;
 pub mod tags;
 pub mod version;
+pub mod wheel;
 
 /// The name serde gives a unit enum variant (`not_used`), as text.
 pub fn snake<T: serde::Serialize>(value: &T) -> String {

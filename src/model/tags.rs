@@ -1,8 +1,12 @@
-//! Wheel file names, wheel tags and extension-module file suffixes, with
-//! what they say about the target: CPython version, free-threaded ABI
-//! (`cp313t`), stable ABI (`abi3`, `abi3t`).
+//! Wheel tags and extension-module file suffixes, with what they say about
+//! the target: CPython version, free-threaded ABI (`cp313t`), stable ABI
+//! (`abi3`, `abi3t`).
+
+use std::fmt;
 
 use serde::Serialize;
+
+use super::wheel::WheelFilename;
 
 /// What an extension module's file name says about its target.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -47,7 +51,7 @@ impl ExtSuffix {
 }
 
 /// One `python-abi-platform` tag of a wheel.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct WheelTag {
     pub python: String,
     pub abi: String,
@@ -55,6 +59,22 @@ pub struct WheelTag {
 }
 
 impl WheelTag {
+    /// One `python-abi-platform` tag (not a compressed set).
+    pub fn parse(text: &str) -> Option<WheelTag> {
+        let parts: Vec<&str> = text.splitn(3, '-').collect();
+        let [python, abi, platform] = parts[..] else { return None };
+        Some(WheelTag { python: python.into(), abi: abi.into(), platform: platform.into() })
+    }
+
+    /// The same tag in lower case, as installers compare tags.
+    pub fn to_lowercase(&self) -> WheelTag {
+        WheelTag {
+            python: self.python.to_ascii_lowercase(),
+            abi: self.abi.to_ascii_lowercase(),
+            platform: self.platform.to_ascii_lowercase(),
+        }
+    }
+
     /// `cp313t`, `cp314t`: a free-threaded CPython ABI.
     pub fn is_free_threaded(&self) -> bool {
         self.abi.starts_with("cp")
@@ -77,24 +97,18 @@ impl WheelTag {
     }
 }
 
-/// Parses a wheel file name (`name-version[-build]-py-abi-plat.whl`) into its
-/// tags, expanding compressed sets (`cp315-abi3.abi3t-...`).
+/// `python-abi-platform`.
+impl fmt::Display for WheelTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}-{}", self.python, self.abi, self.platform)
+    }
+}
+
+/// The tags of a wheel file name (`name-version[-build]-py-abi-plat.whl`),
+/// compressed sets (`cp315-abi3.abi3t-...`) expanded; None when the name is
+/// not a wheel's (see [`WheelFilename::parse`]).
 pub fn wheel_tags(file_name: &str) -> Option<Vec<WheelTag>> {
-    let stem = file_name.strip_suffix(".whl")?;
-    let parts: Vec<&str> = stem.split('-').collect();
-    if parts.len() < 5 {
-        return None;
-    }
-    let [py, abi, plat] = [parts[parts.len() - 3], parts[parts.len() - 2], parts[parts.len() - 1]];
-    let mut tags = Vec::new();
-    for python in py.split('.') {
-        for abi in abi.split('.') {
-            for platform in plat.split('.') {
-                tags.push(WheelTag { python: python.into(), abi: abi.into(), platform: platform.into() });
-            }
-        }
-    }
-    Some(tags)
+    WheelFilename::parse(file_name).ok().map(|wheel| wheel.tags.expand())
 }
 
 #[cfg(test)]
