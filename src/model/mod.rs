@@ -2,7 +2,10 @@
 
 pub mod name;
 pub mod paths;
+pub mod platform;
+pub mod ranking;
 pub mod tags;
+pub mod target;
 pub mod version;
 pub mod wheel;
 
