@@ -104,6 +104,13 @@ impl fmt::Display for WheelFilename {
     }
 }
 
+/// The tags of a wheel file name (`name-version[-build]-py-abi-plat.whl`),
+/// compressed sets (`cp315-abi3.abi3t-...`) expanded; None when the name is
+/// not a wheel's (see [`WheelFilename::parse`]).
+pub fn wheel_tags(file_name: &str) -> Option<Vec<WheelTag>> {
+    WheelFilename::parse(file_name).ok().map(|wheel| wheel.tags.expand())
+}
+
 /// The wheel spec's escaped name: word characters and dots, no `__`.
 fn is_escaped_name(name: &str) -> bool {
     !name.is_empty() && !name.contains("__") && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.'))
@@ -257,5 +264,19 @@ mod tests {
         assert_eq!(set.to_string(), "cp313-cp313t-manylinux_2_17_x86_64.manylinux2014_x86_64");
         assert_eq!(TagSet::parse(&set.to_string()), Some(set));
         assert_eq!(TagSet::from_tags(&[]), None);
+    }
+
+    #[test]
+    fn parses_wheel_tags() {
+        let tags = wheel_tags("numpy-2.3.0-cp313-cp313t-manylinux_2_17_x86_64.manylinux2014_x86_64.whl").unwrap();
+        assert_eq!(tags.len(), 2);
+        assert!(tags.iter().all(WheelTag::is_free_threaded));
+        assert_eq!(tags[0].abi_version(), Some((3, 13)));
+        let tags = wheel_tags("foo-1.0-cp315-abi3.abi3t-manylinux_2_28_x86_64.whl").unwrap();
+        assert_eq!(tags.iter().map(|t| t.abi.as_str()).collect::<Vec<_>>(), ["abi3", "abi3t"]);
+        assert!(!tags[0].is_free_threaded());
+        assert!(wheel_tags("foo-1.0-1-cp313-cp313-win_amd64.whl").unwrap()[0].abi == "cp313");
+        assert!(wheel_tags("not-a-wheel.zip").is_none());
+        assert!(wheel_tags("too-few.whl").is_none());
     }
 }

@@ -19,7 +19,8 @@ use serde::Serialize;
 use crate::binscan::{self, BinaryReport, BuildHint};
 use crate::input::{self, InputError};
 use crate::model::paths;
-use crate::model::tags::{ExtSuffix, WheelTag, wheel_tags};
+use crate::model::tags::{ExtSuffix, WheelTag};
+use crate::model::wheel::wheel_tags;
 use budget::MemoryBudget;
 pub use findings::Finding;
 
