@@ -179,7 +179,7 @@ impl TagSet {
     }
 }
 
-/// A Python identifier in ASCII terms: what packaging requires of a python tag.
+/// A Python identifier (a letter or `_`, then letters, digits or `_`): what packaging requires of a python tag.
 fn is_identifier(text: &str) -> bool {
     text.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && text.chars().all(|c| c.is_alphanumeric() || c == '_')
