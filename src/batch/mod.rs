@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use crate::discover::{Finder, Interpreter};
-use crate::run::{ExtensionVerdict, InstallStatus, Row, normalize};
+use crate::model::name::normalize;
+use crate::model::tags::WheelTag;
+use crate::model::wheel::TagSet;
+use crate::run::{ExtensionVerdict, InstallStatus, Row};
 use crate::runtime::{self, PythonSummary, RunOptions};
 use crate::venv::{self, IndexOptions, Installer};
 use crate::worker::protocol::ProbeKind;
@@ -262,27 +265,16 @@ fn attribute_to_refusals(probes: &mut [runtime::ProbeResult]) {
 /// The file name of the wheel with these tags (PEP 427: each part's values
 /// joined by dots, in the order the WHEEL file lists them).
 fn wheel_file_name(name: &str, version: &str, tags: &[String]) -> Option<String> {
-    let mut parts: [Vec<&str>; 3] = Default::default();
-    for tag in tags {
-        let pieces: Vec<&str> = tag.splitn(3, '-').collect();
-        let [python, abi, platform] = pieces[..] else { return None };
-        for (part, value) in parts.iter_mut().zip([python, abi, platform]) {
-            if !part.contains(&value) {
-                part.push(value);
-            }
-        }
-    }
-    if parts[0].is_empty() {
-        return None;
-    }
+    let tags: Vec<WheelTag> = tags.iter().map(|t| WheelTag::parse(t)).collect::<Option<_>>()?;
+    let tags = TagSet::from_tags(&tags)?;
     let escaped = name.replace(['-', '.'], "_");
-    Some(format!("{escaped}-{version}-{}-{}-{}.whl", parts[0].join("."), parts[1].join("."), parts[2].join(".")))
+    Some(format!("{escaped}-{version}-{tags}.whl"))
 }
 
 /// A wheel tag whose platform is a bare `linux_*` was built on this machine
 /// (published Linux wheels carry manylinux or musllinux tags).
 fn built_here(tag: &str) -> bool {
-    tag.rsplit('-').next().is_some_and(|platform| platform.starts_with("linux_"))
+    WheelTag::parse(tag).is_some_and(|tag| tag.platform.starts_with("linux_"))
 }
 
 /// Runs `probes/installed_dist.py` in the environment.

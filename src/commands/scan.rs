@@ -68,7 +68,8 @@ fn render(targets: &[Target], checks: &[Check], args: &ScanArgs, printer: &Print
         };
         // Every python and ABI tag of the wheel, as its file name writes
         // them: `cp315-abi3.abi3t-...` must not read as an abi3 wheel.
-        let tag = (!target.tags.is_empty()).then(|| crate::model::tags::compressed_short(&target.tags));
+        let parsed: Vec<_> = target.tags.iter().filter_map(|t| crate::model::tags::WheelTag::parse(t)).collect();
+        let tag = crate::model::wheel::TagSet::from_tags(&parsed).map(|set| set.short());
         for e in &target.extensions {
             let Some(r) = &e.report else {
                 problems.push(format!("{shown_path}: {}", e.error.as_deref().unwrap_or("")));

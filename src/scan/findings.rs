@@ -7,7 +7,8 @@ use crate::report::rules::Rule;
 
 use super::{Target, TargetKind};
 use crate::binscan::{GilVerdict, Init};
-use crate::model::tags::{ExtSuffix, wheel_tags};
+use crate::model::tags::ExtSuffix;
+use crate::model::wheel::wheel_tags;
 
 /// How bad a finding is: errors fail `scan` (exit code 1), warnings inform.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -19,7 +19,8 @@ use serde::Serialize;
 use crate::binscan::{self, BinaryReport, BuildHint};
 use crate::input::{self, InputError};
 use crate::model::paths;
-use crate::model::tags::{ExtSuffix, WheelTag, wheel_tags};
+use crate::model::tags::{ExtSuffix, WheelTag};
+use crate::model::wheel::wheel_tags;
 use budget::MemoryBudget;
 pub use findings::Finding;
 
@@ -287,7 +288,7 @@ fn scan_wheel(target: &mut Target, options: Options) {
     let file_name = target.file_name();
     let tags = wheel_tags(&file_name).unwrap_or_default();
     target.distribution = installed::owner_from_name(&file_name);
-    target.tags = tags.iter().map(|t| format!("{}-{}-{}", t.python, t.abi, t.platform)).collect();
+    target.tags = tags.iter().map(WheelTag::to_string).collect();
     target.free_threaded_abi = tags.iter().any(|t| t.is_free_threaded() || t.abi == "abi3t");
     let opened = wheel::Wheel::open(&target.path).and_then(|w| {
         let members = w.binary_members(options.max_member_size)?;
