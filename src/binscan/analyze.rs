@@ -62,24 +62,56 @@ pub fn analyze(image: &Image<'_>, hint: BuildHint<'_>) -> Vec<BinaryReport> {
     }
     // With no file name to go by, or no entry named after it, the first
     // entry stands for the file.
-    entries
+    let mut reports: Vec<BinaryReport> =
+        entries.iter().map(|entry| analyze_entry(image, Some(entry), hint, &generator)).collect();
+    let first_def = reports[0].def_address;
+    let file_defines_its_module = hint.file_module == Some(entries[0].module.as_str());
+    for (index, report) in reports.iter_mut().enumerate().skip(1) {
+        let entry = &entries[index];
+        report.alias = true;
+        let same_def = first_def.is_some() && report.def_address == first_def;
+        let role = if same_def {
+            let why = format!(
+                "{} passes the same PyModuleDef as {}: the same module",
+                entry.function, entries[0].function
+            );
+            Some((ExportRole::SameModule, why))
+        } else {
+            export_role(image, entry, &entries, &generator, file_defines_its_module)
+        };
+        let (role, why) = match role {
+            Some((role, why)) => (Some(role), why),
+            None => (None, format!("`import` of the file's name does not run {}", entry.function)),
+        };
+        report.export_role = role;
+        report.evidence.insert(0, format!("a further module of this file: {why}"));
+    }
+    refused_by_pyo3_submodules(&mut reports);
+    reports
+}
+
+/// PyO3 makes a `#[pymodule]` submodule with its module builder when the
+/// parent's exec runs (`wrap_pymodule!`), and that builder refuses a second
+/// interpreter: the parent fails in every subinterpreter, whatever its own
+/// slots say (measured with PyO3 0.30 on 3.13: "failed to wrap pymodule:
+/// PyO3 modules do not yet support subinterpreters").
+fn refused_by_pyo3_submodules(reports: &mut [BinaryReport]) {
+    let submodules: Vec<String> = reports
         .iter()
-        .enumerate()
-        .map(|(index, entry)| {
-            let mut report = analyze_entry(image, Some(entry), hint, &generator);
-            report.alias = index > 0;
-            if report.alias {
-                let file_defines_its_module = hint.file_module == Some(entries[0].module.as_str());
-                let (role, why) = match export_role(image, entry, &entries, &generator, file_defines_its_module) {
-                    Some((role, why)) => (Some(role), why),
-                    None => (None, format!("`import` of the file's name does not run {}", entry.function)),
-                };
-                report.export_role = role;
-                report.evidence.insert(0, format!("a further module of this file: {why}"));
-            }
-            report
-        })
-        .collect()
+        .filter(|r| r.export_role == Some(ExportRole::Pyo3Submodule))
+        .filter_map(|r| r.module.clone())
+        .collect();
+    let Some(parent) = reports.first_mut().filter(|_| !submodules.is_empty()) else { return };
+    if parent.subinterpreters == Some(SubinterpreterVerdict::Undetermined) {
+        return;
+    }
+    parent.subinterpreters = Some(SubinterpreterVerdict::NotSupported);
+    parent.evidence.retain(|line| !line.starts_with("subinterpreters: "));
+    parent.evidence.push(format!(
+        "subinterpreters: PyO3 builds its submodule{} `{}` while the module runs, which refuses a second interpreter",
+        if submodules.len() == 1 { "" } else { "s" },
+        submodules.join("`, `")
+    ));
 }
 
 /// What a further export of a file is, when no import reaches it under its
@@ -199,6 +231,7 @@ fn analyze_entry(
         generator: None,
         forwards_to: None,
         evidence: Vec::new(),
+        def_address: None,
     };
     let Some(entry) = entry else {
         report.evidence.push("exports no PyInit_ or PyModExport_ function: not an extension module".into());
@@ -253,6 +286,7 @@ fn analyze_entry(
         report.free_threaded_build = Some(true);
     }
     report.evidence = analysis.evidence;
+    report.def_address = analysis.def.as_ref().map(|d| d.address);
     report
 }
 

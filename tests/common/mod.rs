@@ -113,6 +113,10 @@ pub struct Fixture {
     pub linkers: Vec<String>,
     /// The interpreters it is built for (default: all).
     pub pythons: Option<Vec<String>>,
+    /// Further init functions the file exports for PyO3 submodules, which
+    /// no import runs: marked, not listed.
+    #[serde(default)]
+    pub submodule_exports: Vec<String>,
 }
 
 impl Fixture {
