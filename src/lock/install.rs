@@ -14,7 +14,7 @@ use std::str::FromStr;
 use pep440_rs::{Version, VersionSpecifiers};
 
 use super::markers::{Environment, Requested};
-use super::{Dependency, InstallRule, LockedDist, LockedSet, Scope, normalize};
+use super::{Dependency, InstallRule, LockFormat, LockedDist, LockedSet, Scope, Source, normalize};
 
 /// A choice of extras or of dependency groups.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -114,27 +114,21 @@ fn every_entry<'a>(set: &'a LockedSet, environment: &Environment, selection: &Se
 fn walk_from_roots<'a>(set: &'a LockedSet, environment: &Environment, selection: &Selection) -> Vec<&'a LockedDist> {
     let project_extras = selection.requested_extras(set);
     let groups = selection.requested_groups(set);
-    // Entry index → the extras turned on for it.
-    let mut reached: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
-    let mut pending: Vec<usize> = Vec::new();
+    let conflict_names = uv_conflict_names(set, &project_extras, &groups);
+    let mut walk = Walk { set, environment, groups, conflict_names, reached: BTreeMap::new(), pending: Vec::new() };
     for root in &set.roots {
         let scoped_in = match &root.scope {
             Scope::Always => true,
             Scope::Extra(extra) => selection.wants_extra(extra),
             Scope::Group(group) => selection.wants_group(group),
         };
-        let requested = Requested { extras: &project_extras, groups: &groups };
-        if scoped_in
-            && edge_holds(root, environment, requested)
-            && let Some(target) = resolve(set, root, environment)
-        {
-            reach(target, &root.extras, &mut reached, &mut pending);
+        if scoped_in {
+            walk.follow(root, &project_extras);
         }
     }
-    while let Some(index) = pending.pop() {
+    while let Some(index) = walk.pending.pop() {
         let extras: Vec<String> =
-            reached.get(&index).map(|extras| extras.iter().cloned().collect()).unwrap_or_default();
-        let requested = Requested { extras: &extras, groups: &groups };
+            walk.reached.get(&index).map(|extras| extras.iter().cloned().collect()).unwrap_or_default();
         for edge in &set.dists[index].dependencies {
             let scoped_in = match &edge.scope {
                 Scope::Always => true,
@@ -142,26 +136,73 @@ fn walk_from_roots<'a>(set: &'a LockedSet, environment: &Environment, selection:
                 // A dependency's own groups are not installed with it.
                 Scope::Group(_) => false,
             };
-            if scoped_in
-                && edge_holds(edge, environment, requested)
-                && let Some(target) = resolve(set, edge, environment)
-            {
-                reach(target, &edge.extras, &mut reached, &mut pending);
+            if scoped_in {
+                walk.follow(edge, &extras);
             }
         }
     }
-    reached.keys().map(|&index| &set.dists[index]).collect()
+    walk.reached.keys().map(|&index| &set.dists[index]).collect()
 }
 
-/// Marks `target` reached with `extras`; queues it when that is news.
-fn reach(target: usize, extras: &[String], reached: &mut BTreeMap<usize, BTreeSet<String>>, pending: &mut Vec<usize>) {
-    let first_time = !reached.contains_key(&target);
-    let turned_on = reached.entry(target).or_default();
-    let before = turned_on.len();
-    turned_on.extend(extras.iter().cloned());
-    if first_time || turned_on.len() > before {
-        pending.push(target);
+/// A walk from the roots under way.
+struct Walk<'a> {
+    set: &'a LockedSet,
+    environment: &'a Environment,
+    groups: Vec<String>,
+    /// uv.lock's names for the selected project extras and groups in its conflict markers.
+    conflict_names: Vec<String>,
+    /// Entry index → the extras turned on for it.
+    reached: BTreeMap<usize, BTreeSet<String>>,
+    /// Entries whose edges are still to follow.
+    pending: Vec<usize>,
+}
+
+impl Walk<'_> {
+    /// Follows `edge` from a dependent with `dependent_extras` turned on, if its marker holds.
+    fn follow(&mut self, edge: &Dependency, dependent_extras: &[String]) {
+        let mut extras: Vec<String> = dependent_extras.to_vec();
+        extras.extend(self.conflict_names.iter().cloned());
+        if !edge_holds(edge, self.environment, Requested { extras: &extras, groups: &self.groups }) {
+            return;
+        }
+        extras.extend(edge.extras.iter().cloned());
+        let requested = Requested { extras: &extras, groups: &self.groups };
+        let Some(target) = resolve(self.set, edge, self.environment, requested) else {
+            return;
+        };
+        // An entry's own marker says when it can install at all.
+        let target_holds =
+            self.set.dists[target].marker.as_ref().is_none_or(|marker| marker.evaluate(self.environment, requested));
+        if !target_holds {
+            return;
+        }
+        let first_time = !self.reached.contains_key(&target);
+        let turned_on = self.reached.entry(target).or_default();
+        let before = turned_on.len();
+        turned_on.extend(edge.extras.iter().cloned());
+        if first_time || turned_on.len() > before {
+            self.pending.push(target);
+        }
     }
+}
+
+/// uv.lock writes a project's extras and groups into markers as
+/// `extra == 'extra-7-project-cpu'` and `extra == 'group-7-project-dev'`
+/// (with the length of the project name) where they conflict; these are
+/// the names the selection turns on.
+fn uv_conflict_names(set: &LockedSet, extras: &[String], groups: &[String]) -> Vec<String> {
+    if set.format != LockFormat::UvLock {
+        return Vec::new();
+    }
+    let projects =
+        set.dists.iter().filter(|dist| matches!(dist.source, Source::Editable { .. } | Source::Virtual { .. }));
+    let mut names = Vec::new();
+    for project in projects {
+        let name = &project.name;
+        names.extend(extras.iter().map(|extra| format!("extra-{}-{name}-{extra}", name.len())));
+        names.extend(groups.iter().map(|group| format!("group-{}-{name}-{group}", name.len())));
+    }
+    names
 }
 
 fn edge_holds(edge: &Dependency, environment: &Environment, requested: Requested<'_>) -> bool {
@@ -170,7 +211,7 @@ fn edge_holds(edge: &Dependency, environment: &Environment, requested: Requested
 
 /// The entry an edge leads to: by name, then the edge's version, then the
 /// entries' own markers; the first left when still ambiguous.
-fn resolve(set: &LockedSet, edge: &Dependency, environment: &Environment) -> Option<usize> {
+fn resolve(set: &LockedSet, edge: &Dependency, environment: &Environment, requested: Requested<'_>) -> Option<usize> {
     let named: Vec<usize> = (0..set.dists.len()).filter(|&index| set.dists[index].name == edge.name).collect();
     let candidates = match &edge.version {
         Some(wanted) => {
@@ -189,7 +230,7 @@ fn resolve(set: &LockedSet, edge: &Dependency, environment: &Environment) -> Opt
         return candidates.first().copied();
     }
     let holds = |index: &&usize| {
-        set.dists[**index].marker.as_ref().is_none_or(|marker| marker.evaluate(environment, Requested::default()))
+        set.dists[**index].marker.as_ref().is_none_or(|marker| marker.evaluate(environment, requested))
     };
     candidates.iter().find(holds).or(candidates.first()).copied()
 }

@@ -402,6 +402,75 @@ source = { registry = "https://pypi.org/simple" }
         assert!(names.contains(&"rich".to_string()));
     }
 
+    const CONFLICTING_EXTRAS: &str = r#"version = 1
+revision = 3
+requires-python = ">=3.12"
+resolution-markers = [
+    "extra != 'extra-7-project-cu124' and extra == 'extra-7-project-cpu'",
+    "extra == 'extra-7-project-cu124' and extra != 'extra-7-project-cpu'",
+    "extra != 'extra-7-project-cu124' and extra != 'extra-7-project-cpu'",
+]
+conflicts = [[
+    { package = "project", extra = "cpu" },
+    { package = "project", extra = "cu124" },
+]]
+
+[[package]]
+name = "filelock"
+version = "3.18.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "nvidia-cudnn-cu12"
+version = "9.1.0.70"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "project"
+version = "0.1.0"
+source = { virtual = "." }
+
+[package.optional-dependencies]
+cpu = [{ name = "torch", version = "2.6.0+cpu", source = { registry = "https://download.pytorch.org/whl/cpu" } }]
+cu124 = [{ name = "torch", version = "2.6.0+cu124", source = { registry = "https://download.pytorch.org/whl/cu124" } }]
+
+[[package]]
+name = "torch"
+version = "2.6.0+cpu"
+source = { registry = "https://download.pytorch.org/whl/cpu" }
+resolution-markers = ["extra != 'extra-7-project-cu124' and extra == 'extra-7-project-cpu'"]
+dependencies = [{ name = "filelock" }]
+
+[[package]]
+name = "torch"
+version = "2.6.0+cu124"
+source = { registry = "https://download.pytorch.org/whl/cu124" }
+resolution-markers = ["extra == 'extra-7-project-cu124' and extra != 'extra-7-project-cpu'"]
+dependencies = [
+    { name = "filelock" },
+    { name = "nvidia-cudnn-cu12", marker = "sys_platform == 'linux' and extra == 'extra-7-project-cu124'" },
+]
+"#;
+
+    #[test]
+    fn conflict_markers_follow_the_chosen_extra() {
+        let set = read(Path::new("uv.lock"), CONFLICTING_EXTRAS).unwrap();
+        let installed_with = |extra: &str, platform: Platform| -> Vec<String> {
+            let environment = Environment::new(3, 13, true, platform);
+            let selection = Selection { extras: crate::lock::Choice::only([extra]), ..Selection::default() };
+            installed(&set, &environment, &selection)
+                .iter()
+                .map(|dist| format!("{}=={}", dist.name, dist.version.as_deref().unwrap_or("")))
+                .collect()
+        };
+        assert_eq!(installed_with("cpu", Platform::LinuxX86_64), ["filelock==3.18.0", "torch==2.6.0+cpu"]);
+        assert_eq!(
+            installed_with("cu124", Platform::LinuxX86_64),
+            ["filelock==3.18.0", "nvidia-cudnn-cu12==9.1.0.70", "torch==2.6.0+cu124"]
+        );
+        assert_eq!(installed_with("cu124", Platform::MacosArm64), ["filelock==3.18.0", "torch==2.6.0+cu124"]);
+    }
+
     #[test]
     fn malformed_uv_lock_names_line_and_column() {
         let broken = TWO_VERSIONS.replace("version = \"14.0.0\"", "version = 14.0.0");
