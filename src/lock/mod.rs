@@ -488,6 +488,61 @@ mod tests {
     }
 
     #[test]
+    fn a_directory_is_searched_for_its_lock_file() {
+        let directory = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/lockfiles/pdm/pdm");
+        let set = read(&directory).unwrap();
+        assert_eq!(set.format, LockFormat::PdmLock);
+        assert!(set.files[0].ends_with("pdm.lock"));
+    }
+
+    #[test]
+    fn cut_off_and_mixed_up_files_are_errors_not_panics() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/lockfiles");
+        let samples = [
+            "uv/mitmproxy/uv.lock",
+            "pylock/comfy-cli/pylock.toml",
+            "requirements/warehouse/main.txt",
+            "requirements/mypy/test-requirements.txt",
+            "poetry/poetry/poetry.lock",
+            "pdm/pdm/pdm.lock",
+        ];
+        let formats = [
+            LockFormat::UvLock,
+            LockFormat::Pylock,
+            LockFormat::Requirements,
+            LockFormat::PoetryLock,
+            LockFormat::PdmLock,
+        ];
+        for sample in samples {
+            let text = std::fs::read_to_string(root.join(sample)).unwrap();
+            for cut in (1..8).map(|eighth| text.len() * eighth / 8) {
+                let mut cut = cut;
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                for format in formats {
+                    // Any result will do; what matters is that it returns.
+                    let _ = read_as(format, Path::new("/nonexistent/lock"), &text[..cut]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn serializes_for_json_output() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/lockfiles/requirements/mypy/test-requirements.txt");
+        let set = read(&path).unwrap();
+        let json = serde_json::to_value(&set).unwrap();
+        assert_eq!(json["format"], "requirements");
+        assert_eq!(json["roots_from"], "lock-file");
+        let librt = json["dists"].as_array().unwrap().iter().find(|dist| dist["name"] == "librt").unwrap();
+        assert_eq!(librt["marker"], "platform_python_implementation != \"PyPy\"");
+        assert_eq!(librt["source"]["kind"], "registry");
+        assert_eq!(librt["location"]["line"], 28);
+    }
+
+    #[test]
     fn hashes_parse_with_either_separator() {
         assert_eq!(Hash::parse("sha256:ABC").unwrap().to_string(), "sha256:abc");
         assert_eq!(Hash::parse("sha256=abc").unwrap().digest, "abc");
