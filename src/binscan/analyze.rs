@@ -71,10 +71,8 @@ pub fn analyze(image: &Image<'_>, hint: BuildHint<'_>) -> Vec<BinaryReport> {
         report.alias = true;
         let same_def = first_def.is_some() && report.def_address == first_def;
         let role = if same_def {
-            let why = format!(
-                "{} passes the same PyModuleDef as {}: the same module",
-                entry.function, entries[0].function
-            );
+            let why =
+                format!("{} passes the same PyModuleDef as {}: the same module", entry.function, entries[0].function);
             Some((ExportRole::SameModule, why))
         } else {
             export_role(image, entry, &entries, &generator, file_defines_its_module)
