@@ -245,6 +245,20 @@ pub fn rows(run: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// Whether Chromium is here to render pages. Only the quick loop
+/// (`scripts/test --quick`, which sets FTPROBE_TEST_QUICK and installs
+/// nothing) goes on without it, saying so; elsewhere its absence is a failure.
+pub fn browser() -> bool {
+    let found = Command::new("chromium").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !found && std::env::var_os("FTPROBE_TEST_QUICK").is_some() {
+        eprintln!(
+            "quick loop: chromium is not installed, so the rendered page is not checked (bash scripts/test installs it)"
+        );
+        return false;
+    }
+    found || panic!("chromium is not installed (bash scripts/test installs Debian's chromium)")
+}
+
 /// Headless Chromium's output for `args` (Debian's `chromium` package).
 pub fn chromium(args: &[&str]) -> String {
     let out = Command::new("chromium")
