@@ -18,6 +18,9 @@ use std::time::Duration;
 use pep440_rs::Version;
 use serde::{Deserialize, Serialize};
 
+use crate::model::name::normalize;
+use crate::model::wheel::WheelFilename;
+
 /// PyPI's simple API, the default index.
 pub const PYPI_SIMPLE: &str = "https://pypi.org/simple/";
 
@@ -97,7 +100,7 @@ pub fn availability(index_url: &str, project: &str, timeout: Duration) -> Result
 
 /// The project page's URL and its files.
 fn project_files(index_url: &str, project: &str, timeout: Duration) -> Result<(String, Vec<File>), String> {
-    let url = format!("{}/{}/", index_url.trim_end_matches('/'), crate::run::normalize(project));
+    let url = format!("{}/{}/", index_url.trim_end_matches('/'), normalize(project));
     let mut response = agent(timeout)
         .get(&url)
         .header("Accept", "application/vnd.pypi.simple.v1+json, text/html;q=0.1")
@@ -215,14 +218,9 @@ fn unescape(text: &str) -> String {
 
 /// A file's version and, for a wheel, its ABI tags.
 fn parse(name: &str) -> Option<(Version, Option<Vec<String>>)> {
-    if let Some(stem) = name.strip_suffix(".whl") {
-        let parts: Vec<&str> = stem.split('-').collect();
-        if parts.len() < 5 {
-            return None;
-        }
-        let version = Version::from_str(parts[1]).ok()?;
-        let abis = parts[parts.len() - 2].split('.').map(str::to_string).collect();
-        return Some((version, Some(abis)));
+    if name.ends_with(".whl") {
+        let wheel = WheelFilename::parse(name).ok()?;
+        return Some((wheel.pep440, Some(wheel.tags.abi)));
     }
     let stem = name.strip_suffix(".tar.gz").or_else(|| name.strip_suffix(".zip"))?;
     let (_, version) = stem.rsplit_once('-')?;

@@ -19,6 +19,7 @@ pub mod error;
 pub mod index;
 pub mod input;
 pub mod interrupt;
+pub mod lock;
 pub mod model;
 pub mod os;
 pub mod printer;

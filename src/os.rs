@@ -207,6 +207,23 @@ pub fn stdout_is_open() -> bool {
     fd1_is_open() && !STDOUT_CLOSED_AT_START.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// The version of the GNU C library this process runs on, `(2, 36)`.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub fn glibc_version() -> Option<(u32, u32)> {
+    // SAFETY: gnu_get_libc_version takes nothing and returns a pointer to a
+    // static NUL-terminated string that lives as long as the process.
+    let text = unsafe { std::ffi::CStr::from_ptr(libc::gnu_get_libc_version()) };
+    let (major, rest) = text.to_str().ok()?.split_once('.')?;
+    let minor: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// Not a glibc system (musl, macOS, Windows).
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn glibc_version() -> Option<(u32, u32)> {
+    None
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
@@ -217,5 +234,12 @@ mod tests {
         assert!(children_of(std::process::id()).contains(&child.id()));
         kill_process(child.id());
         assert!(child.wait().unwrap().code().is_none(), "killed by a signal");
+    }
+
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[test]
+    fn reads_the_glibc_version() {
+        let (major, minor) = glibc_version().unwrap();
+        assert!(major == 2 && minor >= 17, "glibc {major}.{minor}");
     }
 }

@@ -187,6 +187,9 @@ fn a_batch_over_a_local_index_gives_one_row_per_unit_and_resumes() {
     for fetch in ["src=", "<link", "url(", "@import", "fetch("] {
         assert!(!html.contains(fetch), "the page fetches nothing, yet holds {fetch}");
     }
+    if !common::browser() {
+        return;
+    }
     let url = |fragment: &str| format!("file://{}#{fragment}", page.display());
     let dom = chromium(&["--dump-dom", &url("filter=markupsafe&open=markupsafe")]);
     let rows = tags(&dom, "<tr class=\"package");
@@ -545,4 +548,74 @@ fn uv_makes_the_environments_when_it_is_on_path() {
     assert!(batch_index().join("files").join(markupsafe["install"]["wheel"].as_str().unwrap()).is_file());
     assert_eq!(probe(markupsafe, "free_threading", None)["status"], "ok");
     assert_eq!(find(&rows, "python-dateutil", true)["import_names"], serde_json::json!(["dateutil"]));
+}
+
+/// pyyaml 6.0.4 on the default build: in an isolated subinterpreter
+/// `yaml._yaml` refuses to load and `yaml` falls back to pure Python, and
+/// the `_yaml` shim then raises ModuleNotFoundError. `batch` and `import`
+/// say the same: a fallback, naming `yaml._yaml`; the shim's own failure
+/// names it as its cause.
+#[test]
+fn a_shim_failing_after_its_accelerator_refused_is_the_fallback_import_reports() {
+    let server = serve(batch_index());
+    let scratch = tempfile::tempdir().unwrap();
+    let index = format!("http://127.0.0.1:{}/simple/", server.1);
+    let run = scratch.path().join("run");
+    let out = ftprobe(scratch.path())
+        .args(["batch", "pyyaml==6.0.4", "--pip", "--index-url", &index, "--out"])
+        .arg(&run)
+        .arg("-p")
+        .arg(provisioned("3.13"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let rows = rows(&run);
+    let row = find(&rows, "pyyaml", false);
+    let names = row["import_names"].as_array().unwrap();
+    assert!(names.contains(&"_yaml".into()) && names.contains(&"yaml".into()), "{names:?}");
+    let isolated: Vec<&Value> = row["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["probe"] == "subinterpreter" && p["config"] == "isolated")
+        .collect();
+    assert!(isolated.iter().all(|p| p["status"] == "fallback"), "{isolated:#?}");
+    let shim = isolated.iter().find(|p| p["module"] == "_yaml").unwrap();
+    assert_eq!(shim["fallbacks"][0]["module"], "yaml._yaml", "{shim:#}");
+    let reason = shim["error"].as_str().unwrap();
+    assert!(reason.contains("yaml._yaml refused to load") && reason.contains("No module named '_yaml'"), "{reason}");
+
+    let report = ftprobe(scratch.path()).args(["report", "--format", "csv"]).arg(&run).output().unwrap();
+    let csv = common::stdout(&report);
+    let line = csv.lines().find(|l| l.starts_with("pyyaml,")).unwrap_or_else(|| panic!("{csv}"));
+    assert!(line.contains(",fallback,") && line.contains("yaml._yaml") && !line.contains("import_error"), "{line}");
+
+    // `ftprobe import` in an environment with the same wheel.
+    let venv = scratch.path().join("venv");
+    let made = std::process::Command::new(provisioned("3.13")).args(["-m", "venv"]).arg(&venv).output().unwrap();
+    assert!(made.status.success(), "{}", common::stderr(&made));
+    let pip = std::process::Command::new(venv.join("bin/python"))
+        .args(["-m", "pip", "install", "-q", "--no-index", "--find-links"])
+        .arg(batch_index().join("files"))
+        .arg("pyyaml==6.0.4")
+        .output()
+        .unwrap();
+    assert!(pip.status.success(), "{}", common::stderr(&pip));
+    let probe_json = |module: &str| -> Vec<Value> {
+        let out = ftprobe(scratch.path())
+            .args(["import", module, "--probe", "subinterpreter", "--format", "json", "-p"])
+            .arg(venv.join("bin/python"))
+            .output()
+            .unwrap();
+        let all: Vec<Value> =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", common::stderr(&out)));
+        all.into_iter().filter(|p| p["config"] == "isolated").collect()
+    };
+    let yaml = probe_json("yaml");
+    assert_eq!(yaml[0]["status"], "fallback", "{yaml:#?}");
+    assert_eq!(yaml[0]["fallbacks"][0]["module"], "yaml._yaml");
+    let underscore = probe_json("_yaml");
+    assert_eq!(underscore[0]["status"], "import_error", "{underscore:#?}");
+    assert_eq!(underscore[0]["refusals"][0]["module"], "yaml._yaml");
+    assert!(underscore[0]["error"].as_str().unwrap().starts_with("yaml._yaml refused to load (ImportError: "));
 }

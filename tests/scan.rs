@@ -57,6 +57,12 @@ fn every_fixture_module_gets_its_manifest_verdict() {
             expect("subinterpreters", text(&e["subinterpreters"]), &f.subinterpreters);
             let generator = if f.generator == "c" { "null".to_string() } else { f.generator.clone() };
             expect("generator", text(&e["generator"]["name"]), &generator);
+            let further: Vec<String> = target["extensions"].as_array().unwrap()[1..]
+                .iter()
+                .filter(|e| e["export_role"] == "pyo3_submodule")
+                .map(|e| text(&e["module"]))
+                .collect();
+            expect("submodule exports", further.join(","), &f.submodule_exports.join(","));
             // The GIL declaration is what a free-threaded build reads.
             if free_threaded {
                 expect("gil", text(&e["gil"]), &f.gil);

@@ -86,6 +86,30 @@ fn the_wheel_has_an_honest_platform_tag_and_holds_the_binary_and_the_package() {
     }
 }
 
+/// The licence (MIT OR Apache-2.0) travels with the wheel and the sdist:
+/// PEP 639's `License-Expression` and both licence texts.
+#[test]
+fn the_wheel_and_the_sdist_carry_the_licence() {
+    let read = "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\n\
+                meta = next(n for n in z.namelist() if n.endswith('.dist-info/METADATA'))\n\
+                print(z.read(meta).decode())\nprint('\\n'.join(z.namelist()))";
+    let shown = common::stdout(&ok(Command::new(provisioned("3.13")).args(["-c", read]).arg(wheel())));
+    assert!(shown.lines().any(|l| l == "License-Expression: MIT OR Apache-2.0"), "{shown}");
+    for text in ["LICENSE-MIT", "LICENSE-APACHE"] {
+        assert!(shown.lines().any(|l| l.ends_with(&format!(".dist-info/licenses/{text}"))), "{text} in\n{shown}");
+    }
+    let out = tempfile::tempdir().unwrap();
+    ok(Command::new(tools().join("maturin"))
+        .args(["sdist", "--out"])
+        .arg(out.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR")));
+    let sdist = std::fs::read_dir(out.path()).unwrap().next().unwrap().unwrap().path();
+    let listing = common::stdout(&ok(Command::new("tar").arg("-tzf").arg(&sdist)));
+    for text in ["LICENSE-MIT", "LICENSE-APACHE"] {
+        assert!(listing.lines().any(|l| l.ends_with(&format!("/{text}"))), "{text} in\n{listing}");
+    }
+}
+
 #[test]
 fn an_installed_wheel_runs_without_rust_on_both_builds() {
     for (python, free_threaded) in [("3.13t", true), ("3.13", false)] {

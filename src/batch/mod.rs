@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use crate::discover::{Finder, Interpreter};
-use crate::run::{ExtensionVerdict, InstallStatus, Row, normalize};
+use crate::model::name::normalize;
+use crate::model::tags::WheelTag;
+use crate::model::wheel::TagSet;
+use crate::run::{ExtensionVerdict, InstallStatus, Row};
 use crate::runtime::{self, PythonSummary, RunOptions};
 use crate::venv::{self, IndexOptions, Installer};
 use crate::worker::protocol::ProbeKind;
@@ -161,6 +164,7 @@ fn probe_installed(row: &mut Row, unit: &Unit, env_python: &Path, options: &Opti
     let specs = runtime::plan(&[interpreter], &row.import_names, probes, 1);
     row.probes = runtime::run_all(&specs, &options.run);
     set_aside_optional_modules(&mut row.probes, &row.import_names);
+    attribute_to_refusals(&mut row.probes);
     // The interpreter as the user gave it, not the environment's.
     for probe in &mut row.probes {
         probe.python = row.python.clone();
@@ -180,7 +184,7 @@ fn probe_installed(row: &mut Row, unit: &Unit, env_python: &Path, options: &Opti
     let site = env_python.parent().and_then(Path::parent).unwrap_or(Path::new(""));
     for target in targets {
         for extension in target.extensions {
-            let Some(report) = extension.report.filter(|r| r.is_extension && !r.alias) else { continue };
+            let Some(report) = extension.imported_module().cloned() else { continue };
             let file = target.path.strip_prefix(site).unwrap_or(&target.path).to_string_lossy().into_owned();
             row.extensions.push(ExtensionVerdict {
                 import_name: extension.import_name,
@@ -230,30 +234,47 @@ fn set_aside_optional_modules(probes: &mut [runtime::ProbeResult], import_names:
     }
 }
 
+/// An import name that failed only because an extension refused to load,
+/// where another import name of the distribution fell back past that same
+/// refusal (pyyaml's `_yaml` shim raises once `yaml._yaml` refused an
+/// isolated subinterpreter, and `yaml` runs in pure Python): the package
+/// falls back, the shim's failure being the consequence.
+fn attribute_to_refusals(probes: &mut [runtime::ProbeResult]) {
+    let fell_back: Vec<_> = probes
+        .iter()
+        .filter(|p| p.status == runtime::Status::Fallback)
+        .flat_map(|p| p.fallbacks.iter().map(move |f| (p.probe, p.config, f.module.clone())))
+        .collect();
+    for probe in probes.iter_mut().filter(|p| p.status == runtime::Status::ImportError && !p.refusals.is_empty()) {
+        let seen =
+            |module: &str| fell_back.iter().any(|(k, c, m)| (*k, *c) == (probe.probe, probe.config) && m == module);
+        if !probe.refusals.iter().all(|r| seen(&r.module)) {
+            continue;
+        }
+        let causes: Vec<&str> = probe.refusals.iter().map(|r| r.module.as_str()).collect();
+        probe.status = runtime::Status::Fallback;
+        probe.fallbacks = probe.refusals.clone();
+        probe.error = Some(format!(
+            "fell back: fails only because {} refused to load, as for the distribution's other import names: {}",
+            causes.join(", "),
+            probe.error.as_deref().unwrap_or_default()
+        ));
+    }
+}
+
 /// The file name of the wheel with these tags (PEP 427: each part's values
 /// joined by dots, in the order the WHEEL file lists them).
 fn wheel_file_name(name: &str, version: &str, tags: &[String]) -> Option<String> {
-    let mut parts: [Vec<&str>; 3] = Default::default();
-    for tag in tags {
-        let pieces: Vec<&str> = tag.splitn(3, '-').collect();
-        let [python, abi, platform] = pieces[..] else { return None };
-        for (part, value) in parts.iter_mut().zip([python, abi, platform]) {
-            if !part.contains(&value) {
-                part.push(value);
-            }
-        }
-    }
-    if parts[0].is_empty() {
-        return None;
-    }
+    let tags: Vec<WheelTag> = tags.iter().map(|t| WheelTag::parse(t)).collect::<Option<_>>()?;
+    let tags = TagSet::from_tags(&tags)?;
     let escaped = name.replace(['-', '.'], "_");
-    Some(format!("{escaped}-{version}-{}-{}-{}.whl", parts[0].join("."), parts[1].join("."), parts[2].join(".")))
+    Some(format!("{escaped}-{version}-{tags}.whl"))
 }
 
 /// A wheel tag whose platform is a bare `linux_*` was built on this machine
 /// (published Linux wheels carry manylinux or musllinux tags).
 fn built_here(tag: &str) -> bool {
-    tag.rsplit('-').next().is_some_and(|platform| platform.starts_with("linux_"))
+    WheelTag::parse(tag).is_some_and(|tag| tag.platform.starts_with("linux_"))
 }
 
 /// Runs `probes/installed_dist.py` in the environment.
@@ -311,6 +332,34 @@ mod tests {
         // One import name: its failure is the package's.
         let mut probes = vec![probe("fastapi", "import_error", Some(grpc))];
         set_aside_optional_modules(&mut probes, &["fastapi".to_string()]);
+        assert_eq!(probes[0].status, runtime::Status::ImportError);
+    }
+
+    /// pyyaml 6.0.4 on 3.13 in an isolated subinterpreter: `yaml` falls back
+    /// past `yaml._yaml`'s refusal; the `_yaml` shim then raises.
+    #[test]
+    fn a_failure_caused_by_the_refusal_another_import_name_fell_back_past_is_a_fallback() {
+        let refusal = runtime::Fallback {
+            module: "yaml._yaml".into(),
+            file: None,
+            error: "ImportError: module yaml._yaml does not support loading in subinterpreters".into(),
+        };
+        let mut yaml = probe("yaml", "fallback", None);
+        yaml.fallbacks = vec![refusal.clone()];
+        let shim = "yaml._yaml refused to load (ImportError: ...), then ModuleNotFoundError: No module named '_yaml'";
+        let mut underscore = probe("_yaml", "import_error", Some(shim));
+        underscore.refusals = vec![refusal.clone()];
+        let mut probes = vec![yaml, underscore];
+        attribute_to_refusals(&mut probes);
+        assert_eq!(probes[1].status, runtime::Status::Fallback);
+        assert_eq!(probes[1].fallbacks[0].module, "yaml._yaml");
+        assert!(probes[1].error.as_deref().unwrap().contains("fails only because yaml._yaml refused to load"));
+
+        // Alone, the refusal is the failure's reason, and the failure stands.
+        let mut alone = probe("_yaml", "import_error", Some(shim));
+        alone.refusals = vec![refusal];
+        let mut probes = vec![alone];
+        attribute_to_refusals(&mut probes);
         assert_eq!(probes[0].status, runtime::Status::ImportError);
     }
 

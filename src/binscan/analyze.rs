@@ -7,7 +7,7 @@ use super::code::{self, CallGraph, CallSite, CapturedFlag, CodeFacts, FlagQuery,
 use super::generator::{self, Generator, GeneratorKind};
 use super::image::Image;
 use super::moduledef::{self, DefLayout, Memory, ModuleDef, Slot, SlotValue};
-use super::{BinaryReport, BuildHint, Forward, GilVerdict, Init, SubinterpreterVerdict};
+use super::{BinaryReport, BuildHint, ExportRole, Forward, GilVerdict, Init, SubinterpreterVerdict};
 
 const SET_GIL: &str = "PyUnstable_Module_SetGIL";
 const CREATE: &str = "PyModule_Create2";
@@ -62,24 +62,114 @@ pub fn analyze(image: &Image<'_>, hint: BuildHint<'_>) -> Vec<BinaryReport> {
     }
     // With no file name to go by, or no entry named after it, the first
     // entry stands for the file.
-    entries
+    let mut reports: Vec<BinaryReport> =
+        entries.iter().map(|entry| analyze_entry(image, Some(entry), hint, &generator)).collect();
+    let first_def = reports[0].def_address;
+    let file_defines_its_module = hint.file_module == Some(entries[0].module.as_str());
+    for (index, report) in reports.iter_mut().enumerate().skip(1) {
+        let entry = &entries[index];
+        report.alias = true;
+        let same_def = first_def.is_some() && report.def_address == first_def;
+        let role = if same_def {
+            let why =
+                format!("{} passes the same PyModuleDef as {}: the same module", entry.function, entries[0].function);
+            Some((ExportRole::SameModule, why))
+        } else {
+            export_role(image, entry, &entries, &generator, file_defines_its_module)
+        };
+        let (role, why) = match role {
+            Some((role, why)) => (Some(role), why),
+            None => (None, format!("`import` of the file's name does not run {}", entry.function)),
+        };
+        report.export_role = role;
+        report.evidence.insert(0, format!("a further module of this file: {why}"));
+    }
+    refused_by_pyo3_submodules(&mut reports);
+    reports
+}
+
+/// PyO3 makes a `#[pymodule]` submodule with its module builder when the
+/// parent's exec runs (`wrap_pymodule!`), and that builder refuses a second
+/// interpreter: the parent fails in every subinterpreter, whatever its own
+/// slots say (measured with PyO3 0.30 on 3.13: "failed to wrap pymodule:
+/// PyO3 modules do not yet support subinterpreters").
+fn refused_by_pyo3_submodules(reports: &mut [BinaryReport]) {
+    let submodules: Vec<String> = reports
         .iter()
-        .enumerate()
-        .map(|(index, entry)| {
-            let mut report = analyze_entry(image, Some(entry), hint, &generator);
-            report.alias = index > 0;
-            if report.alias {
-                report.evidence.insert(
-                    0,
-                    format!(
-                        "a further module of this file: `import` of the file's name does not run PyInit_{}",
-                        entry.module
-                    ),
-                );
-            }
-            report
-        })
-        .collect()
+        .filter(|r| r.export_role == Some(ExportRole::Pyo3Submodule))
+        .filter_map(|r| r.module.clone())
+        .collect();
+    let Some(parent) = reports.first_mut().filter(|_| !submodules.is_empty()) else { return };
+    if parent.subinterpreters == Some(SubinterpreterVerdict::Undetermined) {
+        return;
+    }
+    parent.subinterpreters = Some(SubinterpreterVerdict::NotSupported);
+    parent.evidence.retain(|line| !line.starts_with("subinterpreters: "));
+    parent.evidence.push(format!(
+        "subinterpreters: PyO3 builds its submodule{} `{}` while the module runs, which refuses a second interpreter",
+        if submodules.len() == 1 { "" } else { "s" },
+        submodules.join("`, `")
+    ));
+}
+
+/// What a further export of a file is, when no import reaches it under its
+/// own name, with the sentence that says so.
+fn export_role(
+    image: &Image<'_>,
+    entry: &Entry,
+    entries: &[Entry],
+    generator: &Option<Generator>,
+    file_defines_its_module: bool,
+) -> Option<(ExportRole, String)> {
+    let code = entry_code(image, entry);
+    let jumps_to = |other: &&Entry| match code.calls.as_slice() {
+        [call] => match &call.target {
+            Target::Import(name) => *name == other.function,
+            Target::Local(address) => *address == other.address,
+            _ => false,
+        },
+        _ => false,
+    };
+    if let Some(other) = entries.iter().filter(|e| e.module != entry.module).find(jumps_to) {
+        let why = format!(
+            "{} only jumps to {}, the init function of `{}`: the same module",
+            entry.function, other.function, other.module
+        );
+        return Some((ExportRole::SameModule, why));
+    }
+    let pyo3 = generator.as_ref().is_some_and(|g| g.name == GeneratorKind::Pyo3);
+    (pyo3 && file_defines_its_module).then(|| {
+        let why = format!(
+            "{} is a PyO3 `#[pymodule]` submodule's export: `{}` adds it when its exec runs, and no import of a file name runs it",
+            entry.function, entries[0].module
+        );
+        (ExportRole::Pyo3Submodule, why)
+    })
+}
+
+/// The facts of an entry function's code.
+fn entry_code(image: &Image<'_>, entry: &Entry) -> CodeFacts {
+    let len = entry.size.map_or(DEFAULT_FUNCTION_BYTES, |s| s as usize).min(1 << 16);
+    code::analyze_function(image, entry.address, len)
+}
+
+/// A mypyc stub's init function: `PyInit_<module>` imports the shared
+/// `<hash>__mypyc` module and calls the function its capsule
+/// `<hash>__mypyc.init_<mangled>` holds, which that library exports as
+/// `CPyInit_<mangled>` (`tomli._parser` is mangled `tomli____parser`).
+/// Returns `(library module, symbol)`.
+fn mypyc_init_capsule(image: &Image<'_>, module: &str) -> Option<(String, String)> {
+    let marker: &[u8] = b"__mypyc.init_";
+    memchr::memmem::find_iter(image.data, marker).find_map(|at| {
+        let start = image.data[..at].iter().rposition(|b| *b == 0).map_or(0, |nul| nul + 1);
+        let end = at + image.data[at..].iter().position(|b| *b == 0)?;
+        let text = std::str::from_utf8(&image.data[start..end]).ok()?;
+        let (library, mangled) = text.split_once(".init_")?;
+        let names_this_module = mangled == module || mangled.ends_with(&format!("___{module}"));
+        let plain = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        (names_this_module && plain(library) && plain(mangled))
+            .then(|| (library.to_string(), format!("CPyInit_{mangled}")))
+    })
 }
 
 /// For each `(symbol, module)`: the module as if `symbol`, exported by this
@@ -128,6 +218,7 @@ fn analyze_entry(
         module: None,
         is_extension: false,
         alias: false,
+        export_role: None,
         format: image.format,
         arch: image.arch,
         init: None,
@@ -138,6 +229,7 @@ fn analyze_entry(
         generator: None,
         forwards_to: None,
         evidence: Vec::new(),
+        def_address: None,
     };
     let Some(entry) = entry else {
         report.evidence.push("exports no PyInit_ or PyModExport_ function: not an extension module".into());
@@ -162,6 +254,23 @@ fn analyze_entry(
             needed: image.needed.clone(),
             search_paths: image.search_paths.clone(),
             library: None,
+            library_module: None,
+        });
+    } else if undecided
+        && analysis.def.is_none()
+        && analysis.generator_is(GeneratorKind::Mypyc)
+        && let Some((library, symbol)) = mypyc_init_capsule(image, &entry.module)
+    {
+        analysis.say(format!(
+            "mypyc: {} imports `{library}` and runs {symbol}, the function its capsule holds: the module is defined there",
+            entry.function
+        ));
+        report.forwards_to = Some(Forward {
+            symbol,
+            needed: Vec::new(),
+            search_paths: Vec::new(),
+            library: None,
+            library_module: Some(library),
         });
     }
     report.init = analysis.init;
@@ -175,6 +284,7 @@ fn analyze_entry(
         report.free_threaded_build = Some(true);
     }
     report.evidence = analysis.evidence;
+    report.def_address = analysis.def.as_ref().map(|d| d.address);
     report
 }
 
@@ -211,8 +321,7 @@ struct Analysis<'i, 'a> {
 
 impl<'i, 'a> Analysis<'i, 'a> {
     fn new(image: &'i Image<'a>, entry: &'i Entry, hint: BuildHint<'_>, generator: Option<Generator>) -> Self {
-        let len = entry.size.map_or(DEFAULT_FUNCTION_BYTES, |s| s as usize).min(1 << 16);
-        let code = code::analyze_function(image, entry.address, len);
+        let code = entry_code(image, entry);
         Analysis {
             image,
             entry,

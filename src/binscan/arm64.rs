@@ -376,6 +376,9 @@ impl<'i, 'a> Tracker<'i, 'a> {
         let displacement = access.offset + index * i64::from(access.width);
         match (at, access.width) {
             (Value::Address(slot), 8) if self.image.import_slots.contains_key(&slot) => Value::ImportSlot(slot),
+            // A word a relocation fills in is the pointer it relocates to
+            // (PyO3 0.29+'s `PyModExport_`: `adrp; ldr x0, [x0, #off]; ret`).
+            (Value::Address(word), 8) => self.image.pointer(word).map_or(Value::Unknown, Value::Address),
             (Value::Stack(_) | Value::Address(_), _) => Value::Unknown,
             (_, 8) => self.base(access.base).load_word(displacement, pc + index as u64),
             (_, 1) if access.unsigned => self.base(access.base).load_byte(displacement),

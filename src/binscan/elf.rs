@@ -170,10 +170,16 @@ fn note_import_slot<Elf: FileHeader<Endian = Endianness>>(
     sym: u32,
 ) {
     let Ok(symbol) = dynsym.symbol(object::SymbolIndex(sym as usize)) else { return };
-    if symbol.is_undefined(endian)
-        && let Ok(name) = dynsym.symbol_name(endian, symbol)
-        && let Ok(name) = std::str::from_utf8(name)
-    {
-        image.import_slots.insert(offset, name.to_string());
+    if symbol.is_undefined(endian) {
+        if let Ok(name) = dynsym.symbol_name(endian, symbol)
+            && let Ok(name) = std::str::from_utf8(name)
+        {
+            image.import_slots.insert(offset, name.to_string());
+        }
+    } else if symbol.st_value(endian).into() != 0 {
+        // A slot for a function this file defines and exports (mypyc's
+        // `PyInit___init__` jumps through the PLT to `PyInit_<module>`):
+        // the loader fills it with that function's address.
+        image.pointers.insert(offset, symbol.st_value(endian).into());
     }
 }

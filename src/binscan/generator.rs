@@ -13,6 +13,7 @@ pub enum GeneratorKind {
     Pybind11,
     Nanobind,
     Cffi,
+    Mypyc,
 }
 
 /// A recognised generator and what its traces say.
@@ -73,6 +74,12 @@ pub fn detect(image: &Image<'_>) -> Option<Generator> {
             cython_refuses_interpreter_change: has("Interpreter change detected"),
             ..plain(GeneratorKind::Cython)
         });
+    }
+    // mypyc: the shared `<hash>__mypyc` library, or a stub module that
+    // takes its init function from that library's capsule.
+    let mypyc_stub = has("__mypyc.init_") || has("__mypyc.exec_") || has("__mypyc.ensure_deps");
+    if mypyc_stub || has("__mypyc_empty_tuple__") || has("mypyc_interned_str") {
+        return Some(plain(GeneratorKind::Mypyc));
     }
     if image.imports.contains("_cffi_init") || has("_cffi_backend") {
         return Some(plain(GeneratorKind::Cffi));

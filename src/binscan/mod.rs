@@ -70,6 +70,10 @@ pub struct BinaryReport {
     /// of the file's name never runs it; only a loader given this name does
     /// (CPython's `_testmultiphase` holds many).
     pub alias: bool,
+    /// What a further export is, when it is known that no import reaches
+    /// it under its own name: such a module is not listed as one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub export_role: Option<ExportRole>,
     pub format: Format,
     pub arch: Arch,
     pub init: Option<Init>,
@@ -86,6 +90,30 @@ pub struct BinaryReport {
     pub forwards_to: Option<Forward>,
     /// How each verdict was reached, one sentence each.
     pub evidence: Vec<String>,
+    /// The address of the `PyModuleDef` the init function passes, when found.
+    #[serde(skip)]
+    pub def_address: Option<u64>,
+}
+
+/// A further `PyInit_`/`PyModExport_` of a file that no import of a file
+/// name reaches (unlike `_testmultiphase`'s, which a loader can name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportRole {
+    /// Only jumps to another init function of the same file (mypyc's
+    /// `PyInit___init__` shims): the same module again.
+    SameModule,
+    /// A PyO3 `#[pymodule]` submodule: the file's own module adds it when
+    /// its exec runs.
+    Pyo3Submodule,
+}
+
+impl BinaryReport {
+    /// A module of its own, as `import` of its file loads it: not a
+    /// library, not a further export that no import reaches.
+    pub fn is_listed_module(&self) -> bool {
+        self.is_extension && self.export_role.is_none()
+    }
 }
 
 /// Where a stub module's `PyInit_` jumps to.
@@ -101,6 +129,10 @@ pub struct Forward {
     pub search_paths: Vec<String>,
     /// The library found to define it: a wheel member, or a path.
     pub library: Option<String>,
+    /// The module the library is imported as, when the stub imports it
+    /// rather than linking to it (mypyc's `<hash>__mypyc`).
+    #[serde(skip)]
+    pub library_module: Option<String>,
 }
 
 /// What the file name or wheel says about the build, to pick a layout when

@@ -432,11 +432,15 @@ impl<'i, 'a> Tracker<'i, 'a> {
                 if instruction.mnemonic() == Mnemonic::Endbr64 || instruction.mnemonic() == Mnemonic::Endbr32 {
                     continue;
                 }
-                if instruction.mnemonic() == Mnemonic::Jmp
-                    && instruction.op0_kind() == OpKind::Memory
-                    && let Some(name) = self.memory_address(&instruction).and_then(|a| self.image.import_slots.get(&a))
-                {
-                    return Target::Import(name.clone());
+                if instruction.mnemonic() == Mnemonic::Jmp && instruction.op0_kind() == OpKind::Memory {
+                    let slot = self.memory_address(&instruction);
+                    if let Some(name) = slot.and_then(|a| self.image.import_slots.get(&a)) {
+                        return Target::Import(name.clone());
+                    }
+                    // The PLT entry of a function the file defines itself.
+                    if let Some(local) = slot.and_then(|a| self.image.pointer(a)).filter(|a| self.image.is_code(*a)) {
+                        return Target::Local(local);
+                    }
                 }
                 break;
             }
@@ -483,8 +487,16 @@ impl<'i, 'a> Tracker<'i, 'a> {
     /// What a load from the memory operand gives: a word read through a
     /// pointer the analysis cannot see is named (`Opaque`, `Field`), a byte
     /// read through a field or a parameter is a `Flag`. Stack slots are not read.
+    /// A word loaded from a fixed address that a relocation fills in is the
+    /// pointer it relocates to (PyO3 0.29+'s `PyModExport_` returns
+    /// `[rip + __PYO3_DEF + 16]`, a word set to its slot array's address).
     fn load(&self, instruction: &Instruction) -> Value {
         let size = instruction.memory_size().size() as i64;
+        if size == self.word_size()
+            && let Some(target) = self.memory_address(instruction).and_then(|at| self.image.pointer(at))
+        {
+            return Value::Address(target);
+        }
         let Some((pointer, displacement)) = self.register_base(instruction) else { return Value::Unknown };
         if pointer.is_stack() {
             return Value::Unknown;

@@ -101,7 +101,7 @@ fn extensions(targets: &[Target], free_threaded: Option<bool>) -> Vec<(String, G
     let mut out: Vec<(String, GilVerdict, SubinterpreterVerdict)> = Vec::new();
     for target in targets.iter().filter(|t| free_threaded.is_none_or(|ft| t.free_threaded_abi == ft)) {
         for e in &target.extensions {
-            let Some(r) = e.report.as_ref().filter(|r| r.is_extension && !r.alias) else { continue };
+            let Some(r) = e.imported_module() else { continue };
             let (Some(gil), Some(sub)) = (r.gil, r.subinterpreters) else { continue };
             let module = dotted_module(&e.member);
             if !out.iter().any(|(m, _, _)| *m == module) {

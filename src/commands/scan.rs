@@ -66,13 +66,18 @@ fn render(targets: &[Target], checks: &[Check], args: &ScanArgs, printer: &Print
             Some(owner) => (owner.name.clone(), owner.version.clone()),
             None => ("-".to_string(), String::new()),
         };
-        let tag = target.tags.first().map(|t| t.split_once('-').map_or(t.as_str(), |(_, rest)| rest).to_string());
+        // Every python and ABI tag of the wheel, as its file name writes
+        // them: `cp315-abi3.abi3t-...` must not read as an abi3 wheel.
+        let parsed: Vec<_> = target.tags.iter().filter_map(|t| crate::model::tags::WheelTag::parse(t)).collect();
+        let tag = crate::model::wheel::TagSet::from_tags(&parsed).map(|set| set.short());
         for e in &target.extensions {
             let Some(r) = &e.report else {
                 problems.push(format!("{shown_path}: {}", e.error.as_deref().unwrap_or("")));
                 continue;
             };
-            if !r.is_extension && !show_libraries {
+            // Not listed: libraries (unless asked), further exports no
+            // import reaches, copies for another CPython (a finding says so).
+            if (!r.is_extension && !show_libraries) || r.export_role.is_some() || e.never_imported.is_some() {
                 continue;
             }
             let module = match (&e.import_name, r.alias) {
@@ -162,11 +167,8 @@ fn render(targets: &[Target], checks: &[Check], args: &ScanArgs, printer: &Print
 
 /// `N extension modules in M distributions: ...; F findings; U could not be examined`.
 fn summary(targets: &[Target], unreadable: usize) -> String {
-    let modules: Vec<(&Extension, &crate::binscan::BinaryReport)> = targets
-        .iter()
-        .flat_map(|t| &t.extensions)
-        .filter_map(|e| e.report.as_ref().filter(|r| r.is_extension && !r.alias).map(|r| (e, r)))
-        .collect();
+    let modules: Vec<(&Extension, &crate::binscan::BinaryReport)> =
+        targets.iter().flat_map(|t| &t.extensions).filter_map(|e| e.imported_module().map(|r| (e, r))).collect();
     let mut distributions: Vec<&str> =
         targets.iter().filter_map(|t| t.distribution.as_ref().map(|d| d.name.as_str())).collect();
     distributions.sort_unstable();

@@ -1,8 +1,13 @@
 //! Pure data types shared across ftprobe: no I/O, no processes.
 
+pub mod name;
 pub mod paths;
+pub mod platform;
+pub mod ranking;
 pub mod tags;
+pub mod target;
 pub mod version;
+pub mod wheel;
 
 /// The name serde gives a unit enum variant (`not_used`), as text.
 pub fn snake<T: serde::Serialize>(value: &T) -> String {

@@ -1,6 +1,8 @@
-//! Wheel file names, wheel tags and extension-module file suffixes, with
-//! what they say about the target: CPython version, free-threaded ABI
-//! (`cp313t`), stable ABI (`abi3`, `abi3t`).
+//! Wheel tags and extension-module file suffixes, with what they say about
+//! the target: CPython version, free-threaded ABI (`cp313t`), stable ABI
+//! (`abi3`, `abi3t`).
+
+use std::fmt;
 
 use serde::Serialize;
 
@@ -47,7 +49,7 @@ impl ExtSuffix {
 }
 
 /// One `python-abi-platform` tag of a wheel.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct WheelTag {
     pub python: String,
     pub abi: String,
@@ -55,6 +57,22 @@ pub struct WheelTag {
 }
 
 impl WheelTag {
+    /// One `python-abi-platform` tag (not a compressed set).
+    pub fn parse(text: &str) -> Option<WheelTag> {
+        let parts: Vec<&str> = text.splitn(3, '-').collect();
+        let [python, abi, platform] = parts[..] else { return None };
+        Some(WheelTag { python: python.into(), abi: abi.into(), platform: platform.into() })
+    }
+
+    /// The same tag in lower case, as installers compare tags.
+    pub fn to_lowercase(&self) -> WheelTag {
+        WheelTag {
+            python: self.python.to_ascii_lowercase(),
+            abi: self.abi.to_ascii_lowercase(),
+            platform: self.platform.to_ascii_lowercase(),
+        }
+    }
+
     /// `cp313t`, `cp314t`: a free-threaded CPython ABI.
     pub fn is_free_threaded(&self) -> bool {
         self.abi.starts_with("cp")
@@ -77,24 +95,11 @@ impl WheelTag {
     }
 }
 
-/// Parses a wheel file name (`name-version[-build]-py-abi-plat.whl`) into its
-/// tags, expanding compressed sets (`cp315-abi3.abi3t-...`).
-pub fn wheel_tags(file_name: &str) -> Option<Vec<WheelTag>> {
-    let stem = file_name.strip_suffix(".whl")?;
-    let parts: Vec<&str> = stem.split('-').collect();
-    if parts.len() < 5 {
-        return None;
+/// `python-abi-platform`.
+impl fmt::Display for WheelTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}-{}", self.python, self.abi, self.platform)
     }
-    let [py, abi, plat] = [parts[parts.len() - 3], parts[parts.len() - 2], parts[parts.len() - 1]];
-    let mut tags = Vec::new();
-    for python in py.split('.') {
-        for abi in abi.split('.') {
-            for platform in plat.split('.') {
-                tags.push(WheelTag { python: python.into(), abi: abi.into(), platform: platform.into() });
-            }
-        }
-    }
-    Some(tags)
 }
 
 #[cfg(test)]
@@ -114,19 +119,5 @@ mod tests {
         let plain = ExtSuffix::parse("_core.pyd").unwrap();
         assert_eq!((plain.module.as_str(), plain.python), ("_core", None));
         assert!(ExtSuffix::parse("core.py").is_none());
-    }
-
-    #[test]
-    fn parses_wheel_tags() {
-        let tags = wheel_tags("numpy-2.3.0-cp313-cp313t-manylinux_2_17_x86_64.manylinux2014_x86_64.whl").unwrap();
-        assert_eq!(tags.len(), 2);
-        assert!(tags.iter().all(WheelTag::is_free_threaded));
-        assert_eq!(tags[0].abi_version(), Some((3, 13)));
-        let tags = wheel_tags("foo-1.0-cp315-abi3.abi3t-manylinux_2_28_x86_64.whl").unwrap();
-        assert_eq!(tags.iter().map(|t| t.abi.as_str()).collect::<Vec<_>>(), ["abi3", "abi3t"]);
-        assert!(!tags[0].is_free_threaded());
-        assert!(wheel_tags("foo-1.0-1-cp313-cp313-win_amd64.whl").unwrap()[0].abi == "cp313");
-        assert!(wheel_tags("not-a-wheel.zip").is_none());
-        assert!(wheel_tags("too-few.whl").is_none());
     }
 }

@@ -29,6 +29,10 @@ pub fn declare_free_threading(generator: Option<GeneratorKind>, init: Option<Ini
             ("nanobind: add `FREE_THREADED` to `nanobind_add_module(...)` in CMake", PORTING_GUIDE)
         }
         (Some(GeneratorKind::Cffi), _) => ("cffi: build with cffi 2.0 or newer, which declares support", PORTING_GUIDE),
+        (Some(GeneratorKind::Mypyc), _) => (
+            "mypyc: build with a mypyc release whose modules declare free-threading support on free-threaded builds, or ship a pure-Python wheel for them",
+            PORTING_GUIDE,
+        ),
         (None, Some(Init::SinglePhase)) => (
             "C, single-phase init: call `PyUnstable_Module_SetGIL(module, Py_MOD_GIL_NOT_USED)` in `PyInit_` (or move to multi-phase init)",
             CPYTHON_HOWTO,

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::model::snake;
+use crate::model::tags::WheelTag;
 use crate::run::suite::{Category, Iteration, IterationStatus, Suite};
 use crate::run::{Row, RunMeta};
 
@@ -53,7 +54,8 @@ pub fn installed_build(row: &Row) -> String {
     match row.install.from.as_deref() {
         Some("wheel") if row.install.wheel_tags.iter().all(|t| t.ends_with("-none-any")) => "pure-Python wheel".into(),
         Some("wheel") => {
-            let mut abis: Vec<&str> = row.install.wheel_tags.iter().filter_map(|t| t.split('-').nth(1)).collect();
+            let mut abis: Vec<String> =
+                row.install.wheel_tags.iter().filter_map(|t| WheelTag::parse(t)).map(|t| t.abi).collect();
             abis.dedup();
             format!("wheel {}", abis.join(" "))
         }
@@ -217,7 +219,7 @@ pub struct Flakiness {
 /// What `ftprobe flaky` shows: flaky tests with their signatures, and crash signatures grouped.
 pub fn flakiness(rows: &[Row], package: Option<&str>) -> Flakiness {
     let mut out = Flakiness { flaky: Vec::new(), crashes: Vec::new() };
-    let wanted = package.map(crate::run::normalize);
+    let wanted = package.map(crate::model::name::normalize);
     for row in rows {
         let Some(suite) = &row.suite else { continue };
         if wanted.as_ref().is_some_and(|w| *w != row.package) {

@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::model::name::normalize;
 use crate::runtime::{ProbeResult, PythonSummary};
 
 pub mod progress;
@@ -199,21 +200,6 @@ impl Row {
     pub fn key(&self) -> (String, String) {
         (self.package.clone(), self.python.executable.to_string_lossy().into_owned())
     }
-}
-
-/// PEP 503 normalisation: lower case, runs of `-`, `_`, `.` become one `-`.
-pub fn normalize(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.trim().chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
 }
 
 /// A stable partition by normalised name: shard `index` of `count` holds
@@ -408,13 +394,6 @@ pub fn done(rows: &[Row]) -> BTreeSet<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_normalise_as_pep_503_says() {
-        assert_eq!(normalize("Python_Dateutil"), "python-dateutil");
-        assert_eq!(normalize("zope.interface"), "zope-interface");
-        assert_eq!(normalize("a__-.b"), "a-b");
-    }
 
     #[test]
     fn shards_partition_every_name_once_and_stay_put() {

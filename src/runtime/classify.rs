@@ -71,6 +71,7 @@ fn base(spec: &ProbeSpec, python: PythonSummary, status: Status, error: Option<S
         threads: None,
         extensions: Vec::new(),
         fallbacks: Vec::new(),
+        refusals: Vec::new(),
         disagreements: Vec::new(),
         stderr_tail: None,
         environment: Default::default(),
@@ -197,10 +198,22 @@ fn top_import(result: &mut ProbeResult, stage: &ImportStage) -> bool {
     }
     let error = first.error.clone().unwrap_or_else(|| "the import failed".into());
     let top = result.module.split('.').next().unwrap_or_default();
-    let missing = error.starts_with(&format!("ModuleNotFoundError: No module named '{top}'"));
+    let refusals = failures(stage);
+    let missing = error.starts_with(&format!("ModuleNotFoundError: No module named '{top}'")) && refusals.is_empty();
     result.status = if missing { Status::NotApplicable } else { Status::ImportError };
-    result.error = Some(if missing { format!("{top} {NOT_INSTALLED}") } else { error });
+    result.error = Some(if missing { format!("{top} {NOT_INSTALLED}") } else { caused_by(error, &refusals) });
+    result.refusals = refusals;
     false
+}
+
+/// An import's error, with the extension modules that refused to load
+/// before it named as its cause.
+fn caused_by(error: String, refusals: &[Fallback]) -> String {
+    if refusals.is_empty() {
+        return error;
+    }
+    let named: Vec<String> = refusals.iter().map(|f| format!("{} refused to load ({})", f.module, f.error)).collect();
+    format!("{}, then {error}", named.join("; "))
 }
 
 /// Records what `--code` did; an error makes the probe an import error.
@@ -336,8 +349,14 @@ fn subinterpreter(result: &mut ProbeResult, run: &WorkerRun) -> Option<()> {
     match sub.imports.first() {
         Some(first) if first.ok => result.fallbacks = subinterpreter_fallbacks(main, sub),
         first => {
+            // What refused here, and not in the main interpreter, caused it.
+            let failed_in_main = failures(main);
+            let refusals: Vec<Fallback> =
+                failures(sub).into_iter().filter(|f| !failed_in_main.iter().any(|m| m.module == f.module)).collect();
+            let error = first.and_then(|f| f.error.clone()).unwrap_or_else(|| "the import failed".into());
             result.status = Status::ImportError;
-            result.error = first.and_then(|f| f.error.clone());
+            result.error = Some(caused_by(error, &refusals));
+            result.refusals = refusals;
         }
     }
     code_outcome(result, sub);

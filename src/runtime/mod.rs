@@ -116,6 +116,11 @@ pub struct ProbeResult {
     /// Extension modules that refused to load where the probe ran while the
     /// import still succeeded (the package fell back, often to pure Python).
     pub fallbacks: Vec<Fallback>,
+    /// Extension modules that refused to load during an import that then
+    /// failed: the cause, whatever exception surfaced (a shim that raises
+    /// `ModuleNotFoundError` once its accelerator refused).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refusals: Vec<Fallback>,
     /// Static and runtime verdicts that disagree, one sentence each.
     pub disagreements: Vec<String>,
     /// The last lines of the worker's stderr when something went wrong.

@@ -7,7 +7,8 @@ use crate::report::rules::Rule;
 
 use super::{Target, TargetKind};
 use crate::binscan::{GilVerdict, Init};
-use crate::model::tags::{ExtSuffix, wheel_tags};
+use crate::model::tags::ExtSuffix;
+use crate::model::wheel::wheel_tags;
 
 /// How bad a finding is: errors fail `scan` (exit code 1), warnings inform.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -48,10 +49,25 @@ pub fn check(target: &Target) -> Vec<Finding> {
         });
     }
     for extension in &target.extensions {
-        // A further module of a file is not what `import` loads: no findings.
-        let Some(report) = extension.report.as_ref().filter(|r| r.is_extension && !r.alias) else { continue };
         let member = Some(extension.member.clone());
         let base = extension.member.rsplit('/').next().unwrap_or(&extension.member);
+        // A copy for another CPython beside the file that is imported: one
+        // note, and no say in the module's verdict.
+        if let Some(why) = &extension.never_imported {
+            if extension.report.as_ref().is_some_and(|r| r.alias) {
+                continue;
+            }
+            out.push(Finding {
+                code: Rule::SuffixTagMismatch,
+                severity: Severity::Warning,
+                message: format!("`{base}` is {why}"),
+                member,
+                hint: None,
+            });
+            continue;
+        }
+        // A further module of a file is not what `import` loads: no findings.
+        let Some(report) = extension.report.as_ref().filter(|r| r.is_extension && !r.alias) else { continue };
         let suffix = ExtSuffix::parse(base);
         let module = report.module.as_deref().unwrap_or("?");
         if target.free_threaded_abi && report.gil == Some(GilVerdict::Used) {

@@ -44,7 +44,12 @@ pub fn plan_in_wheel(target: &mut Target, wheel: &wheel::Wheel) -> WheelPlan {
             .filter_map(|relative| normalize(&format!("{stub_dir}/{relative}")))
             .find(|member| members.contains(member));
         let by_name = || pick(&needed_of(extension), stub_dir, members.iter().map(String::as_str)).map(str::to_string);
-        match as_loaded.or_else(by_name) {
+        let by_import = || {
+            let module = library_module(extension)?;
+            let named = members.iter().filter(|m| wheel::is_binary_member(m) && super::dotted_module(m) == module);
+            prefer_same_suffix(named.map(String::as_str), &extension.member).map(str::to_string)
+        };
+        match as_loaded.or_else(by_import).or_else(by_name) {
             Some(library) => by_library.entry(library).or_default().push(stub),
             None => not_found(&mut target.extensions[stub.extension]),
         }
@@ -106,13 +111,22 @@ pub fn resolve_in_files(targets: &mut [Target], inputs: &[Input], options: Optio
         let stub_dir = input.path.parent().unwrap_or(Path::new(""));
         let as_loaded =
             loader_candidates(extension).into_iter().map(|r| stub_dir.join(r)).find(|p| p.is_file()).map(|p| tidy(&p));
-        let elsewhere = || {
+        let below = || {
+            let root = input.root.as_deref();
+            inputs.iter().filter(move |i| root.is_some_and(|r| i.path.starts_with(r)))
+        };
+        let by_import = || {
+            let module = library_module(extension)?;
             let root = input.root.as_deref()?;
-            let below: Vec<&Path> = inputs.iter().map(|i| i.path.as_path()).filter(|p| p.starts_with(root)).collect();
-            let names = below.iter().filter_map(|p| p.to_str());
+            let named = below().filter(|i| super::installed::import_name(root, &i.path).as_deref() == Some(module));
+            let paths: Vec<&str> = named.filter_map(|i| i.path.to_str()).collect();
+            prefer_same_suffix(paths.into_iter(), &input.path.to_string_lossy()).map(PathBuf::from)
+        };
+        let elsewhere = || {
+            let names = below().filter_map(|i| i.path.to_str());
             pick(&needed, &stub_dir.to_string_lossy(), names).map(PathBuf::from)
         };
-        match as_loaded.or_else(elsewhere) {
+        match as_loaded.or_else(by_import).or_else(elsewhere) {
             Some(library) => by_library.entry(library).or_default().push(stub),
             None => not_found(&mut targets[stub.target].extensions[stub.extension]),
         }
@@ -208,6 +222,22 @@ fn tidy(path: &Path) -> PathBuf {
     out
 }
 
+/// The module a stub imports its library as (mypyc's `<hash>__mypyc`).
+fn library_module(extension: &Extension) -> Option<&str> {
+    extension.report.as_ref()?.forwards_to.as_ref()?.library_module.as_deref()
+}
+
+/// Of several files of one module (copies built for several CPythons), the
+/// one whose file name ends like the stub's (`.cpython-313-x86_64-linux-gnu.so`).
+fn prefer_same_suffix<'n>(names: impl Iterator<Item = &'n str>, stub: &str) -> Option<&'n str> {
+    let suffix = |name: &str| {
+        let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+        base.split_once('.').map(|(_, rest)| rest.to_string()).unwrap_or_default()
+    };
+    let wanted = suffix(stub);
+    names.max_by_key(|n| suffix(n) == wanted)
+}
+
 /// The file names of the libraries a stub links to.
 fn needed_of(extension: &Extension) -> Vec<String> {
     let needed = extension.report.as_ref().and_then(|r| r.forwards_to.as_ref()).map(|f| f.needed.as_slice());
@@ -277,6 +307,7 @@ fn adopt(stub: &mut BinaryReport, library: &str, defined: BinaryReport) {
         needed: Vec::new(),
         search_paths: Vec::new(),
         library: Some(library.to_string()),
+        library_module: None,
     });
     stub.init = defined.init;
     stub.gil = defined.gil;

@@ -7,6 +7,8 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::model::wheel::WheelFilename;
+
 /// The distribution a file came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Owner {
@@ -19,7 +21,11 @@ const RECORD_LIMIT: u64 = 16 << 20;
 
 /// `name-version.dist-info` (or a wheel's `name-version-...whl`) as an owner.
 pub fn owner_from_name(file_name: &str) -> Option<Owner> {
-    let stem = file_name.strip_suffix(".dist-info").or_else(|| file_name.strip_suffix(".whl"))?;
+    if file_name.ends_with(".whl") {
+        let wheel = WheelFilename::parse(file_name).ok()?;
+        return Some(Owner { name: wheel.name, version: wheel.version });
+    }
+    let stem = file_name.strip_suffix(".dist-info")?;
     let mut parts = stem.split('-');
     let (name, version) = (parts.next()?, parts.next()?);
     (!name.is_empty() && !version.is_empty()).then(|| Owner { name: name.to_string(), version: version.to_string() })

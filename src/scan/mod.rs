@@ -19,7 +19,8 @@ use serde::Serialize;
 use crate::binscan::{self, BinaryReport, BuildHint};
 use crate::input::{self, InputError};
 use crate::model::paths;
-use crate::model::tags::{ExtSuffix, WheelTag, wheel_tags};
+use crate::model::tags::{ExtSuffix, WheelTag};
+use crate::model::wheel::wheel_tags;
 use budget::MemoryBudget;
 pub use findings::Finding;
 
@@ -78,6 +79,21 @@ pub struct Extension {
     #[serde(flatten)]
     pub report: Option<BinaryReport>,
     pub error: Option<String>,
+    /// Why no interpreter the wheel is tagged for imports this file, when
+    /// it is a copy built for another CPython beside the one that is
+    /// (`bson/_cbson.cpython-310-...so` in a cp313t wheel). Such a file
+    /// has no say in the module's verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub never_imported: Option<String>,
+}
+
+impl Extension {
+    /// The module this file is, when it is one the wheel's interpreters
+    /// import under its own name: the file's own module (not a further
+    /// export), and not a copy for another CPython.
+    pub fn imported_module(&self) -> Option<&BinaryReport> {
+        self.report.as_ref().filter(|r| r.is_listed_module() && !r.alias && self.never_imported.is_none())
+    }
 }
 
 /// Scanning limits.
@@ -93,10 +109,29 @@ impl Default for Options {
 }
 
 /// The dotted import name of a wheel member: `pkg/sub/_x.cpython-313t-x86_64-linux-gnu.so` -> `pkg.sub._x`.
+/// A package's `__init__` extension is imported as the package:
+/// `pkg/__init__.cpython-313-x86_64-linux-gnu.so` -> `pkg`.
 pub fn dotted_module(member: &str) -> String {
     let (dir, file) = member.rsplit_once('/').unwrap_or(("", member));
     let module = file.split('.').next().unwrap_or(file);
-    if dir.is_empty() { module.to_string() } else { format!("{}.{module}", dir.replace('/', ".")) }
+    match (dir.is_empty(), module) {
+        (false, "__init__") => dir.replace('/', "."),
+        (true, _) => module.to_string(),
+        (false, _) => format!("{}.{module}", dir.replace('/', ".")),
+    }
+}
+
+/// The module `import` loads a file as, whose init function it runs: the
+/// file name up to its first dot, or for a package's `__init__` extension
+/// the package's folder (`import tomli` runs `PyInit_tomli` of
+/// `tomli/__init__...so`).
+fn module_of_file(path: &str) -> &str {
+    let mut parts = path.rsplit(['/', '\\']);
+    let file = parts.next().unwrap_or(path);
+    match file.split('.').next().unwrap_or(file) {
+        "__init__" => parts.next().filter(|dir| !dir.is_empty()).unwrap_or("__init__"),
+        module => module,
+    }
 }
 
 /// One thing to scan: a path found or given, or a path that could not be
@@ -209,10 +244,11 @@ fn scan_input(input: &Input, options: Options) -> Target {
     } else {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         target.free_threaded_abi = ExtSuffix::parse(&name).is_some_and(|s| s.free_threaded || s.abi3t);
+        let shown = path.to_string_lossy();
         let read = input::open_regular(path).and_then(|(file, size)| {
             let _permit = MEMORY.acquire(size.min(options.max_member_size));
             input::read_opened(file, size, path, options.max_member_size, " (--max-member-size)")
-                .map(|data| scan_binary(&name, &data, hint_for(&name, None)))
+                .map(|data| scan_binary(&name, &data, hint_for(&shown, None)))
         });
         match read {
             Ok(extensions) => target.extensions = extensions,
@@ -252,7 +288,7 @@ fn scan_wheel(target: &mut Target, options: Options) {
     let file_name = target.file_name();
     let tags = wheel_tags(&file_name).unwrap_or_default();
     target.distribution = installed::owner_from_name(&file_name);
-    target.tags = tags.iter().map(|t| format!("{}-{}-{}", t.python, t.abi, t.platform)).collect();
+    target.tags = tags.iter().map(WheelTag::to_string).collect();
     target.free_threaded_abi = tags.iter().any(|t| t.is_free_threaded() || t.abi == "abi3t");
     let opened = wheel::Wheel::open(&target.path).and_then(|w| {
         let members = w.binary_members(options.max_member_size)?;
@@ -287,6 +323,7 @@ fn scan_wheel(target: &mut Target, options: Options) {
     }
     plan.finish(target, &wheel, &tags, options);
     target.extensions.sort_by(|a, b| a.member.cmp(&b.member));
+    mark_never_imported(&mut target.extensions, &tags);
     if wheel.duplicate_names {
         target.findings.push(Finding {
             code: crate::report::rules::Rule::DuplicateMemberNames,
@@ -298,6 +335,54 @@ fn scan_wheel(target: &mut Target, options: Options) {
             hint: None,
         });
     }
+}
+
+/// Marks the files no interpreter of the wheel's tags imports, where a
+/// file of the same module that one does import sits beside them. A module
+/// with no importable file at all keeps its files (the wheel is broken,
+/// and its findings say so).
+fn mark_never_imported(extensions: &mut [Extension], tags: &[WheelTag]) {
+    let importable: Vec<bool> = extensions.iter().map(|e| imported_under_tags(&e.member, tags)).collect();
+    let modules: Vec<String> = extensions.iter().map(|e| dotted_module(&e.member)).collect();
+    for (index, extension) in extensions.iter_mut().enumerate() {
+        let sibling_imported = (0..importable.len()).any(|other| importable[other] && modules[other] == modules[index]);
+        if importable[index] || !sibling_imported {
+            continue;
+        }
+        let base = extension.member.rsplit('/').next().unwrap_or(&extension.member);
+        let built_for = ExtSuffix::parse(base)
+            .and_then(|s| {
+                s.python.map(|(major, minor)| format!("{major}.{minor}{}", if s.free_threaded { "t" } else { "" }))
+            })
+            .unwrap_or_default();
+        let abis = tags.iter().map(|t| t.abi.as_str()).fold(Vec::new(), |mut seen, abi| {
+            if !seen.contains(&abi) {
+                seen.push(abi);
+            }
+            seen
+        });
+        extension.never_imported = Some(format!(
+            "shipped for CPython {built_for}, never imported here (the wheel is tagged {})",
+            abis.join(".")
+        ));
+    }
+}
+
+/// Whether some interpreter the wheel's tags name imports `member` by its
+/// file name: its suffix names no particular CPython (`.so`, `.abi3.so`,
+/// `.abi3t.so`), or one the tags name (`.cpython-313t-...` under `cp313t`;
+/// under `abi3` with `cp39`, any default build from 3.9 on).
+fn imported_under_tags(member: &str, tags: &[WheelTag]) -> bool {
+    let base = member.rsplit('/').next().unwrap_or(member);
+    let Some(suffix) = ExtSuffix::parse(base) else { return true };
+    let Some(version) = suffix.python else { return true };
+    tags.is_empty()
+        || tags.iter().any(|tag| match (tag.abi.as_str(), tag.python_version()) {
+            ("abi3", Some(from)) => !suffix.free_threaded && version >= from,
+            ("abi3t", Some(from)) => version >= from,
+            ("none", _) | ("abi3" | "abi3t", None) => true,
+            _ => tag.abi_version() == Some(version) && tag.is_free_threaded() == suffix.free_threaded,
+        })
 }
 
 /// Members above this size are scanned after the others.
@@ -326,7 +411,16 @@ fn scan_members(
                     }
                     Err(e) => {
                         let error = Some(e.to_string());
-                        (vec![Extension { member: name.to_string(), import_name: None, report: None, error }], None)
+                        (
+                            vec![Extension {
+                                member: name.to_string(),
+                                import_name: None,
+                                report: None,
+                                error,
+                                never_imported: None,
+                            }],
+                            None,
+                        )
                     }
                 }
             },
@@ -339,12 +433,24 @@ fn scan_binary(member: &str, data: &[u8], hint: BuildHint) -> Vec<Extension> {
     // parser becomes an error entry for this file.
     let result = std::panic::catch_unwind(|| binscan::scan_bytes(data, hint));
     let error = |text: String| {
-        vec![Extension { member: member.to_string(), import_name: None, report: None, error: Some(text) }]
+        vec![Extension {
+            member: member.to_string(),
+            import_name: None,
+            report: None,
+            error: Some(text),
+            never_imported: None,
+        }]
     };
     match result {
         Ok(Ok(reports)) => reports
             .into_iter()
-            .map(|r| Extension { member: member.to_string(), import_name: None, report: Some(r), error: None })
+            .map(|r| Extension {
+                member: member.to_string(),
+                import_name: None,
+                report: Some(r),
+                error: None,
+                never_imported: None,
+            })
             .collect(),
         Ok(Err(e)) => error(e.to_string()),
         Err(_) => error("the binary parser failed on this file (please report it)".into()),
@@ -353,8 +459,68 @@ fn scan_binary(member: &str, data: &[u8], hint: BuildHint) -> Vec<Extension> {
 
 /// What the member's file name (and the wheel's tags) say about the build.
 fn hint_for<'a>(member: &'a str, tags: Option<&[WheelTag]>) -> BuildHint<'a> {
-    let base = member.rsplit('/').next().unwrap_or(member);
+    let base = member.rsplit(['/', '\\']).next().unwrap_or(member);
     let from_name = ExtSuffix::parse(base).filter(|s| s.python.is_some()).map(|s| s.free_threaded);
     let from_tags = tags.and_then(|t| t.first()).map(WheelTag::is_free_threaded);
-    BuildHint { free_threaded: from_name.or(from_tags), file_module: base.split('.').next() }
+    BuildHint { free_threaded: from_name.or(from_tags), file_module: Some(module_of_file(member)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(file_name: &str) -> Vec<WheelTag> {
+        wheel_tags(file_name).unwrap()
+    }
+
+    #[test]
+    fn a_package_init_extension_is_imported_as_the_package() {
+        assert_eq!(dotted_module("tomli/__init__.cpython-313-x86_64-linux-gnu.so"), "tomli");
+        assert_eq!(dotted_module("a/b/__init__.cpython-313-x86_64-linux-gnu.so"), "a.b");
+        assert_eq!(dotted_module("a/b/_x.cpython-313t-x86_64-linux-gnu.so"), "a.b._x");
+        assert_eq!(dotted_module("__init__.so"), "__init__");
+        assert_eq!(module_of_file("site/tomli/__init__.cpython-313-x86_64-linux-gnu.so"), "tomli");
+        assert_eq!(module_of_file("tomli/_re.cpython-313-x86_64-linux-gnu.so"), "_re");
+        assert_eq!(module_of_file("__init__.so"), "__init__");
+    }
+
+    #[test]
+    fn files_for_other_cpythons_than_the_tags_name_are_not_imported() {
+        let cp313t = tags("pymongo-4.15.1-cp313-cp313t-manylinux_2_17_x86_64.whl");
+        assert!(imported_under_tags("bson/_cbson.cpython-313t-x86_64-linux-gnu.so", &cp313t));
+        assert!(!imported_under_tags("bson/_cbson.cpython-313-x86_64-linux-gnu.so", &cp313t));
+        assert!(!imported_under_tags("bson/_cbson.cpython-310-x86_64-linux-gnu.so", &cp313t));
+        assert!(imported_under_tags("bson/_cbson.so", &cp313t));
+        let abi3 = tags("x-1.0-cp39-abi3-manylinux_2_17_x86_64.whl");
+        assert!(imported_under_tags("x/_a.cpython-312-x86_64-linux-gnu.so", &abi3));
+        assert!(!imported_under_tags("x/_a.cpython-38-x86_64-linux-gnu.so", &abi3));
+        let abi3t = tags("x-1.0-cp315-abi3.abi3t-manylinux_2_17_x86_64.whl");
+        assert!(imported_under_tags("x/_a.abi3t.so", &abi3t));
+        assert!(!imported_under_tags("x/_a.cpython-314t-x86_64-linux-gnu.so", &abi3t));
+        assert!(imported_under_tags("x/_a.cpython-310-x86_64-linux-gnu.so", &[]));
+    }
+
+    #[test]
+    fn only_copies_beside_an_imported_file_are_marked() {
+        let file = |member: &str| Extension {
+            member: member.into(),
+            import_name: None,
+            report: None,
+            error: None,
+            never_imported: None,
+        };
+        let mut extensions = vec![
+            file("bson/_cbson.cpython-310-x86_64-linux-gnu.so"),
+            file("bson/_cbson.cpython-313t-x86_64-linux-gnu.so"),
+            file("other/_only.cpython-311-x86_64-linux-gnu.so"),
+        ];
+        mark_never_imported(&mut extensions, &tags("pymongo-4.15.1-cp313-cp313t-manylinux_2_17_x86_64.whl"));
+        assert_eq!(
+            extensions[0].never_imported.as_deref(),
+            Some("shipped for CPython 3.10, never imported here (the wheel is tagged cp313t)")
+        );
+        assert_eq!(extensions[1].never_imported, None);
+        // The module's only file: the wheel is broken, which the findings say.
+        assert_eq!(extensions[2].never_imported, None);
+    }
 }

@@ -71,9 +71,10 @@ pub struct Unit {
 /// `--resume` can match them).
 pub fn unit_name(spec: &Spec) -> String {
     match spec {
-        Spec::Path(path) => {
-            project::read(path).name.map(|n| crate::run::normalize(&n)).unwrap_or_else(|| spec.provisional_name())
-        }
+        Spec::Path(path) => project::read(path)
+            .name
+            .map(|n| crate::model::name::normalize(&n))
+            .unwrap_or_else(|| spec.provisional_name()),
         _ => spec.provisional_name(),
     }
 }

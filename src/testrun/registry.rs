@@ -50,10 +50,10 @@ impl Registry {
             .with_context(|| format!("cannot read --registry {}", path.display()))?;
         let file: File = toml::from_str(&text)
             .with_context(|| format!("{} is not a registry ([[package]] tables with name, repository, test_command, extra_deps, timeout, skip_tests)", path.display()))?;
-        Ok(Registry(file.package.into_iter().map(|e| (crate::run::normalize(&e.name), e)).collect()))
+        Ok(Registry(file.package.into_iter().map(|e| (crate::model::name::normalize(&e.name), e)).collect()))
     }
 
     pub fn get(&self, package: &str) -> Option<&Entry> {
-        self.0.get(&crate::run::normalize(package))
+        self.0.get(&crate::model::name::normalize(package))
     }
 }

@@ -8,6 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use super::project::{self, Project};
+use crate::model::name::normalize;
 use crate::run::suite::SuiteSource;
 
 /// What the user named.
@@ -54,7 +55,7 @@ impl Spec {
                 url.trim_end_matches('/').trim_end_matches(".git").rsplit('/').next().unwrap_or("repo").to_string()
             }
         };
-        crate::run::normalize(&name)
+        normalize(&name)
     }
 }
 
@@ -103,7 +104,7 @@ pub fn prepare(spec: &Spec, fetch: &Fetch) -> Result<Prepared, String> {
 /// Installs the tree itself (built from source), with its test extras.
 fn local_install(root: PathBuf, source: SuiteSource, project: Project, name: &str) -> Prepared {
     let requirement = format!("{}{} @ file://{}", name, extras(&project), root.to_string_lossy().replace(' ', "%20"));
-    Prepared { root, source, name: crate::run::normalize(name), requirement, project }
+    Prepared { root, source, name: normalize(name), requirement, project }
 }
 
 fn extras(project: &Project) -> String {
@@ -139,7 +140,7 @@ fn from_index(name: &str, version: Option<&str>, fetch: &Fetch) -> Result<Prepar
     Ok(Prepared {
         root,
         source: SuiteSource { kind: "sdist".into(), location: sdist.file_name, revision: Some(sdist.version) },
-        name: crate::run::normalize(&project_name),
+        name: normalize(&project_name),
         requirement,
         project,
     })
@@ -180,7 +181,7 @@ fn clone_for_install(url: &str, release: Option<(&str, &str)>, fetch: &Fetch) ->
     match (release, &tag) {
         (Some((_, version)), Some(_)) => {
             let requirement = format!("{name}{}=={version}", extras(&project));
-            Ok(Prepared { root: dir, source, name: crate::run::normalize(&name), requirement, project })
+            Ok(Prepared { root: dir, source, name: normalize(&name), requirement, project })
         }
         _ => Ok(local_install(dir, source, project, &name)),
     }
@@ -194,7 +195,7 @@ fn version_tag(ls_remote: &str, name: &str, version: &str) -> Option<String> {
         format!("v{version}"),
         version.to_string(),
         format!("{name}-{version}"),
-        format!("{}-{version}", crate::run::normalize(name)),
+        format!("{}-{version}", normalize(name)),
     ];
     wanted.into_iter().find(|w| tags.contains(&w.as_str()))
 }

@@ -113,6 +113,10 @@ pub struct Fixture {
     pub linkers: Vec<String>,
     /// The interpreters it is built for (default: all).
     pub pythons: Option<Vec<String>>,
+    /// Further init functions the file exports for PyO3 submodules, which
+    /// no import runs: marked, not listed.
+    #[serde(default)]
+    pub submodule_exports: Vec<String>,
 }
 
 impl Fixture {
@@ -239,6 +243,20 @@ pub fn rows(run: &Path) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
+}
+
+/// Whether Chromium is here to render pages. Only the quick loop
+/// (`scripts/test --quick`, which sets FTPROBE_TEST_QUICK and installs
+/// nothing) goes on without it, saying so; elsewhere its absence is a failure.
+pub fn browser() -> bool {
+    let found = Command::new("chromium").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !found && std::env::var_os("FTPROBE_TEST_QUICK").is_some() {
+        eprintln!(
+            "quick loop: chromium is not installed, so the rendered page is not checked (bash scripts/test installs it)"
+        );
+        return false;
+    }
+    found || panic!("chromium is not installed (bash scripts/test installs Debian's chromium)")
 }
 
 /// Headless Chromium's output for `args` (Debian's `chromium` package).
