@@ -75,7 +75,7 @@ pub struct ProjectPage {
 /// Reads the page of `project` from the index at `index_url` (its simple
 /// API root, e.g. `https://pypi.org/simple/`).
 pub fn project_page(client: &Client, index_url: &str, project: &str) -> Result<ProjectPage, IndexError> {
-    let url = format!("{}/{}/", index_url.trim_end_matches('/'), crate::run::normalize(project));
+    let url = format!("{}/{}/", index_url.trim_end_matches('/'), crate::model::name::normalize(project));
     let page = client.get_page(&url, project)?;
     let bad = |reason: String| IndexError::BadPage { url: url.clone(), reason };
     let (format, files) = if page.json {

@@ -285,17 +285,52 @@ fn name_extensions(target: &mut Target, file_name: Option<String>) {
 }
 
 fn scan_wheel(target: &mut Target, options: Options) {
+    match wheel::Wheel::open(&target.path) {
+        Ok(wheel) => scan_wheel_contents(target, &wheel, options),
+        Err(e) => {
+            describe_wheel(target);
+            target.error = Some(e.to_string());
+        }
+    }
+}
+
+/// Scans a wheel opened elsewhere (a wheel on an index, read by ranges):
+/// `path` names it in the report (its file name, or its URL).
+pub fn scan_opened_wheel(path: &Path, wheel: &wheel::Wheel, options: Options) -> Target {
+    let mut target = Target {
+        kind: TargetKind::Wheel,
+        path: path.to_path_buf(),
+        path_bytes: None,
+        distribution: None,
+        tags: Vec::new(),
+        free_threaded_abi: false,
+        extensions: Vec::new(),
+        findings: Vec::new(),
+        error: None,
+    };
+    scan_wheel_contents(&mut target, wheel, options);
+    if target.error.is_none() {
+        name_extensions(&mut target, None);
+        let found = findings::check(&target);
+        target.findings.extend(found);
+    }
+    target
+}
+
+/// The distribution and tags a wheel's file name gives.
+fn describe_wheel(target: &mut Target) {
     let file_name = target.file_name();
     let tags = wheel_tags(&file_name).unwrap_or_default();
     target.distribution = installed::owner_from_name(&file_name);
     target.tags = tags.iter().map(WheelTag::to_string).collect();
     target.free_threaded_abi = tags.iter().any(|t| t.is_free_threaded() || t.abi == "abi3t");
-    let opened = wheel::Wheel::open(&target.path).and_then(|w| {
-        let members = w.binary_members(options.max_member_size)?;
-        Ok((w, members))
-    });
-    let (wheel, members) = match opened {
-        Ok(opened) => opened,
+}
+
+fn scan_wheel_contents(target: &mut Target, wheel: &wheel::Wheel, options: Options) {
+    describe_wheel(target);
+    let tags = wheel_tags(&target.file_name()).unwrap_or_default();
+    let members = match wheel.binary_members(options.max_member_size) {
+        Ok(members) => members,
         Err(e) => {
             target.error = Some(e.to_string());
             return;
@@ -312,16 +347,16 @@ fn scan_wheel(target: &mut Target, options: Options) {
     for (member, size) in members.iter().zip(&sizes) {
         if *size <= SMALL_MEMBER { small.push(member) } else { large.push(member) }
     }
-    target.extensions = scan_members(&wheel, &small, &tags, options, None).into_iter().flat_map(|(e, _)| e).collect();
-    let mut plan = forward::plan_in_wheel(target, &wheel);
-    for (extensions, decided) in scan_members(&wheel, &large, &tags, options, Some(&plan)) {
+    target.extensions = scan_members(wheel, &small, &tags, options, None).into_iter().flat_map(|(e, _)| e).collect();
+    let mut plan = forward::plan_in_wheel(target, wheel);
+    for (extensions, decided) in scan_members(wheel, &large, &tags, options, Some(&plan)) {
         let member = extensions.first().map(|e| e.member.clone()).unwrap_or_default();
         target.extensions.extend(extensions);
         if let Some(decided) = decided {
             plan.apply(target, &member, decided);
         }
     }
-    plan.finish(target, &wheel, &tags, options);
+    plan.finish(target, wheel, &tags, options);
     target.extensions.sort_by(|a, b| a.member.cmp(&b.member));
     mark_never_imported(&mut target.extensions, &tags);
     if wheel.duplicate_names {

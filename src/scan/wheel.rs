@@ -58,22 +58,35 @@ const INFLATE_FLOOR: u64 = 256 << 20;
 /// The largest `*.dist-info` text file read (METADATA, WHEEL).
 pub const DIST_INFO_LIMIT: u64 = 16 << 20;
 
-/// A file read at positions (`pread`), so that every thread can have its
-/// own cursor over one open file.
+/// Bytes read at positions, from any thread: a file (`pread`), or a wheel
+/// on an index read through HTTP ranges (`index::remote::FetchedFile`).
+pub trait PositionedRead: Send + Sync + std::fmt::Debug {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
+}
+
+impl PositionedRead for File {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        #[cfg(unix)]
+        let n = FileExt::read_at(self, buf, offset)?;
+        // Positional as well: no shared cursor between the readers of one file.
+        #[cfg(windows)]
+        let n = self.seek_read(buf, offset)?;
+        Ok(n)
+    }
+}
+
+/// A cursor of its own over a shared positioned source, so that every
+/// thread reads one wheel without sharing a position.
 #[derive(Clone, Debug)]
 pub struct FileReader {
-    file: Arc<File>,
+    source: Arc<dyn PositionedRead>,
     position: u64,
     len: u64,
 }
 
 impl Read for FileReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        #[cfg(unix)]
-        let n = self.file.read_at(buf, self.position)?;
-        // Positional as well: no shared cursor between the readers of one file.
-        #[cfg(windows)]
-        let n = self.file.seek_read(buf, self.position)?;
+        let n = self.source.read_at(buf, self.position)?;
         self.position += n as u64;
         Ok(n)
     }
@@ -101,6 +114,15 @@ pub struct Wheel {
     pub duplicate_names: bool,
 }
 
+/// Who checks that no two members share compressed bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overlaps {
+    /// The wheel reader, from every local header.
+    Check,
+    /// The source did, as it fetched the members it holds.
+    CheckedBySource,
+}
+
 /// Whether a member name is a compiled module or library worth scanning.
 pub fn is_binary_member(name: &str) -> bool {
     let base = name.rsplit('/').next().unwrap_or(name);
@@ -118,17 +140,27 @@ impl Wheel {
     /// Opens the wheel at `path` and checks its directory: names, overlaps, duplicates.
     pub fn open(path: &Path) -> Result<Wheel, WheelError> {
         let (file, size) = input::open_regular(path)?;
-        let reader = FileReader { file: Arc::new(file), position: 0, len: size };
+        Wheel::from_source(Arc::new(file), size, Overlaps::Check)
+    }
+
+    /// A wheel read from `source` (`len` bytes), with its directory checked
+    /// the same way. A source that holds only some members (a wheel read by
+    /// ranges) cannot show every local header: its reader checked overlaps
+    /// as it fetched, and says [`Overlaps::CheckedBySource`].
+    pub fn from_source(source: Arc<dyn PositionedRead>, len: u64, overlaps: Overlaps) -> Result<Wheel, WheelError> {
+        let reader = FileReader { source, position: 0, len };
         let mut archive = ZipArchive::new(reader).map_err(|e| WheelError::Zip(e.to_string()))?;
         let names = member_names(&archive)?;
         if let Some(bad) = names.iter().find(|n| !is_safe_name(n)) {
             return Err(WheelError::UnsafeName(bad.clone()));
         }
-        if archive.has_overlapping_entries().map_err(|e| WheelError::Zip(e.to_string()))? {
+        if overlaps == Overlaps::Check
+            && archive.has_overlapping_entries().map_err(|e| WheelError::Zip(e.to_string()))?
+        {
             return Err(WheelError::Overlapping);
         }
         let duplicate_names = archive.has_duplicate_names();
-        Ok(Wheel { archive, size, duplicate_names })
+        Ok(Wheel { archive, size: len, duplicate_names })
     }
 
     /// A reader for one thread (the directory is shared, not parsed again).
@@ -221,6 +253,12 @@ pub fn claimed_size(archive: &Archive, name: &str) -> u64 {
 /// PE or Mach-O header before the rest is inflated.
 pub fn read_member(archive: &mut Archive, name: &str, limit: u64, binary: bool) -> Result<Vec<u8>, WheelError> {
     let inflate = |e: &dyn std::fmt::Display| WheelError::Inflate { name: name.into(), reason: e.to_string() };
+    // What the directory claims is refused before the member's own header
+    // is read (a source read by ranges never fetches a member that large).
+    let listed = claimed_size(archive, name);
+    if listed > limit {
+        return Err(WheelError::ClaimsTooMuch { name: name.into(), claimed: listed, limit });
+    }
     let file = archive.by_name(name).map_err(|e| inflate(&e))?;
     let claimed = file.size();
     if claimed > limit {

@@ -146,6 +146,12 @@ impl Seek for FetchedReader {
     }
 }
 
+impl crate::scan::wheel::PositionedRead for FetchedFile {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        FetchedFile::read_at(self, buf, offset)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
