@@ -50,6 +50,10 @@ pub enum Command {
     /// environment, and classify what breaks (compatible, intermittent, crash, deadlock,
     /// GIL fallback ...) into a run directory that `ftprobe report` renders.
     Test(TestArgs),
+    /// Will a project's locked dependencies work on free-threaded CPython (3.13t, 3.14t,
+    /// 3.15t) or in isolated subinterpreters? Answered from the lock file, at its exact pins,
+    /// from the wheels' own modules, without installing anything.
+    Deps(DepsArgs),
     /// Render a run directory made by `ftprobe batch` or `ftprobe test`.
     Report(ReportArgs),
     /// The tests of a `ftprobe test` run that failed in some iterations but not all,
@@ -268,6 +272,76 @@ mod tests {
             assert!(parse_module_name(bad).is_err(), "{bad}");
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct DepsArgs {
+    /// Lock files: uv.lock, pylock.toml, a compiled requirements file (pip-compile,
+    /// uv pip compile), poetry.lock or pdm.lock; a folder is searched for one.
+    #[arg(required = true, value_name = "LOCKFILE")]
+    pub inputs: Vec<std::path::PathBuf>,
+
+    /// Targets: 3.13t, 3.14t, 3.15t (free-threaded), abi3t, or 3.12, 3.13, 3.14, 3.15
+    /// (default builds: isolated subinterpreters). Repeatable; default: 3.13t, 3.14t, 3.15t.
+    #[arg(long = "target", short = 't', value_name = "TARGET")]
+    pub targets: Vec<String>,
+
+    /// Platforms: a wheel platform tag (manylinux_2_28_x86_64, macosx_14_0_arm64, win_amd64)
+    /// or linux, linux-aarch64, macos, macos-x86_64, windows. Repeatable; default: this machine.
+    #[arg(long = "platform", value_name = "PLATFORM")]
+    pub platforms: Vec<String>,
+
+    /// The package index for pins whose lock entry names none (simple API).
+    #[arg(long, value_name = "URL", default_value = crate::index::PYPI_SIMPLE)]
+    pub index_url: String,
+
+    /// Use only what earlier runs cached (index pages and wheel bytes); say what is missing.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Download each compiled wheel whole and check it against its sha256, instead of
+    /// reading only its directory and extension modules (checked against its RECORD).
+    #[arg(long)]
+    pub verify_full: bool,
+
+    /// Only these extras of the project (repeatable; default: all of them).
+    #[arg(long = "extra", value_name = "EXTRA")]
+    pub extras: Vec<String>,
+
+    /// Only these dependency groups (repeatable; default: all of them).
+    #[arg(long = "group", value_name = "GROUP")]
+    pub groups: Vec<String>,
+
+    /// Leave out the `dev` group.
+    #[arg(long)]
+    pub no_dev: bool,
+
+    /// When to exit with status 1: blocker (a pin that needs the GIL or has no wheel on a
+    /// free-threaded target, or that isolated subinterpreters refuse on a default-build one),
+    /// gil (needs the GIL), any (anything not ready, pure or not needed), never.
+    #[arg(long, value_enum, default_value_t = FailOn::Blocker)]
+    pub fail_on: FailOn,
+
+    /// Index requests and wheel reads at once.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 16)]
+    pub jobs: usize,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+/// When `ftprobe deps` fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Blocker,
+    Gil,
+    Any,
+    Never,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@ pub mod binscan;
 pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod deps;
 pub mod dirs;
 pub mod discover;
 pub mod environment;
@@ -60,6 +61,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => commands::check::run(args, &printer),
         Command::Batch(args) => commands::batch::run(args, &printer),
         Command::Test(args) => commands::test::run(args, &printer),
+        Command::Deps(args) => commands::deps::run(args, &printer),
         Command::Report(args) => commands::report::run(args),
         Command::Flaky(args) => commands::report::flaky(args),
         Command::Merge(args) => commands::report::merge(args, &printer),

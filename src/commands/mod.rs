@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod check;
+pub mod deps;
 pub mod import;
 pub mod output;
 pub mod pythons;

@@ -45,6 +45,9 @@ pub struct Check {
     /// The file it concerns (a wheel, a binary, pyproject.toml).
     #[serde(serialize_with = "crate::model::paths::lossy_option")]
     pub location: Option<PathBuf>,
+    /// The line of `location` it concerns (a lock file's pin).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
     /// The dotted module it is about, when it is about one (for `allow` policies).
     pub module: Option<String>,
     /// What to do about a failure: one fix per distinct cause.
@@ -62,6 +65,7 @@ impl Check {
             rule: None,
             message: None,
             location: None,
+            line: None,
             module: None,
             hints: Vec::new(),
         }
@@ -101,6 +105,13 @@ impl Check {
 
     pub fn at(mut self, location: impl Into<PathBuf>) -> Self {
         self.location = Some(location.into());
+        self
+    }
+
+    /// At a line of the file it concerns.
+    pub fn at_line(mut self, location: impl Into<PathBuf>, line: u32) -> Self {
+        self.location = Some(location.into());
+        self.line = Some(line);
         self
     }
 

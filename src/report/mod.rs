@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod checks;
 pub mod compare;
+pub mod deps;
 pub mod github;
 pub mod grid;
 pub mod hints;

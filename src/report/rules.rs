@@ -52,11 +52,15 @@ pub enum Rule {
     IsolatedSubinterpretersRequired,
     /// ftprobe could not run a probe.
     ProbeError,
+    /// A locked dependency has no wheel for the target: an install builds it from source, or fails.
+    NoWheelForTarget,
+    /// The scanner could not decide what a locked dependency's module declares.
+    VerdictUndetermined,
 }
 
 impl Rule {
     /// Every rule, in the order above.
-    pub const ALL: [Rule; 22] = [
+    pub const ALL: [Rule; 24] = [
         Rule::GilReenabled,
         Rule::SuffixTagMismatch,
         Rule::BinaryTagMismatch,
@@ -79,6 +83,8 @@ impl Rule {
         Rule::FreeThreadingRequired,
         Rule::IsolatedSubinterpretersRequired,
         Rule::ProbeError,
+        Rule::NoWheelForTarget,
+        Rule::VerdictUndetermined,
     ];
 
     /// The stable code: `gil-reenabled`.
@@ -106,6 +112,8 @@ impl Rule {
             Rule::FreeThreadingRequired => "free-threading-required",
             Rule::IsolatedSubinterpretersRequired => "isolated-subinterpreters-required",
             Rule::ProbeError => "probe-error",
+            Rule::NoWheelForTarget => "no-wheel-for-target",
+            Rule::VerdictUndetermined => "verdict-undetermined",
         }
     }
 
@@ -150,6 +158,10 @@ impl Rule {
             Rule::FreeThreadingRequired => "Policy: free-threading support is required.",
             Rule::IsolatedSubinterpretersRequired => "Policy: support for isolated subinterpreters is required.",
             Rule::ProbeError => "ftprobe could not run a probe.",
+            Rule::NoWheelForTarget => {
+                "A locked dependency has no wheel for the target: an install builds it from source, or fails."
+            }
+            Rule::VerdictUndetermined => "The scanner could not decide what a locked dependency's module declares.",
         }
     }
 

@@ -70,6 +70,14 @@ struct Location {
 #[serde(rename_all = "camelCase")]
 struct PhysicalLocation {
     artifact_location: ArtifactLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: u32,
 }
 
 #[derive(Serialize)]
@@ -104,7 +112,10 @@ pub fn render(checks: &[Check]) -> String {
                     .location
                     .iter()
                     .map(|path| Location {
-                        physical_location: PhysicalLocation { artifact_location: ArtifactLocation { uri: uri(path) } },
+                        physical_location: PhysicalLocation {
+                            artifact_location: ArtifactLocation { uri: uri(path) },
+                            region: c.line.map(|start_line| Region { start_line }),
+                        },
                     })
                     .collect(),
             }

@@ -1,0 +1,165 @@
+//! `ftprobe deps LOCKFILE...`: reads the lock files, turns `--target` and
+//! `--platform` into targets and platform tags, runs [`crate::deps`] with a
+//! progress bar, writes the report and maps it to an exit code.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+
+use crate::cli::{DepsArgs, FailOn, Format};
+use crate::deps::result::{DepStatus, DepsReport};
+use crate::deps::{Input, NamedPlatform, NamedTarget, Options};
+use crate::error::{EXIT_COULD_NOT_RUN, EXIT_FINDINGS, EXIT_OK};
+use crate::lock::install::{Choice, Selection};
+use crate::model::platform::Platform;
+use crate::model::target::Target;
+use crate::printer::Printer;
+
+use super::output::{Output, emit};
+
+/// The free-threaded CPythons that have had a final release (3.15.0: October 2026).
+const DEFAULT_TARGETS: [&str; 3] = ["3.13t", "3.14t", "3.15t"];
+
+pub fn run(args: &DepsArgs, printer: &Printer) -> Result<ExitCode> {
+    let inputs = read_inputs(args)?;
+    let options = options(args)?;
+    crate::interrupt::install();
+    let progress = Progress::new(printer);
+    let report = crate::deps::run(&inputs, &options, &|wheel| progress.read(wheel));
+    progress.done();
+    let checks = crate::report::deps::checks(&report);
+    let output = Output {
+        title: "ftprobe deps",
+        checks,
+        table: &|_| crate::report::deps::table(&report, printer),
+        json: &|| Ok(serde_json::to_string_pretty(&report)? + "\n"),
+    };
+    if args.format == Format::Markdown {
+        let text = crate::report::deps::markdown(&report);
+        match &args.output {
+            Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write `{}`", path.display()))?,
+            None => printer.out(&text).context("cannot write the report to standard output; use --output FILE")?,
+        }
+    } else {
+        emit(&output, args.format, args.output.as_deref(), printer)?;
+    }
+    if args.format != Format::Table || args.output.is_some() {
+        for summary in &report.summary {
+            printer.note(&summary.line());
+        }
+    }
+    printer.note(&crate::deps::traffic_line(&report.traffic));
+    if crate::interrupt::requested() {
+        printer.error("interrupted: the wheels not yet read are reported as errors");
+        return Ok(ExitCode::from(crate::interrupt::EXIT_INTERRUPTED));
+    }
+    Ok(ExitCode::from(exit_code(&report, args.fail_on, &options.targets)))
+}
+
+fn read_inputs(args: &DepsArgs) -> Result<Vec<Input>> {
+    args.inputs
+        .iter()
+        .map(|path| {
+            if path.file_name().is_some_and(|n| n == "pyproject.toml") {
+                bail!(
+                    "{}: a pyproject.toml pins nothing; lock it first (uv lock, pdm lock, poetry lock, \
+                     or uv pip compile pyproject.toml -o requirements.txt) and give ftprobe the lock file",
+                    path.display()
+                );
+            }
+            let set = crate::lock::read(path)?;
+            Ok(Input { label: path.display().to_string(), set })
+        })
+        .collect()
+}
+
+fn options(args: &DepsArgs) -> Result<Options> {
+    let texts: Vec<String> = if args.targets.is_empty() {
+        DEFAULT_TARGETS.iter().map(|t| t.to_string()).collect()
+    } else {
+        args.targets.clone()
+    };
+    let targets = texts
+        .into_iter()
+        .map(|text| Ok(NamedTarget { target: text.parse::<Target>()?, text }))
+        .collect::<Result<Vec<_>>>()?;
+    let host = Platform::host().ok();
+    let platforms = if args.platforms.is_empty() {
+        let platform = host.clone().context(
+            "this machine's platform has no wheel tags ftprobe knows; name one with --platform (linux, macos, windows, or a tag)",
+        )?;
+        vec![NamedPlatform { text: platform.machine.tag(), platform }]
+    } else {
+        args.platforms
+            .iter()
+            .map(|text| Ok(NamedPlatform { platform: Platform::parse(text, host.as_ref())?, text: text.clone() }))
+            .collect::<Result<Vec<_>>>()?
+    };
+    let choice = |names: &[String]| if names.is_empty() { Choice::All } else { Choice::only(names) };
+    let selection = Selection { extras: choice(&args.extras), groups: choice(&args.groups), no_dev: args.no_dev };
+    let cache = crate::dirs::cache_dir().context("no cache directory: set FTPROBE_CACHE_DIR or HOME")?;
+    Ok(Options {
+        targets,
+        platforms,
+        selection,
+        index_url: args.index_url.clone(),
+        fetch: crate::deps::fetch::Fetcher::new(&cache, args.offline, args.verify_full),
+        jobs: args.jobs,
+    })
+}
+
+/// 1 when `--fail-on` is met, else 3 when something could not be examined, else 0.
+fn exit_code(report: &DepsReport, fail_on: FailOn, targets: &[NamedTarget]) -> u8 {
+    let free_threaded = |text: &str| targets.iter().any(|t| t.text == text && t.target.is_free_threaded());
+    let fails = |status: DepStatus, target: &str| match fail_on {
+        FailOn::Never => false,
+        FailOn::Gil => status == DepStatus::GilRequired,
+        FailOn::Any => !matches!(status, DepStatus::Ready | DepStatus::Pure | DepStatus::NotNeeded),
+        FailOn::Blocker => match status {
+            DepStatus::GilRequired | DepStatus::NoWheel => free_threaded(target),
+            DepStatus::SubinterpretersRefused => !free_threaded(target),
+            _ => false,
+        },
+    };
+    if report.packages.iter().any(|p| fails(p.status, &p.target)) {
+        EXIT_FINDINGS
+    } else if report.packages.iter().any(|p| p.status == DepStatus::Error) {
+        EXIT_COULD_NOT_RUN
+    } else {
+        EXIT_OK
+    }
+}
+
+/// A bar over the wheels read, on a terminal; nothing elsewhere.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn new(_printer: &Printer) -> Progress {
+        use std::io::IsTerminal;
+        let bar = (std::io::stderr().is_terminal() && !crate::printer::is_quiet()).then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {pos} wheels read {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        Progress { bar }
+    }
+
+    fn read(&self, wheel: &str) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            bar.set_message(wheel.to_string());
+        }
+    }
+
+    fn done(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! The network side of `deps`: a project's files from the index (PEP 691
+//! JSON, else PEP 503), remembered on disk, and a chosen wheel's modules
+//! scanned from the bytes `index::remote` fetches by range requests and
+//! verifies (the whole file against its sha256, or each member against the
+//! wheel's RECORD), cached by the wheel's sha256. Offline, both come from
+//! the cache alone, and what it lacks is said.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::choose::Candidate;
+use super::pages::PageCache;
+use super::result::{ModuleVerdict, Traffic};
+use crate::index::digest::Sha256Digest;
+use crate::index::http::{Client, ClientSettings};
+use crate::index::remote::{self, Access, FetchOptions, RemoteFile, WheelCache};
+use crate::scan::wheel::{Overlaps, Wheel};
+
+/// A scanned wheel's modules, or why it could not be read.
+pub type Scanned = Result<ScannedWheel, String>;
+
+#[derive(Clone, Debug)]
+pub struct ScannedWheel {
+    pub modules: Vec<ModuleVerdict>,
+    /// The server answered a range request with the whole file.
+    pub range_ignored: bool,
+}
+
+/// Index pages and wheel reads, with their caches.
+pub struct Fetcher {
+    client: Client,
+    wheels: WheelCache,
+    pages: PageCache,
+    offline: bool,
+    options: FetchOptions,
+    from_cache: AtomicUsize,
+}
+
+impl Fetcher {
+    /// Caches below `cache_dir`; with `offline`, no request is made.
+    pub fn new(cache_dir: &Path, offline: bool, verify_full: bool) -> Fetcher {
+        Fetcher {
+            client: Client::new(ClientSettings::default()),
+            wheels: WheelCache::new(cache_dir),
+            pages: PageCache::new(cache_dir),
+            offline,
+            options: FetchOptions { verify_full, ..FetchOptions::default() },
+            from_cache: AtomicUsize::new(0),
+        }
+    }
+
+    /// Requests made and bytes received so far.
+    pub fn traffic(&self) -> Traffic {
+        let traffic = self.client.traffic();
+        Traffic {
+            requests: traffic.requests,
+            bytes: traffic.bytes,
+            wheels_from_cache: self.from_cache.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Every file of `project` on the index at `index_url`.
+    pub fn project_files(&self, index_url: &str, project: &str) -> Result<Vec<Candidate>, String> {
+        let url = format!("{}/{}/", index_url.trim_end_matches('/'), crate::model::name::normalize(project));
+        if let Some(files) = self.pages.get(&url, self.offline) {
+            return Ok(files);
+        }
+        if self.offline {
+            return Err(format!("offline: the cache has no copy of {url}; run once without --offline to fill it"));
+        }
+        let page = crate::index::project::project_page(&self.client, index_url, project).map_err(|e| e.to_string())?;
+        let files: Vec<Candidate> = page
+            .files
+            .iter()
+            .map(|f| Candidate {
+                filename: f.filename.clone(),
+                url: Some(f.url.clone()),
+                sha256: f.sha256.map(|d| d.to_hex()),
+                size: f.size,
+                upload_time: f.upload_time.clone(),
+                yanked: f.yanked.is_yanked(),
+            })
+            .collect();
+        self.pages.put(&url, &files);
+        Ok(files)
+    }
+
+    /// The modules of `wheel` that its interpreter imports, with the scanner's verdicts.
+    pub fn scan(&self, wheel: &Candidate) -> Scanned {
+        let url = wheel
+            .url
+            .clone()
+            .ok_or_else(|| format!("{}: neither the lock file nor the index gives its URL", wheel.filename))?;
+        let sha256 = wheel.sha256.as_deref().ok_or_else(|| {
+            format!(
+                "{}: neither the lock file nor the index gives its sha256, so its bytes cannot be checked",
+                wheel.filename
+            )
+        })?;
+        let file = RemoteFile {
+            filename: wheel.filename.clone(),
+            url,
+            sha256: Sha256Digest::from_hex(sha256).map_err(|e| e.to_string())?,
+            size: wheel.size,
+        };
+        let access = if self.offline { Access::Offline } else { Access::Online(&self.client) };
+        let fetched = remote::open_wheel(access, &self.wheels, &file, &remote::scanned_members, &self.options)
+            .map_err(|e| e.to_string())?;
+        if fetched.transfer.from_cache {
+            self.from_cache.fetch_add(1, Ordering::Relaxed);
+        }
+        let overlaps = if fetched.file.is_complete() { Overlaps::Check } else { Overlaps::CheckedBySource };
+        let len = fetched.file.len();
+        let opened = Wheel::from_source(Arc::new(fetched.file.clone()), len, overlaps)
+            .map_err(|e| format!("{}: {e}", wheel.filename))?;
+        let target = crate::scan::scan_opened_wheel(&PathBuf::from(&wheel.filename), &opened, Default::default());
+        if let Some(error) = &target.error {
+            return Err(format!("{}: {error}", wheel.filename));
+        }
+        let unreadable: Vec<String> = target
+            .extensions
+            .iter()
+            .filter_map(|e| e.error.as_ref().map(|why| format!("{}: {why}", e.member)))
+            .collect();
+        if !unreadable.is_empty() {
+            return Err(format!("{}: {}", wheel.filename, unreadable.join("; ")));
+        }
+        Ok(ScannedWheel { modules: super::judge::modules(&target), range_ignored: fetched.transfer.range_ignored })
+    }
+}

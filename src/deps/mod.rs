@@ -1,0 +1,393 @@
+//! `ftprobe deps`: will a project's locked dependencies work on a
+//! free-threaded CPython (or in isolated subinterpreters), at their exact
+//! pins, without installing anything?
+//!
+//! For every input ([`crate::lock::LockedSet`]), target and platform: which
+//! pins the target installs (markers, extras, groups), the wheel an
+//! installer would choose for each ([`choose`], `model::ranking`), and for a
+//! compiled wheel the scanner's verdicts on the modules the target imports,
+//! read from the bytes fetched by range requests ([`fetch`]). Pins with no
+//! wheel get what an install would do and the first later release that has
+//! one; every blocker gets the chains that pull it in ([`chain`]).
+
+pub mod chain;
+pub mod choose;
+pub mod fetch;
+pub mod judge;
+pub mod pages;
+pub mod result;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
+
+use pep440_rs::Version;
+use rayon::prelude::*;
+
+use crate::lock::install::Selection;
+use crate::lock::markers::{Environment, Platform as MarkerPlatform};
+use crate::lock::{LockedDist, LockedSet, Source};
+use crate::model::platform::{Machine, Platform};
+use crate::model::ranking::SupportedTags;
+use crate::model::target::Target;
+
+use choose::Candidate;
+use result::{DepStatus, DepsReport, InputLocation, PackageResult, Traffic};
+
+/// A target as the user wrote it, and what it means.
+#[derive(Clone, Debug)]
+pub struct NamedTarget {
+    pub text: String,
+    pub target: Target,
+}
+
+/// A platform as the user wrote it, and the tags it stands for.
+#[derive(Clone, Debug)]
+pub struct NamedPlatform {
+    pub text: String,
+    pub platform: Platform,
+}
+
+/// How `deps` runs.
+pub struct Options {
+    pub targets: Vec<NamedTarget>,
+    pub platforms: Vec<NamedPlatform>,
+    pub selection: Selection,
+    /// Where pins without a registry of their own are looked up.
+    pub index_url: String,
+    pub fetch: fetch::Fetcher,
+    /// Parallel index requests and wheel reads.
+    pub jobs: usize,
+}
+
+/// One input read: its label (the path as given) and what it pins.
+pub struct Input {
+    pub label: String,
+    pub set: LockedSet,
+}
+
+/// One pin to answer for on one target and platform.
+struct Question<'a> {
+    input: &'a Input,
+    dist: &'a LockedDist,
+    target: &'a NamedTarget,
+    platform: &'a NamedPlatform,
+    installed: bool,
+    required_by: Vec<Vec<String>>,
+}
+
+/// Answers for every input, target and platform. `progress` is told each
+/// wheel as its scan finishes.
+pub fn run(inputs: &[Input], options: &Options, progress: &(dyn Fn(&str) + Sync)) -> DepsReport {
+    let mut notes = Vec::new();
+    let questions = questions(inputs, options, &mut notes);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(options.jobs.max(1)).build();
+    let answer = || answer_all(&questions, options, progress);
+    let (packages, mut more_notes) = match pool {
+        Ok(pool) => pool.install(answer),
+        Err(_) => answer(),
+    };
+    notes.append(&mut more_notes);
+    let mut report = DepsReport {
+        inputs: inputs.iter().map(|i| i.label.clone()).collect(),
+        targets: options.targets.iter().map(|t| t.text.clone()).collect(),
+        platforms: options.platforms.iter().map(|p| p.text.clone()).collect(),
+        platform_tags: options.platforms.iter().map(|p| (p.text.clone(), p.platform.tags())).collect(),
+        packages,
+        summary: Vec::new(),
+        notes,
+        traffic: options.fetch.traffic(),
+    };
+    report.summarize();
+    report
+}
+
+/// The marker environment of a target on a platform, when markers can
+/// describe that platform.
+fn environment(target: Target, platform: &Platform) -> Option<Environment> {
+    let arch = match &platform.machine {
+        Machine::Manylinux { arch, .. } | Machine::Musllinux { arch, .. } | Machine::Macos { arch, .. } => {
+            arch.as_str()
+        }
+        Machine::Windows { tag } => tag.as_str(),
+    };
+    let marker_platform = match (&platform.machine, arch) {
+        (Machine::Manylinux { .. } | Machine::Musllinux { .. }, "x86_64") => MarkerPlatform::LinuxX86_64,
+        (Machine::Manylinux { .. } | Machine::Musllinux { .. }, "aarch64") => MarkerPlatform::LinuxAarch64,
+        (Machine::Macos { .. }, "arm64") => MarkerPlatform::MacosArm64,
+        (Machine::Macos { .. }, "x86_64") => MarkerPlatform::MacosX86_64,
+        (Machine::Windows { .. }, "win_amd64") => MarkerPlatform::WindowsAmd64,
+        _ => return None,
+    };
+    let (major, minor) = target.python_version();
+    Some(Environment::new(major, minor, target.is_free_threaded(), marker_platform))
+}
+
+/// Every pin of every input, per target and platform, with whether that
+/// target installs it and the chains that pull it in.
+fn questions<'a>(inputs: &'a [Input], options: &'a Options, notes: &mut Vec<String>) -> Vec<Question<'a>> {
+    let mut out = Vec::new();
+    for input in inputs {
+        let mut said_no_graph = false;
+        for target in &options.targets {
+            for platform in &options.platforms {
+                let Some(environment) = environment(target.target, &platform.platform) else {
+                    notes.push(format!(
+                        "{}: environment markers cannot describe platform {}; its pins were not examined",
+                        input.label, platform.text
+                    ));
+                    continue;
+                };
+                let installed = crate::lock::install::installed(&input.set, &environment, &options.selection);
+                let graph = chain::Graph::new(&input.set, &installed);
+                if graph.is_none() && !said_no_graph {
+                    said_no_graph = true;
+                    notes.push(format!(
+                        "{}: the input records no dependency graph, so blockers are listed without the chains that pull them in",
+                        input.label
+                    ));
+                }
+                let wanted: BTreeSet<(&str, Option<&str>)> =
+                    installed.iter().map(|d| (d.name.as_str(), d.version.as_deref())).collect();
+                let mut seen = BTreeSet::new();
+                for dist in &input.set.dists {
+                    if !seen.insert((dist.name.as_str(), dist.version.as_deref())) || is_the_project(dist) {
+                        continue;
+                    }
+                    let installed = wanted.contains(&(dist.name.as_str(), dist.version.as_deref()));
+                    let required_by = graph.as_ref().map(|g| g.chains_to(&dist.name)).unwrap_or_default();
+                    out.push(Question { input, dist, target, platform, installed, required_by });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The project itself (uv.lock's editable or virtual root): not a dependency.
+fn is_the_project(dist: &LockedDist) -> bool {
+    matches!(dist.source, Source::Editable { .. } | Source::Virtual { .. })
+}
+
+/// The lock file's own files of a pin, as candidates.
+fn locked_candidates(dist: &LockedDist) -> Vec<Candidate> {
+    dist.wheels
+        .iter()
+        .chain(dist.sdist.iter())
+        .map(|file| Candidate {
+            filename: file.name.clone(),
+            url: file.url.clone(),
+            sha256: file.sha256().map(str::to_ascii_lowercase),
+            size: file.size,
+            upload_time: None,
+            yanked: false,
+        })
+        .collect()
+}
+
+/// The index a pin comes from.
+fn index_of<'a>(dist: &'a LockedDist, options: &'a Options) -> &'a str {
+    match &dist.source {
+        Source::Registry { index: Some(index) } => index.as_str(),
+        _ => options.index_url.as_str(),
+    }
+}
+
+fn answer_all(
+    questions: &[Question<'_>],
+    options: &Options,
+    progress: &(dyn Fn(&str) + Sync),
+) -> (Vec<PackageResult>, Vec<String>) {
+    // Project pages: for pins the lock file lists no wheels for, and for
+    // every pin that turns out to have no wheel (the first later release).
+    let needs_page: BTreeSet<(&str, &str)> = questions
+        .iter()
+        .filter(|q| q.installed && q.dist.version.is_some())
+        .filter(|q| q.dist.wheels.is_empty() || choose_locked(q).is_none())
+        .map(|q| (index_of(q.dist, options), q.dist.name.as_str()))
+        .collect();
+    let pages: BTreeMap<(&str, &str), Result<Vec<Candidate>, String>> = needs_page
+        .into_par_iter()
+        .map(|(index, name)| ((index, name), options.fetch.project_files(index, name)))
+        .collect();
+    // The wheel each pin installs.
+    let chosen: Vec<Choice> = questions.iter().map(|q| choice(q, options, &pages)).collect();
+    // Each compiled wheel read and scanned once.
+    let mut to_scan: Vec<&Candidate> = chosen
+        .iter()
+        .filter_map(|c| match c {
+            Choice::Wheel { wheel, .. } if !wheel.is_pure_wheel() => Some(wheel),
+            _ => None,
+        })
+        .collect();
+    to_scan.sort_by(|a, b| a.filename.cmp(&b.filename));
+    to_scan.dedup_by(|a, b| a.filename == b.filename && a.sha256 == b.sha256);
+    let scans: BTreeMap<String, fetch::Scanned> = to_scan
+        .into_par_iter()
+        .map(|wheel| {
+            let scanned = if crate::interrupt::requested() {
+                Err("interrupted before this wheel was read".to_string())
+            } else {
+                options.fetch.scan(wheel)
+            };
+            progress(&wheel.filename);
+            (wheel.filename.clone(), scanned)
+        })
+        .collect();
+    let mut notes = Vec::new();
+    if scans.values().any(|s| s.as_ref().is_ok_and(|s| s.range_ignored)) {
+        notes.push("the index ignores HTTP Range requests: wheels were downloaded whole".into());
+    }
+    let results = questions.iter().zip(chosen).map(|(q, choice)| answer(q, choice, &scans)).collect();
+    (results, notes)
+}
+
+/// What a pin installs on its target.
+enum Choice {
+    NotNeeded,
+    Wheel { wheel: Candidate, compiled_elsewhere: bool },
+    NoWheel { install: String, first_ready: Option<result::FirstReady> },
+    Error(String),
+}
+
+fn supported(q: &Question<'_>) -> SupportedTags {
+    SupportedTags::new(q.target.target, &q.platform.platform)
+}
+
+fn choose_locked(q: &Question<'_>) -> Option<Candidate> {
+    choose::choose(&locked_candidates(q.dist), &supported(q)).cloned()
+}
+
+fn choice(
+    q: &Question<'_>,
+    options: &Options,
+    pages: &BTreeMap<(&str, &str), Result<Vec<Candidate>, String>>,
+) -> Choice {
+    if !q.installed {
+        return Choice::NotNeeded;
+    }
+    let Some(version) = q.dist.version.as_deref() else {
+        return Choice::Error(format!(
+            "not pinned to a version ({}); only exact pins can be answered for",
+            q.dist.specifier.as_deref().unwrap_or("no version")
+        ));
+    };
+    let page = pages.get(&(index_of(q.dist, options), q.dist.name.as_str()));
+    let pinned = Version::from_str(version).ok();
+    let release: Vec<Candidate> = match (q.dist.wheels.is_empty(), page, &pinned) {
+        (false, _, _) => locked_candidates(q.dist),
+        (true, Some(Ok(files)), Some(pinned)) => with_hashes(q.dist, choose::of_version(files, pinned)),
+        (true, Some(Err(error)), _) => return Choice::Error(error.clone()),
+        _ => return Choice::Error(format!("the index could not be asked about {}=={version}", q.dist.name)),
+    };
+    let supported = supported(q);
+    if let Some(wheel) = choose::choose(&release, &supported) {
+        let compiled_elsewhere = wheel.is_pure_wheel() && choose::compiled_elsewhere(&release);
+        return Choice::Wheel { wheel: wheel.clone(), compiled_elsewhere };
+    }
+    let has_sdist = release.iter().any(|f| !f.is_wheel())
+        || q.dist.sdist.is_some()
+        || matches!(page, Some(Ok(files)) if pinned.as_ref().is_some_and(|p| choose::of_version(files, p).iter().any(|f| !f.is_wheel())));
+    let install = if has_sdist {
+        "an install builds the sdist: it needs a compiler, and the build may or may not support this target".into()
+    } else {
+        "an install fails: there is no sdist to build from".into()
+    };
+    let first_ready = match (page, &pinned) {
+        (Some(Ok(files)), Some(pinned)) => choose::first_ready(files, pinned, &supported),
+        _ => None,
+    };
+    Choice::NoWheel { install, first_ready }
+}
+
+/// Files from the index, checked against the hashes a requirements file
+/// pins (`--hash`): a file whose sha256 is not among them is dropped, as
+/// pip's hash-checking mode would refuse it.
+fn with_hashes(dist: &LockedDist, files: Vec<Candidate>) -> Vec<Candidate> {
+    let allowed: Vec<String> =
+        dist.hashes.iter().filter(|h| h.algorithm == "sha256").map(|h| h.digest.to_ascii_lowercase()).collect();
+    if allowed.is_empty() {
+        return files;
+    }
+    files.into_iter().filter(|f| f.sha256.as_ref().is_some_and(|s| allowed.contains(s))).collect()
+}
+
+fn answer(q: &Question<'_>, choice: Choice, scans: &BTreeMap<String, fetch::Scanned>) -> PackageResult {
+    let location = Some(InputLocation {
+        file: q.input.set.files.get(q.dist.location.file).map(|p| p.display().to_string()).unwrap_or_default(),
+        line: q.dist.location.line,
+        column: q.dist.location.column,
+    });
+    let mut out = PackageResult {
+        name: q.dist.name.clone(),
+        version: q.dist.version.clone(),
+        target: q.target.text.clone(),
+        platform: q.platform.text.clone(),
+        status: DepStatus::NotNeeded,
+        wheel: None,
+        modules: Vec::new(),
+        install: None,
+        first_ready_version: None,
+        compiled_elsewhere: false,
+        required_by: q.required_by.clone(),
+        reason: None,
+        location,
+    };
+    match choice {
+        Choice::NotNeeded => {
+            out.required_by.clear();
+            out.reason = Some("its environment markers leave it out on this target and platform".into());
+        }
+        Choice::Error(why) => (out.status, out.reason) = (DepStatus::Error, Some(why)),
+        Choice::NoWheel { install, first_ready } => {
+            out.status = DepStatus::NoWheel;
+            let tag = q.target.target.abi_tag();
+            let mut reason = format!("no {tag} wheel for {}", q.platform.text);
+            match &first_ready {
+                Some(ready) => {
+                    let date = ready.date.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
+                    reason.push_str(&format!("; {}{date} is the first release that has one", ready.version));
+                }
+                None => reason.push_str("; no later release has one either"),
+            }
+            out.reason = Some(reason);
+            out.install = Some(install);
+            out.first_ready_version = first_ready;
+        }
+        Choice::Wheel { wheel, compiled_elsewhere } => {
+            out.wheel = Some(wheel.filename.clone());
+            out.compiled_elsewhere = compiled_elsewhere;
+            if wheel.is_pure_wheel() {
+                out.status = DepStatus::Pure;
+                out.reason = Some(if compiled_elsewhere {
+                    "a pure-Python wheel; the release ships compiled wheels for other builds, whose speed-ups this target goes without".into()
+                } else {
+                    "a pure-Python wheel".into()
+                });
+            } else {
+                match scans.get(&wheel.filename) {
+                    Some(Ok(scanned)) => {
+                        out.modules = scanned.modules.clone();
+                        let (status, why) = judge::judge(q.target.target, &out.modules);
+                        (out.status, out.reason) = (status, Some(why));
+                    }
+                    Some(Err(why)) => (out.status, out.reason) = (DepStatus::Error, Some(why.clone())),
+                    None => (out.status, out.reason) = (DepStatus::Error, Some("the wheel was not read".into())),
+                }
+            }
+        }
+    }
+    if !out.status.is_blocker() {
+        out.required_by.clear();
+    }
+    out
+}
+
+/// Counts for the closing line.
+pub fn traffic_line(traffic: &Traffic) -> String {
+    format!(
+        "{} requests, {:.1} MB fetched; {} wheels read from the cache",
+        traffic.requests,
+        traffic.bytes as f64 / 1e6,
+        traffic.wheels_from_cache
+    )
+}
