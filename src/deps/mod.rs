@@ -275,7 +275,10 @@ fn choice(
     let pinned = Version::from_str(version).ok();
     let release: Vec<Candidate> = match (q.dist.wheels.is_empty(), page, &pinned) {
         (false, _, _) => locked_candidates(q.dist),
-        (true, Some(Ok(files)), Some(pinned)) => with_hashes(q.dist, choose::of_version(files, pinned)),
+        (true, Some(Ok(files)), Some(pinned)) => match with_hashes(q.dist, choose::of_version(files, pinned)) {
+            Ok(release) => release,
+            Err(why) => return Choice::Error(why),
+        },
         (true, Some(Err(error)), _) => return Choice::Error(error.clone()),
         _ => return Choice::Error(format!("the index could not be asked about {}=={version}", q.dist.name)),
     };
@@ -301,14 +304,24 @@ fn choice(
 
 /// Files from the index, checked against the hashes a requirements file
 /// pins (`--hash`): a file whose sha256 is not among them is dropped, as
-/// pip's hash-checking mode would refuse it.
-fn with_hashes(dist: &LockedDist, files: Vec<Candidate>) -> Vec<Candidate> {
+/// pip's hash-checking mode would refuse it; when none is left, the index
+/// serves other bytes than were locked, which is an error, not a verdict.
+fn with_hashes(dist: &LockedDist, files: Vec<Candidate>) -> Result<Vec<Candidate>, String> {
     let allowed: Vec<String> =
         dist.hashes.iter().filter(|h| h.algorithm == "sha256").map(|h| h.digest.to_ascii_lowercase()).collect();
-    if allowed.is_empty() {
-        return files;
+    if allowed.is_empty() || files.is_empty() {
+        return Ok(files);
     }
-    files.into_iter().filter(|f| f.sha256.as_ref().is_some_and(|s| allowed.contains(s))).collect()
+    let kept: Vec<Candidate> =
+        files.into_iter().filter(|f| f.sha256.as_ref().is_some_and(|s| allowed.contains(s))).collect();
+    if kept.is_empty() {
+        return Err(format!(
+            "hash mismatch: none of the index's files of {}=={} has a sha256 the lock file pins;              the index serves other bytes than were locked (lock again, or check the index)",
+            dist.name,
+            dist.version.as_deref().unwrap_or("?")
+        ));
+    }
+    Ok(kept)
 }
 
 fn answer(q: &Question<'_>, choice: Choice, scans: &BTreeMap<String, fetch::Scanned>) -> PackageResult {
