@@ -378,10 +378,14 @@ fn scan_wheel_contents(target: &mut Target, wheel: &wheel::Wheel, options: Optio
 /// and its findings say so).
 fn mark_never_imported(extensions: &mut [Extension], tags: &[WheelTag]) {
     let importable: Vec<bool> = extensions.iter().map(|e| imported_under_tags(&e.member, tags)).collect();
+    if importable.iter().all(|i| *i) {
+        return;
+    }
     let modules: Vec<String> = extensions.iter().map(|e| dotted_module(&e.member)).collect();
+    let imported: std::collections::HashSet<&str> =
+        modules.iter().zip(&importable).filter(|(_, i)| **i).map(|(m, _)| m.as_str()).collect();
     for (index, extension) in extensions.iter_mut().enumerate() {
-        let sibling_imported = (0..importable.len()).any(|other| importable[other] && modules[other] == modules[index]);
-        if importable[index] || !sibling_imported {
+        if importable[index] || !imported.contains(modules[index].as_str()) {
             continue;
         }
         let base = extension.member.rsplit('/').next().unwrap_or(&extension.member);
