@@ -7,6 +7,8 @@
 //! the formats. The 3.13t verdicts are checked against real imports.
 
 mod common;
+// The test index of tests/remote_index; not every helper is used here.
+#[allow(dead_code)]
 #[path = "remote_index/server.rs"]
 mod server;
 
