@@ -5,6 +5,7 @@
 //! step runs in its own process group under a deadline, so a hanging
 //! build costs at most its timeout.
 
+pub mod explain;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -20,12 +21,21 @@ pub enum Installer {
 }
 
 impl Installer {
-    /// `uv` when it is on PATH (unless `pip` is asked for), else pip.
+    /// `uv` (unless `pip` is asked for) beside the running executable (the
+    /// `uv` wheel that `pip install ftprobe` brings puts it in the same
+    /// `bin/`), else on PATH; else pip.
     pub fn choose(prefer_pip: bool) -> Installer {
-        if !prefer_pip && let Some(uv) = find_on_path("uv") {
-            return Installer::Uv(uv);
+        if prefer_pip {
+            return Installer::Pip;
         }
-        Installer::Pip
+        let beside_us = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|dir| dir.join(if cfg!(windows) { "uv.exe" } else { "uv" })))
+            .filter(|uv| uv.is_file());
+        match beside_us.or_else(|| find_on_path("uv")) {
+            Some(uv) => Installer::Uv(uv),
+            None => Installer::Pip,
+        }
     }
 
     pub fn name(&self) -> &'static str {
@@ -107,16 +117,19 @@ pub fn create_and_install(
     let env = what.env;
     let started = Instant::now();
     let environment = Environment { dir: dir.to_path_buf(), python: dir.join("bin").join("python") };
-    let outcome = |status, error, failed_to_build| Install {
+    let outcome = |status, error, why: Option<explain::Explanation>| Install {
         status,
         from: None,
         wheel_tags: Vec::new(),
         wheel: None,
         seconds: started.elapsed().as_secs_f64(),
         error,
-        failed_to_build,
+        failed_to_build: why.as_ref().and_then(|w| w.built().map(str::to_string)),
+        failed_dist: why.as_ref().and_then(|w| w.failed_dist.clone()),
+        required_by: why.as_ref().map(|w| w.required_by.clone()).unwrap_or_default(),
+        reason: why.map(|w| w.reason),
     };
-    let failed = |(status, error, failed_to_build): StepFailure| outcome(status, Some(error), failed_to_build);
+    let failed = |(status, error, why): StepFailure| outcome(status, Some(error), why);
     let mut make = match installer {
         Installer::Uv(uv) => {
             let mut c = Command::new(uv);
@@ -189,9 +202,9 @@ pub fn telling_line(output: &str) -> String {
     compiler.or(quoted.as_ref()).or(closing).map(|l| l.to_string()).unwrap_or_else(|| "?".into())
 }
 
-/// How a step failed: its status, the tail of what it said, and what the
-/// installer named as failing to build.
-pub type StepFailure = (InstallStatus, String, Option<String>);
+/// How a step failed: its status, the tail of what it said, and why, as
+/// read from all of it.
+pub type StepFailure = (InstallStatus, String, Option<explain::Explanation>);
 
 /// The requirement an installer names as failing to build: uv's
 /// ``Failed to build `hypothesis==6.168.0` ``, pip's `Failed to build
@@ -239,7 +252,7 @@ fn step(command: &mut Command, timeout: Duration) -> Result<Captured, StepFailur
         // Read from all of it: uv names the failed build at the top.
         let everything =
             format!("{}\n{}", String::from_utf8_lossy(&captured.stderr), String::from_utf8_lossy(&captured.stdout));
-        return Err((InstallStatus::Failed, said, failed_to_build(&everything)));
+        return Err((InstallStatus::Failed, said, Some(explain::explain(&everything))));
     }
     Ok(captured)
 }

@@ -170,7 +170,13 @@ fn a_batch_over_a_local_index_gives_one_row_per_unit_and_resumes() {
     assert_eq!(json["results"].as_array().unwrap().len(), 10);
     let csv = report("csv");
     assert_eq!(csv.lines().count(), 11, "{csv}");
-    assert!(csv.lines().any(|l| l.starts_with("ftprobe-fixture-broken,-,3.13.") && l.contains(",failed,")), "{csv}");
+    assert!(
+        csv.lines().any(|l| l.starts_with("ftprobe-fixture-broken,-,3.13.")
+            && l.contains(
+                ",failed: ftprobe-fixture-broken failed to build: this package cannot be built (ftprobe fixture),"
+            )),
+        "{csv}"
+    );
     assert!(csv.lines().any(|l| l.starts_with("markupsafe,3.0.2,3.13.5t,") && l.ends_with(",cp313t")), "{csv}");
     let markdown = report("markdown");
     assert_eq!(markdown.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| package")).count(), 10);
@@ -618,4 +624,66 @@ fn a_shim_failing_after_its_accelerator_refused_is_the_fallback_import_reports()
     assert_eq!(underscore[0]["status"], "import_error", "{underscore:#?}");
     assert_eq!(underscore[0]["refusals"][0]["module"], "yaml._yaml");
     assert!(underscore[0]["error"].as_str().unwrap().starts_with("yaml._yaml refused to load (ImportError: "));
+}
+
+/// A package whose dependency fails to build: with pip and with uv, the row
+/// names the failed distribution, what pulled it in and the build's own
+/// error line, and every format says it in one line; the summary counts
+/// failures by cause.
+#[test]
+fn an_install_failure_names_the_failed_dependency_its_chain_and_its_reason() {
+    let server = serve(batch_index());
+    let index = format!("http://127.0.0.1:{}/simple/", server.1);
+    let uv_dir = batch_index().parent().unwrap().join("batch-index-tools/bin");
+    for installer in ["--pip", "uv"] {
+        let scratch = tempfile::tempdir().unwrap();
+        let run = scratch.path().join("run");
+        let mut command = ftprobe(scratch.path());
+        command.args(["batch", "ftprobe-fixture-needs-broken", "--index-url", &index, "--out"]).arg(&run);
+        command.arg("-p").arg(provisioned("3.13t"));
+        if installer == "--pip" {
+            command.arg("--pip");
+        } else {
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            let mut dirs = vec![uv_dir.clone()];
+            dirs.extend(std::env::split_paths(&path));
+            command.env("PATH", std::env::join_paths(dirs).unwrap());
+        }
+        let out = command.output().unwrap();
+        let said = common::stderr(&out);
+        assert!(out.status.success(), "{said}");
+        let rows = rows(&run);
+        let install = &find(&rows, "ftprobe-fixture-needs-broken", true)["install"];
+        assert_eq!(install["status"], "failed", "{installer}: {install:#}");
+        assert_eq!(install["failed_dist"], "ftprobe-fixture-broken==1.0", "{installer}: {install:#}");
+        assert_eq!(install["required_by"], serde_json::json!(["ftprobe-fixture-needs-broken"]), "{installer}");
+        assert_eq!(install["reason"], "this package cannot be built (ftprobe fixture)", "{installer}");
+        let line = "ftprobe-fixture-broken==1.0 (via ftprobe-fixture-needs-broken) failed to build: \
+                    this package cannot be built (ftprobe fixture)";
+        assert!(said.contains(line), "{installer}: the progress line: {said}");
+        for format in ["table", "csv", "markdown"] {
+            let report = ftprobe(scratch.path()).args(["report", "--format", format]).arg(&run).output().unwrap();
+            let text = common::stdout(&report);
+            assert!(text.contains(line), "{installer} {format}: {text}");
+            // The summary line (CSV has none).
+            let counted = "1 failed to install: 1 because ftprobe-fixture-broken==1.0: this package cannot be built";
+            assert!(format == "csv" || text.contains(counted), "{installer} {format}: {text}");
+        }
+        let page = scratch.path().join("report.html");
+        let html =
+            ftprobe(scratch.path()).args(["report", "--format", "html", "-o"]).arg(&page).arg(&run).output().unwrap();
+        assert!(html.status.success());
+        let html = std::fs::read_to_string(&page).unwrap();
+        assert!(
+            html.contains("✘ failed: ftprobe-fixture-broken==1.0 (via ftprobe-fixture-needs-broken)"),
+            "{installer}"
+        );
+        if installer == "uv" && common::browser() {
+            let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("artifacts/install-failure.png");
+            std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
+            let url = format!("file://{}#open=ftprobe-fixture-needs-broken", page.display());
+            chromium(&[&format!("--screenshot={}", shot.display()), "--window-size=1500,700", &url]);
+            assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
+        }
+    }
 }

@@ -88,6 +88,7 @@ pub fn summarize(row: &Row) -> Summary {
             }
             text
         }
+        InstallStatus::Failed => format!("failed: {}", row.install.failure_line()),
         other => snake(&other),
     };
     let of = |kind: ProbeKind, config: Option<SubinterpreterConfig>| {
@@ -181,10 +182,7 @@ impl Summary {
 pub fn unit_summary(row: &Row) -> String {
     let s = summarize(row);
     if row.install.status != InstallStatus::Ok {
-        let why = crate::venv::telling_line(row.install.error.as_deref().unwrap_or(""));
-        let built =
-            row.install.failed_to_build.as_deref().map(|r| format!("{r} failed to build: ")).unwrap_or_default();
-        return format!("install {}: {built}{}", s.install, crate::report::escape_controls(&why));
+        return format!("install {}", crate::report::escape_controls(&s.install));
     }
     let mut text = format!("{} {}, import names {}", s.version, s.install, row.import_names.join(" "));
     if row.python.free_threaded {
@@ -252,7 +250,25 @@ fn totals(rows: &[Row]) -> String {
     if t.older_than_latest > 0 {
         text.push_str(&format!("; {} got an older release than the latest", t.older_than_latest));
     }
+    let causes = failure_causes(rows);
+    if !causes.is_empty() {
+        let failed: usize = causes.iter().map(|(_, n)| n).sum();
+        let each: Vec<String> = causes.iter().map(|(cause, n)| format!("{n} because {cause}")).collect();
+        text.push_str(&format!("; {failed} failed to install: {}", each.join(", ")));
+    }
     text
+}
+
+/// Failed installs counted by cause (the distribution that failed and why),
+/// most frequent first: `3 because cffi==2.1.1: CFFI does not support ...`.
+pub fn failure_causes(rows: &[Row]) -> Vec<(String, usize)> {
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for row in rows.iter().filter(|r| r.install.status == InstallStatus::Failed) {
+        *counts.entry(row.install.failure_cause()).or_default() += 1;
+    }
+    let mut out: Vec<(String, usize)> = counts.into_iter().collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out
 }
 
 /// The rows as a grid, for the table, Markdown and CSV.

@@ -37,10 +37,14 @@ fn verdict(text: &str) -> String {
         // Installed, but an older release than the latest: what is probed is not what users get.
         _ if text.starts_with("ok") && text.contains(", not the latest ") => ("⚠", "warn"),
         _ if text.starts_with("ok") => ("✔", "good"),
+        // A failed install with its one-line reason.
+        _ if text.starts_with("failed: ") => ("✘", "bad"),
         _ => ("?", "warn"),
     };
     let shown = if text == "-" { "" } else { text };
-    format!("<td class=\"{class}\" data-sort=\"{}\">{symbol} {}</td>", escape(shown), escape(&shown.replace('_', " ")))
+    // A verdict's words are snake_case; a failure's reason names packages as they are.
+    let words = if text.starts_with("failed: ") { shown.to_string() } else { shown.replace('_', " ") };
+    format!("<td class=\"{class}\" data-sort=\"{}\">{symbol} {}</td>", escape(shown), escape(&words))
 }
 
 fn plain(text: &str) -> String {
@@ -540,8 +544,8 @@ fn details(html: &mut String, python: &str, row: &Row) {
         write!(html, "; wheel tags <code>{}</code>", escape(&row.install.wheel_tags.join(" "))).ok();
     }
     html.push_str("</p>");
-    if let Some(built) = &row.install.failed_to_build {
-        write!(html, "<p><code>{}</code> failed to build</p>", escape(built)).ok();
+    if row.install.status == crate::run::InstallStatus::Failed {
+        write!(html, "<p>install failed: {}</p>", escape(&row.install.failure_line())).ok();
     }
     if let Some(error) = &row.install.error {
         write!(html, "<pre>install: {}</pre>", escape(error)).ok();

@@ -123,6 +123,41 @@ pub struct Install {
     /// (`hypothesis==6.168.0`): maybe a dependency, not the package.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_to_build: Option<String>,
+    /// The distribution that failed: a build, a requirement nothing
+    /// satisfies, one that wants another Python (`cffi==2.1.1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_dist: Option<String>,
+    /// What pulled `failed_dist` in, outermost first (`cryptography`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_by: Vec<String>,
+    /// The failing step's own last error line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Install {
+    /// Why it failed, in one line: `cffi==2.1.1 (via cryptography) failed
+    /// to build: CFFI does not support ...`; the installer's telling line
+    /// for a row recorded before the reason was.
+    pub fn failure_line(&self) -> String {
+        self.explanation().one_line()
+    }
+
+    /// The cause, without the chain: failures with one cause count together.
+    pub fn failure_cause(&self) -> String {
+        self.explanation().cause()
+    }
+
+    fn explanation(&self) -> crate::venv::explain::Explanation {
+        crate::venv::explain::Explanation {
+            failed_dist: self.failed_dist.clone(),
+            required_by: self.required_by.clone(),
+            reason: self
+                .reason
+                .clone()
+                .unwrap_or_else(|| crate::venv::telling_line(self.error.as_deref().unwrap_or(""))),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,6 +220,9 @@ impl Row {
                 seconds: 0.0,
                 error: None,
                 failed_to_build: None,
+                failed_dist: None,
+                required_by: Vec::new(),
+                reason: None,
             },
             import_names: Vec::new(),
             probes: Vec::new(),

@@ -468,6 +468,9 @@ mod tests {
             seconds: 7.0,
             error: Some("  --- stderr\n  error: PyO3 does not support the free-threaded build of CPython versions below 3.14\n  💥 maturin failed".into()),
             failed_to_build: failed_to_build.map(String::from),
+            failed_dist: None,
+            required_by: Vec::new(),
+            reason: None,
         }
     }
 
