@@ -50,8 +50,16 @@ fn ok(command: &mut Command) -> Output {
 fn venv_with_wheel(python: &Path, dir: &Path) -> PathBuf {
     let venv = dir.join("venv");
     ok(Command::new(python).args(["-m", "venv", "--system-site-packages"]).arg(&venv));
-    ok(Command::new(venv.join("bin/python")).args(["-m", "pip", "install", "-q", "--no-index"]).arg(wheel()));
+    ok(Command::new(venv.join("bin/python"))
+        .args(["-m", "pip", "install", "-q", "--no-index", "--find-links"])
+        .arg(dependencies())
+        .arg(wheel()));
     venv
+}
+
+/// Where the wheel's dependency (uv's wheel) is found offline: the local index's files.
+fn dependencies() -> PathBuf {
+    batch_index().join("files")
 }
 
 /// A clean environment: no Rust on PATH, no cargo variables, the venv active.
@@ -147,6 +155,8 @@ fn an_installed_wheel_runs_without_rust_on_both_builds() {
     let out = ok(Command::new(tools().join("uvx"))
         .args(["--offline", "--python"])
         .arg(provisioned("3.13t"))
+        .arg("--find-links")
+        .arg(dependencies())
         .arg("--from")
         .arg(wheel())
         .args(["ftprobe", "--version"])
@@ -158,14 +168,46 @@ fn an_installed_wheel_runs_without_rust_on_both_builds() {
         .arg(provisioned("3.13t"))
         .arg("--spec")
         .arg(wheel())
+        // The dependency (uv's wheel) from the local folder: pipx hands these to its installer.
+        .arg(format!("--pip-args=--no-index --find-links {}", dependencies().display()))
         .args(["ftprobe", "--version"])
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
         .env("HOME", scratch.path())
         .env("PIPX_HOME", scratch.path().join("pipx"))
         .env("PIPX_BIN_DIR", scratch.path().join("pipx-bin"))
-        .env("PIP_NO_INDEX", "1"));
+        .env("PIP_NO_INDEX", "1")
+        .env("PIP_FIND_LINKS", dependencies()));
     assert!(common::stdout(&out).starts_with(&format!("ftprobe {} (", env!("CARGO_PKG_VERSION"))), "{out:?}");
+}
+
+/// `pip install ftprobe` brings uv (a dependency whose wheel ships the
+/// binary), and `batch` makes its environments with it from beside its own
+/// executable, with nothing of the venv on PATH; the summary line says so.
+#[test]
+fn the_installed_wheel_brings_uv_and_batch_uses_it_without_path_changes() {
+    let scratch = tempfile::tempdir().unwrap();
+    let venv = venv_with_wheel(&provisioned("3.13"), scratch.path());
+    assert!(venv.join("bin/uv").is_file(), "pip install of the wheel did not bring uv");
+    let server = serve(batch_index());
+    let out = Command::new(venv.join("bin/ftprobe"))
+        .args(["batch", "markupsafe", "--probe", "free-threading", "-p"])
+        .arg(provisioned("3.13t"))
+        .args(["--index-url", &format!("http://127.0.0.1:{}/simple/", server.1), "--out"])
+        .arg(scratch.path().join("run"))
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", scratch.path())
+        .env("FTPROBE_CACHE_DIR", scratch.path().join("cache"))
+        .env("UV_CACHE_DIR", scratch.path().join("uv-cache"))
+        .output()
+        .unwrap();
+    let said = common::stderr(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("installed with uv"), "{said}");
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(scratch.path().join("run/meta.json")).unwrap()).unwrap();
+    assert_eq!(meta["installer"], "uv", "{meta:#}");
 }
 
 /// `pytest -p ftprobe` names the module that re-enabled the GIL and when,
@@ -259,7 +301,7 @@ fn the_action_installs_the_released_wheel_of_its_version() {
         .env("RUNNER_TEMP", scratch.path())
         .env("GITHUB_ACTION_PATH", "/nonexistent")
         .env("PIP_NO_INDEX", "1")
-        .env("PIP_FIND_LINKS", wheel().parent().unwrap())
+        .env("PIP_FIND_LINKS", format!("{} {}", wheel().parent().unwrap().display(), dependencies().display()))
         // python3 is the provisioned 3.13; no cargo on PATH.
         .env("PATH", format!("{}:/usr/bin:/bin", python_bin.display())));
     let said = common::stdout(&out);

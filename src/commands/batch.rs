@@ -181,11 +181,12 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
     let interrupted = run_dir.finish(&mut meta)?;
     let failed: usize = failures.iter().sum();
     printer.note(&format!(
-        "ftprobe: {} of {} units run ({} already done){}; {failed} with problems; results in {}",
+        "ftprobe: {} of {} units run ({} already done){}; {failed} with problems; installed with {}; results in {}",
         units.len(),
         units.len() + done.len(),
         done.len(),
         if interrupted { ", interrupted" } else { "" },
+        meta.installer,
         dir.display()
     ));
     if interrupted {
