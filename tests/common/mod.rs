@@ -245,12 +245,18 @@ pub fn rows(run: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// The quick loop (`scripts/test --quick`): the heaviest sampling tests
+/// take fewer samples; the full suite takes them all.
+pub fn quick() -> bool {
+    std::env::var_os("FTPROBE_TEST_QUICK").is_some()
+}
+
 /// Whether Chromium is here to render pages. Only the quick loop
 /// (`scripts/test --quick`, which sets FTPROBE_TEST_QUICK and installs
 /// nothing) goes on without it, saying so; elsewhere its absence is a failure.
 pub fn browser() -> bool {
     let found = Command::new("chromium").arg("--version").output().is_ok_and(|o| o.status.success());
-    if !found && std::env::var_os("FTPROBE_TEST_QUICK").is_some() {
+    if !found && quick() {
         eprintln!(
             "quick loop: chromium is not installed, so the rendered page is not checked (bash scripts/test installs it)"
         );
