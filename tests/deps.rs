@@ -271,3 +271,69 @@ fn bad_input_gets_one_line_and_exit_2() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("3.14t"), "{stderr}");
 }
+
+/// 3.14t, 3.15t and abi3t from real cp314t, cp315t and `abi3.abi3t` wheels
+/// (the newest-wheel set), read through a pylock.toml whose wheels the local
+/// index serves: the wheel each target takes, and its modules' verdicts.
+#[test]
+fn a_pylock_answers_for_314t_315t_and_abi3t_from_their_own_wheels() {
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().join("index");
+    std::fs::create_dir_all(root.join("files")).unwrap();
+    let newest = common::real_wheels().join("newest/linux_x86_64");
+    let server = IndexServer::start(&root, &[]);
+    let mut lock = String::from("lock-version = \"1.0\"\ncreated-by = \"ftprobe tests\"\n");
+    for (name, version, prefixes) in [
+        ("jiter", "0.19.0", &["jiter-0.19.0-cp314", "jiter-0.19.0-cp315"][..]),
+        ("hypothesis", "6.170.17", &["hypothesis-6.170.17-"][..]),
+        ("tomli", "2.5.0", &["tomli-2.5.0-cp314"][..]),
+    ] {
+        lock.push_str(&format!("\n[[packages]]\nname = \"{name}\"\nversion = \"{version}\"\n"));
+        for prefix in prefixes {
+            let wheel = std::fs::read_dir(&newest)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+                .unwrap_or_else(|| panic!("no {prefix} wheel in {}", newest.display()));
+            let file = wheel.file_name().unwrap().to_string_lossy().into_owned();
+            std::fs::copy(&wheel, root.join("files").join(&file)).unwrap();
+            lock.push_str(&format!(
+                "[[packages.wheels]]\nname = \"{file}\"\nurl = \"http://127.0.0.1:{}/files/{file}\"\nhashes = {{ sha256 = \"{}\" }}\n",
+                server.port,
+                sha256(&wheel)
+            ));
+        }
+    }
+    let path = scratch.path().join("pylock.toml");
+    std::fs::write(&path, lock).unwrap();
+    let targets = ["-t", "3.14t", "-t", "3.15t", "-t", "abi3t"];
+    let args = [&[path.to_str().unwrap(), "--platform", "linux", "--format", "json"][..], &targets].concat();
+    let (code, stdout, stderr) = deps(scratch.path(), &args);
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let status = |name: &str, target: &str| -> String {
+        let found = report["packages"].as_array().unwrap().iter().find(|p| p["name"] == name && p["target"] == target);
+        found.unwrap_or_else(|| panic!("{name} on {target}")).clone()["status"].as_str().unwrap().to_string()
+    };
+    assert_eq!(status("jiter", "3.14t"), "ready");
+    assert_eq!(status("jiter", "3.15t"), "ready", "PyO3 0.30's cp315t export hook is read");
+    assert_eq!(status("jiter", "abi3t"), "no_wheel");
+    assert_eq!(status("hypothesis", "3.14t"), "no_wheel", "abi3.abi3t is for 3.15 on");
+    assert_eq!(status("hypothesis", "3.15t"), "ready");
+    assert_eq!(status("hypothesis", "abi3t"), "ready");
+    assert_eq!(status("tomli", "3.14t"), "ready", "mypyc's cp314t modules");
+    assert_eq!(status("tomli", "3.15t"), "no_wheel");
+    let jiter_315 =
+        report["packages"].as_array().unwrap().iter().find(|p| p["name"] == "jiter" && p["target"] == "3.15t");
+    let jiter_315 = jiter_315.unwrap();
+    assert!(jiter_315["wheel"].as_str().unwrap().contains("cp315t"), "{jiter_315:#}");
+    assert_eq!(jiter_315["modules"][0]["import_name"], "jiter.jiter");
+    assert_eq!(jiter_315["modules"][0]["generator"], "pyo3 0.30.1");
+    let hypothesis =
+        report["packages"].as_array().unwrap().iter().find(|p| p["name"] == "hypothesis" && p["target"] == "abi3t");
+    assert_eq!(
+        hypothesis.unwrap()["modules"].as_array().unwrap().len(),
+        1,
+        "one module, not its PyO3 submodule exports"
+    );
+    assert_eq!(code, Some(1), "no wheel on a free-threaded target: {stderr}");
+}
