@@ -382,7 +382,9 @@ fn a_daemonizing_module_leaves_no_process_and_its_result_is_kept() {
         .arg(&venv)
         .output()
         .unwrap();
-    assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+    // Well under the daemon's 300 s: ftprobe did not wait for it (a bound
+    // loose enough for a loaded machine).
+    assert!(started.elapsed() < Duration::from_secs(150), "took {:?}", started.elapsed());
     let results: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(results[0]["status"], "ok", "{:#}", results[0]);
     let pid = fs::read_to_string(&pid_file).expect("the daemon ran");
