@@ -133,12 +133,13 @@ fn build_message(lines: &[&str]) -> Option<String> {
     });
     let quoted_by_pip =
         lines.iter().position(|l| *l == "[end of output]").filter(|end| *end > 0).map(|end| &lines[end - 1]);
-    let compiler = lines.iter().find(|l| {
-        l.contains("error:")
-            && !l.starts_with("ERROR:")
-            && !l.starts_with("error: subprocess")
-            && !l.starts_with("error: Failed")
-    });
+    // Lines that only say that something below failed: the step's own line is further down.
+    let wrapper = |l: &str| {
+        ["error: subprocess", "error: Failed", "failed to run custom build command", "could not compile"]
+            .iter()
+            .any(|w| l.contains(w))
+    };
+    let compiler = lines.iter().find(|l| l.contains("error:") && !l.starts_with("ERROR:") && !wrapper(l));
     compiler.or(quoted_by_uv).or(quoted_by_pip).map(|l| l.trim_start_matches("error: ").to_string())
 }
 
@@ -183,7 +184,9 @@ mod tests {
 
     #[test]
     fn a_compiler_line_and_the_resolvers_answers_are_read_too() {
+        // As uv 0.13.9 quoted rpds-py 2026.9.1's build on 3.13t (from PyPI).
         let rust = "error: Failed to build `rpds-py==0.28.0`\n  [stderr]\n  \
+                    error: failed to run custom build command for `pyo3-ffi v0.29.3`\n  --- stderr\n  \
                     error: PyO3 does not support the free-threaded build of CPython versions below 3.14\n  \
                     warning: build failed\nhint: `rpds-py` (v0.28.0) was included because `referencing` (v0.37) depends on `rpds-py`\n";
         let rust = explain(rust);
