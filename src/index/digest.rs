@@ -41,22 +41,29 @@ impl Sha256Digest {
     }
 
     /// The digest of everything `reader` yields, and how many bytes that was.
-    pub fn of_reader(mut reader: impl Read) -> io::Result<(Self, u64)> {
-        let mut hasher = Sha256::new();
-        let mut buffer = vec![0u8; 256 << 10];
-        let mut total = 0u64;
-        loop {
-            let n = match reader.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            hasher.update(&buffer[..n]);
-            total += n as u64;
-        }
-        Ok((Sha256Digest(hasher.finalize().into()), total))
+    pub fn of_reader(reader: impl Read) -> io::Result<(Self, u64)> {
+        let (digest, total) = hash_all::<Sha256>(reader)?;
+        let bytes: [u8; 32] = digest.try_into().map_err(|_| io::Error::other("sha256 gave no 32 bytes"))?;
+        Ok((Sha256Digest(bytes), total))
     }
+}
+
+/// The `D` digest of everything `reader` yields, and how many bytes that was.
+pub fn hash_all<D: sha2::Digest>(mut reader: impl Read) -> io::Result<(Vec<u8>, u64)> {
+    let mut hasher = D::new();
+    let mut buffer = vec![0u8; 256 << 10];
+    let mut total = 0u64;
+    loop {
+        let n = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buffer[..n]);
+        total += n as u64;
+    }
+    Ok((hasher.finalize().to_vec(), total))
 }
 
 impl fmt::Display for Sha256Digest {

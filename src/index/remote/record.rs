@@ -9,6 +9,8 @@ use std::io::{self, Read};
 use base64::Engine;
 use sha2::{Digest as _, Sha256, Sha384, Sha512};
 
+use crate::index::digest::hash_all;
+
 /// A member's digest as RECORD gives it. MD5 and SHA-1 are refused, as the
 /// wheel specification refuses them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,23 +114,6 @@ impl RecordEntry {
         }
         Ok(if &actual == expected { Ok(()) } else { Err(Mismatch::Digest) })
     }
-}
-
-fn hash_all<D: sha2::Digest>(mut data: impl Read) -> io::Result<(Vec<u8>, u64)> {
-    let mut hasher = D::new();
-    let mut buffer = vec![0u8; 256 << 10];
-    let mut total = 0u64;
-    loop {
-        let n = match data.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        hasher.update(&buffer[..n]);
-        total += n as u64;
-    }
-    Ok((hasher.finalize().to_vec(), total))
 }
 
 fn parse_digest(field: &str) -> Result<RecordDigest, String> {
