@@ -62,27 +62,26 @@ pub fn analyze(image: &Image<'_>, hint: BuildHint<'_>) -> Vec<BinaryReport> {
     }
     // With no file name to go by, or no entry named after it, the first
     // entry stands for the file.
-    let mut reports: Vec<BinaryReport> =
-        entries.iter().map(|entry| analyze_entry(image, Some(entry), hint, &generator)).collect();
-    let first_def = reports[0].def_address;
-    let file_defines_its_module = hint.file_module == Some(entries[0].module.as_str());
-    for (index, report) in reports.iter_mut().enumerate().skip(1) {
-        let entry = &entries[index];
-        report.alias = true;
-        let same_def = first_def.is_some() && report.def_address == first_def;
-        let role = if same_def {
-            let why =
-                format!("{} passes the same PyModuleDef as {}: the same module", entry.function, entries[0].function);
-            Some((ExportRole::SameModule, why))
-        } else {
-            export_role(image, entry, &entries, &generator, file_defines_its_module)
-        };
-        let (role, why) = match role {
-            Some((role, why)) => (Some(role), why),
-            None => (None, format!("`import` of the file's name does not run {}", entry.function)),
-        };
-        report.export_role = role;
-        report.evidence.insert(0, format!("a further module of this file: {why}"));
+    let analysed: Vec<EntryAnalysis> =
+        entries.iter().map(|entry| analyze_entry_fully(image, Some(entry), hint, &generator)).collect();
+    let file = FileEntries {
+        entries: &entries,
+        first_def: analysed[0].def_address,
+        file_defines_its_module: hint.file_module == Some(entries[0].module.as_str()),
+    };
+    let mut reports = Vec::with_capacity(analysed.len());
+    for (index, EntryAnalysis { mut report, code, def_address }) in analysed.into_iter().enumerate() {
+        if index > 0 {
+            let entry = &entries[index];
+            report.alias = true;
+            let (role, why) = match export_role(entry, &code, def_address, &file, &generator) {
+                Some((role, why)) => (Some(role), why),
+                None => (None, format!("`import` of the file's name does not run {}", entry.function)),
+            };
+            report.export_role = role;
+            report.evidence.insert(0, format!("a further module of this file: {why}"));
+        }
+        reports.push(report);
     }
     refused_by_pyo3_submodules(&mut reports);
     reports
@@ -112,16 +111,30 @@ fn refused_by_pyo3_submodules(reports: &mut [BinaryReport]) {
     ));
 }
 
-/// What a further export of a file is, when no import reaches it under its
-/// own name, with the sentence that says so.
-fn export_role(
-    image: &Image<'_>,
-    entry: &Entry,
-    entries: &[Entry],
-    generator: &Option<Generator>,
+/// What the further exports of a file are judged against.
+struct FileEntries<'e> {
+    entries: &'e [Entry],
+    /// The `PyModuleDef` the file's own init function passes.
+    first_def: Option<u64>,
     file_defines_its_module: bool,
+}
+
+/// What a further export of a file is, when no import reaches it under its
+/// own name, with the sentence that says so: the same module again (it
+/// passes the same `PyModuleDef`, or only jumps to another init function of
+/// the file), or a PyO3 submodule.
+fn export_role(
+    entry: &Entry,
+    code: &CodeFacts,
+    def_address: Option<u64>,
+    file: &FileEntries<'_>,
+    generator: &Option<Generator>,
 ) -> Option<(ExportRole, String)> {
-    let code = entry_code(image, entry);
+    let entries = file.entries;
+    if file.first_def.is_some() && def_address == file.first_def {
+        let why = format!("{} passes the same PyModuleDef as {}: the same module", entry.function, entries[0].function);
+        return Some((ExportRole::SameModule, why));
+    }
     let jumps_to = |other: &&Entry| match code.calls.as_slice() {
         [call] => match &call.target {
             Target::Import(name) => *name == other.function,
@@ -138,7 +151,7 @@ fn export_role(
         return Some((ExportRole::SameModule, why));
     }
     let pyo3 = generator.as_ref().is_some_and(|g| g.name == GeneratorKind::Pyo3);
-    (pyo3 && file_defines_its_module).then(|| {
+    (pyo3 && file.file_defines_its_module).then(|| {
         let why = format!(
             "{} is a PyO3 `#[pymodule]` submodule's export: `{}` adds it when its exec runs, and no import of a file name runs it",
             entry.function, entries[0].module
@@ -207,12 +220,30 @@ fn forward_target(code: &CodeFacts) -> Option<&str> {
     }
 }
 
+/// One entry's report, with what was read on the way that judging the
+/// file's further exports needs.
+struct EntryAnalysis {
+    report: BinaryReport,
+    code: CodeFacts,
+    /// The `PyModuleDef` the init function passes, when found.
+    def_address: Option<u64>,
+}
+
 fn analyze_entry(
     image: &Image<'_>,
     entry: Option<&Entry>,
     hint: BuildHint<'_>,
     generator: &Option<Generator>,
 ) -> BinaryReport {
+    analyze_entry_fully(image, entry, hint, generator).report
+}
+
+fn analyze_entry_fully(
+    image: &Image<'_>,
+    entry: Option<&Entry>,
+    hint: BuildHint<'_>,
+    generator: &Option<Generator>,
+) -> EntryAnalysis {
     let set_gil_imported = image.imports.contains(SET_GIL);
     let mut report = BinaryReport {
         module: None,
@@ -229,11 +260,10 @@ fn analyze_entry(
         generator: None,
         forwards_to: None,
         evidence: Vec::new(),
-        def_address: None,
     };
     let Some(entry) = entry else {
         report.evidence.push("exports no PyInit_ or PyModExport_ function: not an extension module".into());
-        return report;
+        return EntryAnalysis { report, code: CodeFacts::default(), def_address: None };
     };
     report.module = Some(entry.module.clone());
     report.is_extension = true;
@@ -284,8 +314,8 @@ fn analyze_entry(
         report.free_threaded_build = Some(true);
     }
     report.evidence = analysis.evidence;
-    report.def_address = analysis.def.as_ref().map(|d| d.address);
-    report
+    let def_address = analysis.def.as_ref().map(|d| d.address);
+    EntryAnalysis { report, code: analysis.code, def_address }
 }
 
 /// `python313t.dll` / `libpython3.13t` among the linked libraries.

@@ -90,9 +90,6 @@ pub struct BinaryReport {
     pub forwards_to: Option<Forward>,
     /// How each verdict was reached, one sentence each.
     pub evidence: Vec<String>,
-    /// The address of the `PyModuleDef` the init function passes, when found.
-    #[serde(skip)]
-    pub def_address: Option<u64>,
 }
 
 /// A further `PyInit_`/`PyModExport_` of a file that no import of a file
