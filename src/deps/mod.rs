@@ -19,6 +19,7 @@ pub mod result;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use pep440_rs::Version;
 use rayon::prelude::*;
@@ -71,7 +72,11 @@ struct Question<'a> {
     dist: &'a LockedDist,
     target: &'a NamedTarget,
     platform: &'a NamedPlatform,
+    /// The tags the target takes on the platform, ranked (one list per target and platform).
+    supported: Arc<SupportedTags>,
     installed: bool,
+    /// The wheel of the lock file's own list the target takes, when it lists any.
+    locked_wheel: Option<Candidate>,
     required_by: Vec<Vec<String>>,
 }
 
@@ -137,6 +142,7 @@ fn questions<'a>(inputs: &'a [Input], options: &'a Options, notes: &mut Vec<Stri
                     ));
                     continue;
                 };
+                let supported = Arc::new(SupportedTags::new(target.target, &platform.platform));
                 let installed = crate::lock::install::installed(&input.set, &environment, &options.selection);
                 let graph = chain::Graph::new(&input.set, &installed);
                 if graph.is_none() && !said_no_graph {
@@ -155,7 +161,19 @@ fn questions<'a>(inputs: &'a [Input], options: &'a Options, notes: &mut Vec<Stri
                     }
                     let installed = wanted.contains(&(dist.name.as_str(), dist.version.as_deref()));
                     let required_by = graph.as_ref().map(|g| g.chains_to(&dist.name)).unwrap_or_default();
-                    out.push(Question { input, dist, target, platform, installed, required_by });
+                    let locked_wheel =
+                        installed.then(|| choose::choose(&locked_candidates(dist), &supported).cloned()).flatten();
+                    let supported = Arc::clone(&supported);
+                    out.push(Question {
+                        input,
+                        dist,
+                        target,
+                        platform,
+                        supported,
+                        installed,
+                        locked_wheel,
+                        required_by,
+                    });
                 }
             }
         }
@@ -202,7 +220,7 @@ fn answer_all(
     let needs_page: BTreeSet<(&str, &str)> = questions
         .iter()
         .filter(|q| q.installed && q.dist.version.is_some())
-        .filter(|q| q.dist.wheels.is_empty() || choose_locked(q).is_none())
+        .filter(|q| q.locked_wheel.is_none())
         .map(|q| (index_of(q.dist, options), q.dist.name.as_str()))
         .collect();
     let pages: BTreeMap<(&str, &str), Result<Vec<Candidate>, String>> = needs_page
@@ -249,14 +267,6 @@ enum Choice {
     Error(String),
 }
 
-fn supported(q: &Question<'_>) -> SupportedTags {
-    SupportedTags::new(q.target.target, &q.platform.platform)
-}
-
-fn choose_locked(q: &Question<'_>) -> Option<Candidate> {
-    choose::choose(&locked_candidates(q.dist), &supported(q)).cloned()
-}
-
 fn choice(
     q: &Question<'_>,
     options: &Options,
@@ -271,32 +281,39 @@ fn choice(
             q.dist.specifier.as_deref().unwrap_or("no version")
         ));
     };
+    if let Some(wheel) = &q.locked_wheel {
+        let compiled_elsewhere = wheel.is_pure_wheel() && choose::compiled_elsewhere(&locked_candidates(q.dist));
+        return Choice::Wheel { wheel: wheel.clone(), compiled_elsewhere };
+    }
     let page = pages.get(&(index_of(q.dist, options), q.dist.name.as_str()));
     let pinned = Version::from_str(version).ok();
-    let release: Vec<Candidate> = match (q.dist.wheels.is_empty(), page, &pinned) {
+    // The index's files of the pinned release, when the index was asked.
+    let on_index: Option<Vec<Candidate>> = match (page, &pinned) {
+        (Some(Ok(files)), Some(pinned)) => Some(choose::of_version(files, pinned)),
+        _ => None,
+    };
+    let release: Vec<Candidate> = match (q.dist.wheels.is_empty(), page, &on_index) {
         (false, _, _) => locked_candidates(q.dist),
-        (true, Some(Ok(files)), Some(pinned)) => match with_hashes(q.dist, choose::of_version(files, pinned)) {
+        (true, _, Some(files)) => match with_hashes(q.dist, files.clone()) {
             Ok(release) => release,
             Err(why) => return Choice::Error(why),
         },
         (true, Some(Err(error)), _) => return Choice::Error(error.clone()),
         _ => return Choice::Error(format!("the index could not be asked about {}=={version}", q.dist.name)),
     };
-    let supported = supported(q);
-    if let Some(wheel) = choose::choose(&release, &supported) {
+    let supported = &q.supported;
+    if let Some(wheel) = choose::choose(&release, supported) {
         let compiled_elsewhere = wheel.is_pure_wheel() && choose::compiled_elsewhere(&release);
         return Choice::Wheel { wheel: wheel.clone(), compiled_elsewhere };
     }
-    let has_sdist = release.iter().any(|f| !f.is_wheel())
-        || q.dist.sdist.is_some()
-        || matches!(page, Some(Ok(files)) if pinned.as_ref().is_some_and(|p| choose::of_version(files, p).iter().any(|f| !f.is_wheel())));
+    let has_sdist = release.iter().chain(on_index.iter().flatten()).any(|f| !f.is_wheel()) || q.dist.sdist.is_some();
     let install = if has_sdist {
         "an install builds the sdist: it needs a compiler, and the build may or may not support this target".into()
     } else {
         "an install fails: there is no sdist to build from".into()
     };
     let first_ready = match (page, &pinned) {
-        (Some(Ok(files)), Some(pinned)) => choose::first_ready(files, pinned, &supported),
+        (Some(Ok(files)), Some(pinned)) => choose::first_ready(files, pinned, supported),
         _ => None,
     };
     Choice::NoWheel { install, first_ready }
