@@ -317,18 +317,18 @@ pub fn scan_opened_wheel(path: &Path, wheel: &wheel::Wheel, options: Options) ->
     target
 }
 
-/// The distribution and tags a wheel's file name gives.
-fn describe_wheel(target: &mut Target) {
+/// The distribution and tags a wheel's file name gives; the tags are returned too.
+fn describe_wheel(target: &mut Target) -> Vec<WheelTag> {
     let file_name = target.file_name();
     let tags = wheel_tags(&file_name).unwrap_or_default();
     target.distribution = installed::owner_from_name(&file_name);
     target.tags = tags.iter().map(WheelTag::to_string).collect();
     target.free_threaded_abi = tags.iter().any(|t| t.is_free_threaded() || t.abi == "abi3t");
+    tags
 }
 
 fn scan_wheel_contents(target: &mut Target, wheel: &wheel::Wheel, options: Options) {
-    describe_wheel(target);
-    let tags = wheel_tags(&target.file_name()).unwrap_or_default();
+    let tags = describe_wheel(target);
     let members = match wheel.binary_members(options.max_member_size) {
         Ok(members) => members,
         Err(e) => {

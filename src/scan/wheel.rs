@@ -84,6 +84,13 @@ pub struct FileReader {
     len: u64,
 }
 
+impl FileReader {
+    /// A cursor at the start of `source`, which is `len` bytes long.
+    pub fn new(source: Arc<dyn PositionedRead>, len: u64) -> FileReader {
+        FileReader { source, position: 0, len }
+    }
+}
+
 impl Read for FileReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.source.read_at(buf, self.position)?;
@@ -148,7 +155,7 @@ impl Wheel {
     /// ranges) cannot show every local header: its reader checked overlaps
     /// as it fetched, and says [`Overlaps::CheckedBySource`].
     pub fn from_source(source: Arc<dyn PositionedRead>, len: u64, overlaps: Overlaps) -> Result<Wheel, WheelError> {
-        let reader = FileReader { source, position: 0, len };
+        let reader = FileReader::new(source, len);
         let mut archive = ZipArchive::new(reader).map_err(|e| WheelError::Zip(e.to_string()))?;
         let names = member_names(&archive)?;
         if let Some(bad) = names.iter().find(|n| !is_safe_name(n)) {

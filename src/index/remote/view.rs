@@ -3,14 +3,11 @@
 //! was not fetched is an error, never zeros.
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
-#[cfg(unix)]
-use std::os::unix::fs::FileExt;
-#[cfg(windows)]
-use std::os::windows::fs::FileExt;
+use std::io;
 use std::sync::Arc;
 
 use super::ranges::{ByteRange, RangeSet};
+use crate::scan::wheel::{FileReader, PositionedRead};
 
 /// A remote file as far as it was fetched. Cheap to clone, safe to share
 /// between threads: every read says where it reads (`pread`).
@@ -77,10 +74,7 @@ impl FetchedFile {
             )));
         };
         let wanted = buf.len().min(usize::try_from(range.end - offset).unwrap_or(usize::MAX));
-        #[cfg(unix)]
-        let n = self.inner.data.read_at(&mut buf[..wanted], offset)?;
-        #[cfg(windows)]
-        let n = self.inner.data.seek_read(&mut buf[..wanted], offset)?;
+        let n = PositionedRead::read_at(&*self.inner.data, &mut buf[..wanted], offset)?;
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -115,38 +109,15 @@ impl FetchedFile {
 
     /// A reader with its own cursor (`Read + Seek`), as `zip::ZipArchive` takes.
     pub fn reader(&self) -> FetchedReader {
-        FetchedReader { file: self.clone(), position: 0 }
+        FileReader::new(Arc::new(self.clone()), self.len())
     }
 }
 
-/// A cursor over a [`FetchedFile`]; clones have their own cursor.
-#[derive(Clone, Debug)]
-pub struct FetchedReader {
-    file: FetchedFile,
-    position: u64,
-}
+/// A cursor over a [`FetchedFile`] (the scanner's positioned cursor);
+/// clones have their own cursor.
+pub type FetchedReader = FileReader;
 
-impl Read for FetchedReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.file.read_at(buf, self.position)?;
-        self.position += n as u64;
-        Ok(n)
-    }
-}
-
-impl Seek for FetchedReader {
-    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        let target = match pos {
-            SeekFrom::Start(n) => Some(n),
-            SeekFrom::End(d) => self.file.len().checked_add_signed(d),
-            SeekFrom::Current(d) => self.position.checked_add_signed(d),
-        };
-        self.position = target.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before start"))?;
-        Ok(self.position)
-    }
-}
-
-impl crate::scan::wheel::PositionedRead for FetchedFile {
+impl PositionedRead for FetchedFile {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
         FetchedFile::read_at(self, buf, offset)
     }
@@ -155,7 +126,7 @@ impl crate::scan::wheel::PositionedRead for FetchedFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
+    use std::io::{Read, Seek, SeekFrom, Write};
 
     #[test]
     fn reads_what_was_fetched_and_refuses_the_rest() {
