@@ -15,7 +15,7 @@ use crate::model::platform::Platform;
 use crate::model::target::Target;
 use crate::printer::Printer;
 
-use super::output::{Output, emit};
+use super::output::{Output, emit, write};
 
 /// The free-threaded CPythons that have had a final release (3.15.0: October 2026).
 const DEFAULT_TARGETS: [&str; 3] = ["3.13t", "3.14t", "3.15t"];
@@ -24,7 +24,7 @@ pub fn run(args: &DepsArgs, printer: &Printer) -> Result<ExitCode> {
     let inputs = read_inputs(args)?;
     let options = options(args)?;
     crate::interrupt::install();
-    let progress = Progress::new(printer);
+    let progress = Progress::new();
     let report = crate::deps::run(&inputs, &options, &|wheel| progress.read(wheel));
     progress.done();
     let checks = crate::report::deps::checks(&report);
@@ -35,11 +35,8 @@ pub fn run(args: &DepsArgs, printer: &Printer) -> Result<ExitCode> {
         json: &|| Ok(serde_json::to_string_pretty(&report)? + "\n"),
     };
     if args.format == Format::Markdown {
-        let text = crate::report::deps::markdown(&report);
-        match &args.output {
-            Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write `{}`", path.display()))?,
-            None => printer.out(&text).context("cannot write the report to standard output; use --output FILE")?,
-        }
+        // Its own Markdown: the upgrades that bring a wheel, as a list.
+        write(&crate::report::deps::markdown(&report), args.output.as_deref(), printer)?;
     } else {
         emit(&output, args.format, args.output.as_deref(), printer)?;
     }
@@ -136,7 +133,7 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(_printer: &Printer) -> Progress {
+    fn new() -> Progress {
         use std::io::IsTerminal;
         let bar = (std::io::stderr().is_terminal() && !crate::printer::is_quiet()).then(|| {
             let bar = indicatif::ProgressBar::new_spinner();

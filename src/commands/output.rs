@@ -27,10 +27,7 @@ pub fn emit(output: &Output<'_>, format: Format, file: Option<&Path>, printer: &
         Format::Junit => junit::render(&output.checks),
         Format::Sarif => sarif::render(&output.checks),
     };
-    match file {
-        Some(path) => std::fs::write(path, &text).with_context(|| format!("cannot write `{}`", path.display()))?,
-        None => printer.out(&text).context("cannot write the report to standard output; use --output FILE")?,
-    }
+    write(&text, file, printer)?;
     if github::enabled() {
         append_step_summary(output)?;
         let annotations = github::render(&output.checks);
@@ -42,6 +39,14 @@ pub fn emit(output: &Output<'_>, format: Format, file: Option<&Path>, printer: &
         }
     }
     Ok(())
+}
+
+/// Writes a report to `file`, or to stdout.
+pub fn write(text: &str, file: Option<&Path>, printer: &Printer) -> Result<()> {
+    match file {
+        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write `{}`", path.display())),
+        None => printer.out(text).context("cannot write the report to standard output; use --output FILE"),
+    }
 }
 
 /// Under GitHub Actions, the Markdown summary is appended to the job summary
