@@ -79,6 +79,16 @@ fn make_index(root: &Path) -> Vec<(String, String)> {
     hashes
 }
 
+/// The index of `files()` below `scratch`, served: its folder, each file's
+/// sha256, the server and its simple API's URL.
+fn serve_index(scratch: &Path) -> (PathBuf, Vec<(String, String)>, IndexServer, String) {
+    let root = scratch.join("index");
+    let hashes = make_index(&root);
+    let server = IndexServer::start(&root, &[]);
+    let index = format!("http://127.0.0.1:{}/simple/", server.port);
+    (root, hashes, server, index)
+}
+
 fn hash_of(hashes: &[(String, String)], prefix: &str) -> String {
     hashes.iter().find(|(name, _)| name.starts_with(prefix)).map(|(_, h)| h.clone()).unwrap()
 }
@@ -116,10 +126,7 @@ fn by_name<'a>(report: &'a Value, name: &str) -> &'a Value {
 #[test]
 fn a_requirements_file_is_answered_from_the_index_and_then_from_the_cache() {
     let scratch = tempfile::tempdir().unwrap();
-    let root = scratch.path().join("index");
-    let hashes = make_index(&root);
-    let server = IndexServer::start(&root, &[]);
-    let index = format!("http://127.0.0.1:{}/simple/", server.port);
+    let (root, hashes, server, index) = serve_index(scratch.path());
     let lock = scratch.path().join("requirements.txt");
     std::fs::write(&lock, requirements(&hashes, &hash_of(&hashes, "MarkupSafe-3.0.2-cp313-cp313t"))).unwrap();
     let args = ["-t", "3.13t", "--platform", "linux", "--index-url", &index, "--format", "json"];
@@ -226,10 +233,7 @@ fn a_requirements_file_is_answered_from_the_index_and_then_from_the_cache() {
 #[test]
 fn a_hash_mismatch_and_an_index_that_is_down_are_errors_not_verdicts() {
     let scratch = tempfile::tempdir().unwrap();
-    let root = scratch.path().join("index");
-    let hashes = make_index(&root);
-    let server = IndexServer::start(&root, &[]);
-    let index = format!("http://127.0.0.1:{}/simple/", server.port);
+    let (_, hashes, server, index) = serve_index(scratch.path());
     let lock = scratch.path().join("requirements.txt");
     std::fs::write(&lock, requirements(&hashes, &"0".repeat(64))).unwrap();
     let args =
