@@ -33,13 +33,21 @@ pub fn modules(target: &scan::Target) -> Vec<ModuleVerdict> {
         .collect()
 }
 
+/// How many modules a reason names before it counts the rest.
+const MOST_NAMED: usize = 5;
+
 /// The status, and the sentence that says why.
 pub fn judge(target: Target, modules: &[ModuleVerdict]) -> (DepStatus, String) {
     if modules.is_empty() {
         return (DepStatus::Pure, "the wheel holds no extension module".into());
     }
+    // The first few by name, then how many more: `modules` lists them all.
     let names = |keep: &dyn Fn(&ModuleVerdict) -> bool| {
-        modules.iter().filter(|m| keep(m)).map(|m| m.import_name.as_str()).collect::<Vec<_>>().join(", ")
+        let named: Vec<&str> = modules.iter().filter(|m| keep(m)).map(|m| m.import_name.as_str()).collect();
+        match named.len() {
+            0..=MOST_NAMED => named.join(", "),
+            n => format!("{}, and {} more", named[..MOST_NAMED].join(", "), n - MOST_NAMED),
+        }
     };
     if target.is_free_threaded() {
         let used = names(&|m| m.gil == Some(GilVerdict::Used));
@@ -97,6 +105,9 @@ mod tests {
         assert_eq!(judge(default, &[gil]).0, DepStatus::Ready);
         assert_eq!(judge(default, &[fine]).0, DepStatus::SubinterpretersRefused);
         assert_eq!(judge(ft, &[]).0, DepStatus::Pure);
+        let many: Vec<ModuleVerdict> =
+            (0..7).map(|i| module(&format!("p._{i}"), GilVerdict::Used, SubinterpreterVerdict::SharedGil)).collect();
+        assert_eq!(judge(ft, &many).1, "re-enables the GIL on import: p._0, p._1, p._2, p._3, p._4, and 2 more");
         let unknown = module("c._c", GilVerdict::Undetermined, SubinterpreterVerdict::Undetermined);
         assert_eq!(judge(ft, &[unknown]).0, DepStatus::Undetermined);
     }
