@@ -687,3 +687,158 @@ fn an_install_failure_names_the_failed_dependency_its_chain_and_its_reason() {
         }
     }
 }
+
+/// The answer of each probe, without what may differ between runs (times,
+/// paths of the temporary environments, the worker's environment).
+fn answers(rows: &[Value]) -> std::collections::BTreeMap<String, Value> {
+    let mut out = std::collections::BTreeMap::new();
+    for row in rows {
+        for probe in row["probes"].as_array().unwrap() {
+            let key = format!(
+                "{} {} on {}: {} {}",
+                row["package"],
+                probe["module"],
+                if row["python"]["free_threaded"] == true { "3.13t" } else { "3.13" },
+                probe["probe"],
+                probe["config"]
+            );
+            let names = |field: &str| -> Vec<Value> {
+                probe[field].as_array().map_or(Vec::new(), |a| a.iter().map(|e| e["module"].clone()).collect())
+            };
+            let answer = serde_json::json!({
+                "status": probe["status"],
+                "error": probe["error"],
+                "gil_enabled_after": probe["gil_enabled_after"],
+                "gil_required_by": probe["gil_required_by"],
+                "extensions": names("extensions"),
+                "fixes": probe["extensions"].as_array().unwrap().iter().map(|e| e["fix"].clone()).collect::<Vec<_>>(),
+                "fallbacks": names("fallbacks"),
+                "refusals": names("refusals"),
+                "disagreements": probe["disagreements"],
+            });
+            out.insert(key, answer);
+        }
+    }
+    out
+}
+
+/// A distribution's import names share one worker per probe, and every
+/// per-module answer is the one a worker per name gives: googleapis-common-
+/// protos (68 names, all on protobuf, whose `_upb._message` refuses isolated
+/// subinterpreters) and opentelemetry-api (18), pyyaml (`_yaml` and `yaml`
+/// share `yaml._yaml`), and a fixture whose names share a compiled module
+/// that turns the GIL on: the name imported after the one that loaded it
+/// is named a culprit too, and the name that does not import it is not.
+#[test]
+fn many_import_names_share_a_worker_per_probe_with_the_answers_of_a_worker_each() {
+    let server = serve(batch_index());
+    let uv_dir = batch_index().parent().unwrap().join("batch-index-tools/bin");
+    let scratch = tempfile::tempdir().unwrap();
+    let path = format!("{}:{}", uv_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let batch = |one_each: bool, packages: &[&str], python: &str| {
+        let run = scratch.path().join(format!("run-{one_each}-{python}-{}", packages.len()));
+        let out = ftprobe(scratch.path())
+            .env("PATH", &path)
+            .env("UV_CACHE_DIR", scratch.path().join("uv-cache"))
+            .env("FTPROBE_ONE_WORKER_PER_NAME", if one_each { "1" } else { "0" })
+            .arg("batch")
+            .args(packages)
+            .args(["-j", "2", "--index-url"])
+            .arg(format!("http://127.0.0.1:{}/simple/", server.1))
+            .arg("-p")
+            .arg(provisioned(python))
+            .arg("--out")
+            .arg(&run)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        rows(&run)
+    };
+    let default_build = ["googleapis-common-protos==1.76.0", "opentelemetry-api==1.45.2", "pyyaml==6.0.4"];
+    let free_threaded = ["opentelemetry-api==1.45.2", "ftprobe-fixture-gil-shared"];
+    let mut shared = batch(false, &default_build, "3.13");
+    shared.extend(batch(false, &free_threaded, "3.13t"));
+    shared.extend(batch(false, &["ftprobe-fixture-gil-shared"], "3.13"));
+    let mut each = batch(true, &default_build, "3.13");
+    each.extend(batch(true, &free_threaded, "3.13t"));
+    each.extend(batch(true, &["ftprobe-fixture-gil-shared"], "3.13"));
+
+    let (shared_answers, each_answers) = (answers(&shared), answers(&each));
+    assert!(shared_answers.len() > 3 * 68, "{} answers", shared_answers.len());
+    for (key, answer) in &each_answers {
+        assert_eq!(shared_answers.get(key), Some(answer), "{key}");
+    }
+    assert_eq!(shared_answers.len(), each_answers.len());
+
+    // Shared where it should be, and not where it was turned off.
+    let protos = find(&shared, "googleapis-common-protos", false);
+    assert_eq!(protos["import_names"].as_array().unwrap().len(), 68);
+    for probe in protos["probes"].as_array().unwrap().iter().filter(|p| p["probe"] == "subinterpreter") {
+        assert_eq!(probe["shared_with"], 68, "{probe:#}");
+    }
+    let isolated = probe(protos, "subinterpreter", Some("isolated"));
+    assert_eq!(isolated["status"], "fallback", "{isolated:#}");
+    assert_eq!(isolated["fallbacks"][0]["module"], "google._upb._message");
+    assert!(
+        find(&each, "googleapis-common-protos", false)["probes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p.get("shared_with").is_none())
+    );
+
+    // The culprit, for each name whose import reaches it.
+    let fixture = find(&shared, "ftprobe-fixture-gil-shared", true);
+    let gil = |module: &str| {
+        let probe = fixture["probes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["module"] == module && p["probe"] == "free_threading")
+            .unwrap_or_else(|| panic!("no free-threading probe of {module} in {fixture:#}"));
+        assert_eq!(probe["shared_with"], 4, "{probe:#}");
+        (probe["status"].as_str().unwrap().to_string(), probe["gil_required_by"].clone())
+    };
+    let culprit = serde_json::json!(["shared_gil._needs_gil"]);
+    assert_eq!(gil("gil_first"), ("gil_enabled".to_string(), culprit.clone()));
+    assert_eq!(gil("gil_second"), ("gil_enabled".to_string(), culprit));
+    assert_eq!(gil("gil_free"), ("ok".to_string(), serde_json::json!([])));
+}
+
+/// A shared worker that crashes costs no answer: the names it did not
+/// finish get a worker each, and the crash is the crashing module's alone.
+#[test]
+fn a_crash_in_a_shared_worker_is_attributed_to_its_own_module() {
+    let server = serve(batch_index());
+    let scratch = tempfile::tempdir().unwrap();
+    let run = scratch.path().join("run");
+    let out = ftprobe(scratch.path())
+        .args(["batch", "ftprobe-fixture-crashes", "--pip", "--index-url"])
+        .arg(format!("http://127.0.0.1:{}/simple/", server.1))
+        .arg("-p")
+        .arg(provisioned("3.13t"))
+        .arg("-p")
+        .arg(provisioned("3.13"))
+        .arg("--out")
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let rows = rows(&run);
+    for free_threaded in [true, false] {
+        let row = find(&rows, "ftprobe-fixture-crashes", free_threaded);
+        let probes = row["probes"].as_array().unwrap();
+        assert_eq!(probes.len(), 9, "{row:#}");
+        for probe in probes {
+            let expected = match (probe["module"].as_str().unwrap(), probe["probe"].as_str().unwrap()) {
+                (_, "free_threading") if !free_threaded => "not_applicable",
+                ("crashes_second", _) => "crash",
+                _ => "ok",
+            };
+            assert_eq!(probe["status"], expected, "{probe:#}");
+            if expected == "crash" {
+                assert!(probe["error"].as_str().unwrap().contains("SIGSEGV"), "{probe:#}");
+            }
+        }
+    }
+}

@@ -162,7 +162,7 @@ fn probe_installed(row: &mut Row, unit: &Unit, env_python: &Path, options: &Opti
     let site_packages = interpreter.site_packages.clone();
     let probes = unit.request.probes.as_deref().unwrap_or(&options.probes);
     let specs = runtime::plan(&[interpreter], &row.import_names, probes, 1);
-    row.probes = runtime::run_all(&specs, &options.run);
+    row.probes = runtime::run_grouped(&specs, &options.run);
     set_aside_optional_modules(&mut row.probes, &row.import_names);
     attribute_to_refusals(&mut row.probes);
     // The interpreter as the user gave it, not the environment's.

@@ -76,6 +76,7 @@ fn base(spec: &ProbeSpec, python: PythonSummary, status: Status, error: Option<S
         stderr_tail: None,
         environment: Default::default(),
         seconds: 0.0,
+        shared_with: None,
     }
 }
 

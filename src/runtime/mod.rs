@@ -1,8 +1,11 @@
 //! `ftprobe import`'s engine: plan one worker per (interpreter, module,
 //! probe), run them in parallel with rayon, and classify each outcome. A
-//! crashing or hanging worker becomes a result; the parent goes on.
+//! crashing or hanging worker becomes a result; the parent goes on. A
+//! distribution's many import names can share one worker per probe
+//! ([`run_grouped`], [`group`]).
 
 mod classify;
+mod group;
 pub mod report;
 mod supervise;
 
@@ -128,6 +131,10 @@ pub struct ProbeResult {
     /// The variables set for the worker (PYTHON_GIL, PYTHONPATH and similar are removed).
     pub environment: BTreeMap<String, String>,
     pub seconds: f64,
+    /// How many import names the worker probed one after another, this one
+    /// among them (`batch`); absent for a worker of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_with: Option<u32>,
 }
 
 /// Which probes to run, by default: the GIL on free-threaded builds, and both
@@ -165,6 +172,63 @@ pub fn run_all(specs: &[ProbeSpec], options: &RunOptions) -> Vec<ProbeResult> {
     specs.par_iter().map(|spec| run_one(spec, options)).collect()
 }
 
+/// Runs every probe, in parallel; the names probed the same way in the same
+/// interpreter share one worker, which imports them one after another
+/// ([`group`]). Each name still gets its own result, the same as from its
+/// own worker; results follow the plan's order.
+/// `FTPROBE_ONE_WORKER_PER_NAME=1` turns the sharing off (to compare).
+pub fn run_grouped(specs: &[ProbeSpec], options: &RunOptions) -> Vec<ProbeResult> {
+    let groups = if std::env::var("FTPROBE_ONE_WORKER_PER_NAME").is_ok_and(|v| v == "1") {
+        (0..specs.len()).map(|i| vec![i]).collect()
+    } else {
+        group::plan(specs, options)
+    };
+    // One task per group, so that two large groups never queue on one thread.
+    let mut numbered: Vec<(usize, ProbeResult)> =
+        groups.par_iter().with_max_len(1).flat_map(|members| group::run(members, specs, options)).collect();
+    numbered.sort_by_key(|(index, _)| *index);
+    numbered.into_iter().map(|(_, result)| result).collect()
+}
+
+/// How the probe runs: in ftprobe's worker with libpython loaded, or in the
+/// interpreter's executable. `FTPROBE_PROBES_VIA=executable` forces the
+/// executable even where a libpython exists (to compare the two paths, or
+/// to work around a library that will not load).
+fn probe_path(interpreter: &Interpreter) -> crate::discover::ProbePath {
+    let forced = std::env::var("FTPROBE_PROBES_VIA").is_ok_and(|v| v == "executable");
+    if forced { crate::discover::ProbePath::Executable } else { interpreter.probes_via }
+}
+
+/// The code run after the imports: the package's own extra check
+/// (`probes/specific/`), then `--code`.
+fn extra_code(spec: &ProbeSpec, options: &RunOptions) -> Option<String> {
+    let specific = crate::probes::specific(&spec.module, probe_name(spec.probe));
+    match (specific, &options.code) {
+        (Some(s), Some(user)) => Some(format!("{s}\n{user}")),
+        (Some(s), None) => Some(s.to_string()),
+        (None, user) => user.clone(),
+    }
+}
+
+/// The worker's job for `spec`'s probe of `modules`.
+fn worker_request(spec: &ProbeSpec, options: &RunOptions, modules: Vec<String>, one_by_one: bool) -> WorkerRequest {
+    let via = probe_path(&spec.interpreter);
+    WorkerRequest {
+        libpython: spec.interpreter.libpython.clone().filter(|_| via == crate::discover::ProbePath::Libpython),
+        executable: spec.interpreter.executable.clone(),
+        free_threaded: spec.interpreter.free_threaded,
+        site_packages: spec.interpreter.site_packages.clone(),
+        probe: spec.probe,
+        config: spec.config,
+        modules,
+        one_by_one,
+        submodules: options.submodules,
+        code: extra_code(spec, options),
+        threads: options.threads,
+        parent_pid: std::process::id(),
+    }
+}
+
 fn run_one(spec: &ProbeSpec, options: &RunOptions) -> ProbeResult {
     let python = PythonSummary::of(&spec.interpreter);
     if crate::interrupt::requested() {
@@ -173,35 +237,12 @@ fn run_one(spec: &ProbeSpec, options: &RunOptions) -> ProbeResult {
     if spec.probe == ProbeKind::FreeThreading && !spec.interpreter.free_threaded {
         return classify::not_applicable(spec, python, "not a free-threaded build: the GIL is always on");
     }
-    let specific = crate::probes::specific(&spec.module, probe_name(spec.probe));
-    let code = match (specific, &options.code) {
-        (Some(s), Some(user)) => Some(format!("{s}\n{user}")),
-        (Some(s), None) => Some(s.to_string()),
-        (None, user) => user.clone(),
-    };
-    // FTPROBE_PROBES_VIA=executable runs probes in the executable even where
-    // a libpython exists (to compare the two paths, or to work around a
-    // library that will not load).
-    let forced = std::env::var("FTPROBE_PROBES_VIA").is_ok_and(|v| v == "executable");
-    let via = if forced { crate::discover::ProbePath::Executable } else { spec.interpreter.probes_via };
-    let request = WorkerRequest {
-        libpython: spec.interpreter.libpython.clone().filter(|_| via == crate::discover::ProbePath::Libpython),
-        executable: spec.interpreter.executable.clone(),
-        free_threaded: spec.interpreter.free_threaded,
-        site_packages: spec.interpreter.site_packages.clone(),
-        probe: spec.probe,
-        config: spec.config,
-        modules: vec![spec.module.clone()],
-        submodules: options.submodules,
-        code,
-        threads: options.threads,
-        parent_pid: std::process::id(),
-    };
+    let request = worker_request(spec, options, vec![spec.module.clone()], false);
     let mut result = match supervise::run_worker(&request, &spec.interpreter, options.timeout, options.stall) {
         Ok(run) => classify::classify(spec, python, run),
         Err(e) => classify::not_applicable(spec, python, &format!("could not start a worker: {e}")).into_error(),
     };
-    result.via = Some(via);
+    result.via = Some(probe_path(&spec.interpreter));
     result
 }
 

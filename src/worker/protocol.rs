@@ -75,6 +75,13 @@ pub struct WorkerRequest {
     pub probe: ProbeKind,
     pub config: Option<SubinterpreterConfig>,
     pub modules: Vec<String>,
+    /// Probe each of `modules` on its own, one after another in this one
+    /// worker: each stage (the main interpreter, the subinterpreter) imports
+    /// them in turn and prints a result line per name, with the modules that
+    /// name's import depends on. Otherwise all of them are imported together
+    /// and reported as one.
+    #[serde(default)]
+    pub one_by_one: bool,
     /// Also import the packages' submodules (at most this many; 0: none).
     pub submodules: u32,
     /// Python code run after the imports (`--code`, `probes/specific/*`).
@@ -106,6 +113,12 @@ pub enum StageResult {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportStage {
+    /// The name this line is about, in a one-by-one probe.
+    #[serde(default)]
+    pub module: Option<String>,
+    /// How long that name's imports took, in a one-by-one probe.
+    #[serde(default)]
+    pub seconds: Option<f64>,
     pub imports: Vec<ImportOutcome>,
     /// `sys._is_gil_enabled()` before and after (the free-threading probe).
     #[serde(default)]
@@ -119,6 +132,10 @@ pub struct ImportStage {
     pub extensions: std::collections::BTreeMap<String, String>,
     /// The extension modules whose loading raised.
     pub failed_extensions: Vec<FailedExtension>,
+    /// The modules CPython named as requiring the GIL while these imports
+    /// ran (the free-threading probe).
+    #[serde(default)]
+    pub gil_required_by: Vec<String>,
 }
 
 /// One module's import.
