@@ -4,8 +4,11 @@ use clap::Parser;
 
 /// Runs [`ftprobe::os::record_standard_fds`] before Rust's runtime starts
 /// (ELF constructors run before `main`), so a closed stdout is noticed.
+// The one `unsafe` outside `os.rs` and `worker/libpython.rs`: placing a
+// function pointer in `.init_array` makes the loader call it.
 #[cfg(target_os = "linux")]
 #[used]
+#[allow(unsafe_code)]
 #[unsafe(link_section = ".init_array")]
 static RECORD_STANDARD_FDS: extern "C" fn() = ftprobe::os::record_standard_fds;
 

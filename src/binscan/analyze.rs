@@ -802,3 +802,6 @@ fn describe_slots(slots: &[Slot]) -> String {
         .collect();
     format!("[{}]", names.join(", "))
 }
+
+#[cfg(test)]
+mod tests;

@@ -731,3 +731,6 @@ impl<'i, 'a> Tracker<'i, 'a> {
         self.memory_address(instruction).filter(|_| instruction.memory_base() != Register::EBX)
     }
 }
+
+#[cfg(test)]
+mod tests;
