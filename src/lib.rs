@@ -1,4 +1,3 @@
-#![deny(unsafe_code)]
 //! ftprobe: does a compiled Python package really work on free-threaded
 //! CPython and in subinterpreters?
 //!

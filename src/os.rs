@@ -1,6 +1,8 @@
 //! The operating-system calls std does not offer, behind safe functions.
-//! With `worker/libpython.rs`, this is the only module allowed `unsafe`:
-//! each call here takes plain integers and touches no Rust memory.
+//! With `worker/libpython.rs`, this is the only module allowed `unsafe`
+//! (Cargo.toml's `[lints]` denies it elsewhere; `main.rs` only places a
+//! function of this module in `.init_array`): each call here takes plain
+//! integers and touches no Rust memory.
 //!
 //! On Windows, where ftprobe only scans and reports (the commands that run
 //! interpreters are refused there, see `lib.rs`), killing uses `taskkill`
