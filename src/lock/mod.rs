@@ -8,7 +8,7 @@
 //! `pdm.lock`, and an installed environment ([`installed`]: a venv or a
 //! site-packages folder). [`find`] tells what an input is (a lock file by
 //! name, else content; a folder by what it holds; a `pyproject.toml`,
-//! which pins nothing and is refused); [`read`] reads it;
+//! which pins nothing and is resolved by [`resolve`]); [`read`] reads it;
 //! [`install::installed`] answers which entries a target environment would
 //! install.
 
@@ -21,6 +21,7 @@ mod pylock;
 mod pyproject;
 pub mod requirement;
 mod requirements;
+pub mod resolve;
 mod toml_source;
 mod uvlock;
 
@@ -304,7 +305,7 @@ impl LockedSet {
     }
 }
 
-/// Why an input could not be read.
+/// Why an input could not be read (or, for a `pyproject.toml`, resolved).
 /// Every message is one line, and names `path:line:column` where the file
 /// itself is at fault.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -314,15 +315,25 @@ pub enum LockError {
     #[error("{}:{line}:{column}: {message}", path.display())]
     Malformed { path: PathBuf, line: u32, column: u32, message: String },
     #[error(
-        "{}: not a lock file ftprobe reads; it reads uv.lock, pylock.toml (or pylock.NAME.toml), requirements files (*.txt, as pip-compile and uv pip compile write them), poetry.lock, pdm.lock, a venv or site-packages folder",
+        "{}: not a lock file ftprobe reads; it reads uv.lock, pylock.toml (or pylock.NAME.toml), requirements files (*.txt, as pip-compile and uv pip compile write them), poetry.lock, pdm.lock, a venv or site-packages folder, and a pyproject.toml (resolved with uv)",
         path.display()
     )]
     UnknownFormat { path: PathBuf },
     #[error(
-        "{}: a pyproject.toml pins nothing; lock it first (uv lock, pdm lock, poetry lock, or uv pip compile pyproject.toml -o requirements.txt) and give ftprobe the lock file",
+        "{}: a pyproject.toml pins nothing, and uv, which ftprobe resolves it with, is not installed (beside ftprobe or on PATH); install uv (pip install uv), or lock it first (uv lock, pdm lock, poetry lock, or uv pip compile pyproject.toml -o requirements.txt) and give ftprobe the lock file",
         path.display()
     )]
     NoResolver { path: PathBuf },
+    #[error(
+        "{}: uv cannot resolve it for {target} on {platform} (leave that target or platform out, or give ftprobe a lock file): {reason}",
+        path.display()
+    )]
+    Unresolvable { path: PathBuf, target: String, platform: String, reason: String },
+    #[error(
+        "{}: uv failed resolving it for {target} on {platform} (check --index-url and the network; --offline needs uv's cache to hold everything): {reason}",
+        path.display()
+    )]
+    ResolverFailed { path: PathBuf, target: String, platform: String, reason: String },
 }
 
 impl LockError {
@@ -330,6 +341,12 @@ impl LockError {
     pub fn malformed(path: &Path, line: u32, column: u32, message: impl Into<String>) -> LockError {
         let message = message.into().trim().replace('\n', "; ");
         LockError::Malformed { path: path.to_path_buf(), line, column, message }
+    }
+
+    /// Whether ftprobe could not do its part (uv failed to run, the network
+    /// or the cache failed it), as opposed to bad input: exit 3, not 2.
+    pub fn could_not_run(&self) -> bool {
+        matches!(self, LockError::ResolverFailed { .. })
     }
 }
 
@@ -386,7 +403,7 @@ pub fn find(path: &Path) -> Result<InputKind, LockError> {
 
 /// Reads a lock file or an installed environment, as [`find`] tells them
 /// apart; a lock file's format is told from its name and then its content.
-/// A `pyproject.toml` is refused: it pins nothing.
+/// A `pyproject.toml` is refused: it pins nothing ([`resolve`] resolves it).
 pub fn read(path: &Path) -> Result<LockedSet, LockError> {
     match find(path)? {
         InputKind::LockFile(path) => {
