@@ -6,7 +6,8 @@
 //! hash checks, the cache that makes a second run ask the index nothing, and
 //! the formats. The 3.13t verdicts are checked against real imports. A
 //! pyproject.toml is resolved by the uv scripts/fetch-batch-index installs
-//! (and refused without one).
+//! (and refused without one); a venv made by the provisioned 3.13 is asked
+//! about 3.13t and 3.14t.
 
 mod common;
 // The test index of tests/remote_index; not every helper is used here.
@@ -457,5 +458,104 @@ fn a_pyproject_without_uv_is_refused_in_one_line() {
         assert!(stderr.contains(&format!("{}: a pyproject.toml pins nothing", pyproject.display())), "{stderr}");
         assert!(stderr.contains("uv lock") && stderr.contains("poetry lock"), "{stderr}");
         assert!(stderr.contains("install uv"), "{stderr}");
+    }
+}
+
+/// Adds `file` to the index below `root` as a file of `project` (with its sha256).
+fn add_to_index(root: &Path, project: &str, file: &Path) {
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    std::fs::copy(file, root.join("files").join(&name)).unwrap();
+    let page = root.join("simple").join(project);
+    std::fs::create_dir_all(&page).unwrap();
+    let link = format!("<a href=\"../../files/{name}#sha256={}\">{name}</a><br>\n", sha256(file));
+    std::fs::write(page.join("index.html"), format!("<html><body>\n{link}</body></html>\n")).unwrap();
+}
+
+/// A venv made by the provisioned 3.13 (with its bundled pip) holding
+/// MarkupSafe's and PyYAML's cp313 wheels, python-dateutil and six, and a
+/// pure package that needs PyYAML before 3.14 only, asked about 3.13t and
+/// 3.14t: what installs there (markers evaluated for each target), each
+/// pin's wheel for that target from the index, the chain from
+/// Requires-Dist; the site-packages folder itself reads the same.
+#[test]
+fn an_installed_venv_is_asked_about_targets_it_was_not_made_for() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (root, _, _server, index) = serve_index(scratch.path());
+    let python = provisioned("3.13");
+    let bundled = python.parent().unwrap().parent().unwrap().join("lib/python3.13/ensurepip/_bundled");
+    let pip_wheel = std::fs::read_dir(&bundled)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("pip-"));
+    add_to_index(&root, "pip", &pip_wheel.expect("3.13's ensurepip bundles pip"));
+    let demo = scratch.path().join("ftprobe_demo-1.0-py3-none-any.whl");
+    let made = Command::new(&python)
+        .arg("-c")
+        .arg(
+            "import sys, zipfile\n\
+             d = 'ftprobe_demo-1.0.dist-info/'\n\
+             with zipfile.ZipFile(sys.argv[1], 'w') as z:\n\
+             \x20   z.writestr('ftprobe_demo/__init__.py', '')\n\
+             \x20   z.writestr(d + 'METADATA', 'Metadata-Version: 2.1\\nName: ftprobe-demo\\nVersion: 1.0\\n'\n\
+             \x20       'Requires-Dist: python-dateutil>=2.8\\nRequires-Dist: MarkupSafe\\n'\n\
+             \x20       'Requires-Dist: PyYAML; python_version < \"3.14\"\\n')\n\
+             \x20   z.writestr(d + 'WHEEL', 'Wheel-Version: 1.0\\nGenerator: ftprobe-tests\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n')\n\
+             \x20   z.writestr(d + 'RECORD', ''.join(p + ',,\\n' for p in ['ftprobe_demo/__init__.py', d + 'METADATA', d + 'WHEEL', d + 'RECORD']))\n",
+        )
+        .arg(&demo)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", common::stderr(&made));
+    add_to_index(&root, "ftprobe-demo", &demo);
+
+    let venv = scratch.path().join("venv");
+    let made = Command::new(&python).args(["-m", "venv"]).arg(&venv).output().unwrap();
+    assert!(made.status.success(), "{}", common::stderr(&made));
+    let pip = Command::new(venv.join("bin/python"))
+        .args(["-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-index", "--find-links"])
+        .arg(root.join("files"))
+        .arg("ftprobe-demo")
+        .output()
+        .unwrap();
+    assert!(pip.status.success(), "{}", common::stderr(&pip));
+
+    let targets = ["-t", "3.13t", "-t", "3.14t", "--platform", "linux", "--index-url", &index, "--format", "json"];
+    let (code, stdout, stderr) = deps(scratch.path(), &[&[venv.to_str().unwrap()][..], &targets].concat());
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(code, Some(1), "pyyaml has no cp313t wheel: {stderr}");
+    assert_eq!(report["inputs"][0]["format"], "installed");
+    for name in ["ftprobe-demo", "python-dateutil", "six", "pip"] {
+        assert_eq!(status_on(&report, name, "3.13t"), "pure", "{name}");
+        assert_eq!(status_on(&report, name, "3.14t"), "pure", "{name}");
+    }
+    assert_eq!(
+        status_on(&report, "markupsafe", "3.13t"),
+        "ready",
+        "the index's cp313t wheel, not the cp313 one installed"
+    );
+    assert_eq!(status_on(&report, "markupsafe", "3.14t"), "no_wheel");
+    assert_eq!(status_on(&report, "pyyaml", "3.13t"), "no_wheel");
+    assert_eq!(status_on(&report, "pyyaml", "3.14t"), "not_needed", "required before 3.14 only");
+    let on = |name: &str, target: &str| -> Value {
+        let all = report["packages"].as_array().unwrap();
+        all.iter().find(|p| p["name"] == name && p["target"] == target).unwrap().clone()
+    };
+    let pyyaml = on("pyyaml", "3.13t");
+    assert_eq!(pyyaml["required_by"], serde_json::json!([["ftprobe-demo", "pyyaml"]]), "{pyyaml:#}");
+    assert_eq!(pyyaml["install"], "an install fails: there is no sdist to build from");
+    assert!(pyyaml["location"]["file"].as_str().unwrap().ends_with(".dist-info/METADATA"), "{pyyaml:#}");
+    let markupsafe = on("markupsafe", "3.14t");
+    assert!(markupsafe["install"].as_str().unwrap().starts_with("an install builds the sdist"), "{markupsafe:#}");
+    assert_eq!(markupsafe["required_by"], serde_json::json!([["ftprobe-demo", "markupsafe"]]), "{markupsafe:#}");
+
+    // The site-packages folder itself, from the caches alone: the same answers.
+    let site = common::site_packages(&venv);
+    let offline = [&[site.to_str().unwrap(), "--offline"][..], &targets].concat();
+    let (code, stdout, stderr) = deps(scratch.path(), &offline);
+    assert_eq!(code, Some(1), "{stderr}");
+    let again: Value = serde_json::from_str(&stdout).unwrap();
+    for p in report["packages"].as_array().unwrap() {
+        let (name, target) = (p["name"].as_str().unwrap(), p["target"].as_str().unwrap());
+        assert_eq!(status_on(&again, name, target), p["status"].as_str().unwrap(), "{name} on {target}");
     }
 }
