@@ -6,9 +6,9 @@
 //! No wheels are listed, so `deps` takes the index's files of the
 //! installed version, as it does for a requirements file's pins.
 //!
-//! The roots are what nothing else installed requires, and what the
-//! installer marked `REQUESTED`. Which extras were asked for is recorded
-//! nowhere: an extra counts as asked for when something it requires is
+//! The roots are what nothing else installed requires (`REQUESTED` is no
+//! evidence: uv 0.13.9 writes it for every distribution it installs).
+//! Which extras were asked for is recorded nowhere: an extra counts as asked for when something it requires is
 //! installed, and every edge to a distribution turns on the extras it was
 //! so installed with. A requirement that is not installed (another
 //! platform's, another Python's, an extra nobody asked for) gets no edge:
@@ -69,7 +69,6 @@ struct Installed {
     name: String,
     version: String,
     requires: Vec<Requirement>,
-    requested: bool,
     source: Source,
     /// Index into the set's files: its METADATA.
     file: usize,
@@ -132,15 +131,7 @@ fn read_dist_info(folder: &Path, metadata: &Path, file: usize) -> Result<Install
         })?;
         requires.push(parsed);
     }
-    Ok(Installed {
-        name: super::normalize(&name),
-        version,
-        requires,
-        requested: folder.join("REQUESTED").is_file(),
-        source: source(folder)?,
-        file,
-        line,
-    })
+    Ok(Installed { name: super::normalize(&name), version, requires, source: source(folder)?, file, line })
 }
 
 /// The METADATA headers read here, each with where its value starts.
@@ -153,16 +144,17 @@ struct Headers {
 }
 
 impl Headers {
-    /// Reads the header block (up to the first blank line); a line that
-    /// starts with white space continues the header before it.
+    /// Reads the header block (up to the first empty line); a line that
+    /// starts with white space continues the header before it, even one
+    /// that holds nothing else (a License's paragraph break).
     fn read(text: &str) -> Headers {
         let mut headers = Headers::default();
         // The header being read: (name, value, line, column).
         let mut current: Option<(String, String, u32, u32)> = None;
         for (index, line) in text.lines().enumerate() {
             let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
-            if line.starts_with([' ', '\t']) && !line.trim().is_empty() {
-                if let Some((_, value, _, _)) = current.as_mut() {
+            if line.starts_with([' ', '\t']) {
+                if let Some((_, value, _, _)) = current.as_mut().filter(|_| !line.trim().is_empty()) {
                     value.push(' ');
                     value.push_str(line.trim());
                 }
@@ -171,7 +163,7 @@ impl Headers {
             if let Some(done) = current.take() {
                 headers.keep(done);
             }
-            if line.trim().is_empty() {
+            if line.trim_end_matches('\r').is_empty() {
                 break;
             }
             if let Some((name, value)) = line.split_once(':') {
@@ -302,8 +294,8 @@ fn locked(
     }
 }
 
-/// What nothing else installed requires, what the installer marked
-/// `REQUESTED`, and then one member of each cycle nothing else reaches.
+/// What nothing else installed requires, then one member of each cycle
+/// nothing else reaches.
 fn roots(
     found: &BTreeMap<String, Installed>,
     dists: &[LockedDist],
@@ -316,7 +308,7 @@ fn roots(
         .collect();
     let mut roots: Vec<&str> = found
         .values()
-        .filter(|installed| installed.requested || !required.contains(installed.name.as_str()))
+        .filter(|installed| !required.contains(installed.name.as_str()))
         .map(|installed| installed.name.as_str())
         .collect();
     loop {
@@ -385,6 +377,7 @@ mod tests {
         std::fs::create_dir_all(&site).unwrap();
         dist(&site, "Requests", "2.32.3", &["urllib3<3,>=1.21.1", "PySocks!=1.5.7,>=1.5.6; extra == \"socks\""], &[]);
         dist(&site, "urllib3", "2.2.3", &["brotli>=1.0.9; extra == \"brotli\""], &[("REQUESTED", "")]);
+        dist(&site, "pip", "25.1.1", &[], &[("REQUESTED", "")]);
         dist(&site, "PySocks", "1.7.1", &[], &[]);
         dist(
             &site,
@@ -401,7 +394,7 @@ mod tests {
         let set = read(venv.path(), &site_packages_of(venv.path())).unwrap();
         assert_eq!(set.format, LockFormat::Installed);
         let root_names: Vec<&str> = set.roots.iter().map(|root| root.name.as_str()).collect();
-        assert_eq!(root_names, ["app", "urllib3", "a"], "requested, unrequired, then one of a cycle");
+        assert_eq!(root_names, ["app", "pip", "a"], "unrequired (REQUESTED or not), then one of a cycle");
         let requests = set.dists_named("requests").next().unwrap();
         assert_eq!(requests.version.as_deref(), Some("2.32.3"));
         let to_pysocks = requests.dependencies.iter().find(|edge| edge.name == "pysocks").unwrap();
@@ -415,9 +408,9 @@ mod tests {
 
         let selection = Selection::default();
         let on_313t = installed(&set, &Environment::new(3, 13, true, Platform::LinuxX86_64), &selection);
-        assert_eq!(names(&on_313t), ["a", "app", "b", "pysocks", "requests", "tomli", "urllib3"]);
+        assert_eq!(names(&on_313t), ["a", "app", "b", "pip", "pysocks", "requests", "tomli", "urllib3"]);
         let on_314t = installed(&set, &Environment::new(3, 14, true, Platform::LinuxX86_64), &selection);
-        assert_eq!(names(&on_314t), ["a", "app", "b", "pysocks", "requests", "urllib3"], "tomli is for < 3.14");
+        assert_eq!(names(&on_314t), ["a", "app", "b", "pip", "pysocks", "requests", "urllib3"], "tomli is for < 3.14");
     }
 
     #[test]
@@ -487,5 +480,11 @@ mod tests {
         assert_eq!(headers.name, Some(("x".into(), 1)));
         assert_eq!(headers.version.as_deref(), Some("1"));
         assert_eq!(headers.requires, [("foo; python_version < '3.14'".to_string(), 2, 16)]);
+        // As matplotlib 3.11.1's METADATA has it: a License whose paragraphs
+        // are separated by lines of spaces, with Requires-Dist after it.
+        let license = "Name: matplotlib\nVersion: 3.11.1\nLicense: License agreement\n         ====\n         \n         1. This\n\
+                       Requires-Dist: fonttools>=4.28.2\n\nbody\n";
+        let headers = Headers::read(license);
+        assert_eq!(headers.requires, [("fonttools>=4.28.2".to_string(), 7, 16)]);
     }
 }

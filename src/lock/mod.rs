@@ -113,7 +113,7 @@ pub enum RootsFrom {
     Pyproject,
     /// Every entry of a requirements file with no `# via` comments.
     EveryEntry,
-    /// What nothing else installed requires, and what the installer marked `REQUESTED`.
+    /// What nothing else installed requires.
     Installed,
     /// Nothing says which entries are direct dependencies.
     Unknown,
