@@ -369,12 +369,12 @@ pub enum InputKind {
 /// `*.dist-info` itself); else a project when it holds a `pyproject.toml`.
 pub fn find(path: &Path) -> Result<InputKind, LockError> {
     if !path.is_dir() {
-        let is_pyproject = path.file_name().is_some_and(|name| name == "pyproject.toml");
-        return Ok(if is_pyproject {
-            InputKind::Pyproject(path.to_path_buf())
-        } else {
-            InputKind::LockFile(path.to_path_buf())
-        });
+        if path.file_name().is_some_and(|name| name == "pyproject.toml") {
+            // Opened now, so a missing one is not told it pins nothing.
+            crate::input::open_regular(path)?;
+            return Ok(InputKind::Pyproject(path.to_path_buf()));
+        }
+        return Ok(InputKind::LockFile(path.to_path_buf()));
     }
     let site_packages = installed::site_packages_of(path);
     if path.join("pyvenv.cfg").is_file() {
@@ -564,6 +564,34 @@ mod tests {
         let set = read(&directory).unwrap();
         assert_eq!(set.format, LockFormat::PdmLock);
         assert!(set.files[0].ends_with("pdm.lock"));
+    }
+
+    #[test]
+    fn inputs_are_told_apart_by_what_a_folder_holds() {
+        let root = tempfile::tempdir().unwrap();
+        let folder = |name: &str| {
+            let path = root.path().join(name);
+            std::fs::create_dir_all(&path).unwrap();
+            path
+        };
+        let venv = folder("venv");
+        std::fs::write(venv.join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+        std::fs::write(venv.join("requirements.txt"), "six==1.17.0\n").unwrap();
+        let site = venv.join("lib/python3.13t/site-packages");
+        std::fs::create_dir_all(site.join("six-1.17.0.dist-info")).unwrap();
+        assert_eq!(find(&venv).unwrap(), InputKind::Installed(vec![site.clone()]), "pyvenv.cfg wins");
+        assert_eq!(find(&site).unwrap(), InputKind::Installed(vec![site.clone()]));
+        let project = folder("project");
+        std::fs::write(project.join("pyproject.toml"), "[project]\nname = \"p\"\n").unwrap();
+        assert_eq!(find(&project).unwrap(), InputKind::Pyproject(project.join("pyproject.toml")));
+        std::fs::write(project.join("uv.lock"), "version = 1\n").unwrap();
+        assert_eq!(find(&project).unwrap(), InputKind::LockFile(project.join("uv.lock")), "a lock file wins");
+        let missing = root.path().join("gone/pyproject.toml");
+        assert!(find(&missing).unwrap_err().to_string().contains("does not exist"));
+        let empty_venv = folder("empty-venv");
+        std::fs::write(empty_venv.join("pyvenv.cfg"), "").unwrap();
+        assert!(find(&empty_venv).unwrap_err().to_string().contains("recreate it"));
+        assert!(matches!(find(&folder("nothing")), Err(LockError::UnknownFormat { .. })));
     }
 
     #[test]
