@@ -50,9 +50,9 @@ pub enum Command {
     /// environment, and classify what breaks (compatible, intermittent, crash, deadlock,
     /// GIL fallback ...) into a run directory that `ftprobe report` renders.
     Test(TestArgs),
-    /// Will a project's locked dependencies work on free-threaded CPython (3.13t, 3.14t,
-    /// 3.15t) or in isolated subinterpreters? Answered from the lock file, at its exact pins,
-    /// from the wheels' own modules, without installing anything.
+    /// Will a project's dependencies work on free-threaded CPython (3.13t, 3.14t, 3.15t) or in
+    /// isolated subinterpreters? Answered at exact pins (a lock file's, a venv's, or uv's
+    /// resolution of a pyproject.toml) from the wheels' own modules, without installing anything.
     Deps(DepsArgs),
     /// Render a run directory made by `ftprobe batch` or `ftprobe test`.
     Report(ReportArgs),
@@ -277,8 +277,10 @@ mod tests {
 #[derive(Debug, Args)]
 pub struct DepsArgs {
     /// Lock files: uv.lock, pylock.toml, a compiled requirements file (pip-compile,
-    /// uv pip compile), poetry.lock or pdm.lock; a folder is searched for one.
-    #[arg(required = true, value_name = "LOCKFILE")]
+    /// uv pip compile), poetry.lock or pdm.lock; a folder is searched for one. Also a venv
+    /// or site-packages folder (what is installed there, asked about each target), and a
+    /// pyproject.toml without a lock file (resolved by uv for each target and platform).
+    #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<std::path::PathBuf>,
 
     /// Targets: 3.13t, 3.14t, 3.15t (free-threaded), abi3t, or 3.12, 3.13, 3.14, 3.15
@@ -295,7 +297,13 @@ pub struct DepsArgs {
     #[arg(long, value_name = "URL", default_value = crate::index::PYPI_SIMPLE)]
     pub index_url: String,
 
-    /// Use only what earlier runs cached (index pages and wheel bytes); say what is missing.
+    /// Further indexes uv resolves a pyproject.toml against (repeatable); each pin is then
+    /// looked up on the index uv found it on.
+    #[arg(long = "extra-index-url", value_name = "URL")]
+    pub extra_index_urls: Vec<String>,
+
+    /// Use only what earlier runs cached (index pages and wheel bytes; uv's cache when it
+    /// resolves a pyproject.toml); say what is missing.
     #[arg(long)]
     pub offline: bool,
 

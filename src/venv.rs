@@ -21,18 +21,12 @@ pub enum Installer {
 }
 
 impl Installer {
-    /// `uv` (unless `pip` is asked for) beside the running executable (the
-    /// `uv` wheel that `pip install ftprobe` brings puts it in the same
-    /// `bin/`), else on PATH; else pip.
+    /// `uv` (unless `pip` is asked for) as [`find_uv`] finds it; else pip.
     pub fn choose(prefer_pip: bool) -> Installer {
         if prefer_pip {
             return Installer::Pip;
         }
-        let beside_us = std::env::current_exe()
-            .ok()
-            .and_then(|exe| exe.parent().map(|dir| dir.join(if cfg!(windows) { "uv.exe" } else { "uv" })))
-            .filter(|uv| uv.is_file());
-        match beside_us.or_else(|| find_on_path("uv")) {
+        match find_uv() {
             Some(uv) => Installer::Uv(uv),
             None => Installer::Pip,
         }
@@ -44,6 +38,15 @@ impl Installer {
             Installer::Pip => "pip",
         }
     }
+}
+
+/// `uv` beside the running executable (the `uv` wheel that `pip install
+/// ftprobe` brings puts it in the same `bin/`), else on PATH.
+pub fn find_uv() -> Option<PathBuf> {
+    let name = if cfg!(windows) { "uv.exe" } else { "uv" };
+    let beside_us =
+        std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join(name))).filter(|uv| uv.is_file());
+    beside_us.or_else(|| find_on_path(name))
 }
 
 fn find_on_path(program: &str) -> Option<PathBuf> {

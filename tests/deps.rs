@@ -4,7 +4,10 @@
 //! generators, one of which re-enables the GIL) and an sdist-only package:
 //! each status, the chains from the requirements file's `# via` lines, the
 //! hash checks, the cache that makes a second run ask the index nothing, and
-//! the formats. The 3.13t verdicts are checked against real imports.
+//! the formats. The 3.13t verdicts are checked against real imports. A
+//! pyproject.toml is resolved by the uv scripts/fetch-batch-index installs
+//! (and refused without one); a venv made by the provisioned 3.13 is asked
+//! about 3.13t and 3.14t.
 
 mod common;
 // The test index of tests/remote_index; not every helper is used here.
@@ -12,6 +15,7 @@ mod common;
 #[path = "remote_index/server.rs"]
 mod server;
 
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -110,7 +114,14 @@ fn requirements(hashes: &[(String, String)], markupsafe_hash: &str) -> String {
 }
 
 fn deps(cache: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = ftprobe(cache).arg("deps").args(args).env("FTPROBE_CACHE_DIR", cache.join("cache")).output().unwrap();
+    deps_with(cache, args, &[])
+}
+
+/// [`deps`] with more environment variables (PATH, UV_CACHE_DIR).
+fn deps_with(cache: &Path, args: &[&str], env: &[(&str, &OsStr)]) -> (Option<i32>, String, String) {
+    let mut command = ftprobe(cache);
+    command.arg("deps").args(args).env("FTPROBE_CACHE_DIR", cache.join("cache"));
+    let out = command.envs(env.iter().copied()).output().unwrap();
     (out.status.code(), common::stdout(&out), common::stderr(&out))
 }
 
@@ -255,8 +266,8 @@ fn a_hash_mismatch_and_an_index_that_is_down_are_errors_not_verdicts() {
     assert!(ftfix["reason"].as_str().unwrap().contains("could not reach"), "{ftfix:#}");
 }
 
-/// Bad input: a malformed lock file names its line, a pyproject.toml names
-/// the lockers, an unknown target lists the accepted ones; exit 2 each.
+/// Bad input: a malformed lock file names its line, an unknown target lists
+/// the accepted ones; exit 2 each.
 #[test]
 fn bad_input_gets_one_line_and_exit_2() {
     let scratch = tempfile::tempdir().unwrap();
@@ -265,11 +276,6 @@ fn bad_input_gets_one_line_and_exit_2() {
     let (code, _, stderr) = deps(scratch.path(), &[broken.to_str().unwrap()]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("uv.lock:4:"), "{stderr}");
-    let pyproject = scratch.path().join("pyproject.toml");
-    std::fs::write(&pyproject, "[project]\nname = \"x\"\n").unwrap();
-    let (code, _, stderr) = deps(scratch.path(), &[pyproject.to_str().unwrap()]);
-    assert_eq!(code, Some(2));
-    assert!(stderr.contains("uv lock") && stderr.contains("poetry lock"), "{stderr}");
     let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lockfiles/uv/mitmproxy/uv.lock");
     let (code, _, stderr) = deps(scratch.path(), &[lock.to_str().unwrap(), "-t", "3.16t"]);
     assert_eq!(code, Some(2));
@@ -340,4 +346,216 @@ fn a_pylock_answers_for_314t_315t_and_abi3t_from_their_own_wheels() {
         "one module, not its PyO3 submodule exports"
     );
     assert_eq!(code, Some(1), "no wheel on a free-threaded target: {stderr}");
+}
+
+/// A PATH that finds the uv scripts/fetch-batch-index installs first.
+fn path_with_uv() -> OsString {
+    let uv_dir = batch_index().parent().unwrap().join("batch-index-tools/bin");
+    assert!(uv_dir.join("uv").is_file(), "scripts/fetch-batch-index installs uv");
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(std::iter::once(uv_dir).chain(std::env::split_paths(&rest))).unwrap()
+}
+
+/// The status of `name` on `target` in a JSON report.
+fn status_on(report: &Value, name: &str, target: &str) -> String {
+    let found = report["packages"].as_array().unwrap().iter().find(|p| p["name"] == name && p["target"] == target);
+    let found = found.unwrap_or_else(|| panic!("no {name} on {target} in {report:#}"));
+    found["status"].as_str().unwrap().to_string()
+}
+
+/// A pyproject.toml with no lock file: uv resolves it against the local
+/// index for each target, with a free-threaded interpreter for 3.13t's tags
+/// (ftfix-gil has only a cp313t wheel: a default-build resolution fails),
+/// and the pins are answered for as a requirements file's are. A target no
+/// version satisfies, and uv failing (the index down), are one line each.
+#[test]
+fn a_pyproject_is_resolved_by_uv_for_each_target() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (_, _, server, index) = serve_index(scratch.path());
+    let project = scratch.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("pyproject.toml"),
+        "[project]\nname = \"app\"\nversion = \"0.1\"\ndependencies = [\"ftfix\", \"ftfix-gil\", \"python-dateutil\"]\n\
+         [project.optional-dependencies]\nweb = [\"markupsafe\"]\n",
+    )
+    .unwrap();
+    let (path, uv_cache) = (path_with_uv(), scratch.path().join("uv-cache"));
+    let env = [("PATH", path.as_os_str()), ("UV_CACHE_DIR", uv_cache.as_os_str())];
+    let args = ["-t", "3.13t", "--platform", "linux", "--index-url", &index];
+    let json = [&[project.to_str().unwrap()][..], &args, &["--format", "json"]].concat();
+    let (code, stdout, stderr) = deps_with(scratch.path(), &json, &env);
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(code, Some(1), "ftfix-gil needs the GIL: {stderr}");
+    assert_eq!(status_on(&report, "ftfix", "3.13t"), "ready");
+    assert_eq!(status_on(&report, "ftfix-gil", "3.13t"), "gil_required");
+    assert_eq!(status_on(&report, "markupsafe", "3.13t"), "ready", "every extra, as for a lock file");
+    assert_eq!(status_on(&report, "python-dateutil", "3.13t"), "pure");
+    assert_eq!(status_on(&report, "six", "3.13t"), "pure");
+    assert_eq!(report["packages"].as_array().unwrap().len(), 5, "{report:#}");
+
+    let input = &report["inputs"][0];
+    assert!(input["path"].as_str().unwrap().ends_with("project/pyproject.toml"), "{input:#}");
+    let resolved = &input["resolved"];
+    assert!(resolved["by"].as_str().unwrap().starts_with("uv 0.13."), "{input:#}");
+    assert_eq!((&resolved["target"], &resolved["platform"]), (&"3.13t".into(), &"linux".into()));
+    assert_eq!(resolved["python_version"], "3.13");
+    assert!(resolved["python_platform"].as_str().unwrap().starts_with("x86_64-manylinux_2_"), "{input:#}");
+    assert_eq!(resolved["free_threaded"], true);
+    let pins = std::fs::read_to_string(resolved["pins"].as_str().unwrap()).unwrap();
+    assert!(pins.contains("six==1.17.0") && pins.contains("# via python-dateutil"), "{pins}");
+    assert_eq!(by_name(&report, "six")["location"]["file"], resolved["pins"]);
+    let note = report["notes"][0].as_str().unwrap();
+    assert!(
+        note.contains("pyproject.toml: pins resolved by uv 0.13.") && note.contains("for 3.13t on linux"),
+        "{note}"
+    );
+
+    // The table says so, in a note.
+    let (_, table, _) = deps_with(scratch.path(), &[&[project.to_str().unwrap()][..], &args].concat(), &env);
+    assert!(table.contains("ftfix-gil 1.0: re-enables the GIL on import"), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("note: ") && l.contains("pins resolved by uv")), "{table}");
+
+    // 3.14t: ftfix has no cp314t wheel and no sdist, so nothing satisfies the project there.
+    let on_314t = [project.to_str().unwrap(), "-t", "3.14t", "--platform", "linux", "--index-url", &index];
+    let (code, stdout, stderr) = deps_with(scratch.path(), &on_314t, &env);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("uv cannot resolve it for 3.14t on linux") && stderr.contains("cp314t"), "{stderr}");
+
+    // The index down: offline, uv's cache and ftprobe's answer the same; online, uv fails (exit 3).
+    drop(server);
+    let offline = [&json[..], &["--offline"]].concat();
+    let (code, stdout, stderr) = deps_with(scratch.path(), &offline, &env);
+    assert_eq!(code, Some(1), "{stderr}");
+    let again: Value = serde_json::from_str(&stdout).unwrap();
+    for p in report["packages"].as_array().unwrap() {
+        assert_eq!(by_name(&again, p["name"].as_str().unwrap())["status"], p["status"], "{again:#}");
+    }
+    let (code, _, stderr) = deps_with(scratch.path(), &json, &env);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("uv failed resolving it for 3.13t on linux"), "{stderr}");
+    assert!(stderr.trim_end().ends_with("Connection refused (os error 111)"), "uv's last line: {stderr}");
+}
+
+/// Without uv (not beside ftprobe, not on PATH), a pyproject.toml, or a
+/// folder holding only one, is refused in one line that names the lockers
+/// and says that installing uv resolves it.
+#[test]
+fn a_pyproject_without_uv_is_refused_in_one_line() {
+    let scratch = tempfile::tempdir().unwrap();
+    let project = scratch.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    let pyproject = project.join("pyproject.toml");
+    std::fs::write(&pyproject, "[project]\nname = \"x\"\nversion = \"1\"\ndependencies = [\"six\"]\n").unwrap();
+    let no_tools = scratch.path().join("empty-path");
+    std::fs::create_dir_all(&no_tools).unwrap();
+    for input in [&pyproject, &project] {
+        let (code, stdout, stderr) =
+            deps_with(scratch.path(), &[input.to_str().unwrap()], &[("PATH", no_tools.as_os_str())]);
+        assert_eq!(code, Some(2), "{stdout}{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(&format!("{}: a pyproject.toml pins nothing", pyproject.display())), "{stderr}");
+        assert!(stderr.contains("uv lock") && stderr.contains("poetry lock"), "{stderr}");
+        assert!(stderr.contains("install uv"), "{stderr}");
+    }
+}
+
+/// Adds `file` to the index below `root` as a file of `project` (with its sha256).
+fn add_to_index(root: &Path, project: &str, file: &Path) {
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    std::fs::copy(file, root.join("files").join(&name)).unwrap();
+    let page = root.join("simple").join(project);
+    std::fs::create_dir_all(&page).unwrap();
+    let link = format!("<a href=\"../../files/{name}#sha256={}\">{name}</a><br>\n", sha256(file));
+    std::fs::write(page.join("index.html"), format!("<html><body>\n{link}</body></html>\n")).unwrap();
+}
+
+/// A venv made by the provisioned 3.13 (with its bundled pip) holding
+/// MarkupSafe's and PyYAML's cp313 wheels, python-dateutil and six, and a
+/// pure package that needs PyYAML before 3.14 only, asked about 3.13t and
+/// 3.14t: what installs there (markers evaluated for each target), each
+/// pin's wheel for that target from the index, the chain from
+/// Requires-Dist; the site-packages folder itself reads the same.
+#[test]
+fn an_installed_venv_is_asked_about_targets_it_was_not_made_for() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (root, _, _server, index) = serve_index(scratch.path());
+    let python = provisioned("3.13");
+    let bundled = python.parent().unwrap().parent().unwrap().join("lib/python3.13/ensurepip/_bundled");
+    let pip_wheel = std::fs::read_dir(&bundled)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("pip-"));
+    add_to_index(&root, "pip", &pip_wheel.expect("3.13's ensurepip bundles pip"));
+    let demo = scratch.path().join("ftprobe_demo-1.0-py3-none-any.whl");
+    let made = Command::new(&python)
+        .arg("-c")
+        .arg(
+            "import sys, zipfile\n\
+             d = 'ftprobe_demo-1.0.dist-info/'\n\
+             with zipfile.ZipFile(sys.argv[1], 'w') as z:\n\
+             \x20   z.writestr('ftprobe_demo/__init__.py', '')\n\
+             \x20   z.writestr(d + 'METADATA', 'Metadata-Version: 2.1\\nName: ftprobe-demo\\nVersion: 1.0\\n'\n\
+             \x20       'Requires-Dist: python-dateutil>=2.8\\nRequires-Dist: MarkupSafe\\n'\n\
+             \x20       'Requires-Dist: PyYAML; python_version < \"3.14\"\\n')\n\
+             \x20   z.writestr(d + 'WHEEL', 'Wheel-Version: 1.0\\nGenerator: ftprobe-tests\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n')\n\
+             \x20   z.writestr(d + 'RECORD', ''.join(p + ',,\\n' for p in ['ftprobe_demo/__init__.py', d + 'METADATA', d + 'WHEEL', d + 'RECORD']))\n",
+        )
+        .arg(&demo)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", common::stderr(&made));
+    add_to_index(&root, "ftprobe-demo", &demo);
+
+    let venv = scratch.path().join("venv");
+    let made = Command::new(&python).args(["-m", "venv"]).arg(&venv).output().unwrap();
+    assert!(made.status.success(), "{}", common::stderr(&made));
+    let pip = Command::new(venv.join("bin/python"))
+        .args(["-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-index", "--find-links"])
+        .arg(root.join("files"))
+        .arg("ftprobe-demo")
+        .output()
+        .unwrap();
+    assert!(pip.status.success(), "{}", common::stderr(&pip));
+
+    let targets = ["-t", "3.13t", "-t", "3.14t", "--platform", "linux", "--index-url", &index, "--format", "json"];
+    let (code, stdout, stderr) = deps(scratch.path(), &[&[venv.to_str().unwrap()][..], &targets].concat());
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(code, Some(1), "pyyaml has no cp313t wheel: {stderr}");
+    assert_eq!(report["inputs"][0]["format"], "installed");
+    for name in ["ftprobe-demo", "python-dateutil", "six", "pip"] {
+        assert_eq!(status_on(&report, name, "3.13t"), "pure", "{name}");
+        assert_eq!(status_on(&report, name, "3.14t"), "pure", "{name}");
+    }
+    assert_eq!(
+        status_on(&report, "markupsafe", "3.13t"),
+        "ready",
+        "the index's cp313t wheel, not the cp313 one installed"
+    );
+    assert_eq!(status_on(&report, "markupsafe", "3.14t"), "no_wheel");
+    assert_eq!(status_on(&report, "pyyaml", "3.13t"), "no_wheel");
+    assert_eq!(status_on(&report, "pyyaml", "3.14t"), "not_needed", "required before 3.14 only");
+    let on = |name: &str, target: &str| -> Value {
+        let all = report["packages"].as_array().unwrap();
+        all.iter().find(|p| p["name"] == name && p["target"] == target).unwrap().clone()
+    };
+    let pyyaml = on("pyyaml", "3.13t");
+    assert_eq!(pyyaml["required_by"], serde_json::json!([["ftprobe-demo", "pyyaml"]]), "{pyyaml:#}");
+    assert_eq!(pyyaml["install"], "an install fails: there is no sdist to build from");
+    assert!(pyyaml["location"]["file"].as_str().unwrap().ends_with(".dist-info/METADATA"), "{pyyaml:#}");
+    let markupsafe = on("markupsafe", "3.14t");
+    assert!(markupsafe["install"].as_str().unwrap().starts_with("an install builds the sdist"), "{markupsafe:#}");
+    assert_eq!(markupsafe["required_by"], serde_json::json!([["ftprobe-demo", "markupsafe"]]), "{markupsafe:#}");
+
+    // The site-packages folder itself, from the caches alone: the same answers.
+    let site = common::site_packages(&venv);
+    let offline = [&[site.to_str().unwrap(), "--offline"][..], &targets].concat();
+    let (code, stdout, stderr) = deps(scratch.path(), &offline);
+    assert_eq!(code, Some(1), "{stderr}");
+    let again: Value = serde_json::from_str(&stdout).unwrap();
+    for p in report["packages"].as_array().unwrap() {
+        let (name, target) = (p["name"].as_str().unwrap(), p["target"].as_str().unwrap());
+        assert_eq!(status_on(&again, name, target), p["status"].as_str().unwrap(), "{name} on {target}");
+    }
 }

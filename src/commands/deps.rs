@@ -1,16 +1,20 @@
-//! `ftprobe deps LOCKFILE...`: reads the lock files, turns `--target` and
-//! `--platform` into targets and platform tags, runs [`crate::deps`] with a
-//! progress bar, writes the report and maps it to an exit code.
+//! `ftprobe deps INPUT...`: turns `--target` and `--platform` into targets
+//! and platform tags, reads the inputs (lock files and installed
+//! environments as they are; a `pyproject.toml` resolved by uv for each
+//! target and platform), runs [`crate::deps`] with a progress bar, writes
+//! the report and maps it to an exit code.
 
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use crate::cli::{DepsArgs, FailOn, Format};
 use crate::deps::result::{DepStatus, DepsReport};
 use crate::deps::{Input, NamedPlatform, NamedTarget, Options};
-use crate::error::{EXIT_COULD_NOT_RUN, EXIT_FINDINGS, EXIT_OK};
+use crate::error::{CouldNotRun, EXIT_COULD_NOT_RUN, EXIT_FINDINGS, EXIT_OK};
 use crate::lock::install::{Choice, Selection};
+use crate::lock::resolve::{ResolveOptions, Resolver};
+use crate::lock::{InputKind, LockError};
 use crate::model::platform::Platform;
 use crate::model::target::Target;
 use crate::printer::Printer;
@@ -21,9 +25,16 @@ use super::output::{Output, emit, write};
 const DEFAULT_TARGETS: [&str; 3] = ["3.13t", "3.14t", "3.15t"];
 
 pub fn run(args: &DepsArgs, printer: &Printer) -> Result<ExitCode> {
-    let inputs = read_inputs(args)?;
     let options = options(args)?;
     crate::interrupt::install();
+    let inputs = match read_inputs(args, &options) {
+        Ok(inputs) => inputs,
+        Err(_) if crate::interrupt::requested() => {
+            printer.error("interrupted while uv resolved a pyproject.toml");
+            return Ok(ExitCode::from(crate::interrupt::EXIT_INTERRUPTED));
+        }
+        Err(error) => return Err(error),
+    };
     let progress = Progress::new();
     let report = crate::deps::run(&inputs, &options, &|wheel| progress.read(wheel));
     progress.done();
@@ -53,21 +64,46 @@ pub fn run(args: &DepsArgs, printer: &Printer) -> Result<ExitCode> {
     Ok(ExitCode::from(exit_code(&report, args.fail_on, &options.targets)))
 }
 
-fn read_inputs(args: &DepsArgs) -> Result<Vec<Input>> {
-    args.inputs
-        .iter()
-        .map(|path| {
-            if path.file_name().is_some_and(|n| n == "pyproject.toml") {
-                bail!(
-                    "{}: a pyproject.toml pins nothing; lock it first (uv lock, pdm lock, poetry lock, \
-                     or uv pip compile pyproject.toml -o requirements.txt) and give ftprobe the lock file",
-                    path.display()
-                );
+/// Each input read; a `pyproject.toml` once per target and platform, by uv.
+fn read_inputs(args: &DepsArgs, options: &Options) -> Result<Vec<Input>> {
+    let mut resolver: Option<Option<Resolver>> = None;
+    let mut inputs = Vec::new();
+    for path in &args.inputs {
+        let label = path.display().to_string();
+        let InputKind::Pyproject(pyproject) = crate::lock::find(path)? else {
+            inputs.push(Input { label, set: crate::lock::read(path)?, resolution: None });
+            continue;
+        };
+        let resolver = resolver.get_or_insert_with(|| Resolver::find(resolve_options(args, &options.selection)));
+        let Some(resolver) = resolver.as_ref() else {
+            return Err(LockError::NoResolver { path: pyproject }.into());
+        };
+        let label = pyproject.display().to_string();
+        for target in &options.targets {
+            for platform in &options.platforms {
+                let (set, resolved) =
+                    resolver.resolve(&pyproject, target.target, &platform.platform).map_err(input_error)?;
+                inputs.push(Input { label: label.clone(), set, resolution: Some(resolved) });
             }
-            let set = crate::lock::read(path)?;
-            Ok(Input { label: path.display().to_string(), set })
-        })
-        .collect()
+        }
+    }
+    Ok(inputs)
+}
+
+fn resolve_options(args: &DepsArgs, selection: &Selection) -> ResolveOptions {
+    let cache = crate::dirs::cache_dir().unwrap_or_else(std::env::temp_dir);
+    ResolveOptions {
+        index_url: args.index_url.clone(),
+        extra_index_urls: args.extra_index_urls.clone(),
+        offline: args.offline,
+        selection: selection.clone(),
+        pins_dir: cache.join("deps-resolved"),
+    }
+}
+
+/// Exit 3 when uv, the network or a cache failed; 2 (any other error) for bad input.
+fn input_error(error: LockError) -> anyhow::Error {
+    if error.could_not_run() { CouldNotRun(error.to_string()).into() } else { error.into() }
 }
 
 fn options(args: &DepsArgs) -> Result<Options> {

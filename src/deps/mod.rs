@@ -26,13 +26,14 @@ use rayon::prelude::*;
 
 use crate::lock::install::Selection;
 use crate::lock::markers::{Environment, Platform as MarkerPlatform};
+use crate::lock::resolve::Resolution;
 use crate::lock::{LockedDist, LockedSet, Source};
 use crate::model::platform::{Machine, Platform};
 use crate::model::ranking::SupportedTags;
 use crate::model::target::Target;
 
 use choose::Candidate;
-use result::{DepStatus, DepsReport, InputLocation, PackageResult, Traffic};
+use result::{DepStatus, DepsReport, InputEntry, InputLocation, PackageResult, Traffic};
 
 /// A target as the user wrote it, and what it means.
 #[derive(Clone, Debug)]
@@ -60,10 +61,19 @@ pub struct Options {
     pub jobs: usize,
 }
 
-/// One input read: its label (the path as given) and what it pins.
+/// One input read: its label (the path as given) and what it pins; for a
+/// `pyproject.toml`, the target and platform uv resolved these pins for.
 pub struct Input {
     pub label: String,
     pub set: LockedSet,
+    pub resolution: Option<Resolution>,
+}
+
+impl Input {
+    /// Whether the input answers for `target` on `platform` (a resolved one only for its own).
+    fn answers_for(&self, target: &NamedTarget, platform: &NamedPlatform) -> bool {
+        self.resolution.as_ref().is_none_or(|r| r.target == target.text && r.platform == platform.text)
+    }
 }
 
 /// One pin to answer for on one target and platform.
@@ -83,7 +93,8 @@ struct Question<'a> {
 /// Answers for every input, target and platform. `progress` is told each
 /// wheel as its scan finishes.
 pub fn run(inputs: &[Input], options: &Options, progress: &(dyn Fn(&str) + Sync)) -> DepsReport {
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> =
+        inputs.iter().filter_map(|i| i.resolution.as_ref().map(|r| r.note(&i.label))).collect();
     let questions = questions(inputs, options, &mut notes);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(options.jobs.max(1)).build();
     let answer = || answer_all(&questions, options, progress);
@@ -93,7 +104,10 @@ pub fn run(inputs: &[Input], options: &Options, progress: &(dyn Fn(&str) + Sync)
     };
     notes.append(&mut more_notes);
     let mut report = DepsReport {
-        inputs: inputs.iter().map(|i| i.label.clone()).collect(),
+        inputs: inputs
+            .iter()
+            .map(|i| InputEntry { path: i.label.clone(), format: i.set.format, resolved: i.resolution.clone() })
+            .collect(),
         targets: options.targets.iter().map(|t| t.text.clone()).collect(),
         platforms: options.platforms.iter().map(|p| p.text.clone()).collect(),
         platform_tags: options.platforms.iter().map(|p| (p.text.clone(), p.platform.tags())).collect(),
@@ -134,7 +148,7 @@ fn questions<'a>(inputs: &'a [Input], options: &'a Options, notes: &mut Vec<Stri
     for input in inputs {
         let mut said_no_graph = false;
         for target in &options.targets {
-            for platform in &options.platforms {
+            for platform in options.platforms.iter().filter(|platform| input.answers_for(target, platform)) {
                 let Some(environment) = environment(target.target, &platform.platform) else {
                     notes.push(format!(
                         "{}: environment markers cannot describe platform {}; its pins were not examined",

@@ -5,6 +5,8 @@
 use serde::Serialize;
 
 use crate::binscan::{GilVerdict, SubinterpreterVerdict};
+use crate::lock::LockFormat;
+use crate::lock::resolve::Resolution;
 
 /// What installing one pin on one target would give.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -143,10 +145,24 @@ pub struct Traffic {
     pub wheels_from_cache: usize,
 }
 
+/// One input as it was read.
+#[derive(Clone, Debug, Serialize)]
+pub struct InputEntry {
+    /// The path as given.
+    pub path: String,
+    /// What it was read as (`uv.lock`, ..., `installed` for a venv or
+    /// site-packages folder; `requirements` for the pins uv resolved).
+    pub format: LockFormat,
+    /// For a `pyproject.toml`: how uv resolved it, for which target and platform.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<Resolution>,
+}
+
 /// Everything one `ftprobe deps` run found.
 #[derive(Clone, Debug, Serialize)]
 pub struct DepsReport {
-    pub inputs: Vec<String>,
+    /// One entry per input; a `pyproject.toml` has one per target and platform uv resolved it for.
+    pub inputs: Vec<InputEntry>,
     pub targets: Vec<String>,
     pub platforms: Vec<String>,
     /// The platform tags each platform stood for, most preferred first.

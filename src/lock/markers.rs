@@ -84,6 +84,15 @@ impl Marker {
         self.expression.evaluate(environment, requested)
     }
 
+    /// The extras the marker compares `extra` with (`extra == "socks"`), normalized.
+    pub fn extras_named(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        self.expression.extras_named(&mut names);
+        names.sort();
+        names.dedup();
+        names
+    }
+
     /// Both markers (`None` holds everywhere).
     pub fn both(first: Option<&Marker>, second: Option<&Marker>) -> Option<Marker> {
         match (first, second) {
@@ -382,6 +391,17 @@ enum Value {
 }
 
 impl Expression {
+    fn extras_named(&self, names: &mut Vec<String>) {
+        match self {
+            Expression::All(parts) | Expression::Any(parts) => parts.iter().for_each(|part| part.extras_named(names)),
+            Expression::Compare { left, right, .. } => match (left, right) {
+                (Operand::Variable(Variable::Extra), Operand::Literal(name))
+                | (Operand::Literal(name), Operand::Variable(Variable::Extra)) => names.push(normalize(name)),
+                _ => {}
+            },
+        }
+    }
+
     fn evaluate(&self, environment: &Environment, requested: Requested<'_>) -> bool {
         match self {
             Expression::All(parts) => parts.iter().all(|part| part.evaluate(environment, requested)),
@@ -695,6 +715,10 @@ mod tests {
         let socks = ["socks-proxy".to_string()];
         assert!(marker.evaluate(&LINUX_313T, Requested { extras: &socks, groups: &[] }));
         assert!(!marker.evaluate(&LINUX_313T, Requested::default()));
+        assert_eq!(marker.extras_named(), ["socks-proxy"]);
+        let either = Marker::parse("python_version < '3.11' and (extra == 'b' or 'a' == extra)").unwrap();
+        assert_eq!(either.extras_named(), ["a", "b"]);
+        assert!(Marker::parse("python_version < '3.11'").unwrap().extras_named().is_empty());
         let pylock = Marker::parse("'dev' in dependency_groups or 'cpu' in extras").unwrap();
         let dev = ["dev".to_string()];
         assert!(pylock.evaluate(&LINUX_313T, Requested { extras: &[], groups: &dev }));

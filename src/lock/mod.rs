@@ -5,11 +5,15 @@
 //!
 //! Formats: `uv.lock`, `pylock.toml` (PEP 751), requirements files as
 //! pip-compile and `uv pip compile` write them, `poetry.lock` and
-//! `pdm.lock`. [`read`] tells the format from the file name, else from the
-//! content; [`install::installed`] answers which entries a target
-//! environment would install.
+//! `pdm.lock`, and an installed environment ([`installed`]: a venv or a
+//! site-packages folder). [`find`] tells what an input is (a lock file by
+//! name, else content; a folder by what it holds; a `pyproject.toml`,
+//! which pins nothing and is resolved by [`resolve`]); [`read`] reads it;
+//! [`install::installed`] answers which entries a target environment would
+//! install.
 
 pub mod install;
+mod installed;
 pub mod markers;
 mod pdm;
 mod poetry;
@@ -17,6 +21,7 @@ mod pylock;
 mod pyproject;
 pub mod requirement;
 mod requirements;
+pub mod resolve;
 mod toml_source;
 mod uvlock;
 
@@ -41,10 +46,13 @@ pub enum LockFormat {
     Requirements,
     PoetryLock,
     PdmLock,
+    /// What a venv or site-packages folder has installed.
+    Installed,
 }
 
 impl LockFormat {
-    /// The usual file name: `uv.lock`, `pylock.toml`, `requirements.txt`, `poetry.lock`, `pdm.lock`.
+    /// The usual file name: `uv.lock`, `pylock.toml`, `requirements.txt`,
+    /// `poetry.lock`, `pdm.lock`; `site-packages` for an installed environment.
     pub fn file_name(self) -> &'static str {
         match self {
             LockFormat::UvLock => "uv.lock",
@@ -52,6 +60,7 @@ impl LockFormat {
             LockFormat::Requirements => "requirements.txt",
             LockFormat::PoetryLock => "poetry.lock",
             LockFormat::PdmLock => "pdm.lock",
+            LockFormat::Installed => "site-packages",
         }
     }
 }
@@ -104,6 +113,8 @@ pub enum RootsFrom {
     Pyproject,
     /// Every entry of a requirements file with no `# via` comments.
     EveryEntry,
+    /// What nothing else installed requires.
+    Installed,
     /// Nothing says which entries are direct dependencies.
     Unknown,
 }
@@ -294,8 +305,9 @@ impl LockedSet {
     }
 }
 
-/// Why a lock file could not be read. Every message is one line, and
-/// names `path:line:column` where the file itself is at fault.
+/// Why an input could not be read (or, for a `pyproject.toml`, resolved).
+/// Every message is one line, and names `path:line:column` where the file
+/// itself is at fault.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LockError {
     #[error(transparent)]
@@ -303,10 +315,25 @@ pub enum LockError {
     #[error("{}:{line}:{column}: {message}", path.display())]
     Malformed { path: PathBuf, line: u32, column: u32, message: String },
     #[error(
-        "{}: not a lock file ftprobe reads; it reads uv.lock, pylock.toml (or pylock.NAME.toml), requirements files (*.txt, as pip-compile and uv pip compile write them), poetry.lock and pdm.lock",
+        "{}: not a lock file ftprobe reads; it reads uv.lock, pylock.toml (or pylock.NAME.toml), requirements files (*.txt, as pip-compile and uv pip compile write them), poetry.lock, pdm.lock, a venv or site-packages folder, and a pyproject.toml (resolved with uv)",
         path.display()
     )]
     UnknownFormat { path: PathBuf },
+    #[error(
+        "{}: a pyproject.toml pins nothing, and uv, which ftprobe resolves it with, is not installed (beside ftprobe or on PATH); install uv (pip install uv), or lock it first (uv lock, pdm lock, poetry lock, or uv pip compile pyproject.toml -o requirements.txt) and give ftprobe the lock file",
+        path.display()
+    )]
+    NoResolver { path: PathBuf },
+    #[error(
+        "{}: uv cannot resolve it for {target} on {platform} (leave that target or platform out, or give ftprobe a lock file): {reason}",
+        path.display()
+    )]
+    Unresolvable { path: PathBuf, target: String, platform: String, reason: String },
+    #[error(
+        "{}: uv failed resolving it for {target} on {platform} (check --index-url and the network; --offline needs uv's cache to hold everything): {reason}",
+        path.display()
+    )]
+    ResolverFailed { path: PathBuf, target: String, platform: String, reason: String },
 }
 
 impl LockError {
@@ -315,16 +342,78 @@ impl LockError {
         let message = message.into().trim().replace('\n', "; ");
         LockError::Malformed { path: path.to_path_buf(), line, column, message }
     }
+
+    /// Whether ftprobe could not do its part (uv failed to run, the network
+    /// or the cache failed it), as opposed to bad input: exit 3, not 2.
+    pub fn could_not_run(&self) -> bool {
+        matches!(self, LockError::ResolverFailed { .. })
+    }
 }
 
-/// Reads a lock file, telling its format from its name and then its
-/// content. A directory is searched for `uv.lock`, `pylock.toml`,
-/// `poetry.lock`, `pdm.lock`, `requirements.txt`, in that order.
+/// What an input is, as [`find`] tells it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InputKind {
+    /// A lock file (a folder's, when a folder was given).
+    LockFile(PathBuf),
+    /// An installed environment: its site-packages folders.
+    Installed(Vec<PathBuf>),
+    /// A `pyproject.toml` (a folder's, when the folder holds no lock file).
+    Pyproject(PathBuf),
+}
+
+/// Tells what `path` is. A file named `pyproject.toml` is a project; any
+/// other file is a lock file. A folder is a venv when it holds
+/// `pyvenv.cfg`; else it is searched for `uv.lock`, `pylock.toml`,
+/// `poetry.lock`, `pdm.lock`, `requirements.txt`, in that order; else it is
+/// an installed environment when it has a site-packages folder (or holds
+/// `*.dist-info` itself); else a project when it holds a `pyproject.toml`.
+pub fn find(path: &Path) -> Result<InputKind, LockError> {
+    if !path.is_dir() {
+        if path.file_name().is_some_and(|name| name == "pyproject.toml") {
+            // Opened now, so a missing one is not told it pins nothing.
+            crate::input::open_regular(path)?;
+            return Ok(InputKind::Pyproject(path.to_path_buf()));
+        }
+        return Ok(InputKind::LockFile(path.to_path_buf()));
+    }
+    let site_packages = installed::site_packages_of(path);
+    if path.join("pyvenv.cfg").is_file() {
+        if site_packages.is_empty() {
+            return Err(LockError::malformed(
+                &path.join("pyvenv.cfg"),
+                1,
+                1,
+                "a venv without lib/python3.*/site-packages or Lib/site-packages; recreate it (python -m venv)",
+            ));
+        }
+        return Ok(InputKind::Installed(site_packages));
+    }
+    if let Some(lock) = find_in_directory(path) {
+        return Ok(InputKind::LockFile(lock));
+    }
+    if !site_packages.is_empty() {
+        return Ok(InputKind::Installed(site_packages));
+    }
+    let pyproject = path.join("pyproject.toml");
+    if pyproject.is_file() {
+        return Ok(InputKind::Pyproject(pyproject));
+    }
+    Err(LockError::UnknownFormat { path: path.to_path_buf() })
+}
+
+/// Reads a lock file or an installed environment, as [`find`] tells them
+/// apart; a lock file's format is told from its name and then its content.
+/// A `pyproject.toml` is refused: it pins nothing ([`resolve`] resolves it).
 pub fn read(path: &Path) -> Result<LockedSet, LockError> {
-    let path = if path.is_dir() { find_in_directory(path)? } else { path.to_path_buf() };
-    let text = crate::input::read_text_limited(&path, MAX_LOCK_FILE_BYTES, "")?;
-    let format = detect(&path, &text).ok_or_else(|| LockError::UnknownFormat { path: path.clone() })?;
-    read_as(format, &path, &text)
+    match find(path)? {
+        InputKind::LockFile(path) => {
+            let text = crate::input::read_text_limited(&path, MAX_LOCK_FILE_BYTES, "")?;
+            let format = detect(&path, &text).ok_or_else(|| LockError::UnknownFormat { path: path.clone() })?;
+            read_as(format, &path, &text)
+        }
+        InputKind::Installed(site_packages) => installed::read(path, &site_packages),
+        InputKind::Pyproject(path) => Err(LockError::NoResolver { path }),
+    }
 }
 
 /// Reads `text`, the content of `path`, as `format`.
@@ -335,16 +424,15 @@ pub fn read_as(format: LockFormat, path: &Path, text: &str) -> Result<LockedSet,
         LockFormat::Requirements => requirements::read(path, text),
         LockFormat::PoetryLock => poetry::read(path, text),
         LockFormat::PdmLock => pdm::read(path, text),
+        LockFormat::Installed => {
+            Err(LockError::malformed(path, 1, 1, "an installed environment is a folder, not a file; pass the venv"))
+        }
     }
 }
 
-fn find_in_directory(directory: &Path) -> Result<PathBuf, LockError> {
+fn find_in_directory(directory: &Path) -> Option<PathBuf> {
     let names = ["uv.lock", "pylock.toml", "poetry.lock", "pdm.lock", "requirements.txt"];
-    names
-        .iter()
-        .map(|name| directory.join(name))
-        .find(|candidate| candidate.is_file())
-        .ok_or_else(|| LockError::UnknownFormat { path: directory.to_path_buf() })
+    names.iter().map(|name| directory.join(name)).find(|candidate| candidate.is_file())
 }
 
 /// The format of a lock file, from its name, else from its content.
@@ -476,6 +564,34 @@ mod tests {
         let set = read(&directory).unwrap();
         assert_eq!(set.format, LockFormat::PdmLock);
         assert!(set.files[0].ends_with("pdm.lock"));
+    }
+
+    #[test]
+    fn inputs_are_told_apart_by_what_a_folder_holds() {
+        let root = tempfile::tempdir().unwrap();
+        let folder = |name: &str| {
+            let path = root.path().join(name);
+            std::fs::create_dir_all(&path).unwrap();
+            path
+        };
+        let venv = folder("venv");
+        std::fs::write(venv.join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+        std::fs::write(venv.join("requirements.txt"), "six==1.17.0\n").unwrap();
+        let site = venv.join("lib/python3.13t/site-packages");
+        std::fs::create_dir_all(site.join("six-1.17.0.dist-info")).unwrap();
+        assert_eq!(find(&venv).unwrap(), InputKind::Installed(vec![site.clone()]), "pyvenv.cfg wins");
+        assert_eq!(find(&site).unwrap(), InputKind::Installed(vec![site.clone()]));
+        let project = folder("project");
+        std::fs::write(project.join("pyproject.toml"), "[project]\nname = \"p\"\n").unwrap();
+        assert_eq!(find(&project).unwrap(), InputKind::Pyproject(project.join("pyproject.toml")));
+        std::fs::write(project.join("uv.lock"), "version = 1\n").unwrap();
+        assert_eq!(find(&project).unwrap(), InputKind::LockFile(project.join("uv.lock")), "a lock file wins");
+        let missing = root.path().join("gone/pyproject.toml");
+        assert!(find(&missing).unwrap_err().to_string().contains("does not exist"));
+        let empty_venv = folder("empty-venv");
+        std::fs::write(empty_venv.join("pyvenv.cfg"), "").unwrap();
+        assert!(find(&empty_venv).unwrap_err().to_string().contains("recreate it"));
+        assert!(matches!(find(&folder("nothing")), Err(LockError::UnknownFormat { .. })));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! lines and `; marker`s, `# via` comments (one line, or `# via` followed
 //! by `#   parent` lines) that give the graph, `-r`/`-c` includes read
 //! relative to the including file, `--index-url`/`--extra-index-url`,
-//! `-e` and direct-URL lines.
+//! `-e` and direct-URL lines, and the `# from URL` lines of `uv pip
+//! compile --emit-index-annotation` (the index a pin came from).
 //!
 //! pip installs every line whose marker holds, so that is the install
 //! rule; the `# via` graph is kept for explaining why a pin is there.
@@ -147,6 +148,14 @@ impl Reader {
             return;
         };
         let body = comment.trim_start_matches('#');
+        if let Some(index) = index_annotation(body) {
+            *in_via_list = false;
+            let dist = &mut self.dists[entry];
+            if dist.source == Source::DEFAULT_INDEX {
+                dist.source = Source::Registry { index: Some(index.to_string()) };
+            }
+            return;
+        }
         if let Some(rest) = body.trim_start().strip_prefix("via")
             && (rest.is_empty() || rest.starts_with(char::is_whitespace))
         {
@@ -387,6 +396,12 @@ impl Reader {
     }
 }
 
+/// The URL of uv's `# from https://pypi.org/simple` (one word with a scheme; other comments are prose).
+fn index_annotation(body: &str) -> Option<&str> {
+    let url = body.trim().strip_prefix("from ")?.trim();
+    (url.contains("://") && !url.contains(char::is_whitespace)).then_some(url)
+}
+
 /// `-r requirements.in`, `-c constraints.txt`, `app (pyproject.toml)`: a via parent that is a file.
 fn names_a_file(parent: &str) -> bool {
     parent.starts_with('-') || parent.contains('(')
@@ -602,6 +617,17 @@ mod tests {
         let kombu = set.dists_named("kombu").next().unwrap();
         assert!(kombu.dependencies.iter().any(|edge| edge.name == "amqp"));
         assert!(set.dists_named("pydantic-core").next().is_some());
+    }
+
+    #[test]
+    fn uvs_index_annotations_say_where_each_pin_came_from() {
+        let text = "a==1\n    # via\n    #   -r requirements.in\n    #   b\n    # from https://example.org/simple/\n\
+                    b==2\n    # via -r requirements.in\n    # from the usual place\n";
+        let set = read(Path::new("/nonexistent/requirements.txt"), text).unwrap();
+        let a = set.dists_named("a").next().unwrap();
+        assert_eq!(a.source, Source::Registry { index: Some("https://example.org/simple/".into()) });
+        assert!(set.dists_named("b").next().unwrap().dependencies.iter().any(|edge| edge.name == "a"));
+        assert_eq!(set.dists_named("b").next().unwrap().source, Source::DEFAULT_INDEX, "prose, not a URL");
     }
 
     #[test]

@@ -1,0 +1,490 @@
+//! An installed environment read as a [`LockedSet`]: a virtual environment
+//! or prefix (its `lib/python3.*/site-packages`, `Lib/site-packages` on
+//! Windows) or a site-packages folder itself. Each `*.dist-info/METADATA`
+//! is a pin (`Name`, `Version`) with its edges (`Requires-Dist`, markers
+//! and extras kept); PEP 610's `direct_url.json` says where it came from.
+//! No wheels are listed, so `deps` takes the index's files of the
+//! installed version, as it does for a requirements file's pins.
+//!
+//! The roots are what nothing else installed requires (`REQUESTED` is no
+//! evidence: uv 0.13.9 writes it for every distribution it installs).
+//! Which extras were asked for is recorded nowhere: an extra counts as asked for when something it requires is
+//! installed, and every edge to a distribution turns on the extras it was
+//! so installed with. A requirement that is not installed (another
+//! platform's, another Python's, an extra nobody asked for) gets no edge:
+//! there is no version to answer for.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::requirement::{self, Requirement};
+use super::{
+    Dependency, InstallRule, Location, LockError, LockFormat, LockedDist, LockedSet, RootsFrom, Scope, Source,
+};
+
+/// The largest METADATA or direct_url.json read, in bytes.
+const MAX_METADATA_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The site-packages folders of an installed environment at `directory`:
+/// a venv or prefix's `lib/python3.*/site-packages` (or `Lib/site-packages`),
+/// else `directory` itself when it holds a `*.dist-info` folder. Empty
+/// when it is neither.
+pub(super) fn site_packages_of(directory: &Path) -> Vec<PathBuf> {
+    let windows = directory.join("Lib").join("site-packages");
+    if windows.is_dir() {
+        return vec![windows];
+    }
+    let mut found: Vec<PathBuf> = std::fs::read_dir(directory.join("lib"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with("python3"))
+        .map(|entry| entry.path().join("site-packages"))
+        .filter(|site| site.is_dir())
+        .collect();
+    found.sort();
+    if found.is_empty() && !dist_info_folders(directory).is_empty() {
+        found.push(directory.to_path_buf());
+    }
+    found
+}
+
+/// The `*.dist-info` folders directly in `site_packages`, sorted.
+fn dist_info_folders(site_packages: &Path) -> Vec<PathBuf> {
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(site_packages)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "dist-info") && path.is_dir())
+        .collect();
+    folders.sort();
+    folders
+}
+
+/// One installed distribution, as its dist-info folder describes it.
+struct Installed {
+    name: String,
+    version: String,
+    requires: Vec<Requirement>,
+    source: Source,
+    /// Index into the set's files: its METADATA.
+    file: usize,
+    line: u32,
+}
+
+/// Reads the distributions installed in `site_packages` (the folders of the
+/// environment `given`, which the report names). A name installed twice is
+/// taken from the first folder that has it.
+pub(super) fn read(given: &Path, site_packages: &[PathBuf]) -> Result<LockedSet, LockError> {
+    let mut files = vec![given.to_path_buf()];
+    let mut found: BTreeMap<String, Installed> = BTreeMap::new();
+    for folder in site_packages.iter().flat_map(|site| dist_info_folders(site)) {
+        let metadata = folder.join("METADATA");
+        if !metadata.is_file() {
+            continue;
+        }
+        files.push(metadata.clone());
+        let installed = read_dist_info(&folder, &metadata, files.len() - 1)?;
+        found.entry(installed.name.clone()).or_insert(installed);
+    }
+    if found.is_empty() {
+        let shown = site_packages.iter().map(|site| site.display().to_string()).collect::<Vec<_>>().join(", ");
+        return Err(LockError::malformed(
+            given,
+            1,
+            1,
+            format!("no installed distribution (no *.dist-info/METADATA) in {shown}"),
+        ));
+    }
+    let extras = extras_in_use(&found);
+    let dists: Vec<LockedDist> = found.values().map(|installed| locked(installed, &found, &extras)).collect();
+    let roots = roots(&found, &dists, &extras);
+    Ok(LockedSet {
+        files,
+        format: LockFormat::Installed,
+        requires_python: None,
+        roots,
+        roots_from: RootsFrom::Installed,
+        install_rule: InstallRule::WalkFromRoots,
+        extras: Vec::new(),
+        groups: Vec::new(),
+        default_groups: Vec::new(),
+        indexes: Vec::new(),
+        dists,
+    })
+}
+
+fn read_dist_info(folder: &Path, metadata: &Path, file: usize) -> Result<Installed, LockError> {
+    let text = crate::input::read_text_limited(metadata, MAX_METADATA_BYTES, "")?;
+    let headers = Headers::read(&text);
+    let missing = |header: &str| LockError::malformed(metadata, 1, 1, format!("no `{header}:` header"));
+    let (name, line) = headers.name.ok_or_else(|| missing("Name"))?;
+    let version = headers.version.ok_or_else(|| missing("Version"))?;
+    let mut requires = Vec::new();
+    for (text, line, column) in headers.requires {
+        let parsed = requirement::parse(&text).map_err(|problem| {
+            let at = column + u32::try_from(problem.column).unwrap_or(u32::MAX).saturating_sub(1);
+            LockError::malformed(metadata, line, at, format!("Requires-Dist `{text}`: {}", problem.message))
+        })?;
+        requires.push(parsed);
+    }
+    Ok(Installed { name: super::normalize(&name), version, requires, source: source(folder)?, file, line })
+}
+
+/// The METADATA headers read here, each with where its value starts.
+#[derive(Default)]
+struct Headers {
+    name: Option<(String, u32)>,
+    version: Option<String>,
+    /// (value, line, column).
+    requires: Vec<(String, u32, u32)>,
+}
+
+impl Headers {
+    /// Reads the header block (up to the first empty line); a line that
+    /// starts with white space continues the header before it, even one
+    /// that holds nothing else (a License's paragraph break).
+    fn read(text: &str) -> Headers {
+        let mut headers = Headers::default();
+        // The header being read: (name, value, line, column).
+        let mut current: Option<(String, String, u32, u32)> = None;
+        for (index, line) in text.lines().enumerate() {
+            let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
+            if line.starts_with([' ', '\t']) {
+                if let Some((_, value, _, _)) = current.as_mut().filter(|_| !line.trim().is_empty()) {
+                    value.push(' ');
+                    value.push_str(line.trim());
+                }
+                continue;
+            }
+            if let Some(done) = current.take() {
+                headers.keep(done);
+            }
+            if line.trim_end_matches('\r').is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                let leading = value.len() - value.trim_start().len();
+                let column = u32::try_from(name.chars().count() + 1 + leading + 1).unwrap_or(u32::MAX);
+                current = Some((name.trim().to_ascii_lowercase(), value.trim().to_string(), number, column));
+            }
+        }
+        if let Some(done) = current {
+            headers.keep(done);
+        }
+        headers
+    }
+
+    fn keep(&mut self, (name, value, line, column): (String, String, u32, u32)) {
+        match name.as_str() {
+            "name" if self.name.is_none() => self.name = Some((value, line)),
+            "version" if self.version.is_none() => self.version = Some(value),
+            "requires-dist" => self.requires.push((value, line, column)),
+            _ => {}
+        }
+    }
+}
+
+/// PEP 610's record of a distribution installed from a URL, a folder or a VCS.
+#[derive(Deserialize)]
+struct DirectUrl {
+    url: String,
+    #[serde(default)]
+    dir_info: Option<DirInfo>,
+    #[serde(default)]
+    vcs_info: Option<VcsInfo>,
+}
+
+#[derive(Deserialize)]
+struct DirInfo {
+    #[serde(default)]
+    editable: bool,
+}
+
+#[derive(Deserialize)]
+struct VcsInfo {
+    vcs: String,
+    #[serde(default)]
+    requested_revision: Option<String>,
+    #[serde(default)]
+    commit_id: Option<String>,
+}
+
+/// Where a distribution came from: its `direct_url.json`, else an index.
+fn source(folder: &Path) -> Result<Source, LockError> {
+    let path = folder.join("direct_url.json");
+    if !path.is_file() {
+        return Ok(Source::DEFAULT_INDEX);
+    }
+    let text = crate::input::read_text_limited(&path, MAX_METADATA_BYTES, "")?;
+    let direct: DirectUrl = serde_json::from_str(&text).map_err(|problem| {
+        LockError::malformed(&path, u32::try_from(problem.line()).unwrap_or(1), 1, problem.to_string())
+    })?;
+    let local = direct.url.strip_prefix("file://").map(str::to_string);
+    Ok(match (direct.dir_info, direct.vcs_info, local) {
+        (Some(DirInfo { editable: true }), _, local) => Source::Editable { path: local.unwrap_or(direct.url) },
+        (_, Some(vcs), _) => Source::Git {
+            url: format!("{}+{}", vcs.vcs, direct.url),
+            reference: vcs.requested_revision,
+            commit: vcs.commit_id,
+        },
+        (_, _, Some(path)) => Source::Path { path },
+        (_, _, None) => Source::Url { url: direct.url },
+    })
+}
+
+/// The extras each distribution was evidently installed with: those whose
+/// requirements name another installed distribution.
+fn extras_in_use(found: &BTreeMap<String, Installed>) -> BTreeMap<String, Vec<String>> {
+    let mut in_use: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for installed in found.values() {
+        let mut extras = BTreeSet::new();
+        for requirement in &installed.requires {
+            if requirement.name != installed.name && found.contains_key(&requirement.name) {
+                extras.extend(requirement.marker.iter().flat_map(|marker| marker.extras_named()));
+            }
+        }
+        if !extras.is_empty() {
+            in_use.insert(installed.name.clone(), extras.into_iter().collect());
+        }
+    }
+    in_use
+}
+
+fn locked(
+    installed: &Installed,
+    found: &BTreeMap<String, Installed>,
+    extras: &BTreeMap<String, Vec<String>>,
+) -> LockedDist {
+    let dependencies = installed
+        .requires
+        .iter()
+        .filter(|requirement| found.contains_key(&requirement.name))
+        .map(|requirement| {
+            let mut turned_on = requirement.extras.clone();
+            for extra in extras.get(&requirement.name).into_iter().flatten() {
+                if !turned_on.contains(extra) {
+                    turned_on.push(extra.clone());
+                }
+            }
+            Dependency {
+                name: requirement.name.clone(),
+                extras: turned_on,
+                marker: requirement.marker.clone(),
+                version: requirement.specifier.clone(),
+                scope: Scope::Always,
+            }
+        })
+        .collect();
+    LockedDist {
+        name: installed.name.clone(),
+        version: Some(installed.version.clone()),
+        specifier: None,
+        source: installed.source.clone(),
+        wheels: Vec::new(),
+        sdist: None,
+        hashes: Vec::new(),
+        marker: None,
+        groups: Vec::new(),
+        dependencies,
+        location: Location { file: installed.file, line: installed.line, column: 1 },
+    }
+}
+
+/// What nothing else installed requires, then one member of each cycle
+/// nothing else reaches.
+fn roots(
+    found: &BTreeMap<String, Installed>,
+    dists: &[LockedDist],
+    extras: &BTreeMap<String, Vec<String>>,
+) -> Vec<Dependency> {
+    let required: BTreeSet<&str> = dists
+        .iter()
+        .flat_map(|dist| dist.dependencies.iter().filter(move |edge| edge.name != dist.name))
+        .map(|edge| edge.name.as_str())
+        .collect();
+    let mut roots: Vec<&str> = found
+        .values()
+        .filter(|installed| !required.contains(installed.name.as_str()))
+        .map(|installed| installed.name.as_str())
+        .collect();
+    loop {
+        let reached = reachable(dists, &roots);
+        match dists.iter().find(|dist| !reached.contains(dist.name.as_str())) {
+            Some(unreached) => roots.push(unreached.name.as_str()),
+            None => break,
+        }
+    }
+    roots
+        .into_iter()
+        .map(|name| Dependency {
+            extras: extras.get(name).cloned().unwrap_or_default(),
+            version: found.get(name).map(|installed| installed.version.clone()),
+            ..Dependency::to(name)
+        })
+        .collect()
+}
+
+/// The names reached from `roots` along every edge, whatever its marker.
+fn reachable<'a>(dists: &'a [LockedDist], roots: &[&'a str]) -> BTreeSet<&'a str> {
+    let mut reached: BTreeSet<&str> = roots.iter().copied().collect();
+    let mut pending: Vec<&str> = roots.to_vec();
+    while let Some(name) = pending.pop() {
+        for dist in dists.iter().filter(|dist| dist.name == name) {
+            for edge in &dist.dependencies {
+                if reached.insert(edge.name.as_str()) {
+                    pending.push(edge.name.as_str());
+                }
+            }
+        }
+    }
+    reached
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lock::install::{Selection, installed};
+    use crate::lock::markers::{Environment, Platform};
+
+    /// Writes a dist-info folder into `site`.
+    fn dist(site: &Path, name: &str, version: &str, requires: &[&str], extra_files: &[(&str, &str)]) {
+        let folder = site.join(format!("{}-{version}.dist-info", name.replace('-', "_")));
+        std::fs::create_dir_all(&folder).unwrap();
+        let mut metadata = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
+        for requirement in requires {
+            metadata.push_str(&format!("Requires-Dist: {requirement}\n"));
+        }
+        metadata.push_str("\nA description: with a colon\nRequires-Dist: not-a-header\n");
+        std::fs::write(folder.join("METADATA"), metadata).unwrap();
+        for (file, content) in extra_files {
+            std::fs::write(folder.join(file), content).unwrap();
+        }
+    }
+
+    fn names(dists: &[&LockedDist]) -> Vec<String> {
+        dists.iter().map(|dist| dist.name.clone()).collect()
+    }
+
+    #[test]
+    fn a_venv_is_read_with_its_graph_roots_and_extras() {
+        let venv = tempfile::tempdir().unwrap();
+        std::fs::write(venv.path().join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+        let site = venv.path().join("lib/python3.13/site-packages");
+        std::fs::create_dir_all(&site).unwrap();
+        dist(&site, "Requests", "2.32.3", &["urllib3<3,>=1.21.1", "PySocks!=1.5.7,>=1.5.6; extra == \"socks\""], &[]);
+        dist(&site, "urllib3", "2.2.3", &["brotli>=1.0.9; extra == \"brotli\""], &[("REQUESTED", "")]);
+        dist(&site, "pip", "25.1.1", &[], &[("REQUESTED", "")]);
+        dist(&site, "PySocks", "1.7.1", &[], &[]);
+        dist(
+            &site,
+            "app",
+            "0.1",
+            &["requests[socks]", "tomli; python_version < \"3.14\""],
+            &[("direct_url.json", r#"{"url": "file:///src/app", "dir_info": {"editable": true}}"#)],
+        );
+        dist(&site, "tomli", "2.2.1", &[], &[]);
+        dist(&site, "a", "1", &["b"], &[]);
+        dist(&site, "b", "1", &["a"], &[]);
+
+        assert_eq!(site_packages_of(venv.path()), [site]);
+        let set = read(venv.path(), &site_packages_of(venv.path())).unwrap();
+        assert_eq!(set.format, LockFormat::Installed);
+        let root_names: Vec<&str> = set.roots.iter().map(|root| root.name.as_str()).collect();
+        assert_eq!(root_names, ["app", "pip", "a"], "unrequired (REQUESTED or not), then one of a cycle");
+        let requests = set.dists_named("requests").next().unwrap();
+        assert_eq!(requests.version.as_deref(), Some("2.32.3"));
+        let to_pysocks = requests.dependencies.iter().find(|edge| edge.name == "pysocks").unwrap();
+        assert_eq!(to_pysocks.marker.as_ref().unwrap().text(), "extra == \"socks\"");
+        let app = set.dists_named("app").next().unwrap();
+        assert!(matches!(&app.source, Source::Editable { path } if path == "/src/app"));
+        assert_eq!(app.dependencies[0].extras, ["socks"]);
+        assert!(set.describe_location(app.location).ends_with("app-0.1.dist-info/METADATA:2:1"));
+        let urllib3 = set.dists_named("urllib3").next().unwrap();
+        assert!(urllib3.dependencies.is_empty(), "brotli is not installed: no edge");
+
+        let selection = Selection::default();
+        let on_313t = installed(&set, &Environment::new(3, 13, true, Platform::LinuxX86_64), &selection);
+        assert_eq!(names(&on_313t), ["a", "app", "b", "pip", "pysocks", "requests", "tomli", "urllib3"]);
+        let on_314t = installed(&set, &Environment::new(3, 14, true, Platform::LinuxX86_64), &selection);
+        assert_eq!(names(&on_314t), ["a", "app", "b", "pip", "pysocks", "requests", "urllib3"], "tomli is for < 3.14");
+    }
+
+    #[test]
+    fn an_extra_with_nothing_installed_stays_off() {
+        let site = tempfile::tempdir().unwrap();
+        dist(site.path(), "requests", "2.32.3", &["PySocks>=1.5.6; extra == 'socks'", "idna"], &[]);
+        dist(site.path(), "idna", "3.10", &[], &[]);
+        dist(site.path(), "pysocks", "1.7.1", &[], &[]);
+        let set = read(site.path(), &site_packages_of(site.path())).unwrap();
+        // pysocks is required under an extra that counts as asked for, since it is installed.
+        assert_eq!(set.roots.iter().map(|root| root.name.as_str()).collect::<Vec<_>>(), ["requests"]);
+        assert_eq!(set.roots[0].extras, ["socks"]);
+        let other = tempfile::tempdir().unwrap();
+        dist(other.path(), "requests", "2.32.3", &["PySocks>=1.5.6; extra == 'socks'", "idna"], &[]);
+        dist(other.path(), "idna", "3.10", &[], &[]);
+        let set = read(other.path(), &site_packages_of(other.path())).unwrap();
+        assert!(set.roots[0].extras.is_empty());
+        let environment = Environment::new(3, 14, true, Platform::LinuxX86_64);
+        assert_eq!(names(&installed(&set, &environment, &Selection::default())), ["idna", "requests"]);
+    }
+
+    #[test]
+    fn sources_follow_direct_url_json() {
+        let site = tempfile::tempdir().unwrap();
+        let git = r#"{"url": "https://github.com/o/r", "vcs_info": {"vcs": "git", "commit_id": "abc", "requested_revision": "main"}}"#;
+        dist(site.path(), "from-git", "1", &[], &[("direct_url.json", git)]);
+        dist(
+            site.path(),
+            "from-url",
+            "1",
+            &[],
+            &[("direct_url.json", r#"{"url": "https://example.org/x-1.tar.gz", "archive_info": {}}"#)],
+        );
+        dist(site.path(), "from-index", "1", &[], &[]);
+        let set = read(site.path(), &site_packages_of(site.path())).unwrap();
+        let source = |name: &str| set.dists_named(name).next().unwrap().source.clone();
+        assert_eq!(
+            source("from-git"),
+            Source::Git {
+                url: "git+https://github.com/o/r".into(),
+                reference: Some("main".into()),
+                commit: Some("abc".into())
+            }
+        );
+        assert_eq!(source("from-url"), Source::Url { url: "https://example.org/x-1.tar.gz".into() });
+        assert_eq!(source("from-index"), Source::DEFAULT_INDEX);
+    }
+
+    #[test]
+    fn bad_metadata_names_its_line_and_column() {
+        let site = tempfile::tempdir().unwrap();
+        dist(site.path(), "broken", "1", &["ok>=1", "bad >=one"], &[]);
+        let message = read(site.path(), &site_packages_of(site.path())).unwrap_err().to_string();
+        assert!(message.contains("broken-1.dist-info/METADATA:5:20:"), "{message}");
+        assert!(message.contains("bad >=one"), "{message}");
+        let empty = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(empty.path().join("x-1.dist-info")).unwrap();
+        std::fs::write(empty.path().join("x-1.dist-info/METADATA"), "Metadata-Version: 2.1\nName: x\n").unwrap();
+        let message = read(empty.path(), &site_packages_of(empty.path())).unwrap_err().to_string();
+        assert!(message.contains("METADATA:1:1: no `Version:` header"), "{message}");
+        assert!(site_packages_of(tempfile::tempdir().unwrap().path()).is_empty());
+    }
+
+    #[test]
+    fn continued_headers_are_joined() {
+        let headers = Headers::read("Name: x\nRequires-Dist: foo;\n  python_version < '3.14'\nVersion: 1\n\nName: y\n");
+        assert_eq!(headers.name, Some(("x".into(), 1)));
+        assert_eq!(headers.version.as_deref(), Some("1"));
+        assert_eq!(headers.requires, [("foo; python_version < '3.14'".to_string(), 2, 16)]);
+        // As matplotlib 3.11.1's METADATA has it: a License whose paragraphs
+        // are separated by lines of spaces, with Requires-Dist after it.
+        let license = "Name: matplotlib\nVersion: 3.11.1\nLicense: License agreement\n         ====\n         \n         1. This\n\
+                       Requires-Dist: fonttools>=4.28.2\n\nbody\n";
+        let headers = Headers::read(license);
+        assert_eq!(headers.requires, [("fonttools>=4.28.2".to_string(), 7, 16)]);
+    }
+}
