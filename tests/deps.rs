@@ -422,6 +422,18 @@ fn a_pyproject_is_resolved_by_uv_for_each_target() {
     assert_eq!(code, Some(2), "{stdout}{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("uv cannot resolve it for 3.14t on linux") && stderr.contains("cp314t"), "{stderr}");
+    // Asked with 3.13t, the target uv cannot resolve for does not stop the
+    // other: 3.13t is answered (its blocker exits 1), 3.14t's failure is a
+    // line on stderr and a note in the report.
+    let both = [&on_314t[..], &["-t", "3.13t", "--format", "json"]].concat();
+    let (code, stdout, stderr) = deps_with(scratch.path(), &both, &env);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("uv cannot resolve it for 3.14t on linux"), "{stderr}");
+    let partial: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(by_name(&partial, "ftfix-gil")["status"], "gil_required", "{partial:#}");
+    assert!(partial["packages"].as_array().unwrap().iter().all(|p| p["target"] == "3.13t"), "{partial:#}");
+    let notes = partial["notes"].to_string();
+    assert!(notes.contains("uv cannot resolve it for 3.14t on linux"), "{notes}");
 
     // The index down: offline, uv's cache and ftprobe's answer the same; online, uv fails (exit 3).
     drop(server);

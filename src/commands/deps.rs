@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use crate::cli::{DepsArgs, FailOn, Format};
 use crate::deps::result::{DepStatus, DepsReport};
 use crate::deps::{Input, NamedPlatform, NamedTarget, Options};
-use crate::error::{CouldNotRun, EXIT_COULD_NOT_RUN, EXIT_FINDINGS, EXIT_OK};
+use crate::error::{CouldNotRun, EXIT_COULD_NOT_RUN, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 use crate::lock::install::{Choice, Selection};
 use crate::lock::resolve::{ResolveOptions, Resolver};
 use crate::lock::{InputKind, LockError};
@@ -27,8 +27,8 @@ const DEFAULT_TARGETS: [&str; 3] = ["3.13t", "3.14t", "3.15t"];
 pub fn run(args: &DepsArgs, printer: &Printer) -> Result<ExitCode> {
     let options = options(args)?;
     crate::interrupt::install();
-    let inputs = match read_inputs(args, &options) {
-        Ok(inputs) => inputs,
+    let (inputs, unresolved) = match read_inputs(args, &options) {
+        Ok(read) => read,
         Err(_) if crate::interrupt::requested() => {
             printer.error("interrupted while uv resolved a pyproject.toml");
             return Ok(ExitCode::from(crate::interrupt::EXIT_INTERRUPTED));
@@ -36,8 +36,12 @@ pub fn run(args: &DepsArgs, printer: &Printer) -> Result<ExitCode> {
         Err(error) => return Err(error),
     };
     let progress = Progress::new();
-    let report = crate::deps::run(&inputs, &options, &|wheel| progress.read(wheel));
+    let mut report = crate::deps::run(&inputs, &options, &|wheel| progress.read(wheel));
     progress.done();
+    for failure in &unresolved {
+        printer.error(&failure.to_string());
+        report.notes.push(failure.to_string());
+    }
     let checks = crate::report::deps::checks(&report);
     let output = Output {
         title: "ftprobe deps",
@@ -61,13 +65,22 @@ pub fn run(args: &DepsArgs, printer: &Printer) -> Result<ExitCode> {
         printer.error("interrupted: the wheels not yet read are reported as errors");
         return Ok(ExitCode::from(crate::interrupt::EXIT_INTERRUPTED));
     }
-    Ok(ExitCode::from(exit_code(&report, args.fail_on, &options.targets)))
+    let code = match exit_code(&report, args.fail_on, &options.targets) {
+        EXIT_OK | EXIT_COULD_NOT_RUN if unresolved.iter().any(|f| !f.could_not_run()) => EXIT_USAGE,
+        EXIT_OK if !unresolved.is_empty() => EXIT_COULD_NOT_RUN,
+        code => code,
+    };
+    Ok(ExitCode::from(code))
 }
 
 /// Each input read; a `pyproject.toml` once per target and platform, by uv.
-fn read_inputs(args: &DepsArgs, options: &Options) -> Result<Vec<Input>> {
+/// A target and platform uv cannot resolve it for does not stop the others:
+/// its failure is returned beside the inputs (the run fails with it only
+/// when nothing else was read).
+fn read_inputs(args: &DepsArgs, options: &Options) -> Result<(Vec<Input>, Vec<LockError>)> {
     let mut resolver: Option<Option<Resolver>> = None;
     let mut inputs = Vec::new();
+    let mut unresolved = Vec::new();
     for path in &args.inputs {
         let label = path.display().to_string();
         let InputKind::Pyproject(pyproject) = crate::lock::find(path)? else {
@@ -81,13 +94,18 @@ fn read_inputs(args: &DepsArgs, options: &Options) -> Result<Vec<Input>> {
         let label = pyproject.display().to_string();
         for target in &options.targets {
             for platform in &options.platforms {
-                let (set, resolved) =
-                    resolver.resolve(&pyproject, target.target, &platform.platform).map_err(input_error)?;
-                inputs.push(Input { label: label.clone(), set, resolution: Some(resolved) });
+                match resolver.resolve(&pyproject, target.target, &platform.platform) {
+                    Ok((set, resolved)) => inputs.push(Input { label: label.clone(), set, resolution: Some(resolved) }),
+                    Err(error) if crate::interrupt::requested() => return Err(input_error(error)),
+                    Err(error) => unresolved.push(error),
+                }
             }
         }
     }
-    Ok(inputs)
+    if inputs.is_empty() && !unresolved.is_empty() {
+        return Err(input_error(unresolved.swap_remove(0)));
+    }
+    Ok((inputs, unresolved))
 }
 
 fn resolve_options(args: &DepsArgs, selection: &Selection) -> ResolveOptions {
