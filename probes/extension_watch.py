@@ -33,9 +33,7 @@ def _record_failures(method):
         try:
             return original(self, *args)
         except BaseException as exc:
-            _FAILED.append(
-                {"module": self.name, "file": self.path, "error": "%s: %s" % (type(exc).__name__, exc)}
-            )
+            _FAILED.append({"module": self.name, "file": self.path, "error": "%s: %s" % (type(exc).__name__, exc)})
             raise
 
     setattr(importlib.machinery.ExtensionFileLoader, method, wrapper)

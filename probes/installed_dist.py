@@ -12,6 +12,7 @@ Import names, in order of trust:
      code), `.py` modules and extension modules;
   3. `top_level.txt`, when RECORD gives nothing.
 """
+
 import importlib.machinery
 import importlib.metadata
 import json
@@ -75,13 +76,17 @@ def main():
     wheel = dist.read_text("WHEEL") or ""
     tags = [line.split(":", 1)[1].strip() for line in wheel.splitlines() if line.startswith("Tag:")]
     extensions = [str(dist.locate_file(f)) for f in files if f.endswith(EXTENSION_SUFFIXES) or f.endswith(".so")]
-    print(json.dumps({
-        "name": dist.metadata["Name"],
-        "version": dist.version,
-        "import_names": import_names(dist, files),
-        "wheel_tags": tags,
-        "extension_files": extensions,
-    }))
+    print(
+        json.dumps(
+            {
+                "name": dist.metadata["Name"],
+                "version": dist.version,
+                "import_names": import_names(dist, files),
+                "wheel_tags": tags,
+                "extension_files": extensions,
+            }
+        )
+    )
 
 
 main()

@@ -43,16 +43,18 @@ def one_by_one(request):
             imports = [import_one(name)]
         finally:
             end()
-        emit({
-            "stage": sys.argv[2],
-            "module": name,
-            "seconds": time.perf_counter() - started,
-            "imports": imports,
-            "extensions": extensions_of(name),
-            "failed_extensions": failures_of(name),
-            "code_ran": False,
-            "code_error": None,
-        })
+        emit(
+            {
+                "stage": sys.argv[2],
+                "module": name,
+                "seconds": time.perf_counter() - started,
+                "imports": imports,
+                "extensions": extensions_of(name),
+                "failed_extensions": failures_of(name),
+                "code_ran": False,
+                "code_error": None,
+            }
+        )
 
 
 def main():

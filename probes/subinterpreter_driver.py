@@ -42,7 +42,8 @@ def _ftprobe_subinterpreter():
     except ImportError:
         return _ftprobe_failed(
             "this interpreter has neither _interpreters nor _xxsubinterpreters (a core-only build?): "
-            "no subinterpreter can be made through its executable")
+            "no subinterpreter can be made through its executable"
+        )
     try:
         interpreter = _legacy_module.create(isolated=(_FTPROBE_PRESET == "isolated"))
     except Exception as exc:

@@ -51,13 +51,18 @@ def find_ftprobe_bin():
         return found
     raise FileNotFoundError(
         "the ftprobe executable was not found in %s or on PATH: reinstall with `pip install ftprobe`"
-        % ", ".join(folders))
+        % ", ".join(folders)
+    )
 
 
 def _json(arguments):
     completed = subprocess.run(
         [find_ftprobe_bin(), *arguments, "--format", "json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
     # 0: nothing found, 1: something found; both print the JSON.
     if completed.returncode not in (0, 1):
         raise FtprobeError(completed.stderr.strip() or "ftprobe exited with status %d" % completed.returncode)

@@ -109,10 +109,18 @@ _recorder = _Recorder(os.environ.get("FTPROBE_PYTEST_RECORD"))
 
 def pytest_addoption(parser):
     group = parser.getgroup("ftprobe", "free-threading: who re-enabled the GIL (ftprobe)")
-    group.addoption("--ftprobe", action="store_true", default=False,
-                    help="report when the GIL was re-enabled and by which extension module")
-    group.addoption("--ftprobe-fail-on-gil", action="store_true", default=False,
-                    help="like --ftprobe, and fail the session when the GIL was re-enabled")
+    group.addoption(
+        "--ftprobe",
+        action="store_true",
+        default=False,
+        help="report when the GIL was re-enabled and by which extension module",
+    )
+    group.addoption(
+        "--ftprobe-fail-on-gil",
+        action="store_true",
+        default=False,
+        help="like --ftprobe, and fail the session when the GIL was re-enabled",
+    )
 
 
 def pytest_configure(config):
@@ -185,8 +193,14 @@ def _scanner_verdicts(files):
     except (ImportError, FileNotFoundError):
         return {}
     try:
-        completed = subprocess.run([binary, "scan", "--format", "json", *files], stdout=subprocess.PIPE,
-                                   stderr=subprocess.DEVNULL, text=True, timeout=120, check=False)
+        completed = subprocess.run(
+            [binary, "scan", "--format", "json", *files],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         targets = json.loads(completed.stdout)
     except (OSError, ValueError, subprocess.SubprocessError):
         return {}
