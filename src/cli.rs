@@ -466,8 +466,10 @@ impl InstallArgs {
     }
 }
 
-/// How `ftprobe test` sets `PYTHON_GIL`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+/// How `ftprobe test` sets `PYTHON_GIL`; a test run's `meta.json` records
+/// it as `default` or `off`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum GilChoice {
     /// Leave it unset, so that a module that needs the GIL turns it back on, and that shows.
     Default,

@@ -33,10 +33,38 @@ impl Installer {
     }
 
     pub fn name(&self) -> &'static str {
+        self.kind().as_str()
+    }
+
+    /// Which installer it is, as a run's `meta.json` records it.
+    pub fn kind(&self) -> InstallerKind {
         match self {
-            Installer::Uv(_) => "uv",
-            Installer::Pip => "pip",
+            Installer::Uv(_) => InstallerKind::Uv,
+            Installer::Pip => InstallerKind::Pip,
         }
+    }
+}
+
+/// What made a run's environments: `uv` or `pip` (`meta.json`'s `installer`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstallerKind {
+    Uv,
+    Pip,
+}
+
+impl InstallerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstallerKind::Uv => "uv",
+            InstallerKind::Pip => "pip",
+        }
+    }
+}
+
+impl std::fmt::Display for InstallerKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -15,7 +15,7 @@ use crate::discover::{Finder, Interpreter};
 use crate::model::name::normalize;
 use crate::model::tags::WheelTag;
 use crate::model::wheel::TagSet;
-use crate::run::{ExtensionVerdict, InstallStatus, Row};
+use crate::run::{ExtensionVerdict, InstallSource, InstallStatus, Row};
 use crate::runtime::{self, PythonSummary, RunOptions};
 use crate::venv::{self, IndexOptions, Installer};
 use crate::worker::protocol::ProbeKind;
@@ -99,7 +99,7 @@ pub struct InstalledDist {
 pub fn record_installed(row: &mut Row, dist: &InstalledDist) {
     row.version = Some(dist.version.clone());
     let built_here = dist.wheel_tags.iter().any(|t| built_here(t));
-    row.install.from = Some(if built_here { "sdist" } else { "wheel" }.into());
+    row.install.from = Some(if built_here { InstallSource::Sdist } else { InstallSource::Wheel });
     if !built_here {
         row.install.wheel = wheel_file_name(&dist.name, &dist.version, &dist.wheel_tags);
     }
@@ -189,9 +189,9 @@ fn probe_installed(row: &mut Row, unit: &Unit, env_python: &Path, options: &Opti
             row.extensions.push(ExtensionVerdict {
                 import_name: extension.import_name,
                 file,
-                gil: report.gil.map(|g| crate::model::snake(&g)),
-                subinterpreters: report.subinterpreters.map(|s| crate::model::snake(&s)),
-                generator: report.generator.map(|g| crate::model::snake(&g.name)),
+                gil: report.gil,
+                subinterpreters: report.subinterpreters,
+                generator: report.generator.map(|g| g.name),
             });
         }
     }

@@ -1,11 +1,12 @@
 //! Which binding generator made a module, from strings and symbols it leaves
 //! behind (cpython-reference.md, section C), and what that implies.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::image::Image;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// The binding generators recognised, as run rows name them (`pyo3`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GeneratorKind {
     Cython,

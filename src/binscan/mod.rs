@@ -50,7 +50,7 @@ pub enum GilVerdict {
 }
 
 /// What the module declares about subinterpreters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SubinterpreterVerdict {
     PerInterpreterGil,

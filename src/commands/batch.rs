@@ -9,7 +9,8 @@ use crate::batch::{self, Options, Request, requirement_name};
 use crate::cli::BatchArgs;
 use crate::discover::Finder;
 use crate::printer::Printer;
-use crate::run::{self, InstallStatus, Row, RunMeta};
+use crate::run::options::{BatchRecord, RecordedOptions};
+use crate::run::{self, InstallStatus, Row, RunKind, RunMeta};
 use crate::runtime::{RunOptions, Status};
 use crate::venv::Installer;
 use crate::worker::protocol::ProbeKind;
@@ -107,16 +108,16 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
     crate::interrupt::install();
     let requests = requests(args)?;
     let interpreters = Finder::default().resolve_all(&args.pythons)?;
-    let (dir, run_dir, done) = run::open_for("batch", args.run.out.as_deref(), args.run.resume.as_deref())?;
+    let (dir, run_dir, done) = run::open_for(RunKind::Batch, args.run.out.as_deref(), args.run.resume.as_deref())?;
     let mut units = batch::plan(&requests, &interpreters, &done);
     if let Some((index, count)) = args.shard {
         units.retain(|u| run::in_shard(&u.package, index, count));
     }
     let installer = Installer::choose(args.index.pip);
     let mut meta = RunMeta::begin(
-        "batch",
+        RunKind::Batch,
         &interpreters,
-        installer.name(),
+        installer.kind(),
         result_options(args, &installer),
         args.shard.map(|(i, n)| format!("{i}/{n}")),
     );
@@ -196,23 +197,19 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
 }
 
 /// The options that change what a run finds, for `merge` to compare.
-fn result_options(args: &BatchArgs, installer: &Installer) -> std::collections::BTreeMap<String, String> {
-    let probes: Vec<String> = args.probes.iter().map(crate::model::snake).collect();
-    [
-        ("installer", installer.name().to_string()),
-        ("probes", probes.join(",")),
-        ("submodules", args.submodules.to_string()),
-        ("timeout", format!("{:?}", args.timeout)),
-        ("stall", format!("{:?}", args.stall)),
-        ("install_timeout", format!("{:?}", args.install_timeout)),
-        ("index_url", args.index.index_url.clone().unwrap_or_default()),
-        ("extra_index_urls", args.index.extra_index_url.join(" ")),
-        ("no_index", args.index.no_index.to_string()),
-        ("only_binary", args.only_binary.to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+fn result_options(args: &BatchArgs, installer: &Installer) -> RecordedOptions {
+    RecordedOptions::Batch(BatchRecord {
+        installer: installer.kind(),
+        probes: args.probes.clone(),
+        submodules: args.submodules,
+        timeout: args.timeout,
+        stall: args.stall,
+        install_timeout: args.install_timeout,
+        index_url: args.index.index_url.clone().unwrap_or_default(),
+        extra_index_urls: args.index.extra_index_url.join(" "),
+        no_index: args.index.no_index,
+        only_binary: args.only_binary,
+    })
 }
 
 /// Whether a unit did not install, or a probe found a problem.

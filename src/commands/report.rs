@@ -9,11 +9,12 @@ use anyhow::Result;
 use crate::cli::{CompareArgs, FlakyArgs, MergeArgs, ReportArgs, ReportFormat};
 use crate::printer::Printer;
 use crate::report::{batch, suite};
+use crate::run::RunKind;
 
 pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     let (meta, rows) = crate::run::read(&args.run)?;
     let printer = if args.output.is_some() { Printer::plain() } else { Printer::from_env() };
-    let (grid, title) = if meta.kind == "test" {
+    let (grid, title) = if meta.kind == RunKind::Test {
         (suite::grid(&meta, &rows), "ftprobe test")
     } else {
         (batch::grid(&meta, &rows), "ftprobe batch")
@@ -96,7 +97,7 @@ pub fn compare(args: &CompareArgs) -> Result<ExitCode> {
 
 pub fn flaky(args: &FlakyArgs) -> Result<ExitCode> {
     let (meta, rows) = crate::run::read(&args.run)?;
-    if meta.kind != "test" {
+    if meta.kind != RunKind::Test {
         anyhow::bail!(
             "{} is a `{}` run: `ftprobe flaky` reads runs made by `ftprobe test`",
             args.run.display(),

@@ -10,8 +10,9 @@ use rayon::prelude::*;
 use crate::cli::{GilChoice, TestArgs};
 use crate::discover::Finder;
 use crate::printer::Printer;
+use crate::run::options::{RecordedOptions, TestRecord};
 use crate::run::suite::{Category, GilSetting};
-use crate::run::{self, Row, RunMeta, progress::Progress};
+use crate::run::{self, Row, RunKind, RunMeta, progress::Progress};
 use crate::testrun::source::{self, Prepared, Spec};
 use crate::testrun::{self, Options, Unit, registry::Registry};
 use crate::venv::Installer;
@@ -39,7 +40,7 @@ pub fn run(args: &TestArgs, printer: &Printer) -> Result<ExitCode> {
         None => Vec::new(),
     };
     let interpreters = Finder::default().resolve_all(&args.pythons)?;
-    let (dir, run_dir, done) = run::open_for("test", args.run.out.as_deref(), args.run.resume.as_deref())?;
+    let (dir, run_dir, done) = run::open_for(RunKind::Test, args.run.out.as_deref(), args.run.resume.as_deref())?;
     let mut units = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for (text, spec) in &specs {
@@ -59,7 +60,8 @@ pub fn run(args: &TestArgs, printer: &Printer) -> Result<ExitCode> {
         }
     }
     let installer = Installer::choose(args.index.pip);
-    let mut meta = RunMeta::begin("test", &interpreters, installer.name(), result_options(args, &installer), None);
+    let mut meta =
+        RunMeta::begin(RunKind::Test, &interpreters, installer.kind(), result_options(args, &installer), None);
     run_dir.write_meta(&meta)?;
     let work = dir.join("work");
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
@@ -141,23 +143,20 @@ fn passed(row: &Row) -> bool {
 }
 
 /// The options that change what a run finds, for `merge` to compare.
-fn result_options(args: &TestArgs, installer: &Installer) -> BTreeMap<String, String> {
-    [
-        ("installer", installer.name().to_string()),
-        ("iterations", args.iterations.to_string()),
-        ("stop_on_first_pass", args.stop_on_first_pass.to_string()),
-        ("compare_with_gil", args.compare_with_gil.to_string()),
-        ("gil", format!("{:?}", args.gil).to_lowercase()),
-        ("parallel_threads", args.parallel_threads.map(|n| n.to_string()).unwrap_or_default()),
-        ("tsan", args.tsan.to_string()),
-        ("timeout", format!("{:?}", args.timeout)),
-        ("stall", format!("{:?}", args.stall)),
-        ("test_command", args.test_command.clone().unwrap_or_default()),
-        ("test_command_suffix", args.test_command_suffix.clone().unwrap_or_default()),
-        ("extra_deps", args.extra_deps.join(",")),
-        ("index_url", args.index.index_url.clone().unwrap_or_default()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+fn result_options(args: &TestArgs, installer: &Installer) -> RecordedOptions {
+    RecordedOptions::Test(TestRecord {
+        installer: installer.kind(),
+        iterations: args.iterations,
+        stop_on_first_pass: args.stop_on_first_pass,
+        compare_with_gil: args.compare_with_gil,
+        gil: args.gil,
+        parallel_threads: args.parallel_threads,
+        tsan: args.tsan,
+        timeout: args.timeout,
+        stall: args.stall,
+        test_command: args.test_command.clone().unwrap_or_default(),
+        test_command_suffix: args.test_command_suffix.clone().unwrap_or_default(),
+        extra_deps: args.extra_deps.join(","),
+        index_url: args.index.index_url.clone().unwrap_or_default(),
+    })
 }

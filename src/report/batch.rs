@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::model::snake;
-use crate::run::{InstallStatus, Row, RunMeta};
+use crate::run::{InstallSource, InstallStatus, Row, RunMeta};
 use crate::runtime::{ProbeResult, Status};
 use crate::worker::protocol::{ProbeKind, SubinterpreterConfig};
 
@@ -81,7 +81,7 @@ pub fn summarize(row: &Row) -> Summary {
             let mut text = format!(
                 "ok {} ({})",
                 row.version.as_deref().unwrap_or("?"),
-                row.install.from.as_deref().unwrap_or("?")
+                row.install.from.map_or("?", InstallSource::as_str)
             );
             if let Some(latest) = passed_over_latest(row) {
                 text.push_str(&format!(", not the latest {latest}"));
@@ -106,7 +106,11 @@ pub fn summarize(row: &Row) -> Summary {
     // one, the subinterpreter declaration on a default one.
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for extension in &row.extensions {
-        let verdict = if row.python.free_threaded { &extension.gil } else { &extension.subinterpreters };
+        let verdict = if row.python.free_threaded {
+            extension.gil.map(|v| snake(&v))
+        } else {
+            extension.subinterpreters.map(|v| snake(&v))
+        };
         let shown = match verdict.as_deref() {
             Some(v) if row.python.free_threaded => format!("GIL {v}"),
             Some(v) => v.to_string(),
@@ -119,7 +123,7 @@ pub fn summarize(row: &Row) -> Summary {
     } else {
         counts.iter().map(|(verdict, n)| format!("{n} {}", verdict.replace('_', " "))).collect::<Vec<_>>().join(", ")
     };
-    let mut generators: Vec<String> = row.extensions.iter().filter_map(|e| e.generator.clone()).collect();
+    let mut generators: Vec<String> = row.extensions.iter().filter_map(|e| e.generator.map(|g| snake(&g))).collect();
     generators.sort();
     generators.dedup();
     Summary {
@@ -289,7 +293,7 @@ mod tests {
         };
         let mut row = Row::new(&crate::batch::requirement_name(requirement), requirement, python);
         row.install.status = InstallStatus::Ok;
-        row.install.from = Some("wheel".into());
+        row.install.from = Some(InstallSource::Wheel);
         row.version = Some(installed.into());
         row.wheels_available = Some(crate::index::Availability { version: Some(latest.into()), ..Default::default() });
         row

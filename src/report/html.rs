@@ -16,7 +16,7 @@ use super::batch::{Summary, Totals, summarize, wheels_text};
 use super::suite::summarize as suite_summary;
 use crate::model::snake;
 use crate::run::suite::{Category, GilSetting};
-use crate::run::{Row, RunMeta};
+use crate::run::{RecordedOptions, Row, RunKind, RunMeta};
 use crate::runtime::PythonSummary;
 
 /// Escapes text for HTML; control characters show as U+FFFD.
@@ -163,7 +163,7 @@ fn wheel_chart(packages: &[(&String, &Row)]) -> String {
 
 /// Renders the page: a batch run's, or a test run's.
 pub fn page(meta: &RunMeta, rows: &[Row]) -> String {
-    if meta.kind == "test" {
+    if meta.kind == RunKind::Test {
         return suite_page(meta, rows);
     }
     let (pythons, by_package) = group(meta, rows);
@@ -345,7 +345,11 @@ fn numbers(html: &mut String, numbers: &[(String, String)]) {
 fn suite_page(meta: &RunMeta, rows: &[Row]) -> String {
     let (pythons, by_package) = group(meta, rows);
     let mut html = head(&format!("ftprobe test: {} packages", by_package.len()));
-    let iterations = meta.options.get("iterations").map(String::as_str).unwrap_or("?");
+    let iterations = match &meta.options {
+        RecordedOptions::Test(test) => test.iterations.to_string(),
+        RecordedOptions::Unread(map) => map.get("iterations").cloned().unwrap_or_else(|| "?".into()),
+        RecordedOptions::Batch(_) => "?".into(),
+    };
     let how = format!("tested {iterations} times each");
     html.push_str(&heading("Test suites on free-threaded CPython", meta, by_package.len(), &pythons, &how));
     let mut counts: BTreeMap<Category, usize> = BTreeMap::new();
@@ -415,7 +419,7 @@ fn suite_details(html: &mut String, python: &str, row: &Row) {
         escape(python),
         escape(&snake(&suite.category)),
         escape(&suite.reason),
-        escape(&suite.source.kind),
+        escape(suite.source.kind.as_str()),
         escape(&suite.source.location),
         escape(suite.source.revision.as_deref().unwrap_or("")),
         escape(row.version.as_deref().unwrap_or("-")),
@@ -462,7 +466,7 @@ fn suite_details(html: &mut String, python: &str, row: &Row) {
             let by: Vec<String> = gil
                 .culprits
                 .iter()
-                .map(|c| format!("{} ({})", c.module, c.verdict.as_deref().unwrap_or("?").replace('_', " ")))
+                .map(|c| format!("{} ({})", c.module, c.verdict.map_or("?".into(), |v| snake(&v)).replace('_', " ")))
                 .collect();
             write!(
                 html,
@@ -582,9 +586,9 @@ fn details(html: &mut String, python: &str, row: &Row) {
                 html,
                 "{}: GIL {}, subinterpreters {}{}",
                 escape(extension.import_name.as_deref().unwrap_or(&extension.file)),
-                escape(extension.gil.as_deref().unwrap_or("?")),
-                escape(extension.subinterpreters.as_deref().unwrap_or("?")),
-                extension.generator.as_deref().map(|g| format!(" ({})", escape(g))).unwrap_or_default()
+                escape(&extension.gil.map_or("?".into(), |v| snake(&v))),
+                escape(&extension.subinterpreters.map_or("?".into(), |v| snake(&v))),
+                extension.generator.map(|g| format!(" ({})", escape(&snake(&g)))).unwrap_or_default()
             )
             .ok();
         }

@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::binscan::GilVerdict;
 use crate::model::snake;
 use crate::model::tags::WheelTag;
 use crate::run::suite::{Category, Iteration, IterationStatus, Suite};
-use crate::run::{Row, RunMeta};
+use crate::run::{InstallSource, Row, RunMeta};
 
 /// One row, reduced to the columns every format shows.
 pub struct SuiteSummary {
@@ -51,16 +52,17 @@ pub fn installed_build(row: &Row) -> String {
     if row.install.status != crate::run::InstallStatus::Ok {
         return "-".into();
     }
-    match row.install.from.as_deref() {
-        Some("wheel") if row.install.wheel_tags.iter().all(|t| t.ends_with("-none-any")) => "pure-Python wheel".into(),
-        Some("wheel") => {
+    match row.install.from {
+        Some(InstallSource::Wheel) if row.install.wheel_tags.iter().all(|t| t.ends_with("-none-any")) => {
+            "pure-Python wheel".into()
+        }
+        Some(InstallSource::Wheel) => {
             let mut abis: Vec<String> =
                 row.install.wheel_tags.iter().filter_map(|t| WheelTag::parse(t)).map(|t| t.abi).collect();
             abis.dedup();
             format!("wheel {}", abis.join(" "))
         }
-        Some("sdist") => "built here".into(),
-        Some(other) => other.to_string(),
+        Some(InstallSource::Sdist) => "built here".into(),
         None => "-".into(),
     }
 }
@@ -75,7 +77,7 @@ pub fn gil_culprits(suite: &Suite) -> Vec<String> {
         .flat_map(|g| {
             g.culprits
                 .iter()
-                .filter(|c| c.named_by_warning || c.verdict.as_deref() != Some("not_used"))
+                .filter(|c| c.named_by_warning || c.verdict != Some(GilVerdict::NotUsed))
                 .map(|c| c.module.clone())
         })
         .collect();
@@ -101,7 +103,7 @@ pub fn summarize(row: &Row) -> SuiteSummary {
     let source = suite
         .map(|s| match &s.source.revision {
             Some(revision) => format!("{} {}", s.source.kind, revision.chars().take(20).collect::<String>()),
-            None => s.source.kind.clone(),
+            None => s.source.kind.to_string(),
         })
         .unwrap_or_default();
     SuiteSummary {

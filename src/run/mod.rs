@@ -13,12 +13,17 @@ use std::sync::Mutex;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::binscan::generator::GeneratorKind;
+use crate::binscan::{GilVerdict, SubinterpreterVerdict};
 use crate::model::name::normalize;
 use crate::runtime::{ProbeResult, PythonSummary};
+use crate::venv::InstallerKind;
 
+pub mod options;
 pub mod progress;
 pub mod suite;
 
+pub use options::RecordedOptions;
 pub use suite::Suite;
 
 pub const META: &str = "meta.json";
@@ -27,21 +32,44 @@ pub const RESULTS: &str = "results.jsonl";
 /// A unit's identity in a run: the package and the interpreter's path.
 pub type UnitKey = (String, String);
 
+/// Which command made a run (`meta.json`'s `kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunKind {
+    Batch,
+    Test,
+}
+
+impl RunKind {
+    /// The command's name: `batch` or `test`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunKind::Batch => "batch",
+            RunKind::Test => "test",
+        }
+    }
+}
+
+impl std::fmt::Display for RunKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What a run was, when it ran, and whether it finished.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunMeta {
     pub ftprobe_version: String,
-    /// `batch` or `test`.
-    pub kind: String,
+    pub kind: RunKind,
     pub command_line: Vec<String>,
     pub interpreters: Vec<PythonSummary>,
-    /// `uv` or `pip`: what made the environments.
-    pub installer: String,
+    /// What made the environments.
+    pub installer: InstallerKind,
     pub host: String,
     /// The options that change results (probes, limits, index, installer):
     /// runs with different ones are not merged unless told.
     #[serde(default)]
-    pub options: BTreeMap<String, String>,
+    pub options: RecordedOptions,
     /// `I/N` when this run is one shard of a larger one.
     #[serde(default)]
     pub shard: Option<String>,
@@ -54,18 +82,18 @@ pub struct RunMeta {
 impl RunMeta {
     /// The meta of a run starting now.
     pub fn begin(
-        kind: &str,
+        kind: RunKind,
         interpreters: &[crate::discover::Interpreter],
-        installer: &str,
-        options: BTreeMap<String, String>,
+        installer: InstallerKind,
+        options: RecordedOptions,
         shard: Option<String>,
     ) -> RunMeta {
         RunMeta {
             ftprobe_version: env!("CARGO_PKG_VERSION").into(),
-            kind: kind.into(),
+            kind,
             command_line: std::env::args().collect(),
             interpreters: interpreters.iter().map(PythonSummary::of).collect(),
-            installer: installer.into(),
+            installer,
             host: progress::hostname(),
             options,
             shard,
@@ -79,7 +107,11 @@ impl RunMeta {
 /// Opens the run directory a command writes: `resume`'s, `out`, or a new
 /// `ftprobe-<kind>-<time>` here. Gives its path, the directory, and the
 /// units it already holds.
-pub fn open_for(kind: &str, out: Option<&Path>, resume: Option<&Path>) -> Result<(PathBuf, RunDir, BTreeSet<UnitKey>)> {
+pub fn open_for(
+    kind: RunKind,
+    out: Option<&Path>,
+    resume: Option<&Path>,
+) -> Result<(PathBuf, RunDir, BTreeSet<UnitKey>)> {
     let (dir, resuming) = match (out, resume) {
         (_, Some(dir)) => (dir.to_path_buf(), true),
         (Some(dir), None) => (dir.to_path_buf(), false),
@@ -105,12 +137,31 @@ pub fn open_for(kind: &str, out: Option<&Path>, resume: Option<&Path>) -> Result
     Ok((dir, run_dir, done))
 }
 
+/// What a package installed from (`install.from`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstallSource {
+    /// A published wheel.
+    Wheel,
+    /// Its sdist, built here.
+    Sdist,
+}
+
+impl InstallSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstallSource::Wheel => "wheel",
+            InstallSource::Sdist => "sdist",
+        }
+    }
+}
+
 /// How the package got into its fresh environment.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Install {
     pub status: InstallStatus,
-    /// `wheel` or `sdist` (built here), when it installed.
-    pub from: Option<String>,
+    /// When it installed.
+    pub from: Option<InstallSource>,
     /// The tags of the wheel that was installed (`cp313-cp313t-manylinux_2_17_x86_64`).
     pub wheel_tags: Vec<String>,
     /// The wheel's file name, from its name, version and tags (`from` = `wheel`).
@@ -175,9 +226,9 @@ pub enum InstallStatus {
 pub struct ExtensionVerdict {
     pub import_name: Option<String>,
     pub file: String,
-    pub gil: Option<String>,
-    pub subinterpreters: Option<String>,
-    pub generator: Option<String>,
+    pub gil: Option<GilVerdict>,
+    pub subinterpreters: Option<SubinterpreterVerdict>,
+    pub generator: Option<GeneratorKind>,
 }
 
 /// One package on one interpreter: the unit of a batch or test run.
@@ -445,5 +496,64 @@ mod tests {
         assert!(in_shard("numpy", 0, 4) && in_shard("six", 3, 4) && in_shard("Python_Dateutil", 1, 3));
         assert_eq!(parse_shard("1/4"), Ok((1, 4)));
         assert!(parse_shard("4/4").is_err() && parse_shard("x").is_err() && parse_shard("0/0").is_err());
+    }
+
+    /// Each value serialises to the exact text earlier versions wrote, and
+    /// that text reads back to it.
+    fn round_trips<T>(pairs: &[(T, &str)])
+    where
+        T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        for (value, text) in pairs {
+            let json = serde_json::to_string(value).unwrap();
+            assert_eq!(json, format!("\"{text}\""), "{value:?}");
+            assert_eq!(&serde_json::from_str::<T>(&json).unwrap(), value, "{text}");
+        }
+    }
+
+    #[test]
+    fn run_kinds_installers_and_install_sources_keep_their_text() {
+        round_trips(&[(RunKind::Batch, "batch"), (RunKind::Test, "test")]);
+        assert_eq!(RunKind::Test.to_string(), "test");
+        round_trips(&[(InstallerKind::Uv, "uv"), (InstallerKind::Pip, "pip")]);
+        round_trips(&[(InstallSource::Wheel, "wheel"), (InstallSource::Sdist, "sdist")]);
+        for (kind, text) in [(RunKind::Batch, "batch"), (RunKind::Test, "test")] {
+            assert_eq!(kind.as_str(), text);
+        }
+        for (installer, text) in [(InstallerKind::Uv, "uv"), (InstallerKind::Pip, "pip")] {
+            assert_eq!((installer.as_str(), installer.to_string()), (text, text.to_string()));
+        }
+        for (from, text) in [(InstallSource::Wheel, "wheel"), (InstallSource::Sdist, "sdist")] {
+            assert_eq!(from.as_str(), text);
+        }
+    }
+
+    #[test]
+    fn scanner_verdicts_and_generators_keep_their_text() {
+        round_trips(&[
+            (GilVerdict::NotUsed, "not_used"),
+            (GilVerdict::Used, "used"),
+            (GilVerdict::Undetermined, "undetermined"),
+        ]);
+        round_trips(&[
+            (SubinterpreterVerdict::PerInterpreterGil, "per_interpreter_gil"),
+            (SubinterpreterVerdict::SharedGil, "shared_gil"),
+            (SubinterpreterVerdict::NotSupported, "not_supported"),
+            (SubinterpreterVerdict::Undetermined, "undetermined"),
+        ]);
+        round_trips(&[
+            (GeneratorKind::Cython, "cython"),
+            (GeneratorKind::Pyo3, "pyo3"),
+            (GeneratorKind::Pybind11, "pybind11"),
+            (GeneratorKind::Nanobind, "nanobind"),
+            (GeneratorKind::Cffi, "cffi"),
+            (GeneratorKind::Mypyc, "mypyc"),
+        ]);
+        round_trips(&[
+            (suite::SourceKind::Path, "path"),
+            (suite::SourceKind::Sdist, "sdist"),
+            (suite::SourceKind::Git, "git"),
+        ]);
+        round_trips(&[(crate::cli::GilChoice::Default, "default"), (crate::cli::GilChoice::Off, "off")]);
     }
 }

@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::binscan::GilVerdict;
+use crate::binscan::generator::GeneratorKind;
+
 /// A suite's verdict, decided in the priority order [`Category::ORDER`] lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -135,9 +138,9 @@ pub struct TsanWarning {
 pub struct GilCulprit {
     pub module: String,
     pub file: Option<String>,
-    /// The scanner's `gil` verdict for the file (`used`, `not_declared`, ...).
-    pub verdict: Option<String>,
-    pub generator: Option<String>,
+    /// The scanner's `gil` verdict for the file.
+    pub verdict: Option<GilVerdict>,
+    pub generator: Option<GeneratorKind>,
     /// CPython's own warning named it (`The global interpreter lock (GIL) has been enabled to load module ...`).
     pub named_by_warning: bool,
 }
@@ -181,11 +184,38 @@ pub struct Iteration {
     pub output_tail: Option<String>,
 }
 
+/// What kind of place a suite came from (`source.kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// A folder: the user's checkout.
+    Path,
+    /// The sdist on the index.
+    Sdist,
+    /// A git repository, cloned.
+    Git,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Path => "path",
+            SourceKind::Sdist => "sdist",
+            SourceKind::Git => "git",
+        }
+    }
+}
+
+impl std::fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Where the suite came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SuiteSource {
-    /// `path`, `sdist` or `git`.
-    pub kind: String,
+    pub kind: SourceKind,
     /// The folder, the sdist's file name or the repository URL.
     pub location: String,
     /// The commit (git, or a path inside a git checkout) or the sdist's version.

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::binscan::GilVerdict;
 use crate::run::suite::{Category, FlakyTest, GilComparison, Iteration, IterationStatus};
 
 /// Passed iterations over the iterations that ran to an end.
@@ -154,9 +155,9 @@ pub fn decide(iterations: &[Iteration], comparison: Option<&GilComparison>) -> (
         let culprits: Vec<String> = gil
             .culprits
             .iter()
-            .filter(|c| c.named_by_warning || c.verdict.as_deref() != Some("not_used"))
-            .map(|c| match &c.verdict {
-                Some(v) => format!("{} (static: GIL {})", c.module, v.replace('_', " ")),
+            .filter(|c| c.named_by_warning || c.verdict != Some(GilVerdict::NotUsed))
+            .map(|c| match c.verdict {
+                Some(v) => format!("{} (static: GIL {})", c.module, crate::model::snake(&v).replace('_', " ")),
                 None => c.module.clone(),
             })
             .collect();

@@ -26,8 +26,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::binscan::GilVerdict;
+use crate::binscan::generator::GeneratorKind;
 use crate::discover::Interpreter;
-use crate::run::suite::{Category, GilSetting, Iteration, IterationStatus, Suite, SuiteSource};
+use crate::run::suite::{Category, GilSetting, Iteration, IterationStatus, SourceKind, Suite, SuiteSource};
 use crate::run::{InstallStatus, Row};
 use crate::runtime::PythonSummary;
 use crate::venv::{self, IndexOptions, Installer};
@@ -200,11 +202,11 @@ fn install_failure_reason(
 
 fn unresolved_source(unit: &Unit) -> SuiteSource {
     let kind = match unit.spec {
-        Spec::Path(_) => "path",
-        Spec::Git(_) => "git",
-        Spec::Index { .. } => "sdist",
+        Spec::Path(_) => SourceKind::Path,
+        Spec::Git(_) => SourceKind::Git,
+        Spec::Index { .. } => SourceKind::Sdist,
     };
-    SuiteSource { kind: kind.into(), location: unit.requirement.clone(), revision: None }
+    SuiteSource { kind, location: unit.requirement.clone(), revision: None }
 }
 
 /// A suite that never ran: only its category and why.
@@ -402,24 +404,19 @@ fn name_culprits(iterations: &mut [Iteration]) {
         return;
     }
     let inputs: Vec<crate::scan::Input> = files.into_iter().map(crate::scan::Input::found).collect();
-    let mut verdicts: BTreeMap<String, (Option<String>, Option<String>)> = BTreeMap::new();
+    let mut verdicts: BTreeMap<String, (Option<GilVerdict>, Option<GeneratorKind>)> = BTreeMap::new();
     for target in crate::scan::scan_paths(&inputs, crate::scan::Options::default()) {
         for extension in target.extensions {
             if let Some(report) = extension.report.filter(|r| r.is_extension) {
-                verdicts.insert(
-                    target.path.to_string_lossy().into_owned(),
-                    (
-                        report.gil.map(|g| crate::model::snake(&g)),
-                        report.generator.map(|g| crate::model::snake(&g.name)),
-                    ),
-                );
+                verdicts
+                    .insert(target.path.to_string_lossy().into_owned(), (report.gil, report.generator.map(|g| g.name)));
             }
         }
     }
     for culprit in iterations.iter_mut().filter_map(|i| i.gil.as_mut()).flat_map(|g| g.culprits.iter_mut()) {
         if let Some((verdict, generator)) = culprit.file.as_ref().and_then(|f| verdicts.get(f)) {
-            culprit.verdict = verdict.clone();
-            culprit.generator = generator.clone();
+            culprit.verdict = *verdict;
+            culprit.generator = *generator;
         }
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::project::{self, Project};
 use crate::model::name::normalize;
-use crate::run::suite::SuiteSource;
+use crate::run::suite::{SourceKind, SuiteSource};
 
 /// What the user named.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,7 +93,8 @@ pub fn prepare(spec: &Spec, fetch: &Fetch) -> Result<Prepared, String> {
                 format!("{} has no project name (no pyproject.toml [project] name, setup.cfg or PKG-INFO): is it a Python project's checkout?", root.display())
             })?;
             let revision = git(&["-C", &root.to_string_lossy(), "rev-parse", "HEAD"], fetch.timeout).ok();
-            let source = SuiteSource { kind: "path".into(), location: root.to_string_lossy().into_owned(), revision };
+            let source =
+                SuiteSource { kind: SourceKind::Path, location: root.to_string_lossy().into_owned(), revision };
             Ok(local_install(root, source, project, &name))
         }
         Spec::Git(url) => clone_for_install(url, None, fetch),
@@ -139,7 +140,7 @@ fn from_index(name: &str, version: Option<&str>, fetch: &Fetch) -> Result<Prepar
     }
     Ok(Prepared {
         root,
-        source: SuiteSource { kind: "sdist".into(), location: sdist.file_name, revision: Some(sdist.version) },
+        source: SuiteSource { kind: SourceKind::Sdist, location: sdist.file_name, revision: Some(sdist.version) },
         name: normalize(&project_name),
         requirement,
         project,
@@ -169,7 +170,7 @@ fn clone_for_install(url: &str, release: Option<(&str, &str)>, fetch: &Fetch) ->
         .or_else(|| release.map(|(n, _)| n.to_string()))
         .ok_or_else(|| format!("{url}: the repository has no project name at its top"))?;
     let source = SuiteSource {
-        kind: "git".into(),
+        kind: SourceKind::Git,
         location: url.to_string(),
         revision: Some(match (&tag, revision) {
             (Some(tag), Some(commit)) => format!("{tag} {commit}"),
