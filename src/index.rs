@@ -24,6 +24,37 @@ use crate::model::wheel::WheelFilename;
 /// PyPI's simple API, the default index.
 pub const PYPI_SIMPLE: &str = "https://pypi.org/simple/";
 
+/// Why a project page, a release's sdist or a download could not be had:
+/// one line each, naming the URL.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The request failed, or its body could not be read.
+    #[error("{url}: {reason}")]
+    Http { url: String, reason: String },
+    #[error("{url}: the server answered {status}")]
+    Status { url: String, status: ureq::http::StatusCode },
+    #[error("{url}: the index has no project {project}")]
+    NoProject { url: String, project: String },
+    #[error("{url}: the index answered {status}")]
+    IndexStatus { url: String, status: ureq::http::StatusCode },
+    #[error("not a PEP 691 page: {reason}")]
+    NotPep691 { reason: String },
+    #[error("{page}: the index lists no release of {project}")]
+    NoRelease { page: String, project: String },
+    #[error("{version} is not a version: {reason}")]
+    NotAVersion { version: String, reason: String },
+    #[error("{page}: {project} {version} has no sdist")]
+    NoSdist { page: String, project: String, version: String },
+    #[error("cannot write {}: {reason}", path.display())]
+    Write { path: std::path::PathBuf, reason: String },
+}
+
+impl FetchError {
+    fn http(url: &str, error: impl std::fmt::Display) -> FetchError {
+        FetchError::Http { url: url.to_string(), reason: error.to_string() }
+    }
+}
+
 /// What the latest release of a project ships.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Availability {
@@ -84,37 +115,38 @@ fn agent(timeout: Duration) -> ureq::Agent {
 }
 
 /// The body of `url` as text (at most 256 MiB).
-pub fn fetch_text(url: &str, timeout: Duration) -> Result<String, String> {
-    let mut response = agent(timeout).get(url).call().map_err(|e| format!("{url}: {e}"))?;
+pub fn fetch_text(url: &str, timeout: Duration) -> Result<String, FetchError> {
+    let mut response = agent(timeout).get(url).call().map_err(|e| FetchError::http(url, e))?;
     if !response.status().is_success() {
-        return Err(format!("{url}: the server answered {}", response.status()));
+        return Err(FetchError::Status { url: url.to_string(), status: response.status() });
     }
-    response.body_mut().with_config().limit(256 << 20).read_to_string().map_err(|e| format!("{url}: {e}"))
+    response.body_mut().with_config().limit(256 << 20).read_to_string().map_err(|e| FetchError::http(url, e))
 }
 
 /// Reads the project page of `project` from the index at `index_url` (its
 /// simple API root) and what its latest release ships.
-pub fn availability(index_url: &str, project: &str, timeout: Duration) -> Result<Availability, String> {
+pub fn availability(index_url: &str, project: &str, timeout: Duration) -> Result<Availability, FetchError> {
     Ok(latest(&project_files(index_url, project, timeout)?.1))
 }
 
 /// The project page's URL and its files.
-fn project_files(index_url: &str, project: &str, timeout: Duration) -> Result<(String, Vec<File>), String> {
+fn project_files(index_url: &str, project: &str, timeout: Duration) -> Result<(String, Vec<File>), FetchError> {
     let url = format!("{}/{}/", index_url.trim_end_matches('/'), normalize(project));
     let mut response = agent(timeout)
         .get(&url)
         .header("Accept", "application/vnd.pypi.simple.v1+json, text/html;q=0.1")
         .call()
-        .map_err(|e| format!("{url}: {e}"))?;
+        .map_err(|e| FetchError::http(&url, e))?;
     let status = response.status();
     if status == 404 {
-        return Err(format!("{url}: the index has no project {project}"));
+        return Err(FetchError::NoProject { url, project: project.to_string() });
     }
     if !status.is_success() {
-        return Err(format!("{url}: the index answered {status}"));
+        return Err(FetchError::IndexStatus { url, status });
     }
     let json = response.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|t| t.contains("json"));
-    let body = response.body_mut().with_config().limit(64 << 20).read_to_string().map_err(|e| format!("{url}: {e}"))?;
+    let body =
+        response.body_mut().with_config().limit(64 << 20).read_to_string().map_err(|e| FetchError::http(&url, e))?;
     let files = if json { json_files(&body)? } else { html_files(&body) };
     Ok((url, files))
 }
@@ -128,18 +160,25 @@ pub struct Sdist {
 }
 
 /// Finds the sdist of `version` (or of the latest release) of `project`.
-pub fn sdist(index_url: &str, project: &str, version: Option<&str>, timeout: Duration) -> Result<Sdist, String> {
+pub fn sdist(index_url: &str, project: &str, version: Option<&str>, timeout: Duration) -> Result<Sdist, FetchError> {
     let (page, files) = project_files(index_url, project, timeout)?;
     let version = match version {
         Some(v) => v.to_string(),
-        None => latest(&files).version.ok_or_else(|| format!("{page}: the index lists no release of {project}"))?,
+        None => latest(&files)
+            .version
+            .ok_or_else(|| FetchError::NoRelease { page: page.clone(), project: project.to_string() })?,
     };
-    let wanted = Version::from_str(&version).map_err(|e| format!("{version} is not a version: {e}"))?;
+    let wanted = Version::from_str(&version)
+        .map_err(|e| FetchError::NotAVersion { version: version.clone(), reason: e.to_string() })?;
     let found = files
         .iter()
         .filter(|f| !f.yanked)
         .find(|f| matches!(parse(&f.name), Some((v, None)) if v == wanted))
-        .ok_or_else(|| format!("{page}: {project} {version} has no sdist"))?;
+        .ok_or_else(|| FetchError::NoSdist {
+        page: page.clone(),
+        project: project.to_string(),
+        version: version.clone(),
+    })?;
     Ok(Sdist { file_name: found.name.clone(), url: join_url(&page, &found.url), version })
 }
 
@@ -169,17 +208,17 @@ fn join_url(base: &str, link: &str) -> String {
 }
 
 /// Downloads `url` into `to` (at most `limit` bytes).
-pub fn download(url: &str, to: &std::path::Path, limit: u64, timeout: Duration) -> Result<(), String> {
-    let mut response = agent(timeout).get(url).call().map_err(|e| format!("{url}: {e}"))?;
+pub fn download(url: &str, to: &std::path::Path, limit: u64, timeout: Duration) -> Result<(), FetchError> {
+    let mut response = agent(timeout).get(url).call().map_err(|e| FetchError::http(url, e))?;
     if !response.status().is_success() {
-        return Err(format!("{url}: the server answered {}", response.status()));
+        return Err(FetchError::Status { url: url.to_string(), status: response.status() });
     }
-    let bytes = response.body_mut().with_config().limit(limit).read_to_vec().map_err(|e| format!("{url}: {e}"))?;
-    std::fs::write(to, bytes).map_err(|e| format!("cannot write {}: {e}", to.display()))
+    let bytes = response.body_mut().with_config().limit(limit).read_to_vec().map_err(|e| FetchError::http(url, e))?;
+    std::fs::write(to, bytes).map_err(|e| FetchError::Write { path: to.to_path_buf(), reason: e.to_string() })
 }
 
-fn json_files(body: &str) -> Result<Vec<File>, String> {
-    let page: JsonPage = serde_json::from_str(body).map_err(|e| format!("not a PEP 691 page: {e}"))?;
+fn json_files(body: &str) -> Result<Vec<File>, FetchError> {
+    let page: JsonPage = serde_json::from_str(body).map_err(|e| FetchError::NotPep691 { reason: e.to_string() })?;
     Ok(page
         .files
         .into_iter()
@@ -267,6 +306,43 @@ fn latest(files: &[File]) -> Availability {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failures_name_the_url_in_one_line() {
+        let url = || "http://127.0.0.1:8/simple/a/".to_string();
+        let cases = [
+            (
+                FetchError::Http { url: url(), reason: "Connection refused".into() },
+                "http://127.0.0.1:8/simple/a/: Connection refused",
+            ),
+            (
+                FetchError::Status { url: url(), status: ureq::http::StatusCode::FORBIDDEN },
+                "http://127.0.0.1:8/simple/a/: the server answered 403 Forbidden",
+            ),
+            (
+                FetchError::NoProject { url: url(), project: "a".into() },
+                "http://127.0.0.1:8/simple/a/: the index has no project a",
+            ),
+            (
+                FetchError::IndexStatus { url: url(), status: ureq::http::StatusCode::BAD_GATEWAY },
+                "http://127.0.0.1:8/simple/a/: the index answered 502 Bad Gateway",
+            ),
+            (FetchError::NotPep691 { reason: "EOF".into() }, "not a PEP 691 page: EOF"),
+            (
+                FetchError::NoRelease { page: url(), project: "a".into() },
+                "http://127.0.0.1:8/simple/a/: the index lists no release of a",
+            ),
+            (FetchError::NotAVersion { version: "x".into(), reason: "bad".into() }, "x is not a version: bad"),
+            (
+                FetchError::NoSdist { page: url(), project: "a".into(), version: "1.0".into() },
+                "http://127.0.0.1:8/simple/a/: a 1.0 has no sdist",
+            ),
+            (FetchError::Write { path: "/t/a.tar.gz".into(), reason: "full".into() }, "cannot write /t/a.tar.gz: full"),
+        ];
+        for (error, text) in cases {
+            assert_eq!(error.to_string(), text);
+        }
+    }
 
     fn files(names: &[&str]) -> Vec<File> {
         names.iter().map(|n| File { name: n.to_string(), yanked: false, url: String::new() }).collect()

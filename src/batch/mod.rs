@@ -277,23 +277,44 @@ fn built_here(tag: &str) -> bool {
     WheelTag::parse(tag).is_some_and(|tag| tag.platform.starts_with("linux_"))
 }
 
+/// Why the installed distribution could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DistError {
+    /// The environment's interpreter could not be run (the OS's words).
+    #[error("{0}")]
+    CannotRun(std::io::Error),
+    /// It failed: the last of what it printed.
+    #[error("{stderr}")]
+    Failed { stderr: String },
+    #[error("unreadable answer ({reason})")]
+    Unreadable { reason: String },
+}
+
 /// Runs `probes/installed_dist.py` in the environment.
-pub fn installed_dist(env_python: &Path, package: &str) -> Result<InstalledDist, String> {
+pub fn installed_dist(env_python: &Path, package: &str) -> Result<InstalledDist, DistError> {
     let mut command = Command::new(env_python);
     command.arg("-I").arg("-c").arg(crate::probes::INSTALLED_DIST).arg(package);
     crate::environment::clear_python_vars(&mut command);
     crate::os::child_dies_with_parent(&mut command);
     let captured =
-        crate::process::run_with_timeout(&mut command, Duration::from_secs(120)).map_err(|e| e.to_string())?;
+        crate::process::run_with_timeout(&mut command, Duration::from_secs(120)).map_err(DistError::CannotRun)?;
     if !captured.status.success() {
-        return Err(captured.stderr_tail(800));
+        return Err(DistError::Failed { stderr: captured.stderr_tail(800) });
     }
-    serde_json::from_slice(&captured.stdout).map_err(|e| format!("unreadable answer ({e})"))
+    serde_json::from_slice(&captured.stdout).map_err(|e| DistError::Unreadable { reason: e.to_string() })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_distribution_that_cannot_be_read_says_why() {
+        let gone = DistError::CannotRun(std::io::Error::from(std::io::ErrorKind::NotFound));
+        assert_eq!(gone.to_string(), std::io::Error::from(std::io::ErrorKind::NotFound).to_string());
+        assert_eq!(DistError::Failed { stderr: "Traceback ...".into() }.to_string(), "Traceback ...");
+        assert_eq!(DistError::Unreadable { reason: "EOF".into() }.to_string(), "unreadable answer (EOF)");
+    }
 
     fn probe(module: &str, status: &str, error: Option<&str>) -> runtime::ProbeResult {
         serde_json::from_value(serde_json::json!({

@@ -145,15 +145,15 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
     let index_url = args.index.index_url.clone().unwrap_or_else(|| crate::index::PYPI_SIMPLE.to_string());
     let availability: std::collections::BTreeMap<
         &str,
-        std::sync::OnceLock<Result<crate::index::Availability, String>>,
+        std::sync::OnceLock<Result<crate::index::Availability, NotRead>>,
     > = units.iter().map(|u| (u.package.as_str(), std::sync::OnceLock::new())).collect();
     let read_availability = |package: &str| {
         if crate::interrupt::requested() {
-            Err("not read: ftprobe was interrupted".to_string())
+            Err(NotRead::Interrupted)
         } else if args.index.no_index {
-            Err("--no-index: no index to read the release's files from".to_string())
+            Err(NotRead::NoIndex)
         } else {
-            crate::index::availability(&index_url, package, std::time::Duration::from_secs(30))
+            crate::index::availability(&index_url, package, std::time::Duration::from_secs(30)).map_err(NotRead::from)
         }
     };
     let progress = run::progress::Progress::new(units.len(), done.len());
@@ -167,7 +167,7 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
                     .map(|once| once.get_or_init(|| read_availability(&unit.package)));
                 match found {
                     Some(Ok(found)) => row.wheels_available = Some(found.clone()),
-                    Some(Err(error)) => row.wheels_available_error = Some(error.clone()),
+                    Some(Err(error)) => row.wheels_available_error = Some(error.to_string()),
                     None => {}
                 }
                 let write = run_dir.append(&row);
@@ -194,6 +194,18 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
         return Ok(ExitCode::from(crate::interrupt::EXIT_INTERRUPTED));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Why what a package's latest release ships was not read (a row's
+/// `wheels_available_error`).
+#[derive(Debug, thiserror::Error)]
+enum NotRead {
+    #[error("not read: ftprobe was interrupted")]
+    Interrupted,
+    #[error("--no-index: no index to read the release's files from")]
+    NoIndex,
+    #[error(transparent)]
+    Index(#[from] crate::index::FetchError),
 }
 
 /// The options that change what a run finds, for `merge` to compare.

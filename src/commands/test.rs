@@ -13,7 +13,7 @@ use crate::printer::Printer;
 use crate::run::options::{RecordedOptions, TestRecord};
 use crate::run::suite::{Category, GilSetting};
 use crate::run::{self, Row, RunKind, RunMeta, progress::Progress};
-use crate::testrun::source::{self, Prepared, Spec};
+use crate::testrun::source::{self, Prepared, SourceError, Spec};
 use crate::testrun::{self, Options, Unit, registry::Registry};
 use crate::venv::Installer;
 
@@ -90,7 +90,7 @@ pub fn run(args: &TestArgs, printer: &Printer) -> Result<ExitCode> {
     };
     // Each package's suite is fetched once, by the first of its units to
     // run, and shared by its interpreters.
-    let sources: BTreeMap<&str, OnceLock<Result<Prepared, String>>> =
+    let sources: BTreeMap<&str, OnceLock<Result<Prepared, SourceError>>> =
         units.iter().map(|u| (u.package.as_str(), OnceLock::new())).collect();
     let prepare = |unit: &Unit| {
         let fetch = source::Fetch {

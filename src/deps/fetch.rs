@@ -13,12 +13,35 @@ use super::choose::Candidate;
 use super::pages::PageCache;
 use super::result::{ModuleVerdict, Traffic};
 use crate::index::digest::Sha256Digest;
+use crate::index::error::IndexError;
 use crate::index::http::{Client, ClientSettings};
 use crate::index::remote::{self, Access, FetchOptions, RemoteFile, WheelCache};
 use crate::scan::wheel::{Overlaps, Wheel};
 
 /// A scanned wheel's modules, or why it could not be read.
-pub type Scanned = Result<ScannedWheel, String>;
+pub type Scanned = Result<ScannedWheel, FetchFailure>;
+
+/// Why a project's files or a wheel's modules could not be had: the
+/// reason of a result whose status is `error`.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchFailure {
+    #[error("offline: the cache has no copy of {url}; run once without --offline to fill it")]
+    PageNotCached { url: String },
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error("interrupted before this wheel was read")]
+    Interrupted,
+    #[error("{file}: neither the lock file nor the index gives its URL")]
+    NoUrl { file: String },
+    #[error("{file}: neither the lock file nor the index gives its sha256, so its bytes cannot be checked")]
+    NoSha256 { file: String },
+    /// The fetched bytes are not a wheel the scanner can open, or it could not scan it.
+    #[error("{file}: {reason}")]
+    Unreadable { file: String, reason: String },
+    /// Extension modules the scanner could not read, each `member: why`.
+    #[error("{file}: {}", members.join("; "))]
+    Members { file: String, members: Vec<String> },
+}
 
 #[derive(Clone, Debug)]
 pub struct ScannedWheel {
@@ -61,15 +84,15 @@ impl Fetcher {
     }
 
     /// Every file of `project` on the index at `index_url`.
-    pub fn project_files(&self, index_url: &str, project: &str) -> Result<Vec<Candidate>, String> {
+    pub fn project_files(&self, index_url: &str, project: &str) -> Result<Vec<Candidate>, FetchFailure> {
         let url = format!("{}/{}/", index_url.trim_end_matches('/'), crate::model::name::normalize(project));
         if let Some(files) = self.pages.get(&url, self.offline) {
             return Ok(files);
         }
         if self.offline {
-            return Err(format!("offline: the cache has no copy of {url}; run once without --offline to fill it"));
+            return Err(FetchFailure::PageNotCached { url });
         }
-        let page = crate::index::project::project_page(&self.client, index_url, project).map_err(|e| e.to_string())?;
+        let page = crate::index::project::project_page(&self.client, index_url, project)?;
         let files: Vec<Candidate> = page
             .files
             .iter()
@@ -88,44 +111,70 @@ impl Fetcher {
 
     /// The modules of `wheel` that its interpreter imports, with the scanner's verdicts.
     pub fn scan(&self, wheel: &Candidate) -> Scanned {
-        let url = wheel
-            .url
-            .clone()
-            .ok_or_else(|| format!("{}: neither the lock file nor the index gives its URL", wheel.filename))?;
-        let sha256 = wheel.sha256.as_deref().ok_or_else(|| {
-            format!(
-                "{}: neither the lock file nor the index gives its sha256, so its bytes cannot be checked",
-                wheel.filename
-            )
-        })?;
-        let file = RemoteFile {
-            filename: wheel.filename.clone(),
-            url,
-            sha256: Sha256Digest::from_hex(sha256).map_err(|e| e.to_string())?,
-            size: wheel.size,
-        };
+        let name = || wheel.filename.clone();
+        let url = wheel.url.clone().ok_or_else(|| FetchFailure::NoUrl { file: name() })?;
+        let sha256 = wheel.sha256.as_deref().ok_or_else(|| FetchFailure::NoSha256 { file: name() })?;
+        let file = RemoteFile { filename: name(), url, sha256: Sha256Digest::from_hex(sha256)?, size: wheel.size };
         let access = if self.offline { Access::Offline } else { Access::Online(&self.client) };
-        let fetched = remote::open_wheel(access, &self.wheels, &file, &remote::scanned_members, &self.options)
-            .map_err(|e| e.to_string())?;
+        let fetched = remote::open_wheel(access, &self.wheels, &file, &remote::scanned_members, &self.options)?;
         if fetched.transfer.from_cache {
             self.from_cache.fetch_add(1, Ordering::Relaxed);
         }
         let overlaps = if fetched.file.is_complete() { Overlaps::Check } else { Overlaps::CheckedBySource };
         let len = fetched.file.len();
-        let opened = Wheel::from_source(Arc::new(fetched.file.clone()), len, overlaps)
-            .map_err(|e| format!("{}: {e}", wheel.filename))?;
+        let unreadable = |reason: String| FetchFailure::Unreadable { file: wheel.filename.clone(), reason };
+        let opened =
+            Wheel::from_source(Arc::new(fetched.file.clone()), len, overlaps).map_err(|e| unreadable(e.to_string()))?;
         let target = crate::scan::scan_opened_wheel(&PathBuf::from(&wheel.filename), &opened, Default::default());
         if let Some(error) = &target.error {
-            return Err(format!("{}: {error}", wheel.filename));
+            return Err(unreadable(error.clone()));
         }
-        let unreadable: Vec<String> = target
+        let members: Vec<String> = target
             .extensions
             .iter()
             .filter_map(|e| e.error.as_ref().map(|why| format!("{}: {why}", e.member)))
             .collect();
-        if !unreadable.is_empty() {
-            return Err(format!("{}: {}", wheel.filename, unreadable.join("; ")));
+        if !members.is_empty() {
+            return Err(FetchFailure::Members { file: wheel.filename.clone(), members });
         }
         Ok(ScannedWheel { modules: super::judge::modules(&target), range_ignored: fetched.transfer.range_ignored })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_are_the_results_reasons() {
+        let file = || "a-1.0-cp313-cp313t-manylinux_2_17_x86_64.whl".to_string();
+        let cases = [
+            (
+                FetchFailure::PageNotCached { url: "https://pypi.org/simple/a/".into() },
+                "offline: the cache has no copy of https://pypi.org/simple/a/; run once without --offline to fill it",
+            ),
+            (FetchFailure::Interrupted, "interrupted before this wheel was read"),
+            (
+                FetchFailure::NoUrl { file: file() },
+                "a-1.0-cp313-cp313t-manylinux_2_17_x86_64.whl: neither the lock file nor the index gives its URL",
+            ),
+            (
+                FetchFailure::NoSha256 { file: file() },
+                "a-1.0-cp313-cp313t-manylinux_2_17_x86_64.whl: neither the lock file nor the index gives its sha256, so its bytes cannot be checked",
+            ),
+            (
+                FetchFailure::Unreadable { file: file(), reason: "not a zip".into() },
+                "a-1.0-cp313-cp313t-manylinux_2_17_x86_64.whl: not a zip",
+            ),
+            (
+                FetchFailure::Members { file: file(), members: vec!["a/x.so: bad".into(), "a/y.so: worse".into()] },
+                "a-1.0-cp313-cp313t-manylinux_2_17_x86_64.whl: a/x.so: bad; a/y.so: worse",
+            ),
+        ];
+        for (error, text) in cases {
+            assert_eq!(error.to_string(), text);
+        }
+        let index = IndexError::NotFound { url: "https://x/a.whl".into() };
+        assert_eq!(FetchFailure::from(index.clone()).to_string(), index.to_string());
     }
 }

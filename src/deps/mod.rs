@@ -237,7 +237,7 @@ fn answer_all(
         .filter(|q| q.locked_wheel.is_none())
         .map(|q| (index_of(q.dist, options), q.dist.name.as_str()))
         .collect();
-    let pages: BTreeMap<(&str, &str), Result<Vec<Candidate>, String>> = needs_page
+    let pages: BTreeMap<(&str, &str), Result<Vec<Candidate>, fetch::FetchFailure>> = needs_page
         .into_par_iter()
         .map(|(index, name)| ((index, name), options.fetch.project_files(index, name)))
         .collect();
@@ -257,7 +257,7 @@ fn answer_all(
         .into_par_iter()
         .map(|wheel| {
             let scanned = if crate::interrupt::requested() {
-                Err("interrupted before this wheel was read".to_string())
+                Err(fetch::FetchFailure::Interrupted)
             } else {
                 options.fetch.scan(wheel)
             };
@@ -284,7 +284,7 @@ enum Choice {
 fn choice(
     q: &Question<'_>,
     options: &Options,
-    pages: &BTreeMap<(&str, &str), Result<Vec<Candidate>, String>>,
+    pages: &BTreeMap<(&str, &str), Result<Vec<Candidate>, fetch::FetchFailure>>,
 ) -> Choice {
     if !q.installed {
         return Choice::NotNeeded;
@@ -312,7 +312,7 @@ fn choice(
             Ok(release) => release,
             Err(why) => return Choice::Error(why),
         },
-        (true, Some(Err(error)), _) => return Choice::Error(error.clone()),
+        (true, Some(Err(error)), _) => return Choice::Error(error.to_string()),
         _ => return Choice::Error(format!("the index could not be asked about {}=={version}", q.dist.name)),
     };
     let supported = &q.supported;
@@ -337,6 +337,7 @@ fn choice(
 /// pins (`--hash`): a file whose sha256 is not among them is dropped, as
 /// pip's hash-checking mode would refuse it; when none is left, the index
 /// serves other bytes than were locked, which is an error, not a verdict.
+// The error is the result's reason text (`Choice::Error`), nothing else reads it.
 fn with_hashes(dist: &LockedDist, files: Vec<Candidate>) -> Result<Vec<Candidate>, String> {
     let allowed: Vec<String> =
         dist.hashes.iter().filter(|h| h.algorithm == "sha256").map(|h| h.digest.to_ascii_lowercase()).collect();
@@ -414,7 +415,7 @@ fn answer(q: &Question<'_>, choice: Choice, scans: &BTreeMap<String, fetch::Scan
                         let (status, why) = judge::judge(q.target.target, &out.modules);
                         (out.status, out.reason) = (status, Some(why));
                     }
-                    Some(Err(why)) => (out.status, out.reason) = (DepStatus::Error, Some(why.clone())),
+                    Some(Err(why)) => (out.status, out.reason) = (DepStatus::Error, Some(why.to_string())),
                     None => (out.status, out.reason) = (DepStatus::Error, Some("the wheel was not read".into())),
                 }
             }

@@ -108,6 +108,7 @@ struct JsonFile {
 }
 
 /// The files of a PEP 691 page whose URL is `page_url`.
+// The error is text: it is only the `reason` of `IndexError::BadPage`.
 pub fn parse_json(page_url: &str, body: &str) -> Result<Vec<ProjectFile>, String> {
     let page: JsonPage = serde_json::from_str(body).map_err(|e| format!("not PEP 691 JSON: {e}"))?;
     Ok(page

@@ -248,8 +248,9 @@ fn read(
     let view = session.view()?;
     let bad_zip = |reason: String| IndexError::BadZip { url: url.into(), reason };
     let archive = ZipArchive::new(view.reader()).map_err(|e| bad_zip(e.to_string()))?;
-    let layout = Layout::read(&archive, len).map_err(bad_zip)?;
-    let record = layout.record(&file.filename).map_err(|reason| IndexError::BadRecord { url: url.into(), reason })?;
+    let layout = Layout::read(&archive, len).map_err(|e| bad_zip(e.to_string()))?;
+    let record =
+        layout.record(&file.filename).map_err(|e| IndexError::BadRecord { url: url.into(), reason: e.to_string() })?;
     let (members, oversized): (Vec<&Member>, Vec<&Member>) = layout
         .members
         .iter()
@@ -322,7 +323,7 @@ fn find_directory(session: &mut Session<'_>, url: &str, len: u64, tail: ByteRang
         match zip_end::locate(len, tail, |r| view.bytes(r)) {
             Ok(Located::Directory(directory)) => return Ok(directory),
             Ok(Located::Need(range)) => session.fetch_ranges(&[range], || "the central directory".into())?,
-            Err(reason) => return Err(IndexError::BadZip { url: url.into(), reason }),
+            Err(reason) => return Err(IndexError::BadZip { url: url.into(), reason: reason.to_string() }),
         }
     }
     Err(IndexError::BadZip { url: url.into(), reason: "its zip64 end records point at each other".into() })

@@ -33,7 +33,7 @@ use crate::run::suite::{Category, GilSetting, Iteration, IterationStatus, Source
 use crate::run::{InstallStatus, Row};
 use crate::runtime::PythonSummary;
 use crate::venv::{self, IndexOptions, Installer};
-use source::{Prepared, Spec};
+use source::{Prepared, SourceError, Spec};
 
 /// How a test run runs its units.
 pub struct Options {
@@ -82,7 +82,7 @@ pub fn unit_name(spec: &Spec) -> String {
 }
 
 /// Runs one unit from start to end; `note` reports each iteration.
-pub fn run_unit(unit: &Unit, prepared: &Result<Prepared, String>, options: &Options, note: &dyn Fn(&str)) -> Row {
+pub fn run_unit(unit: &Unit, prepared: &Result<Prepared, SourceError>, options: &Options, note: &dyn Fn(&str)) -> Row {
     let started = Instant::now();
     let mut row = Row::new(&unit.package, &unit.requirement, PythonSummary::of(&unit.interpreter));
     if crate::interrupt::requested() {
@@ -94,7 +94,7 @@ pub fn run_unit(unit: &Unit, prepared: &Result<Prepared, String>, options: &Opti
         Err(error) => {
             row.install.status = InstallStatus::Failed;
             row.install.error = Some(format!("the test suite could not be had: {error}"));
-            row.suite = Some(verdict_only(unresolved_source(unit), Category::Unknown, error.clone(), options));
+            row.suite = Some(verdict_only(unresolved_source(unit), Category::Unknown, error.to_string(), options));
             row.seconds = started.elapsed().as_secs_f64();
             return row;
         }
@@ -248,6 +248,7 @@ fn test_installed(
     crate::batch::record_installed(row, &dist);
     row.import_names = dist.import_names.clone();
     if let Err(error) = import_all(&environment.python, &row.import_names, options) {
+        let error = error.to_string();
         let reason = format!("import failed: {}", error.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("?"));
         row.install.error = Some(error);
         return Some(verdict_only(prepared.source.clone(), Category::ImportFailure, reason, options));
@@ -421,9 +422,21 @@ fn name_culprits(iterations: &mut [Iteration]) {
     }
 }
 
+/// Why importing the package's names in its environment failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportFailure {
+    #[error("cannot run {}: {reason}", python.display())]
+    CannotRun { python: PathBuf, reason: String },
+    #[error("importing {} did not finish in time", names.join(", "))]
+    TimedOut { names: Vec<String> },
+    /// What Python printed last, and the signal that killed it.
+    #[error("{output}{}", signal.as_ref().map(|s| format!(" (killed by {s})")).unwrap_or_default())]
+    Failed { output: String, signal: Option<String> },
+}
+
 /// Imports every name in the environment, as a user would (the GIL as the
-/// run sets it). The error is what Python printed.
-fn import_all(env_python: &Path, names: &[String], options: &Options) -> Result<(), String> {
+/// run sets it).
+fn import_all(env_python: &Path, names: &[String], options: &Options) -> Result<(), ImportFailure> {
     if names.is_empty() {
         return Ok(());
     }
@@ -440,13 +453,13 @@ fn import_all(env_python: &Path, names: &[String], options: &Options) -> Result<
     }
     crate::os::child_dies_with_parent(&mut command);
     let captured = crate::process::run_with_timeout(&mut command, options.timeout.min(Duration::from_secs(300)))
-        .map_err(|e| format!("cannot run {}: {e}", env_python.display()))?;
+        .map_err(|e| ImportFailure::CannotRun { python: env_python.to_path_buf(), reason: e.to_string() })?;
     if captured.timed_out {
-        return Err(format!("importing {} did not finish in time", names.join(", ")));
+        return Err(ImportFailure::TimedOut { names: names.to_vec() });
     }
     if !captured.status.success() {
-        let signal = captured.signal().map(|s| format!(" (killed by {})", crate::process::signal_name(s)));
-        return Err(format!("{}{}", captured.stderr_tail(1500), signal.unwrap_or_default()));
+        let signal = captured.signal().map(crate::process::signal_name);
+        return Err(ImportFailure::Failed { output: captured.stderr_tail(1500), signal });
     }
     Ok(())
 }
@@ -454,6 +467,20 @@ fn import_all(env_python: &Path, names: &[String], options: &Options) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn import_failures_read_as_before() {
+        let failed = |signal: Option<&str>| ImportFailure::Failed {
+            output: "ImportError: boom".into(),
+            signal: signal.map(String::from),
+        };
+        assert_eq!(failed(None).to_string(), "ImportError: boom");
+        assert_eq!(failed(Some("SIGSEGV")).to_string(), "ImportError: boom (killed by SIGSEGV)");
+        let names = vec!["a".to_string(), "a.b".to_string()];
+        assert_eq!(ImportFailure::TimedOut { names }.to_string(), "importing a, a.b did not finish in time");
+        let cannot = ImportFailure::CannotRun { python: "/env/bin/python".into(), reason: "denied".into() };
+        assert_eq!(cannot.to_string(), "cannot run /env/bin/python: denied");
+    }
     use crate::run::{Install, InstallStatus};
 
     fn failed(failed_to_build: Option<&str>) -> Install {

@@ -71,6 +71,60 @@ pub struct Prepared {
     pub requirement: String,
 }
 
+/// Why a suite could not be had: one line, which becomes the unit's reason.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// A path that cannot be resolved, or an archive that cannot be opened.
+    #[error("{}: {reason}", path.display())]
+    Path { path: PathBuf, reason: String },
+    #[error("{} is not a folder: give the project's checkout", path.display())]
+    NotAFolder { path: PathBuf },
+    #[error(
+        "{} has no project name (no pyproject.toml [project] name, setup.cfg or PKG-INFO): is it a Python project's checkout?",
+        path.display()
+    )]
+    NoProjectName { path: PathBuf },
+    #[error("{url}: the repository has no project name at its top")]
+    NoProjectNameInRepository { url: String },
+    #[error("--no-index: cannot read {name}'s sdist from an index; give its checkout or repository")]
+    NoIndex { name: String },
+    #[error(transparent)]
+    Index(#[from] crate::index::FetchError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error("the sdist {file} ships no tests, and its repository failed: {cause}")]
+    RepositoryFailed { file: String, cause: Box<SourceError> },
+    #[error(
+        "the sdist {file} ships no tests and names no repository: give the project's checkout or git URL, or a --registry entry with `repository`"
+    )]
+    NoTestsNoRepository { file: String },
+    #[error("cannot create {}: {reason}", path.display())]
+    CreateFolder { path: PathBuf, reason: String },
+    #[error("{archive} is not a zip archive: {reason}")]
+    NotZip { archive: String, reason: String },
+    #[error("{archive} is not a .tar.gz: {reason}")]
+    NotTarGz { archive: String, reason: String },
+    #[error("{archive} is damaged: {reason}")]
+    Damaged { archive: String, reason: String },
+    #[error("cannot unpack {archive}: {reason}")]
+    Unpack { archive: String, reason: String },
+    /// The unpacked folder could not be listed (the OS's words alone).
+    #[error("{reason}")]
+    ListUnpacked { path: PathBuf, reason: String },
+}
+
+/// Why a git command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("cannot run git ({reason}): install git")]
+    CannotRun { reason: String },
+    #[error("git {command} still running after {seconds} s")]
+    TimedOut { command: String, seconds: u64 },
+    /// Its subcommand and the last of what it printed.
+    #[error("git {subcommand}: {said}")]
+    Failed { subcommand: String, said: String },
+}
+
 /// Where sources come from and go.
 pub struct Fetch<'a> {
     pub index_url: &'a str,
@@ -81,17 +135,16 @@ pub struct Fetch<'a> {
     pub timeout: Duration,
 }
 
-pub fn prepare(spec: &Spec, fetch: &Fetch) -> Result<Prepared, String> {
+pub fn prepare(spec: &Spec, fetch: &Fetch) -> Result<Prepared, SourceError> {
     match spec {
         Spec::Path(path) => {
-            let root = std::fs::canonicalize(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let root = std::fs::canonicalize(path)
+                .map_err(|e| SourceError::Path { path: path.clone(), reason: e.to_string() })?;
             if !root.is_dir() {
-                return Err(format!("{} is not a folder: give the project's checkout", root.display()));
+                return Err(SourceError::NotAFolder { path: root });
             }
             let project = project::read(&root);
-            let name = project.name.clone().ok_or_else(|| {
-                format!("{} has no project name (no pyproject.toml [project] name, setup.cfg or PKG-INFO): is it a Python project's checkout?", root.display())
-            })?;
+            let name = project.name.clone().ok_or_else(|| SourceError::NoProjectName { path: root.clone() })?;
             let revision = git(&["-C", &root.to_string_lossy(), "rev-parse", "HEAD"], fetch.timeout).ok();
             let source =
                 SuiteSource { kind: SourceKind::Path, location: root.to_string_lossy().into_owned(), revision };
@@ -115,9 +168,9 @@ fn extras(project: &Project) -> String {
 /// The sdist of `name` (`version`, or the latest), or its repository when
 /// the sdist holds no tests. The package itself installs from the index
 /// (its released wheel when there is one for the interpreter).
-fn from_index(name: &str, version: Option<&str>, fetch: &Fetch) -> Result<Prepared, String> {
+fn from_index(name: &str, version: Option<&str>, fetch: &Fetch) -> Result<Prepared, SourceError> {
     if fetch.no_index {
-        return Err(format!("--no-index: cannot read {name}'s sdist from an index; give its checkout or repository"));
+        return Err(SourceError::NoIndex { name: name.to_string() });
     }
     let sdist = crate::index::sdist(fetch.index_url, name, version, fetch.timeout)?;
     let archive = fetch.work.join(&sdist.file_name);
@@ -131,12 +184,9 @@ fn from_index(name: &str, version: Option<&str>, fetch: &Fetch) -> Result<Prepar
         let repository = fetch.repository.clone().or_else(|| project.repository());
         if let Some(repository) = repository {
             return clone_for_install(&repository, Some((&project_name, &sdist.version)), fetch)
-                .map_err(|e| format!("the sdist {} ships no tests, and its repository failed: {e}", sdist.file_name));
+                .map_err(|e| SourceError::RepositoryFailed { file: sdist.file_name.clone(), cause: Box::new(e) });
         }
-        return Err(format!(
-            "the sdist {} ships no tests and names no repository: give the project's checkout or git URL, or a --registry entry with `repository`",
-            sdist.file_name
-        ));
+        return Err(SourceError::NoTestsNoRepository { file: sdist.file_name });
     }
     Ok(Prepared {
         root,
@@ -150,7 +200,7 @@ fn from_index(name: &str, version: Option<&str>, fetch: &Fetch) -> Result<Prepar
 /// Clones `url` shallowly. With a known release (`name`, `version`), at the
 /// tag of that version when one exists, and the package installs from the
 /// index; otherwise the default branch, installed from the clone.
-fn clone_for_install(url: &str, release: Option<(&str, &str)>, fetch: &Fetch) -> Result<Prepared, String> {
+fn clone_for_install(url: &str, release: Option<(&str, &str)>, fetch: &Fetch) -> Result<Prepared, SourceError> {
     let dir = fetch.work.join("git");
     let _ = std::fs::remove_dir_all(&dir);
     let tags = git(&["ls-remote", "--tags", "--refs", url], fetch.timeout)?;
@@ -168,7 +218,7 @@ fn clone_for_install(url: &str, release: Option<(&str, &str)>, fetch: &Fetch) ->
         .name
         .clone()
         .or_else(|| release.map(|(n, _)| n.to_string()))
-        .ok_or_else(|| format!("{url}: the repository has no project name at its top"))?;
+        .ok_or_else(|| SourceError::NoProjectNameInRepository { url: url.to_string() })?;
     let source = SuiteSource {
         kind: SourceKind::Git,
         location: url.to_string(),
@@ -202,17 +252,20 @@ fn version_tag(ls_remote: &str, name: &str, version: &str) -> Option<String> {
 }
 
 /// Runs git with a deadline; its stdout, or what it said on failure.
-fn git(args: &[&str], timeout: Duration) -> Result<String, String> {
+fn git(args: &[&str], timeout: Duration) -> Result<String, GitError> {
     let mut command = Command::new("git");
     command.args(args).env("GIT_TERMINAL_PROMPT", "0");
     crate::os::child_dies_with_parent(&mut command);
     let captured = crate::process::run_with_timeout(&mut command, timeout)
-        .map_err(|e| format!("cannot run git ({e}): install git"))?;
+        .map_err(|e| GitError::CannotRun { reason: e.to_string() })?;
     if captured.timed_out {
-        return Err(format!("git {} still running after {} s", args.join(" "), timeout.as_secs()));
+        return Err(GitError::TimedOut { command: args.join(" "), seconds: timeout.as_secs() });
     }
     if !captured.status.success() {
-        return Err(format!("git {}: {}", args.first().unwrap_or(&""), captured.stderr_tail(600)));
+        return Err(GitError::Failed {
+            subcommand: args.first().unwrap_or(&"").to_string(),
+            said: captured.stderr_tail(600),
+        });
     }
     Ok(String::from_utf8_lossy(&captured.stdout).trim().to_string())
 }
@@ -251,24 +304,32 @@ fn copy_tree(from: &Path, to: &Path, skip: &[String], top: bool) -> std::io::Res
 }
 
 /// Unpacks an sdist (`.tar.gz` or `.zip`) into `into`; gives its top folder.
-fn unpack(archive: &Path, into: &Path) -> Result<PathBuf, String> {
+fn unpack(archive: &Path, into: &Path) -> Result<PathBuf, SourceError> {
     let _ = std::fs::remove_dir_all(into);
-    std::fs::create_dir_all(into).map_err(|e| format!("cannot create {}: {e}", into.display()))?;
-    let file = std::fs::File::open(archive).map_err(|e| format!("{}: {e}", archive.display()))?;
-    let name = archive.to_string_lossy();
+    std::fs::create_dir_all(into)
+        .map_err(|e| SourceError::CreateFolder { path: into.to_path_buf(), reason: e.to_string() })?;
+    let file = std::fs::File::open(archive)
+        .map_err(|e| SourceError::Path { path: archive.to_path_buf(), reason: e.to_string() })?;
+    let name = archive.to_string_lossy().into_owned();
     if name.ends_with(".zip") {
-        let mut zip = zip::ZipArchive::new(file).map_err(|e| format!("{name} is not a zip archive: {e}"))?;
-        zip.extract(into).map_err(|e| format!("cannot unpack {name}: {e}"))?;
+        let mut zip = zip::ZipArchive::new(file)
+            .map_err(|e| SourceError::NotZip { archive: name.clone(), reason: e.to_string() })?;
+        zip.extract(into).map_err(|e| SourceError::Unpack { archive: name.clone(), reason: e.to_string() })?;
     } else {
         let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
         tar.set_preserve_permissions(false);
-        for entry in tar.entries().map_err(|e| format!("{name} is not a .tar.gz: {e}"))? {
-            let mut entry = entry.map_err(|e| format!("{name} is damaged: {e}"))?;
+        let entries =
+            tar.entries().map_err(|e| SourceError::NotTarGz { archive: name.clone(), reason: e.to_string() })?;
+        for entry in entries {
+            let mut entry = entry.map_err(|e| SourceError::Damaged { archive: name.clone(), reason: e.to_string() })?;
             // unpack_in refuses paths outside `into` (`..`, absolute).
-            entry.unpack_in(into).map_err(|e| format!("cannot unpack {name}: {e}"))?;
+            entry.unpack_in(into).map_err(|e| SourceError::Unpack { archive: name.clone(), reason: e.to_string() })?;
         }
     }
-    let mut tops = std::fs::read_dir(into).map_err(|e| e.to_string())?.filter_map(|e| e.ok()).map(|e| e.path());
+    let mut tops = std::fs::read_dir(into)
+        .map_err(|e| SourceError::ListUnpacked { path: into.to_path_buf(), reason: e.to_string() })?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path());
     match (tops.next(), tops.next()) {
         (Some(top), None) if top.is_dir() => Ok(top),
         _ => Ok(into.to_path_buf()),
@@ -278,6 +339,56 @@ fn unpack(archive: &Path, into: &Path) -> Result<PathBuf, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failures_read_as_one_line_each() {
+        let path = || PathBuf::from("/src/demo");
+        let git = GitError::Failed { subcommand: "clone".into(), said: "fatal: not found".into() };
+        let cases = [
+            (SourceError::Path { path: path(), reason: "No such file".into() }, "/src/demo: No such file"),
+            (SourceError::NotAFolder { path: path() }, "/src/demo is not a folder: give the project's checkout"),
+            (
+                SourceError::NoProjectName { path: path() },
+                "/src/demo has no project name (no pyproject.toml [project] name, setup.cfg or PKG-INFO): is it a Python project's checkout?",
+            ),
+            (
+                SourceError::NoProjectNameInRepository { url: "https://x/r".into() },
+                "https://x/r: the repository has no project name at its top",
+            ),
+            (
+                SourceError::NoIndex { name: "demo".into() },
+                "--no-index: cannot read demo's sdist from an index; give its checkout or repository",
+            ),
+            (
+                SourceError::RepositoryFailed { file: "demo-1.0.tar.gz".into(), cause: Box::new(git.into()) },
+                "the sdist demo-1.0.tar.gz ships no tests, and its repository failed: git clone: fatal: not found",
+            ),
+            (
+                SourceError::NoTestsNoRepository { file: "demo-1.0.tar.gz".into() },
+                "the sdist demo-1.0.tar.gz ships no tests and names no repository: give the project's checkout or git URL, or a --registry entry with `repository`",
+            ),
+            (SourceError::CreateFolder { path: path(), reason: "denied".into() }, "cannot create /src/demo: denied"),
+            (SourceError::NotZip { archive: "a.zip".into(), reason: "bad".into() }, "a.zip is not a zip archive: bad"),
+            (
+                SourceError::NotTarGz { archive: "a.tar.gz".into(), reason: "bad".into() },
+                "a.tar.gz is not a .tar.gz: bad",
+            ),
+            (SourceError::Damaged { archive: "a.tar.gz".into(), reason: "bad".into() }, "a.tar.gz is damaged: bad"),
+            (SourceError::Unpack { archive: "a.tar.gz".into(), reason: "bad".into() }, "cannot unpack a.tar.gz: bad"),
+            (SourceError::ListUnpacked { path: path(), reason: "denied".into() }, "denied"),
+            (
+                GitError::CannotRun { reason: "No such file".into() }.into(),
+                "cannot run git (No such file): install git",
+            ),
+            (
+                GitError::TimedOut { command: "ls-remote --tags".into(), seconds: 600 }.into(),
+                "git ls-remote --tags still running after 600 s",
+            ),
+        ];
+        for (error, text) in cases {
+            assert_eq!(error.to_string(), text);
+        }
+    }
 
     #[test]
     fn specs_are_told_apart() {

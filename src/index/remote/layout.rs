@@ -27,17 +27,28 @@ pub struct Layout {
     pub directory_start: u64,
 }
 
+/// Why the central directory cannot be laid out, or names no RECORD of its own.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LayoutError {
+    /// An entry the zip crate cannot read (its words alone).
+    #[error("{reason}")]
+    Entry { index: usize, reason: String },
+    #[error("it has {count} *.dist-info/RECORD files and none is clearly its own")]
+    AmbiguousRecord { count: usize },
+}
+
 const LOCAL_HEADER: [u8; 4] = [0x50, 0x4b, 0x03, 0x04];
 const LOCAL_HEADER_SIZE: u64 = 30;
 
 impl Layout {
-    pub fn read(archive: &ZipArchive<FetchedReader>, len: u64) -> Result<Layout, String> {
+    pub fn read(archive: &ZipArchive<FetchedReader>, len: u64) -> Result<Layout, LayoutError> {
         let directory_start = archive.central_directory_start().min(len);
         let metadata = archive.metadata();
         let mut members = Vec::with_capacity(archive.len());
         for index in 0..archive.len() {
-            let entry = metadata.entry(index).map_err(|e| e.to_string())?;
-            let name = entry.name().map_err(|e| e.to_string())?.into_owned();
+            let unreadable = |e: &dyn std::fmt::Display| LayoutError::Entry { index, reason: e.to_string() };
+            let entry = metadata.entry(index).map_err(|e| unreadable(&e))?;
+            let name = entry.name().map_err(|e| unreadable(&e))?.into_owned();
             let header_start = entry.header_start();
             members.push(Member {
                 name,
@@ -86,7 +97,7 @@ impl Layout {
 
     /// The wheel's `<name>-<version>.dist-info/RECORD`: the only one, or the
     /// one whose folder the wheel's file name names.
-    pub fn record(&self, wheel_filename: &str) -> Result<Option<&Member>, String> {
+    pub fn record(&self, wheel_filename: &str) -> Result<Option<&Member>, LayoutError> {
         let records: Vec<&Member> = self
             .members
             .iter()
@@ -104,7 +115,7 @@ impl Layout {
         let mut matching = records.iter().filter(|m| fold(m.name.trim_end_matches(".dist-info/RECORD")) == own_prefix);
         match (matching.next(), matching.next()) {
             (Some(record), None) => Ok(Some(record)),
-            _ => Err(format!("it has {} *.dist-info/RECORD files and none is clearly its own", records.len())),
+            _ => Err(LayoutError::AmbiguousRecord { count: records.len() }),
         }
     }
 }
@@ -133,6 +144,6 @@ mod tests {
             two.record("my_pkg-1.0-cp313-cp313t-linux_x86_64.whl").unwrap().unwrap().name,
             "My.Pkg-1.0.dist-info/RECORD"
         );
-        assert!(two.record("other-1.0-py3-none-any.whl").unwrap_err().contains("2 *.dist-info/RECORD"));
+        assert!(two.record("other-1.0-py3-none-any.whl").unwrap_err().to_string().contains("2 *.dist-info/RECORD"));
     }
 }

@@ -28,6 +28,34 @@ pub struct RecordEntry {
     pub size: Option<u64>,
 }
 
+/// Why RECORD's text cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    #[error("line {line} is not CSV")]
+    NotCsv { line: usize },
+    #[error("line {line} has {fields} fields, not 3")]
+    Fields { line: usize, fields: usize },
+    #[error("line {line}: {error}")]
+    Digest { line: usize, error: DigestError },
+    #[error("line {line}: size `{size}` is not a number")]
+    Size { line: usize, size: String },
+    #[error("`{path}` is listed twice with different digests")]
+    Twice { path: String },
+}
+
+/// Why a RECORD line's digest field cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DigestError {
+    #[error("`{field}` is not `algorithm=digest`")]
+    NotAlgorithmAndDigest { field: String },
+    #[error("the {algorithm} digest `{value}` is not urlsafe base64")]
+    NotBase64 { algorithm: String, value: String },
+    #[error("digest algorithm `{algorithm}` is not one the wheel specification allows")]
+    Algorithm { algorithm: String },
+    #[error("the {algorithm} digest `{value}` has {bytes} bytes, not {length}")]
+    Length { algorithm: String, value: String, bytes: usize, length: usize },
+}
+
 /// A parsed RECORD, by member path.
 #[derive(Clone, Debug, Default)]
 pub struct Record {
@@ -36,31 +64,31 @@ pub struct Record {
 
 impl Record {
     /// Parses RECORD's CSV text (quoted fields, `""` inside quotes).
-    pub fn parse(text: &str) -> Result<Record, String> {
+    pub fn parse(text: &str) -> Result<Record, RecordError> {
         let mut entries = HashMap::new();
         for (number, line) in text.lines().enumerate().map(|(n, l)| (n + 1, l.trim_end_matches('\r'))) {
             if line.is_empty() {
                 continue;
             }
-            let fields = csv_fields(line).ok_or_else(|| format!("line {number} is not CSV"))?;
+            let fields = csv_fields(line).ok_or(RecordError::NotCsv { line: number })?;
             let [path, hash, size] = fields.as_slice() else {
-                return Err(format!("line {number} has {} fields, not 3", fields.len()));
+                return Err(RecordError::Fields { line: number, fields: fields.len() });
             };
             let digest = if hash.is_empty() {
                 None
             } else {
-                Some(parse_digest(hash).map_err(|e| format!("line {number}: {e}"))?)
+                Some(parse_digest(hash).map_err(|error| RecordError::Digest { line: number, error })?)
             };
             let size = if size.is_empty() {
                 None
             } else {
-                Some(size.parse().map_err(|_| format!("line {number}: size `{size}` is not a number"))?)
+                Some(size.parse().map_err(|_| RecordError::Size { line: number, size: size.clone() })?)
             };
             let entry = RecordEntry { digest, size };
             if let Some(earlier) = entries.insert(path.clone(), entry.clone())
                 && earlier != entry
             {
-                return Err(format!("`{path}` is listed twice with different digests"));
+                return Err(RecordError::Twice { path: path.clone() });
             }
         }
         Ok(Record { entries })
@@ -116,19 +144,25 @@ impl RecordEntry {
     }
 }
 
-fn parse_digest(field: &str) -> Result<RecordDigest, String> {
-    let (algorithm, value) = field.split_once('=').ok_or_else(|| format!("`{field}` is not `algorithm=digest`"))?;
+fn parse_digest(field: &str) -> Result<RecordDigest, DigestError> {
+    let (algorithm, value) =
+        field.split_once('=').ok_or_else(|| DigestError::NotAlgorithmAndDigest { field: field.to_string() })?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(value.trim_end_matches('='))
-        .map_err(|_| format!("the {algorithm} digest `{value}` is not urlsafe base64"))?;
+        .map_err(|_| DigestError::NotBase64 { algorithm: algorithm.to_string(), value: value.to_string() })?;
     let (digest, length) = match algorithm {
         "sha256" => (RecordDigest::Sha256(bytes.clone()), 32),
         "sha384" => (RecordDigest::Sha384(bytes.clone()), 48),
         "sha512" => (RecordDigest::Sha512(bytes.clone()), 64),
-        other => return Err(format!("digest algorithm `{other}` is not one the wheel specification allows")),
+        other => return Err(DigestError::Algorithm { algorithm: other.to_string() }),
     };
     if bytes.len() != length {
-        return Err(format!("the {algorithm} digest `{value}` has {} bytes, not {length}", bytes.len()));
+        return Err(DigestError::Length {
+            algorithm: algorithm.to_string(),
+            value: value.to_string(),
+            bytes: bytes.len(),
+            length,
+        });
     }
     Ok(digest)
 }
@@ -198,12 +232,14 @@ mod tests {
 
     #[test]
     fn refuses_weak_or_malformed_digests() {
-        assert!(Record::parse("a,md5=AAAA,1\n").unwrap_err().contains("not one the wheel specification allows"));
-        assert!(Record::parse("a,sha256=AAAA,1\n").unwrap_err().contains("has 3 bytes, not 32"));
-        assert!(Record::parse("a,sha256=!!,1\n").unwrap_err().contains("not urlsafe base64"));
-        assert!(Record::parse("\"a,b,1\n").unwrap_err().contains("not CSV"));
-        assert!(Record::parse("a,b\n").unwrap_err().contains("2 fields"));
+        assert!(
+            Record::parse("a,md5=AAAA,1\n").unwrap_err().to_string().contains("not one the wheel specification allows")
+        );
+        assert!(Record::parse("a,sha256=AAAA,1\n").unwrap_err().to_string().contains("has 3 bytes, not 32"));
+        assert!(Record::parse("a,sha256=!!,1\n").unwrap_err().to_string().contains("not urlsafe base64"));
+        assert!(Record::parse("\"a,b,1\n").unwrap_err().to_string().contains("not CSV"));
+        assert!(Record::parse("a,b\n").unwrap_err().to_string().contains("2 fields"));
         let twice = format!("a,{},1\na,{},1\n", sha256_field(b"x"), sha256_field(b"y"));
-        assert!(Record::parse(&twice).unwrap_err().contains("listed twice"));
+        assert!(Record::parse(&twice).unwrap_err().to_string().contains("listed twice"));
     }
 }

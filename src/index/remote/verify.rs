@@ -48,7 +48,7 @@ pub fn read_record(archive: &mut ZipArchive<FetchedReader>, record: &Member, url
     }
     let mut text = String::new();
     entry.take(DIST_INFO_LIMIT + 1).read_to_string(&mut text).map_err(|e| bad_record(e.to_string()))?;
-    Record::parse(&text).map_err(bad_record)
+    Record::parse(&text).map_err(|e| bad_record(e.to_string()))
 }
 
 /// Each of `members` inflates to the bytes `record` lists for it (digest

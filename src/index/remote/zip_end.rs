@@ -27,18 +27,40 @@ pub enum Located {
     Need(ByteRange),
 }
 
+/// Why the end of the file does not say where the central directory is
+/// (for the last candidate end record tried).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EndError {
+    #[error("the end of the file was not read")]
+    NotRead,
+    #[error("no end-of-central-directory record in the last 64 KiB")]
+    NoEndRecord,
+    #[error("the end-of-central-directory record's comment runs past the end")]
+    CommentPastEnd,
+    #[error("a zip64 archive without room for its locator")]
+    NoRoomForLocator,
+    #[error("a zip64 archive without its zip64 locator")]
+    NoLocator,
+    #[error("the zip64 locator points past itself")]
+    LocatorPastItself,
+    #[error("the zip64 locator does not point at a zip64 record")]
+    NoZip64Record,
+    #[error("the central directory claims {size} bytes, more than precede it")]
+    DirectoryTooLarge { size: u64 },
+}
+
 /// Finds the central directory of a file of `len` bytes whose bytes in
 /// `tail` are at hand; `bytes` gives the bytes of a range if they are.
-pub fn locate(len: u64, tail: ByteRange, bytes: impl Fn(ByteRange) -> Option<Vec<u8>>) -> Result<Located, String> {
-    let data = bytes(tail).ok_or("the end of the file was not read")?;
-    let mut last_problem = "no end-of-central-directory record in the last 64 KiB".to_string();
+pub fn locate(len: u64, tail: ByteRange, bytes: impl Fn(ByteRange) -> Option<Vec<u8>>) -> Result<Located, EndError> {
+    let data = bytes(tail).ok_or(EndError::NotRead)?;
+    let mut last_problem = EndError::NoEndRecord;
     let candidates = (0..data.len().saturating_sub(EOCD_SIZE as usize - 1)).rev().filter(|&p| data[p..p + 4] == EOCD);
     for position in candidates {
         let record = &data[position..position + EOCD_SIZE as usize];
         let at = tail.start + position as u64;
         let comment = u64::from(u16_at(record, 20));
         if at + EOCD_SIZE + comment > len {
-            last_problem = "the end-of-central-directory record's comment runs past the end".into();
+            last_problem = EndError::CommentPastEnd;
             continue;
         }
         let entries = u16_at(record, 10);
@@ -46,25 +68,25 @@ pub fn locate(len: u64, tail: ByteRange, bytes: impl Fn(ByteRange) -> Option<Vec
         let zip64 = entries == u16::MAX || size32 == u32::MAX || offset32 == u32::MAX;
         let (directory_end, size) = if zip64 {
             let Some(locator_at) = at.checked_sub(LOCATOR_SIZE) else {
-                last_problem = "a zip64 archive without room for its locator".into();
+                last_problem = EndError::NoRoomForLocator;
                 continue;
             };
             let Some(locator) = bytes(ByteRange::new(locator_at, at)) else {
                 return Ok(Located::Need(ByteRange::new(locator_at, at)));
             };
             if locator[..4] != EOCD64_LOCATOR {
-                last_problem = "a zip64 archive without its zip64 locator".into();
+                last_problem = EndError::NoLocator;
                 continue;
             }
             let record_at = u64_at(&locator, 8);
             if record_at.checked_add(EOCD64_SIZE).is_none_or(|end| end > locator_at) {
-                last_problem = "the zip64 locator points past itself".into();
+                last_problem = EndError::LocatorPastItself;
                 continue;
             }
             let record_range = ByteRange::new(record_at, record_at + EOCD64_SIZE);
             let Some(record64) = bytes(record_range) else { return Ok(Located::Need(record_range)) };
             if record64[..4] != EOCD64 {
-                last_problem = "the zip64 locator does not point at a zip64 record".into();
+                last_problem = EndError::NoZip64Record;
                 continue;
             }
             (record_at, u64_at(&record64, 40))
@@ -72,7 +94,7 @@ pub fn locate(len: u64, tail: ByteRange, bytes: impl Fn(ByteRange) -> Option<Vec
             (at, u64::from(size32))
         };
         let Some(start) = directory_end.checked_sub(size) else {
-            last_problem = format!("the central directory claims {size} bytes, more than precede it");
+            last_problem = EndError::DirectoryTooLarge { size };
             continue;
         };
         return Ok(Located::Directory(ByteRange::new(start, directory_end)));
@@ -137,7 +159,7 @@ mod tests {
         data
     }
 
-    fn locate_in(data: &[u8]) -> Result<Located, String> {
+    fn locate_in(data: &[u8]) -> Result<Located, EndError> {
         let len = data.len() as u64;
         let tail = ByteRange::new(len.saturating_sub(TAIL), len);
         locate(len, tail, |r| data.get(r.start as usize..r.end as usize).map(<[u8]>::to_vec))
@@ -178,9 +200,9 @@ mod tests {
             (r.start >= at_hand.start).then(|| zip64[r.start as usize..r.end as usize].to_vec())
         });
         assert_eq!(next, Ok(Located::Need(ByteRange::new(len - 98, len - 42))));
-        assert!(locate_in(&[0u8; 100]).unwrap_err().contains("no end-of-central-directory"));
+        assert!(locate_in(&[0u8; 100]).unwrap_err().to_string().contains("no end-of-central-directory"));
         let mut forged = vec![0u8; 40];
         forged.extend_from_slice(&[0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 1, 0, 1, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]);
-        assert!(locate_in(&forged).unwrap_err().contains("more than precede it"));
+        assert!(locate_in(&forged).unwrap_err().to_string().contains("more than precede it"));
     }
 }
