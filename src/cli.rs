@@ -7,11 +7,27 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// The longest duration any option takes: one week.
 pub const MAX_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
 
+/// Why a command-line value was refused; clap prints it after
+/// `invalid value '...' for '--option <VALUE>': `.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ArgError {
+    #[error("`{text}` is not a number of seconds")]
+    NotSeconds { text: String },
+    #[error("give a number of seconds above 0 and at most {} (one week), not `{text}`", MAX_SECONDS)]
+    SecondsOutOfRange { text: String },
+    #[error("`{}` is not a module name; give a dotted name such as numpy or PIL._imaging", text.escape_debug())]
+    NotModuleName { text: String },
+    #[error("give KEY=VALUE, not `{text}`")]
+    NotKeyValue { text: String },
+    #[error("--shard takes I/N with 0 <= I < N (for example 0/4), not `{text}`")]
+    NotShard { text: String },
+}
+
 /// A number of seconds: positive, finite and at most [`MAX_SECONDS`].
-pub fn parse_seconds(text: &str) -> Result<Duration, String> {
-    let seconds: f64 = text.trim().parse().map_err(|_| format!("`{text}` is not a number of seconds"))?;
+pub fn parse_seconds(text: &str) -> Result<Duration, ArgError> {
+    let seconds: f64 = text.trim().parse().map_err(|_| ArgError::NotSeconds { text: text.to_string() })?;
     if !(seconds > 0.0 && seconds <= MAX_SECONDS) {
-        return Err(format!("give a number of seconds above 0 and at most {MAX_SECONDS} (one week), not `{text}`"));
+        return Err(ArgError::SecondsOutOfRange { text: text.to_string() });
     }
     Ok(Duration::from_secs_f64(seconds))
 }
@@ -224,7 +240,7 @@ pub struct CheckArgs {
 
 /// A dotted Python module name (`numpy`, `PIL._imaging`), nothing else: the
 /// name reaches an `import` statement.
-pub fn parse_module_name(text: &str) -> Result<String, String> {
+pub fn parse_module_name(text: &str) -> Result<String, ArgError> {
     let identifier = |part: &str| {
         let mut chars = part.chars();
         chars.next().is_some_and(|c| c == '_' || c.is_alphabetic()) && chars.all(|c| c == '_' || c.is_alphanumeric())
@@ -232,7 +248,7 @@ pub fn parse_module_name(text: &str) -> Result<String, String> {
     if text.split('.').all(identifier) {
         Ok(text.to_string())
     } else {
-        Err(format!("`{}` is not a module name; give a dotted name such as numpy or PIL._imaging", text.escape_debug()))
+        Err(ArgError::NotModuleName { text: text.to_string() })
     }
 }
 
@@ -261,6 +277,26 @@ mod tests {
         for bad in ["0", "-1", "nan", "inf", "1e30", "x", ""] {
             assert!(parse_seconds(bad).is_err(), "{bad}");
         }
+    }
+
+    /// The words clap prints after `invalid value ... for ...:`.
+    #[test]
+    fn refusals_say_what_to_give() {
+        let said = |error: ArgError| error.to_string();
+        assert_eq!(said(parse_seconds("x").unwrap_err()), "`x` is not a number of seconds");
+        assert_eq!(
+            said(parse_seconds("0").unwrap_err()),
+            "give a number of seconds above 0 and at most 604800 (one week), not `0`"
+        );
+        assert_eq!(
+            said(parse_module_name("x\n").unwrap_err()),
+            "`x\\n` is not a module name; give a dotted name such as numpy or PIL._imaging"
+        );
+        assert_eq!(said(parse_key_value("=1").unwrap_err()), "give KEY=VALUE, not `=1`");
+        assert_eq!(
+            said(crate::run::parse_shard("4/4").unwrap_err()),
+            "--shard takes I/N with 0 <= I < N (for example 0/4), not `4/4`"
+        );
     }
 
     #[test]
@@ -479,10 +515,10 @@ pub enum GilChoice {
 }
 
 /// `KEY=VALUE`.
-fn parse_key_value(text: &str) -> Result<(String, String), String> {
+fn parse_key_value(text: &str) -> Result<(String, String), ArgError> {
     match text.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
-        _ => Err(format!("give KEY=VALUE, not `{text}`")),
+        _ => Err(ArgError::NotKeyValue { text: text.to_string() }),
     }
 }
 

@@ -59,6 +59,7 @@ pub fn run(wheels: &[PathBuf], interpreters: &[Interpreter], policy: Policy, opt
 }
 
 /// METADATA and the top-level names of a wheel, or why they could not be read.
+// The reason is text: it is only the report's `error` for the wheel.
 fn read_wheel(path: &std::path::Path) -> Result<(String, Vec<String>), String> {
     let wheel = wheel::Wheel::open(path).map_err(|e| e.to_string())?;
     let metadata = wheel

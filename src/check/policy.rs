@@ -52,11 +52,13 @@ pub enum PolicyError {
 pub fn load(path: &Path) -> Result<Policy, PolicyError> {
     let shown = path.display().to_string();
     let text = crate::input::read_text_limited(path, POLICY_FILE_LIMIT, "; is this really a pyproject.toml?")?;
-    parse(&text).map_err(|message| PolicyError::Invalid { path: shown, message })
+    parse(&text).map_err(|e| PolicyError::Invalid { path: shown, message: e.message().to_string() })
 }
 
-pub fn parse(text: &str) -> Result<Policy, String> {
-    let project: PyProject = toml::from_str(text).map_err(|e| e.message().to_string())?;
+/// The `[tool.ftprobe]` table of a pyproject.toml's text; the error's
+/// `message()` says what is wrong without the TOML excerpt.
+pub fn parse(text: &str) -> Result<Policy, toml::de::Error> {
+    let project: PyProject = toml::from_str(text)?;
     Ok(project.tool.and_then(|t| t.ftprobe).unwrap_or_default())
 }
 
@@ -97,9 +99,9 @@ mod tests {
     #[test]
     fn no_table_is_an_empty_policy_and_typos_are_errors() {
         assert_eq!(parse("[project]\nname = \"x\"\n").unwrap(), Policy::default());
-        let error = parse("[tool.ftprobe]\nrequire-freethreading = true\n").unwrap_err();
+        let error = parse("[tool.ftprobe]\nrequire-freethreading = true\n").unwrap_err().message().to_string();
         assert!(error.contains("require-freethreading"), "{error}");
-        let error = parse("[tool.ftprobe]\nignore = [\"gil-reenabeld\"]\n").unwrap_err();
+        let error = parse("[tool.ftprobe]\nignore = [\"gil-reenabeld\"]\n").unwrap_err().message().to_string();
         assert!(error.contains("gil-reenabeld") && error.contains("gil-reenabled"), "{error}");
     }
 }

@@ -166,12 +166,16 @@ impl Rule {
     }
 
     /// The rule with this code, or an error that lists the valid codes.
-    pub fn parse(code: &str) -> Result<Rule, String> {
-        Rule::ALL.into_iter().find(|r| r.code() == code).ok_or_else(|| {
-            let valid: Vec<&str> = Rule::ALL.iter().map(|r| r.code()).collect();
-            format!("`{code}` is not a rule code; valid codes: {}", valid.join(", "))
-        })
+    pub fn parse(code: &str) -> Result<Rule, UnknownRule> {
+        Rule::ALL.into_iter().find(|r| r.code() == code).ok_or_else(|| UnknownRule { code: code.to_string() })
     }
+}
+
+/// A code that names no rule (`--ignore`); its message lists the valid ones.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{code}` is not a rule code; valid codes: {}", Rule::ALL.map(Rule::code).join(", "))]
+pub struct UnknownRule {
+    pub code: String,
 }
 
 impl std::fmt::Display for Rule {
@@ -191,7 +195,7 @@ mod tests {
             assert_eq!(Rule::parse(rule.code()), Ok(rule));
             assert!(!rule.description().is_empty());
         }
-        let error = Rule::parse("gil-reenabeld").unwrap_err();
+        let error = Rule::parse("gil-reenabeld").unwrap_err().to_string();
         assert!(error.contains("gil-reenabled") && error.contains("probe-error"), "{error}");
     }
 }

@@ -304,8 +304,8 @@ pub fn in_shard(package: &str, index: u32, count: u32) -> bool {
 }
 
 /// Parses `I/N` (0 <= I < N).
-pub fn parse_shard(text: &str) -> Result<(u32, u32), String> {
-    let bad = || format!("--shard takes I/N with 0 <= I < N (for example 0/4), not `{text}`");
+pub fn parse_shard(text: &str) -> Result<(u32, u32), crate::cli::ArgError> {
+    let bad = || crate::cli::ArgError::NotShard { text: text.to_string() };
     let (index, count) = text.split_once('/').ok_or_else(bad)?;
     let (index, count): (u32, u32) =
         (index.trim().parse().map_err(|_| bad())?, count.trim().parse().map_err(|_| bad())?);

@@ -270,9 +270,14 @@ fn not_found(extension: &mut Extension) {
 
 /// Per stub, the module as the library defines it (`None`: not exported
 /// there), or why the library could not be read.
+// The reason is text on purpose: it only becomes a line of the stubs'
+// evidence (`{library} could not be read: {reason}`), and it comes from
+// several sources (a wheel member's read, a file's, the parser).
 pub type Decided = Result<Vec<Option<BinaryReport>>, String>;
 
 /// Analyses, in the library's bytes, the function each stub jumps to.
+// `data` is the library's bytes or, as text, why they could not be read;
+// see [`Decided`].
 fn analyse(stubs: &[Stub], data: Result<&[u8], String>, hint: BuildHint<'_>) -> Decided {
     let Some(arch) = stubs.first().map(|s| s.arch) else { return Ok(Vec::new()) };
     let requests: Vec<(&str, &str)> = stubs.iter().map(|s| (s.symbol.as_str(), s.module.as_str())).collect();

@@ -15,10 +15,15 @@ pub struct Results {
     pub signatures: BTreeMap<String, String>,
 }
 
+/// A file that is not XML (pytest was killed while writing it).
+#[derive(Debug, thiserror::Error)]
+#[error("not JUnit XML: {0}")]
+pub struct NotJunit(roxmltree::Error);
+
 /// Parses pytest's JUnit XML (xunit1 or xunit2). A test's id is
 /// `classname::name`, as pytest writes them (`tests.test_counter::test_threads`).
-pub fn parse(xml: &str) -> Result<Results, String> {
-    let document = roxmltree::Document::parse(xml).map_err(|e| format!("not JUnit XML: {e}"))?;
+pub fn parse(xml: &str) -> Result<Results, NotJunit> {
+    let document = roxmltree::Document::parse(xml).map_err(NotJunit)?;
     let mut out = Results::default();
     for case in document.descendants().filter(|n| n.has_tag_name("testcase")) {
         let id = match (case.attribute("classname"), case.attribute("name")) {
