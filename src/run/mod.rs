@@ -498,6 +498,46 @@ mod tests {
         assert!(parse_shard("4/4").is_err() && parse_shard("x").is_err() && parse_shard("0/0").is_err());
     }
 
+    /// A batch run and a test run as the version before the typed model
+    /// wrote them (`ftprobe batch` and `ftprobe test` on the local index,
+    /// shortened to a row each): they read, and write back the same text.
+    const BATCH_META: &str = include_str!("../../fixtures/runs/batch/meta.json");
+    const BATCH_ROW: &str = include_str!("../../fixtures/runs/batch/results.jsonl");
+    const TEST_META: &str = include_str!("../../fixtures/runs/test/meta.json");
+    const TEST_ROW: &str = include_str!("../../fixtures/runs/test/results.jsonl");
+
+    #[test]
+    fn runs_written_before_the_typed_model_read_and_write_back_the_same() {
+        for (meta, row) in [(BATCH_META, BATCH_ROW), (TEST_META, TEST_ROW)] {
+            let read: RunMeta = serde_json::from_str(meta).unwrap();
+            assert_eq!(serde_json::to_string_pretty(&read).unwrap() + "\n", meta);
+            let read: Row = serde_json::from_str(row).unwrap();
+            assert_eq!(serde_json::to_string(&read).unwrap() + "\n", row);
+        }
+        for kind in ["batch", "test"] {
+            let (_, rows) = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/runs").join(kind)).unwrap();
+            assert_eq!(rows.len(), 1, "{kind}");
+        }
+        let batch: RunMeta = serde_json::from_str(BATCH_META).unwrap();
+        assert_eq!((batch.kind, batch.installer), (RunKind::Batch, InstallerKind::Pip));
+        assert!(matches!(batch.options, RecordedOptions::Batch(_)), "{:?}", batch.options);
+        let test: RunMeta = serde_json::from_str(TEST_META).unwrap();
+        assert_eq!((test.kind, test.installer), (RunKind::Test, InstallerKind::Uv));
+        assert!(matches!(test.options, RecordedOptions::Test(_)), "{:?}", test.options);
+        let row: Row = serde_json::from_str(BATCH_ROW).unwrap();
+        assert_eq!(row.install.from, Some(InstallSource::Wheel));
+        let extension = &row.extensions[0];
+        assert_eq!(
+            (extension.gil, extension.subinterpreters, extension.generator),
+            (Some(GilVerdict::NotUsed), Some(SubinterpreterVerdict::NotSupported), Some(GeneratorKind::Cython))
+        );
+        let row: Row = serde_json::from_str(TEST_ROW).unwrap();
+        let suite = row.suite.unwrap();
+        assert_eq!((row.install.from, suite.source.kind), (Some(InstallSource::Sdist), suite::SourceKind::Path));
+        let culprit = &suite.iterations[0].gil.as_ref().unwrap().culprits[0];
+        assert_eq!((culprit.verdict, culprit.generator), (Some(GilVerdict::Used), Some(GeneratorKind::Pyo3)));
+    }
+
     /// Each value serialises to the exact text earlier versions wrote, and
     /// that text reads back to it.
     fn round_trips<T>(pairs: &[(T, &str)])
