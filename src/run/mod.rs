@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::name::normalize;
 use crate::runtime::{ProbeResult, PythonSummary};
 
+pub mod engine;
 pub mod progress;
 pub mod suite;
 
