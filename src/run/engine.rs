@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 use super::progress::Progress;
-use super::{RunDir, RunMeta, Row, UnitKey};
+use super::{Row, RunDir, RunMeta, UnitKey};
 use crate::discover::Interpreter;
 
 /// What a run does with each of its units.
