@@ -103,6 +103,7 @@ pub fn run(inputs: &[Input], options: &Options, progress: &(dyn Fn(&str) + Sync)
         Err(_) => answer(),
     };
     notes.append(&mut more_notes);
+    notes.extend(options.fetch.credential_notes());
     let mut report = DepsReport {
         inputs: inputs
             .iter()
