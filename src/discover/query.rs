@@ -50,11 +50,19 @@ pub fn query(executable: &Path, cache_dir: Option<&Path>) -> Result<InterpreterI
     Ok(info)
 }
 
+/// A folder whose Python files nobody but an administrator can plant.
+fn quiet_folder() -> PathBuf {
+    if cfg!(unix) { PathBuf::from("/") } else { std::env::temp_dir() }
+}
+
 fn run_query(executable: &Path) -> Result<InterpreterInfo, QueryError> {
     // -E -s -B rather than -I: Python 2 rejects -I, and an old interpreter
-    // should get "unsupported version", not "not a Python".
+    // should get "unsupported version", not "not a Python". Without -I, `-c`
+    // puts the current folder first on sys.path, so the query runs in one
+    // that nobody but root can plant a `json.py` in: not the shared temporary
+    // folder, where any `dis.py` left there broke it.
     let mut command = Command::new(executable);
-    command.args(["-E", "-s", "-B", "-c", INTERPRETER_INFO]).current_dir(std::env::temp_dir());
+    command.args(["-E", "-s", "-B", "-c", INTERPRETER_INFO]).current_dir(quiet_folder());
     crate::environment::clear_python_vars(&mut command);
     let captured = run_with_timeout(&mut command, QUERY_TIMEOUT)
         .map_err(|source| QueryError::Spawn { path: executable.to_path_buf(), source })?;
