@@ -394,7 +394,7 @@ fn with_hashes(dist: &LockedDist, files: Vec<Candidate>) -> Result<Vec<Candidate
         files.into_iter().filter(|f| f.sha256.as_ref().is_some_and(|s| allowed.contains(s))).collect();
     if kept.is_empty() {
         return Err(format!(
-            "hash mismatch: none of the index's files of {}=={} has a sha256 the lock file pins;              the index serves other bytes than were locked (lock again, or check the index)",
+            "hash mismatch: none of the index's files of {}=={} has a sha256 the lock file pins; the index serves other bytes than were locked (lock again, or check the index)",
             dist.name,
             dist.version.as_deref().unwrap_or("?")
         ));
