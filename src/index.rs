@@ -4,6 +4,7 @@
 //! which free-threaded 3.15 loads), `abi3` only, or pure Python. Nothing is
 //! installed.
 
+pub mod credentials;
 pub mod digest;
 pub mod error;
 pub mod http;

@@ -278,7 +278,9 @@ fn wait_for_hanging_import(run: &Path, finished: Option<&str>) {
     let started = Instant::now();
     loop {
         let rows = std::fs::read_to_string(run.join("results.jsonl")).unwrap_or_default();
-        let hanging = processes_mentioning("worker --request.*environments/ftprobe-fixture-hang");
+        // This run's worker: other tests run the same fixture at the same time.
+        let hanging =
+            processes_mentioning(&format!("worker --request.*{}/environments/ftprobe-fixture-hang", run.display()));
         if !hanging.is_empty() && finished.is_none_or(|p| rows.contains(p)) {
             return;
         }

@@ -571,3 +571,56 @@ fn an_installed_venv_is_asked_about_targets_it_was_not_made_for() {
         assert_eq!(status_on(&again, name, target), p["status"].as_str().unwrap(), "{name} on {target}");
     }
 }
+
+/// A private index that wants HTTP Basic credentials: without any, each pin
+/// is an error saying where to put them (exit 3); with them in the netrc
+/// file or in the index URL, the answers are the public index's, a note
+/// says where the credentials came from, and the password is never shown.
+#[test]
+fn a_private_index_takes_credentials_from_netrc_or_the_url() {
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().join("index");
+    let hashes = make_index(&root);
+    let server = IndexServer::start(&root, &["--basic-auth", "alice:s3cret-token"]);
+    let lock = scratch.path().join("requirements.txt");
+    std::fs::write(&lock, requirements(&hashes, &hash_of(&hashes, "MarkupSafe-3.0.2-cp313-cp313t"))).unwrap();
+    let no_netrc = scratch.path().join("no-netrc");
+    let run = |index: &str, netrc: &Path, cache: &str| {
+        let args = [lock.to_str().unwrap(), "-t", "3.13t", "--platform", "linux", "--index-url", index];
+        let args = [&args[..], &["--format", "json"]].concat();
+        let mut command = ftprobe(scratch.path());
+        command.arg("deps").args(&args).env("FTPROBE_CACHE_DIR", scratch.path().join(cache)).env("NETRC", netrc);
+        let out = command.output().unwrap();
+        let (stdout, stderr) = (common::stdout(&out), common::stderr(&out));
+        assert!(!stdout.contains("s3cret-token") && !stderr.contains("s3cret-token"), "{stdout}{stderr}");
+        (out.status.code(), serde_json::from_str::<Value>(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}")))
+    };
+    let plain = format!("http://127.0.0.1:{}/simple/", server.port);
+
+    let (code, report) = run(&plain, &no_netrc, "cache-none");
+    assert_eq!(code, Some(3), "{report:#}");
+    let reason = by_name(&report, "ftfix")["reason"].as_str().unwrap().to_string();
+    assert!(reason.contains("401") && reason.contains("~/.netrc (machine 127.0.0.1"), "{reason}");
+
+    let netrc = scratch.path().join("netrc");
+    std::fs::write(&netrc, "machine 127.0.0.1\n  login alice\n  password s3cret-token\n").unwrap();
+    let (code, report) = run(&plain, &netrc, "cache-netrc");
+    assert_eq!(code, Some(1), "ftfix-gil needs the GIL: {report:#}");
+    assert_eq!(by_name(&report, "ftfix")["status"], "ready", "{report:#}");
+    assert_eq!(by_name(&report, "ftfix-gil")["status"], "gil_required", "{report:#}");
+    let notes = report["notes"].to_string();
+    assert!(notes.contains(&format!("credentials for 127.0.0.1:{} from {}", server.port, netrc.display())), "{notes}");
+
+    let with_login = format!("http://alice:s3cret-token@127.0.0.1:{}/simple/", server.port);
+    let (code, report) = run(&with_login, &no_netrc, "cache-url");
+    assert_eq!(code, Some(1), "{report:#}");
+    assert_eq!(by_name(&report, "ftfix")["status"], "ready", "{report:#}");
+    assert!(report["notes"].to_string().contains("from the index URL"), "{report:#}");
+
+    // A wrong password is refused as such.
+    std::fs::write(&netrc, "default login alice password wrong\n").unwrap();
+    let (code, report) = run(&plain, &netrc, "cache-wrong");
+    assert_eq!(code, Some(3), "{report:#}");
+    let reason = by_name(&report, "ftfix")["reason"].as_str().unwrap().to_string();
+    assert!(reason.contains("to the credentials from") && reason.contains("check them"), "{reason}");
+}

@@ -202,7 +202,8 @@ fn mypyc_verdicts_agree_with_real_imports_on_3_13() {
                       print(json.dumps(out))";
         let names: Vec<&String> = modules.keys().filter(|m| !m.ends_with("__mypyc")).collect();
         let out = Command::new(&venv_python)
-            .args(["-c", script])
+            // -I: the temporary folder, its current folder, may hold any `dis.py`.
+            .args(["-I", "-c", script])
             .args(&names)
             .current_dir(std::env::temp_dir())
             .env_remove("PYTHONPATH")

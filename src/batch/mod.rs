@@ -4,7 +4,6 @@
 //! extension files it installed. Every unit ends as exactly one [`Row`],
 //! whatever happened to it.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -63,25 +62,6 @@ pub fn requirement_name(requirement: &str) -> String {
         .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
         .unwrap_or(requirement.len());
     normalize(&requirement[..end])
-}
-
-/// Every (package, interpreter) unit not already `done` (package, executable).
-pub fn plan(requests: &[Request], interpreters: &[Interpreter], done: &BTreeSet<(String, String)>) -> Vec<Unit> {
-    let mut units = Vec::new();
-    for request in requests {
-        let package = requirement_name(&request.requirement);
-        for interpreter in interpreters {
-            let key = (package.clone(), interpreter.executable.to_string_lossy().into_owned());
-            if !done.contains(&key) {
-                units.push(Unit {
-                    request: request.clone(),
-                    package: package.clone(),
-                    interpreter: interpreter.clone(),
-                });
-            }
-        }
-    }
-    units
 }
 
 /// What `probes/installed_dist.py` prints.

@@ -3,13 +3,14 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use rayon::prelude::*;
 
-use crate::batch::{self, Options, Request, requirement_name};
+use crate::batch::{self, Options, Request, Unit, requirement_name};
 use crate::cli::BatchArgs;
 use crate::discover::Finder;
 use crate::printer::Printer;
+use crate::run::engine::{self, Opened, PerPackage, UnitKind};
 use crate::run::options::{BatchRecord, RecordedOptions};
+use crate::run::progress::Progress;
 use crate::run::{self, InstallStatus, Row, RunKind, RunMeta};
 use crate::runtime::{RunOptions, Status};
 use crate::venv::Installer;
@@ -108,8 +109,13 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
     crate::interrupt::install();
     let requests = requests(args)?;
     let interpreters = Finder::default().resolve_all(&args.pythons)?;
-    let (dir, run_dir, done) = run::open_for(RunKind::Batch, args.run.out.as_deref(), args.run.resume.as_deref())?;
-    let mut units = batch::plan(&requests, &interpreters, &done);
+    let opened = Opened::new(RunKind::Batch, args.run.out.as_deref(), args.run.resume.as_deref())?;
+    let named = requests.iter().map(|r| (requirement_name(&r.requirement), r));
+    let mut units: Vec<Unit> = opened
+        .pending(named, &interpreters)
+        .into_iter()
+        .map(|(request, package, interpreter)| Unit { request: request.clone(), package, interpreter })
+        .collect();
     if let Some((index, count)) = args.shard {
         units.retain(|u| run::in_shard(&u.package, index, count));
     }
@@ -121,79 +127,42 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
         result_options(args, &installer),
         args.shard.map(|(i, n)| format!("{i}/{n}")),
     );
-    run_dir.write_meta(&meta)?;
+    opened.run_dir.write_meta(&meta)?;
     // The environments live inside the run directory while their unit runs.
-    let work = dir.join("environments");
-    std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
-    let options = Options {
-        installer,
-        index: args.index.options(args.only_binary),
-        install_timeout: args.install_timeout,
-        probes: args.probes.clone(),
-        run: RunOptions {
-            submodules: args.submodules,
-            code: None,
-            threads: 8,
-            timeout: args.timeout,
-            stall: args.stall,
+    let work = opened.work_dir("environments")?;
+    let kind = BatchUnits {
+        options: Options {
+            installer,
+            index: args.index.options(args.only_binary),
+            install_timeout: args.install_timeout,
+            probes: args.probes.clone(),
+            run: RunOptions {
+                submodules: args.submodules,
+                code: None,
+                threads: 8,
+                timeout: args.timeout,
+                stall: args.stall,
+            },
+            work_dir: work.clone(),
         },
-        work_dir: work.clone(),
+        index_url: args.index.index_url.clone().unwrap_or_else(|| crate::index::PYPI_SIMPLE.to_string()),
+        no_index: args.index.no_index,
+        availability: PerPackage::new(units.iter().map(|u| u.package.as_str())),
     };
-    let pool = run::unit_pool(args.run.jobs)?;
-    // What each package's latest release ships: read by the first of its
-    // units to run, once per package, so a long run starts at once.
-    let index_url = args.index.index_url.clone().unwrap_or_else(|| crate::index::PYPI_SIMPLE.to_string());
-    let availability: std::collections::BTreeMap<
-        &str,
-        std::sync::OnceLock<Result<crate::index::Availability, NotRead>>,
-    > = units.iter().map(|u| (u.package.as_str(), std::sync::OnceLock::new())).collect();
-    let read_availability = |package: &str| {
-        if crate::interrupt::requested() {
-            Err(NotRead::Interrupted)
-        } else if args.index.no_index {
-            Err(NotRead::NoIndex)
-        } else {
-            crate::index::availability(&index_url, package, std::time::Duration::from_secs(30)).map_err(NotRead::from)
-        }
-    };
-    let progress = run::progress::Progress::new(units.len(), done.len());
-    let failures = pool.install(|| {
-        units
-            .par_iter()
-            .map(|unit| {
-                let mut row = batch::run_unit(unit, &options);
-                let found = availability
-                    .get(unit.package.as_str())
-                    .map(|once| once.get_or_init(|| read_availability(&unit.package)));
-                match found {
-                    Some(Ok(found)) => row.wheels_available = Some(found.clone()),
-                    Some(Err(error)) => row.wheels_available_error = Some(error.to_string()),
-                    None => {}
-                }
-                let write = run_dir.append(&row);
-                let failed = row_failed(&row);
-                progress.finished(&row, failed, &crate::report::batch::unit_summary(&row));
-                write.map(|_| usize::from(failed))
-            })
-            .collect::<Result<Vec<usize>>>()
-    })?;
-    progress.done();
-    let _ = std::fs::remove_dir_all(&work);
-    let interrupted = run_dir.finish(&mut meta)?;
-    let failed: usize = failures.iter().sum();
-    printer.note(&format!(
-        "ftprobe: {} of {} units run ({} already done){}; {failed} with problems; installed with {}; results in {}",
-        units.len(),
-        units.len() + done.len(),
-        done.len(),
-        if interrupted { ", interrupted" } else { "" },
-        meta.installer,
-        dir.display()
-    ));
-    if interrupted {
-        return Ok(ExitCode::from(crate::interrupt::EXIT_INTERRUPTED));
-    }
-    Ok(ExitCode::SUCCESS)
+    let finished = engine::execute(&kind, &units, &opened, &mut meta, args.run.jobs, &work)?;
+    let what = format!("{} with problems; installed with {}", finished.failed, meta.installer);
+    printer.note(&finished.summary_line(&opened, &what));
+    Ok(finished.exit_code(false))
+}
+
+/// A batch unit: install, probe, scan ([`batch::run_unit`]), and what the
+/// package's latest release ships, read once per package by the first of
+/// its units to run, so a long run starts at once.
+struct BatchUnits<'a> {
+    options: Options,
+    index_url: String,
+    no_index: bool,
+    availability: PerPackage<'a, Result<crate::index::Availability, NotRead>>,
 }
 
 /// Why what a package's latest release ships was not read (a row's
@@ -206,6 +175,40 @@ enum NotRead {
     NoIndex,
     #[error(transparent)]
     Index(#[from] crate::index::FetchError),
+}
+
+impl UnitKind for BatchUnits<'_> {
+    type Unit = Unit;
+
+    fn run(&self, unit: &Unit, _progress: &Progress) -> Row {
+        let mut row = batch::run_unit(unit, &self.options);
+        let read = || {
+            if crate::interrupt::requested() {
+                Err(NotRead::Interrupted)
+            } else if self.no_index {
+                Err(NotRead::NoIndex)
+            } else {
+                crate::index::availability(&self.index_url, &unit.package, std::time::Duration::from_secs(30))
+                    .map_err(NotRead::from)
+            }
+        };
+        match self.availability.get(&unit.package, read) {
+            Some(Ok(found)) => row.wheels_available = Some(found.clone()),
+            Some(Err(error)) => row.wheels_available_error = Some(error.to_string()),
+            None => {}
+        }
+        row
+    }
+
+    /// The unit did not install, or a probe found a problem.
+    fn failed(&self, row: &Row) -> bool {
+        row.install.status != InstallStatus::Ok
+            || row.probes.iter().any(|p| p.status.is_problem() || p.status == Status::Error)
+    }
+
+    fn one_line(&self, row: &Row) -> String {
+        crate::report::batch::unit_summary(row)
+    }
 }
 
 /// The options that change what a run finds, for `merge` to compare.
@@ -222,10 +225,4 @@ fn result_options(args: &BatchArgs, installer: &Installer) -> RecordedOptions {
         no_index: args.index.no_index,
         only_binary: args.only_binary,
     })
-}
-
-/// Whether a unit did not install, or a probe found a problem.
-fn row_failed(row: &Row) -> bool {
-    row.install.status != InstallStatus::Ok
-        || row.probes.iter().any(|p| p.status.is_problem() || p.status == Status::Error)
 }

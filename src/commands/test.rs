@@ -1,18 +1,16 @@
 //! `ftprobe test`: argument glue around [`crate::testrun`] and the run directory.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
-use std::sync::OnceLock;
 
 use anyhow::{Context, Result, bail};
-use rayon::prelude::*;
 
 use crate::cli::{GilChoice, TestArgs};
 use crate::discover::Finder;
 use crate::printer::Printer;
+use crate::run::engine::{self, Opened, PerPackage, UnitKind};
 use crate::run::options::{RecordedOptions, TestRecord};
 use crate::run::suite::{Category, GilSetting};
-use crate::run::{self, Row, RunKind, RunMeta, progress::Progress};
+use crate::run::{Row, RunKind, RunMeta, progress::Progress};
 use crate::testrun::source::{self, Prepared, SourceError, Spec};
 use crate::testrun::{self, Options, Unit, registry::Registry};
 use crate::venv::Installer;
@@ -40,101 +38,94 @@ pub fn run(args: &TestArgs, printer: &Printer) -> Result<ExitCode> {
         None => Vec::new(),
     };
     let interpreters = Finder::default().resolve_all(&args.pythons)?;
-    let (dir, run_dir, done) = run::open_for(RunKind::Test, args.run.out.as_deref(), args.run.resume.as_deref())?;
-    let mut units = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for (text, spec) in &specs {
-        let package = testrun::unit_name(spec);
-        if !seen.insert(package.clone()) {
-            continue;
-        }
-        for interpreter in &interpreters {
-            if !done.contains(&(package.clone(), interpreter.executable.to_string_lossy().into_owned())) {
-                units.push(Unit {
-                    spec: spec.clone(),
-                    requirement: text.clone(),
-                    package: package.clone(),
-                    interpreter: interpreter.clone(),
-                });
-            }
-        }
-    }
+    let opened = Opened::new(RunKind::Test, args.run.out.as_deref(), args.run.resume.as_deref())?;
+    let named = specs.iter().map(|(text, spec)| (testrun::unit_name(spec), (text, spec)));
+    let units: Vec<Unit> = opened
+        .pending(named, &interpreters)
+        .into_iter()
+        .map(|((text, spec), package, interpreter)| Unit {
+            spec: spec.clone(),
+            requirement: text.clone(),
+            package,
+            interpreter,
+        })
+        .collect();
     let installer = Installer::choose(args.index.pip);
     let mut meta =
         RunMeta::begin(RunKind::Test, &interpreters, installer.kind(), result_options(args, &installer), None);
-    run_dir.write_meta(&meta)?;
-    let work = dir.join("work");
-    std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
-    let index_url = args.index.index_url.clone().unwrap_or_else(|| crate::index::PYPI_SIMPLE.to_string());
-    let options = Options {
-        installer,
-        index: args.index.options(false),
-        install_timeout: args.install_timeout,
-        iterations: args.iterations,
-        stop_on_first_pass: args.stop_on_first_pass,
-        compare_with_gil: args.compare_with_gil,
-        gil: match args.gil {
-            GilChoice::Default => GilSetting::Unset,
-            GilChoice::Off => GilSetting::Off,
+    opened.run_dir.write_meta(&meta)?;
+    let work = opened.work_dir("work")?;
+    let kind = TestUnits {
+        options: Options {
+            installer,
+            index: args.index.options(false),
+            install_timeout: args.install_timeout,
+            iterations: args.iterations,
+            stop_on_first_pass: args.stop_on_first_pass,
+            compare_with_gil: args.compare_with_gil,
+            gil: match args.gil {
+                GilChoice::Default => GilSetting::Unset,
+                GilChoice::Off => GilSetting::Off,
+            },
+            parallel_threads: args.parallel_threads,
+            tsan: args.tsan,
+            timeout: args.timeout,
+            stall: args.stall,
+            test_command: args.test_command.clone(),
+            test_command_suffix: suffix,
+            extra_deps: args.extra_deps.iter().filter(|d| !d.trim().is_empty()).cloned().collect(),
+            env: args.env.clone(),
+            registry,
+            work_dir: work.clone(),
         },
-        parallel_threads: args.parallel_threads,
-        tsan: args.tsan,
-        timeout: args.timeout,
-        stall: args.stall,
-        test_command: args.test_command.clone(),
-        test_command_suffix: suffix,
-        extra_deps: args.extra_deps.iter().filter(|d| !d.trim().is_empty()).cloned().collect(),
-        env: args.env.clone(),
-        registry,
-        work_dir: work.clone(),
+        index_url: args.index.index_url.clone().unwrap_or_else(|| crate::index::PYPI_SIMPLE.to_string()),
+        no_index: args.index.no_index,
+        sources: PerPackage::new(units.iter().map(|u| u.package.as_str())),
+        work: work.clone(),
     };
-    // Each package's suite is fetched once, by the first of its units to
-    // run, and shared by its interpreters.
-    let sources: BTreeMap<&str, OnceLock<Result<Prepared, SourceError>>> =
-        units.iter().map(|u| (u.package.as_str(), OnceLock::new())).collect();
-    let prepare = |unit: &Unit| {
-        let fetch = source::Fetch {
-            index_url: &index_url,
-            no_index: args.index.no_index,
-            repository: options.registry.get(&unit.package).and_then(|e| e.repository.clone()),
-            work: &work.join(format!("{}-source", unit.package)),
-            timeout: std::time::Duration::from_secs(600),
+    let finished = engine::execute(&kind, &units, &opened, &mut meta, args.run.jobs, &work)?;
+    // (Sources of a checkout are the user's; fetched ones, under `work`, were ours to remove.)
+    printer.note(&finished.summary_line(&opened, &crate::report::suite::category_counts(&finished.rows)));
+    Ok(finished.exit_code(true))
+}
+
+/// A test unit: the package's suite, fetched once per package by the first
+/// of its units to run and shared by its interpreters, run by
+/// [`testrun::run_unit`].
+struct TestUnits<'a> {
+    options: Options,
+    index_url: String,
+    no_index: bool,
+    sources: PerPackage<'a, Result<Prepared, SourceError>>,
+    work: std::path::PathBuf,
+}
+
+impl UnitKind for TestUnits<'_> {
+    type Unit = Unit;
+
+    fn run(&self, unit: &Unit, progress: &Progress) -> Row {
+        let prepare = || {
+            let fetch = source::Fetch {
+                index_url: &self.index_url,
+                no_index: self.no_index,
+                repository: self.options.registry.get(&unit.package).and_then(|e| e.repository.clone()),
+                work: &self.work.join(format!("{}-source", unit.package)),
+                timeout: std::time::Duration::from_secs(600),
+            };
+            let _ = std::fs::create_dir_all(fetch.work);
+            source::prepare(&unit.spec, &fetch)
         };
-        let _ = std::fs::create_dir_all(fetch.work);
-        source::prepare(&unit.spec, &fetch)
-    };
-    let pool = run::unit_pool(args.run.jobs)?;
-    let progress = Progress::new(units.len(), done.len());
-    let rows = pool.install(|| {
-        units
-            .par_iter()
-            .map(|unit| {
-                let prepared = sources[unit.package.as_str()].get_or_init(|| prepare(unit));
-                let row = testrun::run_unit(unit, prepared, &options, &|line| progress.note(line));
-                let write = run_dir.append(&row);
-                progress.finished(&row, !passed(&row), &crate::report::suite::unit_summary(&row));
-                write.map(|_| row)
-            })
-            .collect::<Result<Vec<Row>>>()
-    })?;
-    progress.done();
-    // Sources of a checkout are the user's; fetched ones are ours to remove.
-    let _ = std::fs::remove_dir_all(&work);
-    let interrupted = run_dir.finish(&mut meta)?;
-    let failing = rows.iter().filter(|r| !passed(r)).count();
-    printer.note(&format!(
-        "ftprobe: {} of {} units run ({} already done){}; {}; results in {}",
-        units.len(),
-        units.len() + done.len(),
-        done.len(),
-        if interrupted { ", interrupted" } else { "" },
-        crate::report::suite::category_counts(&rows),
-        dir.display()
-    ));
-    if interrupted {
-        return Ok(ExitCode::from(crate::interrupt::EXIT_INTERRUPTED));
+        let prepared = self.sources.get(&unit.package, prepare).expect("every unit's package has a slot");
+        testrun::run_unit(unit, prepared, &self.options, &|line| progress.note(line))
     }
-    Ok(if failing > 0 { ExitCode::from(crate::error::EXIT_FINDINGS) } else { ExitCode::SUCCESS })
+
+    fn failed(&self, row: &Row) -> bool {
+        !passed(row)
+    }
+
+    fn one_line(&self, row: &Row) -> String {
+        crate::report::suite::unit_summary(row)
+    }
 }
 
 /// A unit whose suite passed on every iteration (with or without a GIL fallback).

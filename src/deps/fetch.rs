@@ -83,9 +83,20 @@ impl Fetcher {
         }
     }
 
-    /// Every file of `project` on the index at `index_url`.
+    /// For each host that got credentials, a note saying where they came from.
+    pub fn credential_notes(&self) -> Vec<String> {
+        self.client
+            .credentials_used()
+            .into_iter()
+            .map(|(host, source)| format!("credentials for {host} from {source}"))
+            .collect()
+    }
+
+    /// Every file of `project` on the index at `index_url` (which may carry
+    /// a login: it is sent, never cached or shown).
     pub fn project_files(&self, index_url: &str, project: &str) -> Result<Vec<Candidate>, FetchFailure> {
-        let url = format!("{}/{}/", index_url.trim_end_matches('/'), crate::model::name::normalize(project));
+        let shown = crate::index::credentials::split_userinfo(index_url).0;
+        let url = format!("{}/{}/", shown.trim_end_matches('/'), crate::model::name::normalize(project));
         if let Some(files) = self.pages.get(&url, self.offline) {
             return Ok(files);
         }

@@ -103,6 +103,7 @@ pub fn run(inputs: &[Input], options: &Options, progress: &(dyn Fn(&str) + Sync)
         Err(_) => answer(),
     };
     notes.append(&mut more_notes);
+    notes.extend(options.fetch.credential_notes());
     let mut report = DepsReport {
         inputs: inputs
             .iter()
@@ -229,12 +230,13 @@ fn answer_all(
     options: &Options,
     progress: &(dyn Fn(&str) + Sync),
 ) -> (Vec<PackageResult>, Vec<String>) {
-    // Project pages: for pins the lock file lists no wheels for, and for
-    // every pin that turns out to have no wheel (the first later release).
+    // Project pages: for pins the lock file lists no wheels for, for every
+    // pin that turns out to have no wheel (the first later release), and
+    // for compiled wheels the lock file names without a URL or sha256.
     let needs_page: BTreeSet<(&str, &str)> = questions
         .iter()
         .filter(|q| q.installed && q.dist.version.is_some())
-        .filter(|q| q.locked_wheel.is_none())
+        .filter(|q| q.locked_wheel.as_ref().is_none_or(unlocated))
         .map(|q| (index_of(q.dist, options), q.dist.name.as_str()))
         .collect();
     let pages: BTreeMap<(&str, &str), Result<Vec<Candidate>, fetch::FetchFailure>> = needs_page
@@ -295,11 +297,19 @@ fn choice(
             q.dist.specifier.as_deref().unwrap_or("no version")
         ));
     };
+    let page = pages.get(&(index_of(q.dist, options), q.dist.name.as_str()));
     if let Some(wheel) = &q.locked_wheel {
         let compiled_elsewhere = wheel.is_pure_wheel() && choose::compiled_elsewhere(&locked_candidates(q.dist));
-        return Choice::Wheel { wheel: wheel.clone(), compiled_elsewhere };
+        let wheel = if unlocated(wheel) {
+            match located(wheel, page) {
+                Ok(wheel) => wheel,
+                Err(why) => return Choice::Error(why),
+            }
+        } else {
+            wheel.clone()
+        };
+        return Choice::Wheel { wheel, compiled_elsewhere };
     }
-    let page = pages.get(&(index_of(q.dist, options), q.dist.name.as_str()));
     let pinned = Version::from_str(version).ok();
     // The index's files of the pinned release, when the index was asked.
     let on_index: Option<Vec<Candidate>> = match (page, &pinned) {
@@ -333,6 +343,44 @@ fn choice(
     Choice::NoWheel { install, first_ready }
 }
 
+/// A compiled wheel the lock file names without its URL or sha256
+/// (poetry.lock and pdm.lock list file names and hashes only): it is
+/// read from where the index's page says.
+fn unlocated(wheel: &Candidate) -> bool {
+    !wheel.is_pure_wheel() && (wheel.url.is_none() || wheel.sha256.is_none())
+}
+
+/// An [`unlocated`] wheel with the URL (and size, and sha256 when the lock
+/// file gives none) of the file of that name on the index's page; a file
+/// whose sha256 differs from the locked one is an error, as in
+/// [`with_hashes`].
+// The error is the result's reason text (`Choice::Error`), as `with_hashes`'s.
+fn located(wheel: &Candidate, page: Option<&Result<Vec<Candidate>, fetch::FetchFailure>>) -> Result<Candidate, String> {
+    let files = match page {
+        Some(Ok(files)) => files,
+        Some(Err(error)) => return Err(error.to_string()),
+        None => return Err(format!("{}: the lock file gives no URL, and the index was not asked", wheel.filename)),
+    };
+    let Some(found) = files.iter().find(|f| f.filename == wheel.filename) else {
+        return Err(format!("{}: the lock file gives no URL, and the index does not list the file", wheel.filename));
+    };
+    if let (Some(locked), Some(served)) = (&wheel.sha256, &found.sha256)
+        && locked != served
+    {
+        return Err(format!(
+            "hash mismatch: the index's {} has sha256 {served}, the lock file pins {locked}; \
+             the index serves other bytes than were locked (lock again, or check the index)",
+            wheel.filename
+        ));
+    }
+    Ok(Candidate {
+        url: wheel.url.clone().or_else(|| found.url.clone()),
+        sha256: wheel.sha256.clone().or_else(|| found.sha256.clone()),
+        size: wheel.size.or(found.size),
+        ..wheel.clone()
+    })
+}
+
 /// Files from the index, checked against the hashes a requirements file
 /// pins (`--hash`): a file whose sha256 is not among them is dropped, as
 /// pip's hash-checking mode would refuse it; when none is left, the index
@@ -348,7 +396,7 @@ fn with_hashes(dist: &LockedDist, files: Vec<Candidate>) -> Result<Vec<Candidate
         files.into_iter().filter(|f| f.sha256.as_ref().is_some_and(|s| allowed.contains(s))).collect();
     if kept.is_empty() {
         return Err(format!(
-            "hash mismatch: none of the index's files of {}=={} has a sha256 the lock file pins;              the index serves other bytes than were locked (lock again, or check the index)",
+            "hash mismatch: none of the index's files of {}=={} has a sha256 the lock file pins; the index serves other bytes than were locked (lock again, or check the index)",
             dist.name,
             dist.version.as_deref().unwrap_or("?")
         ));
@@ -435,4 +483,34 @@ pub fn traffic_line(traffic: &Traffic) -> String {
         traffic.bytes as f64 / 1e6,
         traffic.wheels_from_cache
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_compiled_wheel_locked_without_its_url_is_read_from_where_the_index_says() {
+        let name = "coverage-7.13.5-cp313-cp313t-manylinux_2_28_x86_64.whl";
+        let locked = Candidate { sha256: Some("ab".repeat(32)), ..Candidate::named(name) };
+        assert!(unlocated(&locked));
+        assert!(!unlocated(&Candidate::named("six-1.17.0-py2.py3-none-any.whl")));
+        let served = Candidate {
+            url: Some(format!("https://files.example/{name}")),
+            sha256: Some("ab".repeat(32)),
+            size: Some(250_000),
+            ..Candidate::named(name)
+        };
+        let page = Ok(vec![Candidate::named("coverage-7.13.5.tar.gz"), served.clone()]);
+        let found = located(&locked, Some(&page)).unwrap();
+        assert_eq!((found.url.as_deref(), found.size), (served.url.as_deref(), Some(250_000)));
+        assert!(!unlocated(&found));
+        // Other bytes than were locked, a file the index lacks, no page.
+        let other = Ok(vec![Candidate { sha256: Some("cd".repeat(32)), ..served }]);
+        assert!(located(&locked, Some(&other)).unwrap_err().starts_with("hash mismatch"));
+        assert!(located(&locked, Some(&Ok(Vec::new()))).unwrap_err().contains("does not list the file"));
+        let offline = fetch::FetchFailure::PageNotCached { url: "https://pypi.org/simple/coverage/".into() };
+        let said = offline.to_string();
+        assert_eq!(located(&locked, Some(&Err(offline))).unwrap_err(), said);
+    }
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::interpreter::InterpreterInfo;
+use crate::model::hash::stable_hash;
 use crate::probes::INTERPRETER_INFO;
 use crate::process::{run_with_timeout, tail_text};
 
@@ -33,7 +34,7 @@ pub enum QueryError {
 pub fn query(executable: &Path, cache_dir: Option<&Path>) -> Result<InterpreterInfo, QueryError> {
     let stamp = Stamp::of(executable);
     let cache_file =
-        cache_dir.map(|dir| dir.join(format!("{:016x}.json", fnv1a(executable.as_os_str().as_encoded_bytes()))));
+        cache_dir.map(|dir| dir.join(format!("{:016x}.json", stable_hash(executable.as_os_str().as_encoded_bytes()))));
     if let (Some(file), Some(stamp)) = (&cache_file, &stamp)
         && let Some(info) = read_cache(file, executable, stamp)
     {
@@ -49,11 +50,19 @@ pub fn query(executable: &Path, cache_dir: Option<&Path>) -> Result<InterpreterI
     Ok(info)
 }
 
+/// A folder whose Python files nobody but an administrator can plant.
+fn quiet_folder() -> PathBuf {
+    if cfg!(unix) { PathBuf::from("/") } else { std::env::temp_dir() }
+}
+
 fn run_query(executable: &Path) -> Result<InterpreterInfo, QueryError> {
     // -E -s -B rather than -I: Python 2 rejects -I, and an old interpreter
-    // should get "unsupported version", not "not a Python".
+    // should get "unsupported version", not "not a Python". Without -I, `-c`
+    // puts the current folder first on sys.path, so the query runs in one
+    // that nobody but root can plant a `json.py` in: not the shared temporary
+    // folder, where any `dis.py` left there broke it.
     let mut command = Command::new(executable);
-    command.args(["-E", "-s", "-B", "-c", INTERPRETER_INFO]).current_dir(std::env::temp_dir());
+    command.args(["-E", "-s", "-B", "-c", INTERPRETER_INFO]).current_dir(quiet_folder());
     crate::environment::clear_python_vars(&mut command);
     let captured = run_with_timeout(&mut command, QUERY_TIMEOUT)
         .map_err(|source| QueryError::Spawn { path: executable.to_path_buf(), source })?;
@@ -107,7 +116,7 @@ impl Stamp {
         let target = fs::canonicalize(executable).ok()?;
         let meta = fs::metadata(&target).ok()?;
         let modified_ns = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?.as_nanos();
-        Some(Stamp { target, modified_ns, size: meta.len(), script: fnv1a(INTERPRETER_INFO.as_bytes()) })
+        Some(Stamp { target, modified_ns, size: meta.len(), script: stable_hash(INTERPRETER_INFO.as_bytes()) })
     }
 }
 
@@ -139,11 +148,6 @@ fn write_cache(file: &Path, executable: &Path, stamp: Stamp, info: &InterpreterI
     }
 }
 
-/// 64-bit FNV-1a: a stable, dependency-free hash for cache file names.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,11 +157,5 @@ mod tests {
         let out = b"noise from sitecustomize\n{\"result\": \"error\"}\n";
         assert!(parse_answer(out).is_none());
         assert!(parse_answer(b"Python 2.7\n").is_none());
-    }
-
-    #[test]
-    fn fnv_is_stable() {
-        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
     }
 }

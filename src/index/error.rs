@@ -21,6 +21,12 @@ pub enum IndexError {
     NoSuchProject { url: String, project: String },
     #[error("{url}: the server answered {status}; check the URL and any credentials it needs")]
     Status { url: String, status: u16 },
+    #[error(
+        "{url}: the server answered {status}: it wants credentials, and none were found for {host}; put them in the index URL (https://USER:TOKEN@{host}/...) or in ~/.netrc (machine {host} login USER password TOKEN)"
+    )]
+    NoCredentials { url: String, status: u16, host: String },
+    #[error("{url}: the server answered {status} to the credentials from {from}; check them")]
+    CredentialsRefused { url: String, status: u16, from: String },
     #[error("{url} is not a PEP 691 or PEP 503 project page ({reason}); check --index-url")]
     BadPage { url: String, reason: String },
     #[error(

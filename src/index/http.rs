@@ -1,8 +1,9 @@
 //! The HTTP client of the index layer: the system's certificate store (as
 //! pip and uv use, a company proxy's CA included), a timeout on every phase
 //! of every request, bounded retries with backoff for connection failures,
-//! 5xx and 429 answers and bodies cut short, and a count of the requests
-//! made and body bytes received.
+//! 5xx and 429 answers and bodies cut short, a count of the requests made
+//! and body bytes received, and HTTP Basic credentials for private indexes
+//! ([`super::credentials`]: the URL's own, else netrc).
 
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use ureq::ResponseExt;
 
+use super::credentials::{self, CredentialSource, Login, Netrc};
 use super::error::IndexError;
 use super::remote::ranges::ByteRange;
 
@@ -61,6 +63,28 @@ pub struct Client {
     agent: ureq::Agent,
     settings: ClientSettings,
     counters: Arc<Counters>,
+    logins: Arc<Logins>,
+}
+
+/// Credentials by host: those index URLs carried, the netrc file, and which
+/// were sent (to say so).
+#[derive(Debug, Default)]
+struct Logins {
+    from_urls: std::sync::Mutex<std::collections::BTreeMap<String, Login>>,
+    netrc: Netrc,
+    used: std::sync::Mutex<std::collections::BTreeMap<String, CredentialSource>>,
+}
+
+impl Logins {
+    /// The login for `host`: one an index URL carried, else netrc's (by host
+    /// name, then with the port).
+    fn for_host(&self, host: &str) -> Option<Login> {
+        if let Some(login) = self.from_urls.lock().ok().and_then(|m| m.get(host).cloned()) {
+            return Some(login);
+        }
+        let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+        self.netrc.login(name).or_else(|| self.netrc.login(host))
+    }
 }
 
 /// What part of a file to ask for.
@@ -107,7 +131,13 @@ impl Client {
             .tls_config(tls)
             .build()
             .into();
-        Client { agent, settings, counters: Arc::default() }
+        let logins = Logins { netrc: Netrc::from_environment(), ..Logins::default() };
+        Client { agent, settings, counters: Arc::default(), logins: Arc::new(logins) }
+    }
+
+    /// For each host credentials were sent to, where they came from.
+    pub fn credentials_used(&self) -> Vec<(String, CredentialSource)> {
+        self.logins.used.lock().map(|m| m.iter().map(|(h, s)| (h.clone(), s.clone())).collect()).unwrap_or_default()
     }
 
     /// What this client (and its clones) sent and received so far.
@@ -121,6 +151,7 @@ impl Client {
     /// A project page, asking for PEP 691 JSON first and PEP 503 HTML else.
     /// `project` names the project in the 404 message.
     pub fn get_page(&self, url: &str, project: &str) -> Result<Page, IndexError> {
+        let url = &self.without_login(url);
         self.retrying(|| {
             let mut response = self.send(
                 url,
@@ -155,6 +186,7 @@ impl Client {
         range: Option<RangeRequest>,
         mut consume: impl FnMut(FileAnswer, &mut dyn Read) -> Result<T, IndexError>,
     ) -> Result<T, IndexError> {
+        let url = &self.without_login(url);
         let range_header = range.map(|r| match r {
             RangeRequest::Suffix(n) => format!("bytes=-{n}"),
             RangeRequest::Span(r) => format!("bytes={}-{}", r.start, r.end.saturating_sub(1)),
@@ -197,6 +229,19 @@ impl Client {
         })
     }
 
+    /// `url` without a login it carries, which is kept for its host: sent as
+    /// a header (never shown in a message), also for later requests to the
+    /// same host (the index's files).
+    fn without_login(&self, url: &str) -> String {
+        let (bare, login) = credentials::split_userinfo(url);
+        if let (Some(login), Some(host), Ok(mut logins)) =
+            (login, credentials::host_of(&bare), self.logins.from_urls.lock())
+        {
+            logins.insert(host.to_string(), login);
+        }
+        bare
+    }
+
     /// Runs `once` until it succeeds, fails for good, or the attempts run out.
     fn retrying<T>(&self, mut once: impl FnMut() -> Result<T, IndexError>) -> Result<T, IndexError> {
         let attempts = self.settings.attempts.max(1);
@@ -216,12 +261,30 @@ impl Client {
     }
 
     fn send(&self, url: &str, headers: &[(&str, &str)]) -> Result<ureq::http::Response<ureq::Body>, IndexError> {
-        let mut request = self.agent.get(url);
+        let bare = self.without_login(url);
+        let host = credentials::host_of(&bare).unwrap_or_default().to_string();
+        let login = self.logins.for_host(&host);
+        let mut request = self.agent.get(&bare);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
+        if let Some(login) = &login {
+            request = request.header("Authorization", login.basic());
+            if let Ok(mut used) = self.logins.used.lock() {
+                used.entry(host.clone()).or_insert_with(|| login.source.clone());
+            }
+        }
         self.counters.requests.fetch_add(1, Ordering::Relaxed);
-        request.call().map_err(|e| request_error(url, e))
+        let response = request.call().map_err(|e| request_error(&bare, e))?;
+        match (response.status().as_u16(), login) {
+            (status @ (401 | 403), None) if status == 401 || response.headers().contains_key("www-authenticate") => {
+                Err(IndexError::NoCredentials { url: bare, status, host })
+            }
+            (status @ (401 | 403), Some(login)) => {
+                Err(IndexError::CredentialsRefused { url: bare, status, from: login.source.to_string() })
+            }
+            _ => Ok(response),
+        }
     }
 
     fn counting<'a>(&'a self, inner: impl Read + 'a) -> impl Read + 'a {

@@ -1,5 +1,6 @@
 //! Pure data types shared across ftprobe: no I/O, no processes.
 
+pub mod hash;
 pub mod name;
 pub mod paths;
 pub mod platform;

@@ -2,7 +2,8 @@
 //! offline and on GitHub Pages. A summary with a wheel chart (one wedge per
 //! package: does its latest release ship a free-threaded wheel), then one
 //! row per package with a column group per interpreter. Sorting, filtering
-//! and detail rows are a few lines of inline JavaScript; the state also
+//! and detail rows are a few lines of inline JavaScript (`assets/report.js`,
+//! embedded like the style sheet `assets/report.css`); the state also
 //! reads from the address's fragment (`#filter=numpy&sort=package&open=numpy`),
 //! so a view can be shared. Every text from a package is escaped. Symbols go
 //! with the colours, for colour-blind readers. A test run gets the same
@@ -51,83 +52,11 @@ fn plain(text: &str) -> String {
     format!("<td data-sort=\"{0}\">{0}</td>", escape(text))
 }
 
-const STYLE: &str = r#"
-:root { color-scheme: light dark; --bg: #fff; --fg: #1b1f24; --muted: #59636e; --line: #d1d9e0;
-  --good: #1a7f37; --bad: #cf222e; --warn: #9a6700; --head: #f6f8fa; --open: #eef4ff; }
-@media (prefers-color-scheme: dark) { :root { --bg: #0d1117; --fg: #e6edf3; --muted: #9198a1; --line: #3d444d;
-  --good: #3fb950; --bad: #f85149; --warn: #d29922; --head: #151b23; --open: #1c2a3f; } }
-body { font: 14px/1.45 system-ui, sans-serif; background: var(--bg); color: var(--fg); margin: 1.5rem; }
-h1 { font-size: 1.4rem; margin: 0 0 .3rem; } .muted { color: var(--muted); }
-.summary { display: flex; gap: 2rem; align-items: center; flex-wrap: wrap; margin: 1rem 0; }
-.numbers { display: grid; grid-template-columns: auto auto; gap: .2rem 1rem; }
-.numbers b { font-size: 1.2rem; text-align: right; }
-table { border-collapse: collapse; width: 100%; }
-th, td { border-bottom: 1px solid var(--line); padding: .25rem .5rem; text-align: left; vertical-align: top; }
-thead th { background: var(--head); position: sticky; top: 0; cursor: pointer; user-select: none; }
-thead tr.groups th { cursor: default; text-align: center; border-left: 2px solid var(--line); }
-th.first, td.first { border-left: 2px solid var(--line); }
-td.good { color: var(--good); } td.bad { color: var(--bad); font-weight: 600; } td.warn { color: var(--warn); }
-tr.package { cursor: pointer; } tr.package:hover, tr.package.open { background: var(--open); }
-tr.details td { background: var(--open); font-size: 13px; } tr.details pre { white-space: pre-wrap; margin: .2rem 0; }
-input#filter { font: inherit; padding: .3rem .5rem; width: 22rem; max-width: 100%; margin: .5rem 0;
-  background: var(--bg); color: var(--fg); border: 1px solid var(--line); border-radius: 4px; }
-.legend span { margin-right: 1rem; }
-svg .yes { fill: var(--good); } svg .no { fill: var(--bad); opacity: .75; } svg .pure { fill: var(--muted); opacity: .5; }
-svg path { stroke: var(--bg); stroke-width: 1; }
-"#;
+/// The page's style sheet.
+const STYLE: &str = include_str!("assets/report.css");
 
-const SCRIPT: &str = r#"
-const table = document.getElementById('results');
-const body = table.tBodies[0];
-const filter = document.getElementById('filter');
-const packages = () => Array.from(body.querySelectorAll('tr.package'));
-function detailsOf(row) { return document.getElementById('details-' + row.dataset.package); }
-function applyFilter() {
-  const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
-  let shown = 0;
-  for (const row of packages()) {
-    const text = row.textContent.toLowerCase() + ' ' + detailsOf(row).textContent.toLowerCase();
-    const visible = words.every(w => text.includes(w));
-    row.hidden = !visible;
-    detailsOf(row).hidden = !visible || !row.classList.contains('open');
-    shown += visible;
-  }
-  document.getElementById('shown').textContent = shown;
-}
-function sortBy(column, descending) {
-  const rows = packages();
-  const key = r => { const c = r.cells[column]; return c ? (c.dataset.sort ?? c.textContent) : ''; };
-  rows.sort((a, b) => key(a).localeCompare(key(b), undefined, {numeric: true}) * (descending ? -1 : 1));
-  for (const row of rows) { body.appendChild(row); body.appendChild(detailsOf(row)); }
-  for (const th of table.querySelectorAll('thead tr.columns th')) th.removeAttribute('aria-sort');
-  const th = table.querySelector('thead tr.columns').cells[column];
-  th.setAttribute('aria-sort', descending ? 'descending' : 'ascending');
-}
-function toggle(row, open) {
-  row.classList.toggle('open', open);
-  detailsOf(row).hidden = !open;
-}
-filter.addEventListener('input', applyFilter);
-table.querySelectorAll('thead tr.columns th').forEach((th, i) => th.addEventListener('click', () =>
-  sortBy(i, th.getAttribute('aria-sort') === 'ascending')));
-body.addEventListener('click', e => {
-  const row = e.target.closest('tr.package');
-  if (row) toggle(row, !row.classList.contains('open'));
-});
-// The view from the address: #filter=words&sort=column[:desc]&open=package
-const state = new URLSearchParams(location.hash.slice(1));
-if (state.get('filter')) { filter.value = state.get('filter'); }
-if (state.get('sort')) {
-  const [name, order] = state.get('sort').split(':');
-  const index = Array.from(table.querySelector('thead tr.columns').cells).findIndex(th => th.dataset.key === name);
-  if (index >= 0) sortBy(index, order === 'desc');
-}
-if (state.get('open')) {
-  const row = body.querySelector('tr.package[data-package="' + CSS.escape(state.get('open')) + '"]');
-  if (row) toggle(row, true);
-}
-applyFilter();
-"#;
+/// The page's script: sorting, filtering, detail rows and the view from the address.
+const SCRIPT: &str = include_str!("assets/report.js");
 
 /// The wheel chart: one wedge per package, by what its latest release ships.
 fn wheel_chart(packages: &[(&String, &Row)]) -> String {
@@ -258,7 +187,7 @@ fn head(title: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n<style>{STYLE}</style></head><body>\n",
+         <title>{}</title>\n<style>\n{STYLE}</style></head><body>\n",
         escape(title)
     )
 }
@@ -326,7 +255,7 @@ fn foot() -> String {
     format!(
         "</tbody></table>\n<p class=\"muted\">Click a row for its details. Sort by clicking a column. \
          The page's address can hold a view: <code>#filter=numpy&amp;sort=package:desc&amp;open=numpy</code>.</p>\n\
-         <script>{SCRIPT}</script>\n</body></html>\n"
+         <script>\n{SCRIPT}</script>\n</body></html>\n"
     )
 }
 

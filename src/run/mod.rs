@@ -19,6 +19,7 @@ use crate::model::name::normalize;
 use crate::runtime::{ProbeResult, PythonSummary};
 use crate::venv::InstallerKind;
 
+pub mod engine;
 pub mod options;
 pub mod progress;
 pub mod suite;
@@ -295,12 +296,7 @@ impl Row {
 /// the packages whose 64-bit FNV-1a hash of the normalised name, modulo
 /// `count`, is `index`. The same on every machine and in every release.
 pub fn in_shard(package: &str, index: u32, count: u32) -> bool {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in normalize(package).bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash % u64::from(count.max(1)) == u64::from(index)
+    crate::model::hash::stable_hash(normalize(package).as_bytes()) % u64::from(count.max(1)) == u64::from(index)
 }
 
 /// Parses `I/N` (0 <= I < N).

@@ -65,7 +65,7 @@ pub fn run_worker(
         // No libpython: the interpreter runs the probe itself. -s: no user
         // site; -P: nothing from the current folder.
         let mut command = Command::new(&interpreter.executable);
-        command.args(["-s", "-P", "-c"]).arg(crate::worker::executable_driver(request));
+        command.args(["-s", "-P", "-c"]).args(crate::worker::executable_driver(request));
         crate::os::child_dies_with_parent(&mut command);
         command
     };

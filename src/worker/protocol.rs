@@ -17,9 +17,13 @@ pub const TOKEN_VAR: &str = "FTPROBE_RESULT_TOKEN";
 /// (no worker, so no token).
 pub const STANDALONE_MARKER: &str = "@@ftprobe-result@@ ";
 
+/// What goes before and after the token in a worker's result marker.
+pub const MARKER_AROUND: [&str; 2] = ["@@ftprobe-result-", "@@ "];
+
 /// The prefix of every result line of a worker given `token`.
 pub fn result_marker(token: &str) -> String {
-    format!("@@ftprobe-result-{token}@@ ")
+    let [before, after] = MARKER_AROUND;
+    format!("{before}{token}{after}")
 }
 
 /// A new unpredictable token (128 bits from the standard library's

@@ -176,6 +176,24 @@ pub fn batch_index() -> &'static Path {
     DIR.get_or_init(|| script_directory("fetch-batch-index"))
 }
 
+/// The ftprobe cache scripts/fetch-deps-cache fills for the real lock files
+/// of fixtures/deps-truth/lockfiles.txt (online, once per machine; then a
+/// no-op): what `ftprobe deps --offline` reads for them.
+pub fn deps_cache() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let out = Command::new("bash")
+            .arg(root.join("scripts/fetch-deps-cache"))
+            .env("FTPROBE", env!("CARGO_BIN_EXE_ftprobe"))
+            .env("FTPROBE_PYTHONS", provisioned_root())
+            .output()
+            .expect("bash runs");
+        assert!(out.status.success(), "scripts/fetch-deps-cache failed:\n{}", stderr(&out));
+        PathBuf::from(stdout(&out).trim().lines().last().expect("scripts/fetch-deps-cache printed no directory"))
+    })
+}
+
 /// The schemas and validators of scripts/fetch-schemas, fetched once per test binary.
 pub fn schemas() -> &'static Path {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
