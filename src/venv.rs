@@ -122,6 +122,11 @@ pub struct What<'a> {
     pub rebuild: &'a [String],
     /// Set for every step.
     pub env: &'a [(String, String)],
+    /// Byte-compile what uv installs, as pip does: for `batch`, whose
+    /// workers never write bytecode, so an uncompiled package is compiled
+    /// again by every import (2-3 times slower). A test suite's own runs
+    /// write their bytecode once and do not need it.
+    pub compile_bytecode: bool,
 }
 
 /// A fresh environment: its folder and its interpreter.
@@ -197,15 +202,14 @@ pub fn install_into(
     index: &IndexOptions,
     timeout: Duration,
 ) -> Result<(), StepFailure> {
-    let What { requirements, rebuild, env } = *what;
+    let What { requirements, rebuild, env, compile_bytecode } = *what;
     let mut install = match installer {
         Installer::Uv(uv) => {
             let mut c = Command::new(uv);
             c.args(["pip", "install", "--quiet", "--python"]).arg(&environment.python);
-            // Byte-compiled, as pip does: workers never write bytecode, so
-            // an uncompiled package is compiled again by every import (every
-            // import name's subinterpreter), 2-3 times slower.
-            c.arg("--compile-bytecode");
+            if compile_bytecode {
+                c.arg("--compile-bytecode");
+            }
             for name in rebuild {
                 c.args(["--refresh-package", name]);
             }

@@ -103,7 +103,7 @@ pub fn run_unit(unit: &Unit, options: &Options) -> Row {
         &options.installer,
         &unit.interpreter.executable,
         &dir,
-        &venv::What { requirements: &requirements, ..Default::default() },
+        &venv::What { requirements: &requirements, compile_bytecode: true, ..Default::default() },
         &options.index,
         options.install_timeout,
     );

@@ -121,7 +121,7 @@ pub fn run_unit(unit: &Unit, prepared: &Result<Prepared, SourceError>, options: 
         &options.installer,
         &unit.interpreter.executable,
         &dir,
-        &venv::What { requirements: &requirements, rebuild: &rebuild, env: &install_env },
+        &venv::What { requirements: &requirements, rebuild: &rebuild, env: &install_env, compile_bytecode: false },
         &options.index,
         options.install_timeout,
     );
@@ -133,7 +133,8 @@ pub fn run_unit(unit: &Unit, prepared: &Result<Prepared, SourceError>, options: 
             let reason = install_failure_reason(&row.install, || {
                 // Whose failure: the package alone, into the same environment.
                 let alone = [prepared.requirement.clone()];
-                let what = venv::What { requirements: &alone, rebuild: &rebuild, env: &install_env };
+                let what =
+                    venv::What { requirements: &alone, rebuild: &rebuild, env: &install_env, compile_bytecode: false };
                 let base = &unit.interpreter.executable;
                 match venv::install_into(
                     &options.installer,
