@@ -6,6 +6,7 @@
 //! build costs at most its timeout.
 
 pub mod explain;
+pub mod installed;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -235,7 +235,7 @@ fn test_installed(
     options: &Options,
     note: &dyn Fn(&str),
 ) -> Option<Suite> {
-    let dist = match crate::batch::installed_dist(&environment.python, &prepared.name) {
+    let dist = match crate::venv::installed::installed_dist(&environment.python, &prepared.name) {
         Ok(dist) => dist,
         Err(_) if crate::interrupt::requested() => {
             row.install.status = InstallStatus::Interrupted;
@@ -246,7 +246,7 @@ fn test_installed(
             return Some(verdict_only(prepared.source.clone(), Category::ImportFailure, reason, options));
         }
     };
-    crate::batch::record_installed(row, &dist);
+    crate::venv::installed::record_installed(row, &dist);
     row.import_names = dist.import_names.clone();
     if let Err(error) = import_all(&environment.python, &row.import_names, options) {
         let error = error.to_string();
