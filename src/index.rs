@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod project;
 pub mod remote;
+mod resolver;
 pub mod url;
 
 use std::collections::BTreeMap;

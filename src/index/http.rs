@@ -117,20 +117,32 @@ pub struct Page {
 /// The largest project page read (PyPI's largest are tens of MiB).
 const PAGE_LIMIT: u64 = 256 << 20;
 
+/// Connections kept open for reuse, per host and in all (above `deps`'s
+/// default of 16 requests at once).
+const IDLE_CONNECTIONS: usize = 32;
+
 impl Client {
     pub fn new(settings: ClientSettings) -> Self {
         let tls = ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::PlatformVerifier).build();
-        let agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(settings.connect_timeout))
             .timeout_resolve(Some(settings.connect_timeout))
             .timeout_recv_response(Some(settings.response_timeout))
             .timeout_send_request(Some(settings.response_timeout))
             .timeout_per_read(Some(settings.read_timeout))
+            // Keep a connection per concurrent request: each new one costs a
+            // DNS lookup and a TLS handshake (ureq keeps 3 a host otherwise).
+            .max_idle_connections(IDLE_CONNECTIONS)
+            .max_idle_connections_per_host(IDLE_CONNECTIONS)
             .user_agent(concat!("ftprobe/", env!("CARGO_PKG_VERSION")))
             .tls_config(tls)
-            .build()
-            .into();
+            .build();
+        let agent = ureq::Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::default(),
+            super::resolver::RememberingResolver::default(),
+        );
         let logins = Logins { netrc: Netrc::from_environment(), ..Logins::default() };
         Client { agent, settings, counters: Arc::default(), logins: Arc::new(logins) }
     }
