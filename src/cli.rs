@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::run::options::GilChoice;
+
 /// The longest duration any option takes: one week.
 pub const MAX_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
 
@@ -222,8 +224,8 @@ pub struct CheckArgs {
     pub allow: Vec<String>,
 
     /// Rule codes to ignore (repeatable).
-    #[arg(long, value_name = "CODE", value_parser = crate::report::rules::Rule::parse)]
-    pub ignore: Vec<crate::report::rules::Rule>,
+    #[arg(long, value_name = "CODE", value_parser = crate::diagnostic::rules::Rule::parse)]
+    pub ignore: Vec<crate::diagnostic::rules::Rule>,
 
     /// Seconds a probe may take before it is killed.
     #[arg(long, default_value = "120", value_parser = parse_seconds, value_name = "SECS")]
@@ -294,9 +296,11 @@ mod tests {
         );
         assert_eq!(said(parse_key_value("=1").unwrap_err()), "give KEY=VALUE, not `=1`");
         assert_eq!(
-            said(crate::run::parse_shard("4/4").unwrap_err()),
+            said(parse_shard("4/4").unwrap_err()),
             "--shard takes I/N with 0 <= I < N (for example 0/4), not `4/4`"
         );
+        assert_eq!(parse_shard("1/4"), Ok((1, 4)));
+        assert!(parse_shard("x").is_err() && parse_shard("0/0").is_err());
     }
 
     #[test]
@@ -433,7 +437,7 @@ pub struct BatchArgs {
 
     /// Run only shard I of N (0 <= I < N): a stable partition of the packages by a
     /// hash of the normalised name, so N machines split one run.
-    #[arg(long, value_name = "I/N", value_parser = crate::run::parse_shard)]
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<(u32, u32)>,
 
     /// Seconds an install may take (status `timeout`).
@@ -502,16 +506,16 @@ impl InstallArgs {
     }
 }
 
-/// How `ftprobe test` sets `PYTHON_GIL`; a test run's `meta.json` records
-/// it as `default` or `off`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GilChoice {
-    /// Leave it unset, so that a module that needs the GIL turns it back on, and that shows.
-    Default,
-    /// `PYTHON_GIL=0`: keep it off even when a module needs it.
-    #[value(name = "0")]
-    Off,
+/// Parses `I/N` (0 <= I < N).
+pub fn parse_shard(text: &str) -> Result<(u32, u32), ArgError> {
+    let bad = || ArgError::NotShard { text: text.to_string() };
+    let (index, count) = text.split_once('/').ok_or_else(bad)?;
+    let (index, count): (u32, u32) =
+        (index.trim().parse().map_err(|_| bad())?, count.trim().parse().map_err(|_| bad())?);
+    if count == 0 || index >= count {
+        return Err(bad());
+    }
+    Ok((index, count))
 }
 
 /// `KEY=VALUE`.

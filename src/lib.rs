@@ -12,6 +12,7 @@ pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod deps;
+pub mod diagnostic;
 pub mod dirs;
 pub mod discover;
 pub mod environment;

@@ -6,13 +6,14 @@
 //! build costs at most its timeout.
 
 pub mod explain;
+pub mod install;
 pub mod installed;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::process::{self, Captured};
-use crate::run::{Install, InstallStatus};
+use install::{Install, InstallStatus};
 
 /// What makes the environments.
 #[derive(Clone, Debug)]

@@ -103,7 +103,8 @@ fn probe_installed(row: &mut Row, unit: &Unit, env_python: &Path, options: &Opti
             return;
         }
     };
-    venv::installed::record_installed(row, &dist);
+    row.version = Some(dist.version.clone());
+    venv::installed::record_installed(&mut row.install, &dist);
     row.import_names = unit.request.import_names.clone().unwrap_or(dist.import_names);
     let interpreter = match Finder::default().resolve(&env_python.to_string_lossy()) {
         Ok(interpreter) => interpreter,

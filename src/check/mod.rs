@@ -8,9 +8,9 @@ pub mod policy;
 use std::path::PathBuf;
 
 use crate::binscan::{GilVerdict, SubinterpreterVerdict};
+use crate::diagnostic::checks::{Check, Level, Outcome};
+use crate::diagnostic::rules::Rule;
 use crate::discover::Interpreter;
-use crate::report::checks::{Check, Level, Outcome};
-use crate::report::rules::Rule;
 use crate::runtime::{self, ProbeResult, ProbeSpec, RunOptions, Status};
 use crate::scan::{self, Options, Target, dotted_module, wheel};
 use crate::worker::protocol::{ProbeKind, SubinterpreterConfig};

@@ -20,7 +20,7 @@ pub struct Policy {
     pub allow: Vec<String>,
     /// Rule codes that are ignored (an unknown code is an error that lists the valid ones).
     #[serde(default)]
-    pub ignore: Vec<crate::report::rules::Rule>,
+    pub ignore: Vec<crate::diagnostic::rules::Rule>,
     /// Interpreters for the runtime probes.
     #[serde(default)]
     pub python: Vec<String>,
@@ -93,7 +93,7 @@ mod tests {
         .unwrap();
         assert!(policy.require_free_threading && !policy.require_isolated_subinterpreters);
         assert!(policy.allows("pkg._slow") && policy.allows("pkg._slow.inner") && !policy.allows("pkg._slower"));
-        assert_eq!(policy.ignore, [crate::report::rules::Rule::Abi3NotLoadableFreeThreaded]);
+        assert_eq!(policy.ignore, [crate::diagnostic::rules::Rule::Abi3NotLoadableFreeThreaded]);
     }
 
     #[test]

@@ -8,10 +8,10 @@ use anyhow::{Result, bail};
 use crate::check::{self, CheckReport, policy};
 use crate::cli::CheckArgs;
 use crate::commands::output::{Output, emit};
+use crate::diagnostic::checks::{Check, Level, Outcome};
 use crate::discover::Finder;
 use crate::error::{EXIT_COULD_NOT_RUN, EXIT_FINDINGS, EXIT_OK};
 use crate::printer::{Color, Printer};
-use crate::report::checks::{Check, Level, Outcome};
 use crate::runtime::RunOptions;
 
 pub fn run(args: &CheckArgs, printer: &Printer) -> Result<ExitCode> {
@@ -106,6 +106,6 @@ fn render(report: &CheckReport, printer: &Printer) -> String {
         out.push('\n');
         out.push_str(&hints);
     }
-    out.push_str(&format!("\nftprobe check: {}\n", crate::report::checks::Summary::of(&report.checks)));
+    out.push_str(&format!("\nftprobe check: {}\n", crate::diagnostic::checks::Summary::of(&report.checks)));
     out
 }

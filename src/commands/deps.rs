@@ -134,7 +134,7 @@ fn options(args: &DepsArgs) -> Result<Options> {
         .into_iter()
         .map(|text| Ok(NamedTarget { target: text.parse::<Target>()?, text }))
         .collect::<Result<Vec<_>>>()?;
-    let host = Platform::host().ok();
+    let host = Platform::host(crate::os::glibc_version()).ok();
     let platforms = if args.platforms.is_empty() {
         let platform = host.clone().context(
             "this machine's platform has no wheel tags ftprobe knows; name one with --platform (linux, macos, windows, or a tag)",

@@ -6,8 +6,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::cli::Format;
+use crate::diagnostic::checks::Check;
 use crate::printer::Printer;
-use crate::report::checks::Check;
 use crate::report::{github, junit, markdown, sarif};
 
 /// What a command hands over to be written.

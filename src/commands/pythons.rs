@@ -6,9 +6,9 @@ use anyhow::Result;
 
 use crate::cli::PythonsArgs;
 use crate::commands::output::{Output, emit};
+use crate::diagnostic::checks::{Check, Outcome};
 use crate::discover::{self, Interpreter, Source};
 use crate::printer::{Color, Printer};
-use crate::report::checks::{Check, Outcome};
 use crate::report::escape_controls;
 use crate::report::table::{Cell, Table};
 

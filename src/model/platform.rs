@@ -76,10 +76,11 @@ impl Platform {
         Ok(Platform { machine, label: text.into() })
     }
 
-    /// This machine. The C library's version is read on a glibc Linux;
-    /// on a musl Linux it is taken as [`DEFAULT_MUSL`], on a Mac the version
-    /// as [`DEFAULT_MACOS`] (neither is detected).
-    pub fn host() -> Result<Platform, PlatformError> {
+    /// This machine, given its glibc version where it has one (the caller
+    /// reads it: `os::glibc_version`; [`DEFAULT_GLIBC`] when it is not
+    /// known). On a musl Linux the C library is taken as [`DEFAULT_MUSL`], on
+    /// a Mac the version as [`DEFAULT_MACOS`] (neither is detected).
+    pub fn host(glibc: Option<(u32, u32)>) -> Result<Platform, PlatformError> {
         let (os, arch) = (std::env::consts::OS, std::env::consts::ARCH);
         let unknown = || PlatformError::UnknownHost { os, arch };
         let machine = match os {
@@ -88,7 +89,7 @@ impl Platform {
             }
             "linux" => Machine::Manylinux {
                 arch: linux_arch(arch).ok_or_else(unknown)?.into(),
-                glibc: crate::os::glibc_version().unwrap_or(DEFAULT_GLIBC),
+                glibc: glibc.unwrap_or(DEFAULT_GLIBC),
             },
             "macos" => Machine::Macos { arch: mac_arch(arch).ok_or_else(unknown)?.into(), version: DEFAULT_MACOS },
             "windows" => Machine::Windows { tag: windows_tag(arch).ok_or_else(unknown)?.into() },
@@ -342,12 +343,9 @@ mod tests {
 
     #[test]
     fn this_machine_is_a_platform() {
-        let host = Platform::host().unwrap();
+        let host = Platform::host(Some((2, 41))).unwrap();
         assert_eq!(host.to_string(), host.machine.tag());
         #[cfg(all(target_os = "linux", target_env = "gnu", target_arch = "x86_64"))]
-        assert_eq!(
-            host.machine,
-            Machine::Manylinux { arch: "x86_64".into(), glibc: crate::os::glibc_version().unwrap() }
-        );
+        assert_eq!(host.machine, Machine::Manylinux { arch: "x86_64".into(), glibc: (2, 41) });
     }
 }

@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 use crate::deps::result::{DepStatus, DepsReport, PackageResult};
 use crate::printer::{Color, Printer};
 
-use super::checks::{Check, Level, Outcome};
-use super::rules::Rule;
+use crate::diagnostic::checks::{Check, Level, Outcome};
+use crate::diagnostic::rules::Rule;
 
 /// The statuses in the order the table shows them.
 const ORDER: [DepStatus; 8] = [

@@ -1,7 +1,7 @@
 //! GitHub Actions workflow commands (`::error file=...::message`), written
 //! when `GITHUB_ACTIONS=true` so failures show up as annotations.
 
-use super::checks::{Check, Level, Outcome};
+use crate::diagnostic::checks::{Check, Level, Outcome};
 
 /// Whether the process runs inside GitHub Actions.
 pub fn enabled() -> bool {

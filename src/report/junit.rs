@@ -1,6 +1,6 @@
 //! JUnit XML: one `<testsuite>` per group, one `<testcase>` per check.
 
-use super::checks::{Check, Outcome};
+use crate::diagnostic::checks::{Check, Outcome};
 
 fn escape(text: &str) -> String {
     // XML 1.0 forbids most control characters: they are dropped.

@@ -1,7 +1,7 @@
 //! Markdown: a summary fit for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
 
-use super::checks::{Check, Outcome, Summary};
-use super::rules::Rule;
+use crate::diagnostic::checks::{Check, Outcome, Summary};
+use crate::diagnostic::rules::Rule;
 
 pub fn render(title: &str, checks: &[Check]) -> String {
     let summary = Summary::of(checks);
@@ -52,7 +52,7 @@ fn cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::checks::Level;
+    use crate::diagnostic::checks::Level;
 
     #[test]
     fn a_warning_is_counted_as_a_warning_not_a_failure() {

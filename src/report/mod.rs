@@ -1,27 +1,24 @@
 //! Rendering results for people and machines. Each format has its own file;
 //! the machine-readable ones (Markdown, JUnit, SARIF, GitHub annotations) all
-//! render the same list of [`checks::Check`]s, so they always agree.
+//! render the same list of [`crate::diagnostic::checks::Check`]s, so they always agree.
 
 pub mod batch;
-pub mod checks;
 pub mod compare;
 pub mod deps;
 pub mod github;
 pub mod grid;
-pub mod hints;
 pub mod html;
 pub mod junit;
 pub mod markdown;
-pub mod rules;
 pub mod sarif;
 pub mod suite;
 pub mod table;
 
 /// The different fixes the failed checks carry, in order of first use (a
 /// table shows each fix once, not once per module).
-pub fn distinct_hints(checks: &[checks::Check]) -> Vec<String> {
+pub fn distinct_hints(checks: &[crate::diagnostic::checks::Check]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for hint in checks.iter().filter(|c| c.outcome == checks::Outcome::Fail).flat_map(|c| &c.hints) {
+    for hint in checks.iter().filter(|c| c.outcome == crate::diagnostic::checks::Outcome::Fail).flat_map(|c| &c.hints) {
         if !out.contains(hint) {
             out.push(hint.clone());
         }
@@ -30,7 +27,7 @@ pub fn distinct_hints(checks: &[checks::Check]) -> Vec<String> {
 }
 
 /// The lines that close a table with its distinct fixes ("" when none).
-pub fn hint_lines(checks: &[checks::Check]) -> String {
+pub fn hint_lines(checks: &[crate::diagnostic::checks::Check]) -> String {
     distinct_hints(checks).iter().map(|h| format!("hint: {}\n", escape_controls(h))).collect()
 }
 

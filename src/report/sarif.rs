@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
-use super::checks::{Check, Level, Outcome};
-use super::rules::Rule as RuleCode;
+use crate::diagnostic::checks::{Check, Level, Outcome};
+use crate::diagnostic::rules::Rule as RuleCode;
 
 #[derive(Serialize)]
 struct Log<'a> {
@@ -126,7 +126,7 @@ pub fn render(checks: &[Check]) -> String {
         .map(|r| Rule {
             id: r.code(),
             short_description: Text { text: r.description() },
-            help: super::hints::rule_help(*r).map(|text| Text { text }),
+            help: crate::diagnostic::hints::rule_help(*r).map(|text| Text { text }),
         })
         .collect();
     let log = Log {

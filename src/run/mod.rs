@@ -18,6 +18,7 @@ use crate::binscan::{GilVerdict, SubinterpreterVerdict};
 use crate::model::name::normalize;
 use crate::runtime::{ProbeResult, PythonSummary};
 use crate::venv::InstallerKind;
+pub use crate::venv::install::{Install, InstallSource, InstallStatus};
 
 pub mod engine;
 pub mod options;
@@ -138,90 +139,6 @@ pub fn open_for(
     Ok((dir, run_dir, done))
 }
 
-/// What a package installed from (`install.from`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InstallSource {
-    /// A published wheel.
-    Wheel,
-    /// Its sdist, built here.
-    Sdist,
-}
-
-impl InstallSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InstallSource::Wheel => "wheel",
-            InstallSource::Sdist => "sdist",
-        }
-    }
-}
-
-/// How the package got into its fresh environment.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Install {
-    pub status: InstallStatus,
-    /// When it installed.
-    pub from: Option<InstallSource>,
-    /// The tags of the wheel that was installed (`cp313-cp313t-manylinux_2_17_x86_64`).
-    pub wheel_tags: Vec<String>,
-    /// The wheel's file name, from its name, version and tags (`from` = `wheel`).
-    #[serde(default)]
-    pub wheel: Option<String>,
-    pub seconds: f64,
-    /// The installer's last lines when it failed.
-    pub error: Option<String>,
-    /// The requirement the installer named as failing to build
-    /// (`hypothesis==6.168.0`): maybe a dependency, not the package.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failed_to_build: Option<String>,
-    /// The distribution that failed: a build, a requirement nothing
-    /// satisfies, one that wants another Python (`cffi==2.1.1`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failed_dist: Option<String>,
-    /// What pulled `failed_dist` in, outermost first (`cryptography`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub required_by: Vec<String>,
-    /// The failing step's own last error line.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
-impl Install {
-    /// Why it failed, in one line: `cffi==2.1.1 (via cryptography) failed
-    /// to build: CFFI does not support ...`; the installer's telling line
-    /// for a row recorded before the reason was.
-    pub fn failure_line(&self) -> String {
-        self.explanation().one_line()
-    }
-
-    /// The cause, without the chain: failures with one cause count together.
-    pub fn failure_cause(&self) -> String {
-        self.explanation().cause()
-    }
-
-    fn explanation(&self) -> crate::venv::explain::Explanation {
-        crate::venv::explain::Explanation {
-            failed_dist: self.failed_dist.clone(),
-            required_by: self.required_by.clone(),
-            reason: self
-                .reason
-                .clone()
-                .unwrap_or_else(|| crate::venv::telling_line(self.error.as_deref().unwrap_or(""))),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InstallStatus {
-    Ok,
-    Failed,
-    Timeout,
-    /// ftprobe was interrupted before or while installing.
-    Interrupted,
-}
-
 /// One extension module the distribution installed, as the scanner sees it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ExtensionVerdict {
@@ -297,18 +214,6 @@ impl Row {
 /// `count`, is `index`. The same on every machine and in every release.
 pub fn in_shard(package: &str, index: u32, count: u32) -> bool {
     crate::model::hash::stable_hash(normalize(package).as_bytes()) % u64::from(count.max(1)) == u64::from(index)
-}
-
-/// Parses `I/N` (0 <= I < N).
-pub fn parse_shard(text: &str) -> Result<(u32, u32), crate::cli::ArgError> {
-    let bad = || crate::cli::ArgError::NotShard { text: text.to_string() };
-    let (index, count) = text.split_once('/').ok_or_else(bad)?;
-    let (index, count): (u32, u32) =
-        (index.trim().parse().map_err(|_| bad())?, count.trim().parse().map_err(|_| bad())?);
-    if count == 0 || index >= count {
-        return Err(bad());
-    }
-    Ok((index, count))
 }
 
 /// Joins runs (the shards of one run) into `out`: they must have been made
@@ -490,8 +395,6 @@ mod tests {
         assert!((80..170).contains(&first), "{first} of 500 in shard 0/4");
         // Pinned: changing the hash would move packages between shards of a running job.
         assert!(in_shard("numpy", 0, 4) && in_shard("six", 3, 4) && in_shard("Python_Dateutil", 1, 3));
-        assert_eq!(parse_shard("1/4"), Ok((1, 4)));
-        assert!(parse_shard("4/4").is_err() && parse_shard("x").is_err() && parse_shard("0/0").is_err());
     }
 
     /// A batch run and a test run as the version before the typed model
@@ -590,6 +493,6 @@ mod tests {
             (suite::SourceKind::Sdist, "sdist"),
             (suite::SourceKind::Git, "git"),
         ]);
-        round_trips(&[(crate::cli::GilChoice::Default, "default"), (crate::cli::GilChoice::Off, "off")]);
+        round_trips(&[(options::GilChoice::Default, "default"), (options::GilChoice::Off, "off")]);
     }
 }

@@ -12,9 +12,20 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::cli::GilChoice;
 use crate::venv::InstallerKind;
 use crate::worker::protocol::ProbeKind;
+
+/// How `ftprobe test` sets `PYTHON_GIL`; a test run's `meta.json` records
+/// it as `default` or `off`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GilChoice {
+    /// Leave it unset, so that a module that needs the GIL turns it back on, and that shows.
+    Default,
+    /// `PYTHON_GIL=0`: keep it off even when a module needs it.
+    #[value(name = "0")]
+    Off,
+}
 
 /// A run's recorded options.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -228,7 +239,7 @@ mod tests {
             Duration::from_nanos(1_500),
             Duration::from_nanos(7),
             Duration::new(3, 1),
-            Duration::from_secs_f64(crate::cli::MAX_SECONDS),
+            Duration::from_secs(7 * 24 * 3600),
         ] {
             let text = duration_text(duration);
             assert_eq!(parse_duration_text(&text), Some(duration), "{text}");

@@ -326,7 +326,7 @@ fn cross_check(result: &mut ProbeResult, files: &std::collections::BTreeMap<Stri
         }
         let fix = runtime_requires_gil.then(|| {
             let generator = report.as_ref().and_then(|r| r.generator.as_ref().map(|g| g.name));
-            crate::report::hints::declare_free_threading(generator, report.as_ref().and_then(|r| r.init))
+            crate::diagnostic::hints::declare_free_threading(generator, report.as_ref().and_then(|r| r.init))
         });
         result.extensions.push(LoadedExtension { module, file, static_gil, runtime_requires_gil, fix });
     }

@@ -2,8 +2,8 @@
 //! static/runtime disagreement.
 
 use super::{ProbeResult, Status};
-use crate::report::checks::{Check, Level, Outcome};
-use crate::report::rules::Rule;
+use crate::diagnostic::checks::{Check, Level, Outcome};
+use crate::diagnostic::rules::Rule;
 use crate::worker::protocol::{ProbeKind, SubinterpreterConfig};
 
 /// `numpy on 3.13.5t`.
@@ -62,9 +62,9 @@ fn hints(result: &ProbeResult) -> Vec<String> {
     match result.status {
         Status::GilEnabled => result.extensions.iter().filter_map(|e| e.fix.clone()).collect(),
         Status::ImportError if result.probe == ProbeKind::Subinterpreter => {
-            vec![crate::report::hints::support_subinterpreters()]
+            vec![crate::diagnostic::hints::support_subinterpreters()]
         }
-        Status::Fallback => crate::report::hints::rule_help(Rule::FallbackToPurePython).into_iter().collect(),
+        Status::Fallback => crate::diagnostic::hints::rule_help(Rule::FallbackToPurePython).into_iter().collect(),
         _ => Vec::new(),
     }
 }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::report::rules::Rule;
+use crate::diagnostic::rules::Rule;
 
 use super::{Target, TargetKind};
 use crate::binscan::{GilVerdict, Init};
@@ -76,7 +76,7 @@ pub fn check(target: &Target) -> Vec<Finding> {
                 severity: Severity::Error,
                 message: format!("`{module}` does not declare free-threading support: importing it re-enables the GIL"),
                 member: member.clone(),
-                hint: Some(crate::report::hints::declare_free_threading(
+                hint: Some(crate::diagnostic::hints::declare_free_threading(
                     report.generator.as_ref().map(|g| g.name),
                     report.init,
                 )),

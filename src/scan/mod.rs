@@ -361,7 +361,7 @@ fn scan_wheel_contents(target: &mut Target, wheel: &wheel::Wheel, options: Optio
     mark_never_imported(&mut target.extensions, &tags);
     if wheel.duplicate_names {
         target.findings.push(Finding {
-            code: crate::report::rules::Rule::DuplicateMemberNames,
+            code: crate::diagnostic::rules::Rule::DuplicateMemberNames,
             severity: findings::Severity::Warning,
             message: "the wheel lists some member names more than once; installers disagree about which copy \
                       wins, and only one copy of each was scanned"

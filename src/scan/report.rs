@@ -3,8 +3,8 @@
 
 use super::findings::Severity;
 use super::{Target, TargetKind};
-use crate::report::checks::{Check, Level, Outcome};
-use crate::report::rules::Rule;
+use crate::diagnostic::checks::{Check, Level, Outcome};
+use crate::diagnostic::rules::Rule;
 
 fn level(severity: Severity) -> Level {
     match severity {

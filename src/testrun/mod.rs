@@ -246,7 +246,8 @@ fn test_installed(
             return Some(verdict_only(prepared.source.clone(), Category::ImportFailure, reason, options));
         }
     };
-    crate::venv::installed::record_installed(row, &dist);
+    row.version = Some(dist.version.clone());
+    crate::venv::installed::record_installed(&mut row.install, &dist);
     row.import_names = dist.import_names.clone();
     if let Err(error) = import_all(&environment.python, &row.import_names, options) {
         let error = error.to_string();

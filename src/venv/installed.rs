@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::install::{Install, InstallSource};
 use crate::model::tags::WheelTag;
 use crate::model::wheel::TagSet;
-use crate::run::{InstallSource, Row};
 
 /// What `probes/installed_dist.py` prints.
 #[derive(Deserialize)]
@@ -23,16 +23,15 @@ pub struct InstalledDist {
     pub extension_files: Vec<String>,
 }
 
-/// Records what was installed: the version, wheel or sdist, the wheel's
-/// name and tags.
-pub fn record_installed(row: &mut Row, dist: &InstalledDist) {
-    row.version = Some(dist.version.clone());
+/// Records what was installed: wheel or sdist, the wheel's name and tags
+/// (the version goes in the row beside it).
+pub fn record_installed(install: &mut Install, dist: &InstalledDist) {
     let built_here = dist.wheel_tags.iter().any(|t| built_here(t));
-    row.install.from = Some(if built_here { InstallSource::Sdist } else { InstallSource::Wheel });
+    install.from = Some(if built_here { InstallSource::Sdist } else { InstallSource::Wheel });
     if !built_here {
-        row.install.wheel = wheel_file_name(&dist.name, &dist.version, &dist.wheel_tags);
+        install.wheel = wheel_file_name(&dist.name, &dist.version, &dist.wheel_tags);
     }
-    row.install.wheel_tags = dist.wheel_tags.clone();
+    install.wheel_tags = dist.wheel_tags.clone();
 }
 
 /// The file name of the wheel with these tags (PEP 427: each part's values
