@@ -207,7 +207,7 @@ impl UnitKind for BatchUnits<'_> {
     }
 
     fn one_line(&self, row: &Row) -> String {
-        crate::report::batch::unit_summary(row)
+        crate::report::runs::unit_line(crate::run::RunKind::Batch, row)
     }
 }
 

@@ -8,17 +8,13 @@ use anyhow::Result;
 
 use crate::cli::{CompareArgs, FlakyArgs, MergeArgs, ReportArgs, ReportFormat};
 use crate::printer::Printer;
-use crate::report::{batch, suite};
+use crate::report::{runs, suite};
 use crate::run::RunKind;
 
 pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     let (meta, rows) = crate::run::read(&args.run)?;
     let printer = if args.output.is_some() { Printer::plain() } else { Printer::from_env() };
-    let (grid, title) = if meta.kind == RunKind::Test {
-        (suite::grid(&meta, &rows), "ftprobe test")
-    } else {
-        (batch::grid(&meta, &rows), "ftprobe batch")
-    };
+    let (grid, title) = (runs::grid(&meta, &rows), runs::title(meta.kind));
     let text = match args.format {
         ReportFormat::Table => grid.table(&printer),
         ReportFormat::Markdown => grid.markdown(title),

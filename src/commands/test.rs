@@ -124,7 +124,7 @@ impl UnitKind for TestUnits<'_> {
     }
 
     fn one_line(&self, row: &Row) -> String {
-        crate::report::suite::unit_summary(row)
+        crate::report::runs::unit_line(crate::run::RunKind::Test, row)
     }
 }
 

@@ -1,20 +1,18 @@
-//! A batch run's rows as a table, Markdown, CSV or JSON: one line per
-//! package × interpreter, with each probe kind reduced to its worst outcome
-//! over the package's import names. Reads only the run directory's rows.
+//! What a batch run's row shows beside its package, version and
+//! interpreter (`runs.rs` puts them together): each probe kind reduced to
+//! its worst outcome over the package's import names, the static verdicts,
+//! and what the latest release ships; and what a batch run adds up to.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::model::snake;
-use crate::run::{InstallSource, InstallStatus, Row, RunMeta};
+use crate::run::{InstallSource, InstallStatus, Row};
 use crate::runtime::{ProbeResult, Status};
 use crate::worker::protocol::{ProbeKind, SubinterpreterConfig};
 
-/// One row, reduced to the columns every format shows.
-pub struct Summary {
-    pub package: String,
-    pub version: String,
-    pub python: String,
+/// A batch row's own columns, as every format shows them.
+pub struct ProbeSummary {
     pub install: String,
     pub gil: String,
     pub culprits: Vec<String>,
@@ -26,10 +24,8 @@ pub struct Summary {
     pub wheels: String,
 }
 
-pub const HEADERS: [&str; 12] = [
-    "package",
-    "version",
-    "python",
+/// The headers of [`ProbeSummary::cells`].
+pub const HEADERS: [&str; 9] = [
     "install",
     "gil",
     "culprits",
@@ -74,8 +70,7 @@ pub fn passed_over_latest(row: &Row) -> Option<&str> {
     (!pinned && !same).then_some(latest)
 }
 
-pub fn summarize(row: &Row) -> Summary {
-    let python = row.python.label();
+pub fn summarize(row: &Row) -> ProbeSummary {
     let install = match row.install.status {
         InstallStatus::Ok => {
             let mut text = format!(
@@ -126,10 +121,7 @@ pub fn summarize(row: &Row) -> Summary {
     let mut generators: Vec<String> = row.extensions.iter().filter_map(|e| e.generator.map(|g| snake(&g))).collect();
     generators.sort();
     generators.dedup();
-    Summary {
-        package: row.package.clone(),
-        version: row.version.clone().unwrap_or_else(|| "-".into()),
-        python,
+    ProbeSummary {
         install,
         gil: if row.python.free_threaded { status_text(gil_probe) } else { "-".into() },
         culprits,
@@ -163,12 +155,9 @@ pub fn wheels_text(row: &Row) -> String {
     }
 }
 
-impl Summary {
-    fn cells(&self) -> [String; 12] {
+impl ProbeSummary {
+    pub fn cells(&self) -> [String; 9] {
         [
-            self.package.clone(),
-            self.version.clone(),
-            self.python.clone(),
             self.install.clone(),
             self.gil.clone(),
             self.culprits.join(" "),
@@ -188,24 +177,13 @@ pub fn unit_summary(row: &Row) -> String {
     if row.install.status != InstallStatus::Ok {
         return format!("install {}", crate::report::escape_controls(&s.install));
     }
-    let mut text = format!("{} {}, import names {}", s.version, s.install, row.import_names.join(" "));
+    let version = row.version.as_deref().unwrap_or("-");
+    let mut text = format!("{version} {}, import names {}", s.install, row.import_names.join(" "));
     if row.python.free_threaded {
         write!(text, "; gil {}", s.gil).ok();
     }
     write!(text, "; subinterpreters {} / {}", s.isolated, s.legacy).ok();
     text
-}
-
-fn sorted(rows: &[Row]) -> Vec<Summary> {
-    let mut rows: Vec<&Row> = rows.iter().collect();
-    rows.sort_by(|a, b| {
-        (&a.package, &a.python.version, a.python.free_threaded).cmp(&(
-            &b.package,
-            &b.python.version,
-            b.python.free_threaded,
-        ))
-    });
-    rows.into_iter().map(summarize).collect()
 }
 
 /// What a run adds up to, for every format's summary.
@@ -245,7 +223,7 @@ impl Totals {
 }
 
 /// Totals for the closing line and the Markdown header.
-fn totals(rows: &[Row]) -> String {
+pub fn totals(rows: &[Row]) -> String {
     let t = Totals::of(rows);
     let mut text = format!(
         "{} units: {} installed; GIL stayed off in {} of {} on free-threaded builds; {} loaded in isolated subinterpreters",
@@ -273,12 +251,6 @@ pub fn failure_causes(rows: &[Row]) -> Vec<(String, usize)> {
     let mut out: Vec<(String, usize)> = counts.into_iter().collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     out
-}
-
-/// The rows as a grid, for the table, Markdown and CSV.
-pub fn grid(meta: &RunMeta, rows: &[Row]) -> crate::report::grid::Grid<'static> {
-    let cells = sorted(rows).iter().map(|s| s.cells().to_vec()).collect();
-    crate::report::grid::Grid::new(&HEADERS, cells, totals(rows), meta.completed)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::batch::{Summary, severity, summarize};
+use super::batch::{ProbeSummary, severity, summarize};
 use crate::model::snake;
 use crate::run::{Row, Suite};
 use crate::runtime::Status;
@@ -55,7 +55,7 @@ fn badness(text: &str) -> u8 {
     }
 }
 
-fn fields(summary: &Summary) -> [(&'static str, String); 5] {
+fn fields(summary: &ProbeSummary) -> [(&'static str, String); 5] {
     let install = summary.install.split_whitespace().next().unwrap_or("").to_string();
     [
         ("install", install),
@@ -106,7 +106,7 @@ fn direction(was: u8, now: u8) -> Kind {
 }
 
 /// A batch unit's changes: install, probes, fallbacks.
-fn probe_differences(key: &(String, String), before: &Summary, after: &Summary, out: &mut Vec<Difference>) {
+fn probe_differences(key: &(String, String), before: &ProbeSummary, after: &ProbeSummary, out: &mut Vec<Difference>) {
     for ((field, was), (_, now)) in fields(before).into_iter().zip(fields(after)) {
         if was == now {
             continue;

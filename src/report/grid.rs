@@ -5,15 +5,15 @@
 use crate::printer::Printer;
 
 /// Column headers (snake_case), one row of cells per unit, and a closing line.
-pub struct Grid<'a> {
-    pub headers: &'a [&'a str],
+pub struct Grid {
+    pub headers: Vec<&'static str>,
     pub rows: Vec<Vec<String>>,
     pub closing: String,
 }
 
-impl<'a> Grid<'a> {
+impl Grid {
     /// A grid whose closing line says when the run is incomplete.
-    pub fn new(headers: &'a [&'a str], rows: Vec<Vec<String>>, totals: String, completed: bool) -> Grid<'a> {
+    pub fn new(headers: Vec<&'static str>, rows: Vec<Vec<String>>, totals: String, completed: bool) -> Grid {
         let mut closing = totals;
         if !completed {
             closing.push_str(" (the run is incomplete: resume it with --resume)");

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::batch::{Summary, Totals, summarize, wheels_text};
+use super::batch::{ProbeSummary, Totals, summarize, wheels_text};
 use super::suite::summarize as suite_summary;
 use crate::model::snake;
 use crate::run::suite::{Category, GilSetting};
@@ -90,24 +90,69 @@ fn wheel_chart(packages: &[(&String, &Row)]) -> String {
     out
 }
 
-/// Renders the page: a batch run's, or a test run's.
+/// What a run kind puts on the page; the rest is the same for every kind.
+struct PageParts {
+    /// The window's title.
+    title: String,
+    heading: &'static str,
+    /// How each unit ran, for the line under the heading (`probed`).
+    how: String,
+    /// The summary block: counts, a chart for a batch run, the legend.
+    summary: String,
+    /// The columns before the interpreters' groups (key, title).
+    leading: &'static [(&'static str, &'static str)],
+    /// Each interpreter's group of columns (key, title).
+    per_python: &'static [(&'static str, &'static str)],
+    /// A package's cells after its name, from its rows on every interpreter.
+    leading_cells: fn(&BTreeMap<String, &Row>) -> String,
+    /// A unit's cells in its interpreter's group.
+    cells: fn(&mut String, &Row),
+    /// A unit's block in its package's detail row.
+    details: fn(&mut String, &str, &Row),
+}
+
+/// Renders the page: one table of packages by interpreter, with the parts
+/// its run kind chooses.
 pub fn page(meta: &RunMeta, rows: &[Row]) -> String {
-    if meta.kind == RunKind::Test {
-        return suite_page(meta, rows);
-    }
     let (pythons, by_package) = group(meta, rows);
+    let parts = match meta.kind {
+        RunKind::Batch => batch_parts(rows, &by_package),
+        RunKind::Test => test_parts(meta, rows, by_package.len()),
+    };
+    let mut html = head(&parts.title);
+    html.push_str(&heading(parts.heading, meta, by_package.len(), &pythons, &parts.how));
+    html.push_str(&parts.summary);
+    html.push_str(FILTER);
+    html.push_str(&table_head(parts.leading, &pythons, parts.per_python));
+    let columns = parts.leading.len() + parts.per_python.len() * pythons.len();
+    for (package, per_python) in &by_package {
+        html.push_str(&package_row_start(package));
+        html.push_str(&(parts.leading_cells)(per_python));
+        for python in &pythons {
+            match per_python.get(python) {
+                Some(row) => (parts.cells)(&mut html, row),
+                None => html.push_str(&"<td></td>".repeat(parts.per_python.len())),
+            }
+        }
+        html.push_str("</tr>\n");
+        html.push_str(&detail_row(package, columns, &pythons, per_python, parts.details));
+    }
+    html.push_str(&foot());
+    html
+}
+
+/// A batch run's parts: what each package's latest release ships (the
+/// chart and a column), then per interpreter the install, each probe, the
+/// fallbacks and the static verdicts.
+fn batch_parts(rows: &[Row], by_package: &ByPackage<'_>) -> PageParts {
     let firsts: Vec<(&String, &Row)> =
         by_package.iter().filter_map(|(name, rows)| rows.values().next().map(|r| (*name, *r))).collect();
-
     let totals = Totals::of(rows);
     let shipping =
         firsts.iter().filter(|(_, r)| r.wheels_available.as_ref().is_some_and(|a| a.ships_free_threaded())).count();
     let compiled = firsts.iter().filter(|(_, r)| r.wheels_available.as_ref().is_some_and(|a| !a.pure)).count();
-
-    let mut html = head(&format!("ftprobe: {} packages", by_package.len()));
-    html.push_str(&heading("Free-threading and subinterpreter readiness", meta, by_package.len(), &pythons, "probed"));
-    html.push_str("<div class=\"summary\">");
-    html.push_str(&wheel_chart(&firsts));
+    let mut summary = String::from("<div class=\"summary\">");
+    summary.push_str(&wheel_chart(&firsts));
     let shown = [
         (format!("{} / {}", totals.installed, totals.units), "installed (package × interpreter)"),
         (
@@ -118,50 +163,96 @@ pub fn page(meta: &RunMeta, rows: &[Row]) -> String {
         (format!("{shipping} / {compiled}"), "ship a free-threaded wheel (of those with compiled wheels)"),
     ]
     .map(|(n, t)| (n, t.to_string()));
-    numbers(&mut html, &shown);
-    html.push_str(
+    numbers(&mut summary, &shown);
+    summary.push_str(
         "<div class=\"legend muted\"><span>✔ works</span><span>⚠ works, with a fallback</span><span>✘ fails</span>\
                    <br><span>wheel: green ships free-threaded, red does not, grey pure Python</span></div></div>\n",
     );
-    html.push_str(FILTER);
-
-    // Headers: package, version, wheels; then per interpreter a group.
-    const PER_PYTHON: [(&str, &str); 7] = [
-        ("install", "installs"),
-        ("gil", "GIL off"),
-        ("isolated", "isolated"),
-        ("legacy", "legacy"),
-        ("fallbacks", "fallbacks"),
-        ("static", "static"),
-        ("generator", "generator"),
-    ];
-    let leading = [("package", "package"), ("version", "latest"), ("wheels", "free-threaded wheels")];
-    html.push_str(&table_head(&leading, &pythons, &PER_PYTHON));
-    let columns = 3 + PER_PYTHON.len() * pythons.len();
-    for (package, per_python) in &by_package {
-        let any = per_python.values().next().copied();
-        // The latest release the index offers; what each interpreter got is in its "installs" cell.
-        let latest = any.and_then(|r| r.wheels_available.as_ref()).and_then(|a| a.version.clone());
-        let version = latest.or_else(|| per_python.values().find_map(|r| r.version.clone())).unwrap_or_default();
-        let wheels = any.map(wheels_text).unwrap_or_default();
-        html.push_str(&package_row_start(package));
-        html.push_str(&plain(&version));
-        html.push_str(&plain(&wheels));
-        for python in &pythons {
-            match per_python.get(python) {
-                Some(row) => cells(&mut html, &summarize(row), row.python.free_threaded),
-                None => {
-                    for _ in 0..PER_PYTHON.len() {
-                        html.push_str("<td></td>");
-                    }
-                }
-            }
-        }
-        html.push_str("</tr>\n");
-        html.push_str(&detail_row(package, columns, &pythons, per_python, details));
+    PageParts {
+        title: format!("ftprobe: {} packages", by_package.len()),
+        heading: "Free-threading and subinterpreter readiness",
+        how: "probed".into(),
+        summary,
+        leading: &[("package", "package"), ("version", "latest"), ("wheels", "free-threaded wheels")],
+        per_python: &[
+            ("install", "installs"),
+            ("gil", "GIL off"),
+            ("isolated", "isolated"),
+            ("legacy", "legacy"),
+            ("fallbacks", "fallbacks"),
+            ("static", "static"),
+            ("generator", "generator"),
+        ],
+        leading_cells: |per_python| {
+            let any = per_python.values().next().copied();
+            // The latest release the index offers; what each interpreter got is in its "installs" cell.
+            let latest = any.and_then(|r| r.wheels_available.as_ref()).and_then(|a| a.version.clone());
+            let version = latest.or_else(|| per_python.values().find_map(|r| r.version.clone())).unwrap_or_default();
+            let wheels = any.map(wheels_text).unwrap_or_default();
+            plain(&version) + &plain(&wheels)
+        },
+        cells: |html, row| cells(html, &summarize(row), row.python.free_threaded),
+        details,
     }
-    html.push_str(&foot());
-    html
+}
+
+/// A test run's parts: the count of each category, then per interpreter
+/// the category, pass rate, iterations, flaky tests and who turned the GIL
+/// back on.
+fn test_parts(meta: &RunMeta, rows: &[Row], packages: usize) -> PageParts {
+    let iterations = match &meta.options {
+        RecordedOptions::Test(test) => test.iterations.to_string(),
+        RecordedOptions::Unread(map) => map.get("iterations").cloned().unwrap_or_else(|| "?".into()),
+        RecordedOptions::Batch(_) => "?".into(),
+    };
+    let mut counts: BTreeMap<Category, usize> = BTreeMap::new();
+    for suite in rows.iter().filter_map(|r| r.suite.as_ref()) {
+        *counts.entry(suite.category).or_default() += 1;
+    }
+    let mut summary = String::from("<div class=\"summary\">");
+    let shown: Vec<(String, String)> = Category::ORDER
+        .iter()
+        .filter_map(|c| counts.get(c).map(|n| (format!("{n} / {}", rows.len()), snake(c).replace('_', " "))))
+        .collect();
+    numbers(&mut summary, &shown);
+    summary.push_str(
+        "<div class=\"legend muted\"><span>✔ passes with the GIL off</span><span>⚠ passes with a fallback, \
+                   or sometimes fails</span><span>✘ fails, crashes or hangs</span></div></div>\n",
+    );
+    PageParts {
+        title: format!("ftprobe test: {packages} packages"),
+        heading: "Test suites on free-threaded CPython",
+        how: format!("tested {iterations} times each"),
+        summary,
+        leading: &[("package", "package"), ("version", "version")],
+        per_python: &[
+            ("category", "category"),
+            ("pass_rate", "pass rate"),
+            ("iterations", "iterations"),
+            ("flaky", "flaky tests"),
+            ("gil", "GIL re-enabled by"),
+        ],
+        leading_cells: |per_python| plain(&per_python.values().find_map(|r| r.version.clone()).unwrap_or_default()),
+        cells: suite_cells,
+        details: suite_details,
+    }
+}
+
+/// A test unit's cells: category, pass rate, iterations, flaky tests, GIL culprits.
+fn suite_cells(html: &mut String, row: &Row) {
+    let summary = suite_summary(row);
+    html.push_str(&verdict(&summary.category).replacen("<td class=\"", "<td class=\"first ", 1));
+    let rate = row.suite.as_ref().filter(|s| !s.iterations.is_empty()).map(|s| s.pass_rate);
+    write!(
+        html,
+        "<td data-sort=\"{}\">{}</td>",
+        rate.map(|r| format!("{:05.1}", r * 100.0)).unwrap_or_default(),
+        escape(&summary.pass_rate)
+    )
+    .ok();
+    html.push_str(&plain(&summary.iterations));
+    html.push_str(&plain(&summary.flaky));
+    html.push_str(&plain(&summary.gil));
 }
 
 /// Interpreters in the order the run lists them, and each package's rows
@@ -266,73 +357,6 @@ fn numbers(html: &mut String, numbers: &[(String, String)]) {
         write!(html, "<b>{}</b><span>{}</span>", escape(number), escape(text)).ok();
     }
     html.push_str("</div>");
-}
-
-/// A test run's page: one row per package, a column group per
-/// interpreter (category, pass rate, iterations, flaky tests, who turned
-/// the GIL back on), and each unit's evidence in the detail row.
-fn suite_page(meta: &RunMeta, rows: &[Row]) -> String {
-    let (pythons, by_package) = group(meta, rows);
-    let mut html = head(&format!("ftprobe test: {} packages", by_package.len()));
-    let iterations = match &meta.options {
-        RecordedOptions::Test(test) => test.iterations.to_string(),
-        RecordedOptions::Unread(map) => map.get("iterations").cloned().unwrap_or_else(|| "?".into()),
-        RecordedOptions::Batch(_) => "?".into(),
-    };
-    let how = format!("tested {iterations} times each");
-    html.push_str(&heading("Test suites on free-threaded CPython", meta, by_package.len(), &pythons, &how));
-    let mut counts: BTreeMap<Category, usize> = BTreeMap::new();
-    for suite in rows.iter().filter_map(|r| r.suite.as_ref()) {
-        *counts.entry(suite.category).or_default() += 1;
-    }
-    html.push_str("<div class=\"summary\">");
-    let shown: Vec<(String, String)> = Category::ORDER
-        .iter()
-        .filter_map(|c| counts.get(c).map(|n| (format!("{n} / {}", rows.len()), snake(c).replace('_', " "))))
-        .collect();
-    numbers(&mut html, &shown);
-    html.push_str(
-        "<div class=\"legend muted\"><span>✔ passes with the GIL off</span><span>⚠ passes with a fallback, \
-                   or sometimes fails</span><span>✘ fails, crashes or hangs</span></div></div>\n",
-    );
-    html.push_str(FILTER);
-    const PER_PYTHON: [(&str, &str); 5] = [
-        ("category", "category"),
-        ("pass_rate", "pass rate"),
-        ("iterations", "iterations"),
-        ("flaky", "flaky tests"),
-        ("gil", "GIL re-enabled by"),
-    ];
-    html.push_str(&table_head(&[("package", "package"), ("version", "version")], &pythons, &PER_PYTHON));
-    for (package, per_python) in &by_package {
-        let version = per_python.values().find_map(|r| r.version.clone()).unwrap_or_default();
-        html.push_str(&package_row_start(package));
-        html.push_str(&plain(&version));
-        for python in &pythons {
-            let Some(row) = per_python.get(python) else {
-                html.push_str(&"<td></td>".repeat(PER_PYTHON.len()));
-                continue;
-            };
-            let summary = suite_summary(row);
-            html.push_str(&verdict(&summary.category).replacen("<td class=\"", "<td class=\"first ", 1));
-            let rate = row.suite.as_ref().filter(|s| !s.iterations.is_empty()).map(|s| s.pass_rate);
-            write!(
-                html,
-                "<td data-sort=\"{}\">{}</td>",
-                rate.map(|r| format!("{:05.1}", r * 100.0)).unwrap_or_default(),
-                escape(&summary.pass_rate)
-            )
-            .ok();
-            html.push_str(&plain(&summary.iterations));
-            html.push_str(&plain(&summary.flaky));
-            html.push_str(&plain(&summary.gil));
-        }
-        html.push_str("</tr>\n");
-        let columns = 2 + PER_PYTHON.len() * pythons.len();
-        html.push_str(&detail_row(package, columns, &pythons, per_python, suite_details));
-    }
-    html.push_str(&foot());
-    html
 }
 
 /// The evidence of one unit: source, command, why, every iteration, the
@@ -442,7 +466,7 @@ fn tail_lines(text: &str, count: usize) -> String {
     lines[lines.len().saturating_sub(count)..].join("\n")
 }
 
-fn cells(html: &mut String, summary: &Summary, free_threaded: bool) {
+fn cells(html: &mut String, summary: &ProbeSummary, free_threaded: bool) {
     let install = verdict(&summary.install);
     html.push_str(&install.replacen("<td class=\"", "<td class=\"first ", 1));
     let gil = if free_threaded {

@@ -10,6 +10,7 @@ pub mod grid;
 pub mod html;
 pub mod junit;
 pub mod markdown;
+pub mod runs;
 pub mod sarif;
 pub mod suite;
 pub mod table;

@@ -1,6 +1,7 @@
-//! A test run's rows (`ftprobe test`) as a table, Markdown or CSV: one line
-//! per package × interpreter with its category, pass rate, flaky tests and
-//! who turned the GIL back on; and `ftprobe flaky`'s view of the same rows.
+//! What a test run's row (`ftprobe test`) shows beside its package,
+//! version and interpreter (`runs.rs` puts them together): its category,
+//! pass rate, flaky tests and who turned the GIL back on; what a test run
+//! adds up to; and `ftprobe flaky`'s view of the same rows.
 
 use std::collections::BTreeMap;
 
@@ -10,13 +11,10 @@ use crate::binscan::GilVerdict;
 use crate::model::snake;
 use crate::model::tags::WheelTag;
 use crate::run::suite::{Category, Iteration, IterationStatus, Suite};
-use crate::run::{InstallSource, Row, RunMeta};
+use crate::run::{InstallSource, Row};
 
-/// One row, reduced to the columns every format shows.
+/// A test row's own columns, as every format shows them.
 pub struct SuiteSummary {
-    pub package: String,
-    pub version: String,
-    pub python: String,
     pub source: String,
     /// What the tests ran against: see [`installed_build`].
     pub tested: String,
@@ -29,20 +27,9 @@ pub struct SuiteSummary {
     pub reason: String,
 }
 
-pub const HEADERS: [&str; 12] = [
-    "package",
-    "version",
-    "python",
-    "source",
-    "tested",
-    "category",
-    "pass_rate",
-    "iterations",
-    "flaky",
-    "gil_reenabled_by",
-    "with_gil",
-    "reason",
-];
+/// The headers of [`SuiteSummary::cells`].
+pub const HEADERS: [&str; 9] =
+    ["source", "tested", "category", "pass_rate", "iterations", "flaky", "gil_reenabled_by", "with_gil", "reason"];
 
 /// What the tests ran against: `wheel cp313t`, `pure-Python wheel` (a
 /// package whose latest release ships compiled wheels for other builds only
@@ -107,9 +94,6 @@ pub fn summarize(row: &Row) -> SuiteSummary {
         })
         .unwrap_or_default();
     SuiteSummary {
-        package: row.package.clone(),
-        version: row.version.clone().unwrap_or_else(|| "-".into()),
-        python: row.python.label(),
         source,
         tested: installed_build(row),
         category: suite.map(|s| snake(&s.category)).unwrap_or_else(|| "interrupted".into()),
@@ -136,11 +120,8 @@ pub fn summarize(row: &Row) -> SuiteSummary {
 }
 
 impl SuiteSummary {
-    pub fn cells(&self) -> [String; 12] {
+    pub fn cells(&self) -> [String; 9] {
         [
-            self.package.clone(),
-            self.version.clone(),
-            self.python.clone(),
             self.source.clone(),
             self.tested.clone(),
             self.category.clone(),
@@ -157,7 +138,7 @@ impl SuiteSummary {
 /// One line for the progress output.
 pub fn unit_summary(row: &Row) -> String {
     let s = summarize(row);
-    let version = if s.version == "-" { String::new() } else { format!("{} ", s.version) };
+    let version = row.version.as_deref().map(|v| format!("{v} ")).unwrap_or_default();
     let tested = if s.tested == "-" { String::new() } else { format!(" ({})", s.tested) };
     format!("{version}{}{tested}: {}", s.category, crate::report::escape_controls(&s.reason))
 }
@@ -175,19 +156,6 @@ pub fn category_counts(rows: &[Row]) -> String {
         parts.push(format!("{interrupted} interrupted"));
     }
     if parts.is_empty() { "no results".into() } else { parts.join(", ") }
-}
-
-fn sorted(rows: &[Row]) -> Vec<SuiteSummary> {
-    let mut rows: Vec<&Row> = rows.iter().collect();
-    rows.sort_by(|a, b| (&a.package, a.python.label()).cmp(&(&b.package, b.python.label())));
-    rows.into_iter().map(summarize).collect()
-}
-
-/// The rows as a grid, for the table, Markdown and CSV.
-pub fn grid(meta: &RunMeta, rows: &[Row]) -> crate::report::grid::Grid<'static> {
-    let cells = sorted(rows).iter().map(|s| s.cells().to_vec()).collect();
-    let totals = format!("{} units: {}", rows.len(), category_counts(rows));
-    crate::report::grid::Grid::new(&HEADERS, cells, totals, meta.completed)
 }
 
 /// One flaky test of `ftprobe flaky`.
