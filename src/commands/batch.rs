@@ -86,8 +86,11 @@ fn requests(args: &BatchArgs) -> Result<Vec<Request>> {
     if let Some(count) = args.top {
         let source = args.top_list.as_deref().unwrap_or(TOP_LIST_URL);
         let text = if source.starts_with("https://") || source.starts_with("http://") {
-            crate::index::fetch_text(source, std::time::Duration::from_secs(60))
-                .map_err(|e| anyhow::anyhow!("cannot download the top-packages list: {e}; pass --top-list FILE"))?
+            let client = crate::index::http::Client::new(crate::index::http::ClientSettings::default());
+            let bytes = client
+                .get_bytes(source, 256 << 20)
+                .map_err(|e| anyhow::anyhow!("cannot download the top-packages list: {e}; pass --top-list FILE"))?;
+            String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{source} is not UTF-8 text; pass --top-list FILE"))?
         } else {
             crate::input::read_text_limited(std::path::Path::new(source), 256 << 20, "")
                 .with_context(|| format!("cannot read --top-list {source}"))?
@@ -148,6 +151,7 @@ pub fn run(args: &BatchArgs, printer: &Printer) -> Result<ExitCode> {
         index_url: args.index.index_url.clone().unwrap_or_else(|| crate::index::PYPI_SIMPLE.to_string()),
         no_index: args.index.no_index,
         availability: PerPackage::new(units.iter().map(|u| u.package.as_str())),
+        client: crate::index::http::Client::new(crate::index::http::ClientSettings::default()),
     };
     let finished = engine::execute(&kind, &units, &opened, &mut meta, args.run.jobs, &work)?;
     let what = format!("{} with problems; installed with {}", finished.failed, meta.installer);
@@ -163,6 +167,7 @@ struct BatchUnits<'a> {
     index_url: String,
     no_index: bool,
     availability: PerPackage<'a, Result<crate::index::Availability, NotRead>>,
+    client: crate::index::http::Client,
 }
 
 /// Why what a package's latest release ships was not read (a row's
@@ -174,7 +179,7 @@ enum NotRead {
     #[error("--no-index: no index to read the release's files from")]
     NoIndex,
     #[error(transparent)]
-    Index(#[from] crate::index::FetchError),
+    Index(#[from] crate::index::ReleaseError),
 }
 
 impl UnitKind for BatchUnits<'_> {
@@ -188,8 +193,7 @@ impl UnitKind for BatchUnits<'_> {
             } else if self.no_index {
                 Err(NotRead::NoIndex)
             } else {
-                crate::index::availability(&self.index_url, &unit.package, std::time::Duration::from_secs(30))
-                    .map_err(NotRead::from)
+                crate::index::release::availability(&self.client, &self.index_url, &unit.package).map_err(NotRead::from)
             }
         };
         match self.availability.get(&unit.package, read) {

@@ -82,6 +82,7 @@ pub fn run(args: &TestArgs, printer: &Printer) -> Result<ExitCode> {
         no_index: args.index.no_index,
         sources: PerPackage::new(units.iter().map(|u| u.package.as_str())),
         work: work.clone(),
+        client: crate::index::http::Client::new(crate::index::http::ClientSettings::default()),
     };
     let finished = engine::execute(&kind, &units, &opened, &mut meta, args.run.jobs, &work)?;
     // (Sources of a checkout are the user's; fetched ones, under `work`, were ours to remove.)
@@ -98,6 +99,7 @@ struct TestUnits<'a> {
     no_index: bool,
     sources: PerPackage<'a, Result<Prepared, SourceError>>,
     work: std::path::PathBuf,
+    client: crate::index::http::Client,
 }
 
 impl UnitKind for TestUnits<'_> {
@@ -111,6 +113,7 @@ impl UnitKind for TestUnits<'_> {
                 repository: self.options.registry.get(&unit.package).and_then(|e| e.repository.clone()),
                 work: &self.work.join(format!("{}-source", unit.package)),
                 timeout: std::time::Duration::from_secs(600),
+                client: &self.client,
             };
             let _ = std::fs::create_dir_all(fetch.work);
             source::prepare(&unit.spec, &fetch)

@@ -4,8 +4,6 @@
 //! no wheel, what an install would do and the first later release that
 //! ships one.
 
-use std::str::FromStr;
-
 use pep440_rs::Version;
 
 use crate::model::ranking::SupportedTags;
@@ -33,11 +31,7 @@ impl Candidate {
 
     /// The release a wheel or sdist file name names.
     pub fn version(&self) -> Option<Version> {
-        if self.filename.ends_with(".whl") {
-            return WheelFilename::parse(&self.filename).ok().map(|w| w.pep440);
-        }
-        let stem = self.filename.strip_suffix(".tar.gz").or_else(|| self.filename.strip_suffix(".zip"))?;
-        Version::from_str(stem.rsplit_once('-')?.1).ok()
+        crate::model::wheel::release_of(&self.filename)
     }
 
     pub fn is_wheel(&self) -> bool {
@@ -93,6 +87,7 @@ mod tests {
     use super::*;
     use crate::model::platform::Platform;
     use crate::model::target::Target;
+    use std::str::FromStr;
 
     fn supported(target: &str) -> SupportedTags {
         SupportedTags::new(target.parse::<Target>().unwrap(), &"manylinux_2_36_x86_64".parse::<Platform>().unwrap())

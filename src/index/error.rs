@@ -45,6 +45,8 @@ pub enum IndexError {
         "{url}: the {what} is {size} bytes, over the {limit}-byte limit; this is not a wheel ftprobe reads remotely"
     )]
     TooLarge { url: String, what: &'static str, size: u64, limit: u64 },
+    #[error("{url} is over the {limit}-byte limit for a download; it was not saved")]
+    OverLimit { url: String, limit: u64 },
     #[error(
         "{url}: the members to read would inflate to {total} bytes, over the {limit} bytes allowed for a wheel of its size: a zip bomb or a corrupt wheel"
     )]

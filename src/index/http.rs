@@ -241,6 +241,19 @@ impl Client {
         })
     }
 
+    /// The whole of `url` (at most `limit` bytes): a file, or a document
+    /// such as a list of top packages.
+    pub fn get_bytes(&self, url: &str, limit: u64) -> Result<Vec<u8>, IndexError> {
+        self.get_file(url, None, |_, body| {
+            let mut bytes = Vec::new();
+            body.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| transfer(url, &e))?;
+            if bytes.len() as u64 > limit {
+                return Err(IndexError::OverLimit { url: url.into(), limit });
+            }
+            Ok(bytes)
+        })
+    }
+
     /// `url` without a login it carries, which is kept for its host: sent as
     /// a header (never shown in a message), also for later requests to the
     /// same host (the index's files).

@@ -111,6 +111,16 @@ pub fn wheel_tags(file_name: &str) -> Option<Vec<WheelTag>> {
     WheelFilename::parse(file_name).ok().map(|wheel| wheel.tags.expand())
 }
 
+/// The release a distribution file's name names: a wheel's version, or an
+/// sdist's (`name-1.0.tar.gz`, `name-1.0.zip`); None for any other name.
+pub fn release_of(file_name: &str) -> Option<Version> {
+    if file_name.ends_with(".whl") {
+        return WheelFilename::parse(file_name).ok().map(|wheel| wheel.pep440);
+    }
+    let stem = file_name.strip_suffix(".tar.gz").or_else(|| file_name.strip_suffix(".zip"))?;
+    Version::from_str(stem.rsplit_once('-')?.1).ok()
+}
+
 /// The wheel spec's escaped name: word characters and dots, no `__`.
 fn is_escaped_name(name: &str) -> bool {
     !name.is_empty() && !name.contains("__") && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.'))
@@ -299,5 +309,15 @@ mod tests {
         assert!(wheel_tags("foo-1.0-1-cp313-cp313-win_amd64.whl").unwrap()[0].abi == "cp313");
         assert!(wheel_tags("not-a-wheel.zip").is_none());
         assert!(wheel_tags("too-few.whl").is_none());
+    }
+
+    #[test]
+    fn a_release_is_read_from_wheel_and_sdist_names() {
+        let release = |name: &str| release_of(name).map(|v| v.to_string());
+        assert_eq!(release("numpy-2.3.2-cp313-cp313t-manylinux_2_28_x86_64.whl").as_deref(), Some("2.3.2"));
+        assert_eq!(release("numpy-1.26.4.tar.gz").as_deref(), Some("1.26.4"));
+        assert_eq!(release("python-dateutil-2.9.0.post0.zip").as_deref(), Some("2.9.0.post0"));
+        assert_eq!(release("numpy-1.26.4.egg"), None);
+        assert_eq!(release("numpy-latest.tar.gz"), None);
     }
 }

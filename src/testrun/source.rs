@@ -89,7 +89,7 @@ pub enum SourceError {
     #[error("--no-index: cannot read {name}'s sdist from an index; give its checkout or repository")]
     NoIndex { name: String },
     #[error(transparent)]
-    Index(#[from] crate::index::FetchError),
+    Index(#[from] crate::index::ReleaseError),
     #[error(transparent)]
     Git(#[from] GitError),
     #[error("the sdist {file} ships no tests, and its repository failed: {cause}")]
@@ -132,7 +132,10 @@ pub struct Fetch<'a> {
     /// A registry's repository for this package, which wins over the metadata's.
     pub repository: Option<String>,
     pub work: &'a Path,
+    /// The longest a git command may take.
     pub timeout: Duration,
+    /// The index's client (shared by the run's units).
+    pub client: &'a crate::index::http::Client,
 }
 
 pub fn prepare(spec: &Spec, fetch: &Fetch) -> Result<Prepared, SourceError> {
@@ -172,9 +175,9 @@ fn from_index(name: &str, version: Option<&str>, fetch: &Fetch) -> Result<Prepar
     if fetch.no_index {
         return Err(SourceError::NoIndex { name: name.to_string() });
     }
-    let sdist = crate::index::sdist(fetch.index_url, name, version, fetch.timeout)?;
+    let sdist = crate::index::release::sdist(fetch.client, fetch.index_url, name, version)?;
     let archive = fetch.work.join(&sdist.file_name);
-    crate::index::download(&sdist.url, &archive, 1 << 30, fetch.timeout)?;
+    crate::index::release::download(fetch.client, &sdist.url, &archive, 1 << 30)?;
     let root = unpack(&archive, &fetch.work.join("sdist"))?;
     let _ = std::fs::remove_file(&archive);
     let project = project::read(&root);
