@@ -304,51 +304,7 @@ mod tests {
         assert!(!names.contains(&"xattr".to_string()));
     }
 
-    const CLASSIC: &str = r#"[[package]]
-name = "requests"
-version = "2.31.0"
-description = ""
-optional = false
-python-versions = ">=3.7"
-category = "main"
-
-[package.dependencies]
-PySocks = {version = ">=1.5.6,!=1.5.7", optional = true}
-urllib3 = [
-    {version = ">=1.21.1,<3", markers = "python_version >= \"3.8\""},
-    {version = "<2", markers = "python_version < \"3.8\""},
-]
-
-[package.extras]
-socks = ["PySocks (>=1.5.6,!=1.5.7)"]
-
-[[package]]
-name = "pysocks"
-version = "1.7.1"
-description = ""
-optional = true
-python-versions = "*"
-category = "main"
-
-[[package]]
-name = "urllib3"
-version = "2.0.0"
-description = ""
-optional = false
-python-versions = "*"
-category = "main"
-
-[metadata]
-lock-version = "1.1"
-python-versions = "^3.8"
-content-hash = "abc"
-
-[metadata.files]
-requests = [
-    {file = "requests-2.31.0-py3-none-any.whl", hash = "sha256:58cd"},
-    {file = "requests-2.31.0.tar.gz", hash = "sha256:942c"},
-]
-"#;
+    const CLASSIC: &str = include_str!("../../fixtures/lockfiles/handmade/poetry-classic.lock");
 
     #[test]
     fn reads_the_classic_layout_with_tool_poetry_roots() {

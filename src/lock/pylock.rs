@@ -239,30 +239,7 @@ mod tests {
         }
     }
 
-    const WITH_GROUPS: &str = r#"lock-version = "1.0"
-created-by = "hand"
-extras = ["cpu"]
-dependency-groups = ["dev"]
-default-groups = ["default"]
-
-[[packages]]
-name = "attrs"
-version = "25.1.0"
-marker = "'default' in dependency_groups"
-dependencies = [{ name = "six", version = "1.0" }]
-wheels = [{ url = "https://files.example/attrs-25.1.0-py3-none-any.whl", hashes = { sha256 = "C7" } }]
-
-[[packages]]
-name = "pytest"
-version = "8.0.0"
-marker = "'dev' in dependency_groups"
-
-[[packages]]
-name = "torch"
-version = "2.0.0"
-marker = "'cpu' in extras and sys_platform == 'linux'"
-vcs = { type = "git", url = "https://github.com/pytorch/pytorch", requested-revision = "main", commit-id = "abc" }
-"#;
+    const WITH_GROUPS: &str = include_str!("../../fixtures/lockfiles/handmade/pylock-with-groups.toml");
 
     #[test]
     fn markers_see_requested_extras_and_groups() {

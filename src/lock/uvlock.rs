@@ -297,67 +297,7 @@ mod tests {
         assert!(without_groups.len() < on_linux.len());
     }
 
-    const TWO_VERSIONS: &str = r#"version = 1
-revision = 3
-requires-python = ">=3.10"
-resolution-markers = [
-    "python_full_version >= '3.12'",
-    "python_full_version < '3.12'",
-]
-
-[[package]]
-name = "app"
-version = "0.1.0"
-source = { virtual = "." }
-dependencies = [
-    { name = "numpy", version = "2.2.6", source = { registry = "https://pypi.org/simple" }, marker = "python_full_version < '3.12'" },
-    { name = "numpy", version = "2.3.4", source = { registry = "https://pypi.org/simple" }, marker = "python_full_version >= '3.12'" },
-    { name = "rich", extra = ["jupyter"] },
-]
-
-[package.optional-dependencies]
-fast = [{ name = "orjson" }]
-
-[package.dev-dependencies]
-dev = [{ name = "pytest" }]
-
-[[package]]
-name = "numpy"
-version = "2.2.6"
-source = { registry = "https://pypi.org/simple" }
-resolution-markers = ["python_full_version < '3.12'"]
-wheels = [{ url = "https://files.example/numpy-2.2.6-cp311-cp311-manylinux_2_17_x86_64.whl", hash = "sha256:aa", size = 10 }]
-
-[[package]]
-name = "numpy"
-version = "2.3.4"
-source = { registry = "https://pypi.org/simple" }
-resolution-markers = ["python_full_version >= '3.12'"]
-wheels = [{ url = "https://files.example/numpy-2.3.4-cp313-cp313t-manylinux_2_17_x86_64.whl", hash = "sha256:bb" }]
-
-[[package]]
-name = "rich"
-version = "14.0.0"
-source = { registry = "https://pypi.org/simple" }
-
-[package.optional-dependencies]
-jupyter = [{ name = "ipywidgets" }]
-
-[[package]]
-name = "ipywidgets"
-version = "8.0.0"
-source = { git = "https://github.com/jupyter-widgets/ipywidgets?rev=main#0123abcd" }
-
-[[package]]
-name = "orjson"
-version = "3.0.0"
-source = { registry = "https://pypi.org/simple" }
-
-[[package]]
-name = "pytest"
-version = "8.0.0"
-source = { registry = "https://pypi.org/simple" }
-"#;
+    const TWO_VERSIONS: &str = include_str!("../../fixtures/lockfiles/handmade/uv-two-versions.lock");
 
     #[test]
     fn several_versions_of_one_name_are_told_apart_by_edge_version() {
@@ -402,55 +342,7 @@ source = { registry = "https://pypi.org/simple" }
         assert!(names.contains(&"rich".to_string()));
     }
 
-    const CONFLICTING_EXTRAS: &str = r#"version = 1
-revision = 3
-requires-python = ">=3.12"
-resolution-markers = [
-    "extra != 'extra-7-project-cu124' and extra == 'extra-7-project-cpu'",
-    "extra == 'extra-7-project-cu124' and extra != 'extra-7-project-cpu'",
-    "extra != 'extra-7-project-cu124' and extra != 'extra-7-project-cpu'",
-]
-conflicts = [[
-    { package = "project", extra = "cpu" },
-    { package = "project", extra = "cu124" },
-]]
-
-[[package]]
-name = "filelock"
-version = "3.18.0"
-source = { registry = "https://pypi.org/simple" }
-
-[[package]]
-name = "nvidia-cudnn-cu12"
-version = "9.1.0.70"
-source = { registry = "https://pypi.org/simple" }
-
-[[package]]
-name = "project"
-version = "0.1.0"
-source = { virtual = "." }
-
-[package.optional-dependencies]
-cpu = [{ name = "torch", version = "2.6.0+cpu", source = { registry = "https://download.pytorch.org/whl/cpu" } }]
-cu124 = [{ name = "torch", version = "2.6.0+cu124", source = { registry = "https://download.pytorch.org/whl/cu124" } }]
-
-[[package]]
-name = "torch"
-version = "2.6.0+cpu"
-source = { registry = "https://download.pytorch.org/whl/cpu" }
-resolution-markers = ["extra != 'extra-7-project-cu124' and extra == 'extra-7-project-cpu'"]
-dependencies = [{ name = "filelock" }]
-
-[[package]]
-name = "torch"
-version = "2.6.0+cu124"
-source = { registry = "https://download.pytorch.org/whl/cu124" }
-resolution-markers = ["extra == 'extra-7-project-cu124' and extra != 'extra-7-project-cpu'"]
-dependencies = [
-    { name = "filelock" },
-    { name = "nvidia-cudnn-cu12", marker = "sys_platform == 'linux' and extra == 'extra-7-project-cu124'" },
-]
-"#;
+    const CONFLICTING_EXTRAS: &str = include_str!("../../fixtures/lockfiles/handmade/uv-conflicting-extras.lock");
 
     #[test]
     fn conflict_markers_follow_the_chosen_extra() {
