@@ -347,6 +347,11 @@ pub struct DepsArgs {
     #[arg(long)]
     pub offline: bool,
 
+    /// Ask the `keyring` command for the password of a user that --index-url names without
+    /// one (`https://__token__@host/simple/`), as pip and uv do: disabled or subprocess.
+    #[arg(long, value_enum, env = "FTPROBE_KEYRING_PROVIDER", default_value = "disabled", value_name = "PROVIDER")]
+    pub keyring_provider: crate::index::keyring::KeyringProvider,
+
     /// Download each compiled wheel whole and check it against its sha256, instead of
     /// reading only its directory and extension modules (checked against its RECORD).
     #[arg(long)]

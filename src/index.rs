@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod digest;
 pub mod error;
 pub mod http;
+pub mod keyring;
 pub mod project;
 pub mod release;
 pub mod remote;

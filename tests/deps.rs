@@ -624,3 +624,69 @@ fn a_private_index_takes_credentials_from_netrc_or_the_url() {
     let reason = by_name(&report, "ftfix")["reason"].as_str().unwrap().to_string();
     assert!(reason.contains("to the credentials from") && reason.contains("check them"), "{reason}");
 }
+
+/// A login that names only a user takes its password from a real `keyring`
+/// command (Python's keyring with a file backend) when asked to, as pip and
+/// uv do with `--keyring-provider subprocess`; not asked, the 401 says how.
+#[test]
+fn a_private_index_takes_a_password_from_the_keyring_when_asked() {
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().join("index");
+    let hashes = make_index(&root);
+    let server = IndexServer::start(&root, &["--basic-auth", "alice:s3cret-token"]);
+    let lock = scratch.path().join("requirements.txt");
+    std::fs::write(&lock, requirements(&hashes, &hash_of(&hashes, "MarkupSafe-3.0.2-cp313-cp313t"))).unwrap();
+    let tools = common::keyring_tools();
+    let data = scratch.path().join("keyring-data");
+    let path = std::env::join_paths(
+        std::iter::once(tools.to_path_buf())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .unwrap();
+    let with_keyring = |command: &mut Command| {
+        command
+            .env("PATH", &path)
+            .env("XDG_DATA_HOME", &data)
+            .env("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+            .env("NETRC", scratch.path().join("no-netrc"));
+    };
+    let index = format!("http://127.0.0.1:{}/simple/", server.port);
+    // `keyring set` reads the password from its standard input.
+    let mut set = Command::new(tools.join("keyring"));
+    set.args(["set", &index, "alice"]).stdin(std::process::Stdio::piped());
+    with_keyring(&mut set);
+    let mut child = set.spawn().unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"s3cret-token\n").unwrap();
+    assert!(child.wait().unwrap().success(), "keyring set failed");
+
+    let user_only = format!("http://alice@127.0.0.1:{}/simple/", server.port);
+    let run = |extra: &[&str], env: Option<(&str, &str)>, cache: &str| {
+        let mut command = ftprobe(scratch.path());
+        command.arg("deps").arg(&lock).args(["-t", "3.13t", "--platform", "linux", "--format", "json"]);
+        command.args(["--index-url", &user_only]).args(extra).env("FTPROBE_CACHE_DIR", scratch.path().join(cache));
+        with_keyring(&mut command);
+        if let Some((key, value)) = env {
+            command.env(key, value);
+        }
+        let out = command.output().unwrap();
+        let (stdout, stderr) = (common::stdout(&out), common::stderr(&out));
+        assert!(!stdout.contains("s3cret-token") && !stderr.contains("s3cret-token"), "{stdout}{stderr}");
+        (out.status.code(), serde_json::from_str::<Value>(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}")))
+    };
+
+    let (code, report) = run(&[], None, "cache-off");
+    assert_eq!(code, Some(3), "{report:#}");
+    let reason = by_name(&report, "ftfix")["reason"].as_str().unwrap().to_string();
+    assert!(reason.contains("401") && reason.contains("--keyring-provider subprocess"), "{reason}");
+
+    let (code, report) = run(&["--keyring-provider", "subprocess"], None, "cache-flag");
+    assert_eq!(code, Some(1), "ftfix-gil needs the GIL: {report:#}");
+    assert_eq!(by_name(&report, "ftfix")["status"], "ready", "{report:#}");
+    assert_eq!(by_name(&report, "ftfix-gil")["status"], "gil_required", "{report:#}");
+    let notes = report["notes"].to_string();
+    assert!(notes.contains(&format!("credentials for 127.0.0.1:{} from the keyring", server.port)), "{notes}");
+
+    let (code, report) = run(&[], Some(("FTPROBE_KEYRING_PROVIDER", "subprocess")), "cache-env");
+    assert_eq!(code, Some(1), "{report:#}");
+    assert_eq!(by_name(&report, "ftfix")["status"], "ready", "{report:#}");
+}

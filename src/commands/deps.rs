@@ -154,7 +154,7 @@ fn options(args: &DepsArgs) -> Result<Options> {
         platforms,
         selection,
         index_url: args.index_url.clone(),
-        fetch: crate::deps::fetch::Fetcher::new(&cache, args.offline, args.verify_full),
+        fetch: crate::deps::fetch::Fetcher::new(&cache, args.offline, args.verify_full, args.keyring_provider),
         jobs: args.jobs,
     })
 }

@@ -15,6 +15,7 @@ use super::result::{ModuleVerdict, Traffic};
 use crate::index::digest::Sha256Digest;
 use crate::index::error::IndexError;
 use crate::index::http::{Client, ClientSettings};
+use crate::index::keyring::KeyringProvider;
 use crate::index::remote::{self, Access, FetchOptions, RemoteFile, WheelCache};
 use crate::scan::wheel::{Overlaps, Wheel};
 
@@ -62,9 +63,9 @@ pub struct Fetcher {
 
 impl Fetcher {
     /// Caches below `cache_dir`; with `offline`, no request is made.
-    pub fn new(cache_dir: &Path, offline: bool, verify_full: bool) -> Fetcher {
+    pub fn new(cache_dir: &Path, offline: bool, verify_full: bool, keyring: KeyringProvider) -> Fetcher {
         Fetcher {
-            client: Client::new(ClientSettings::default()),
+            client: Client::new(ClientSettings { keyring, ..ClientSettings::default() }),
             wheels: WheelCache::new(cache_dir),
             pages: PageCache::new(cache_dir),
             offline,

@@ -16,6 +16,8 @@ pub enum CredentialSource {
     Url,
     /// A netrc file's entry for the host (or its `default`).
     Netrc(PathBuf),
+    /// The `keyring` command, for the user the index URL names.
+    Keyring,
 }
 
 impl std::fmt::Display for CredentialSource {
@@ -23,6 +25,7 @@ impl std::fmt::Display for CredentialSource {
         match self {
             CredentialSource::Url => write!(f, "the index URL"),
             CredentialSource::Netrc(path) => write!(f, "{}", path.display()),
+            CredentialSource::Keyring => write!(f, "the keyring"),
         }
     }
 }

@@ -14,6 +14,7 @@ use ureq::ResponseExt;
 
 use super::credentials::{self, CredentialSource, Login, Netrc};
 use super::error::IndexError;
+use super::keyring::KeyringProvider;
 use super::remote::ranges::ByteRange;
 
 /// Timeouts and retries.
@@ -29,6 +30,8 @@ pub struct ClientSettings {
     pub attempts: u32,
     /// The wait before the second attempt; it doubles for each further one.
     pub first_backoff: Duration,
+    /// Whether a login without a password asks the keyring for one.
+    pub keyring: KeyringProvider,
 }
 
 impl Default for ClientSettings {
@@ -39,6 +42,7 @@ impl Default for ClientSettings {
             read_timeout: Duration::from_secs(60),
             attempts: 3,
             first_backoff: Duration::from_millis(500),
+            keyring: KeyringProvider::Disabled,
         }
     }
 }
@@ -256,15 +260,34 @@ impl Client {
 
     /// `url` without a login it carries, which is kept for its host: sent as
     /// a header (never shown in a message), also for later requests to the
-    /// same host (the index's files).
+    /// same host (the index's files). A login that names a user but no
+    /// password takes its password from the keyring, when asked to, once.
     fn without_login(&self, url: &str) -> String {
         let (bare, login) = credentials::split_userinfo(url);
         if let (Some(login), Some(host), Ok(mut logins)) =
             (login, credentials::host_of(&bare), self.logins.from_urls.lock())
         {
-            logins.insert(host.to_string(), login);
+            // Asked once a host: the keyring's answer, or its silence, stays.
+            let known = logins.get(host).is_some_and(|k| {
+                k.user == login.user && (k.source == CredentialSource::Keyring || k.password == login.password)
+            });
+            if !known {
+                let login = if login.password.is_empty() { self.from_keyring(&bare, host, login) } else { login };
+                logins.insert(host.to_string(), login);
+            }
         }
         bare
+    }
+
+    /// `login` with the keyring's password for its user at the index whose
+    /// page `page_url` is (or at `host`), when the keyring has one.
+    fn from_keyring(&self, page_url: &str, host: &str, login: Login) -> Login {
+        let index_url = page_url.trim_end_matches('/').rsplit_once('/').map_or(page_url, |(root, _)| root);
+        let index_url = format!("{index_url}/");
+        match self.settings.keyring.password(&index_url, host, &login.user) {
+            Some(password) => Login { password, source: CredentialSource::Keyring, ..login },
+            None => login,
+        }
     }
 
     /// Runs `once` until it succeeds, fails for good, or the attempts run out.
@@ -306,7 +329,12 @@ impl Client {
                 Err(IndexError::NoCredentials { url: bare, status, host })
             }
             (status @ (401 | 403), Some(login)) => {
-                Err(IndexError::CredentialsRefused { url: bare, status, from: login.source.to_string() })
+                let from = if login.password.is_empty() && login.source == CredentialSource::Url {
+                    "the index URL, which names a user but no password (give one there, or keep it in the keyring and pass --keyring-provider subprocess)".to_string()
+                } else {
+                    login.source.to_string()
+                };
+                Err(IndexError::CredentialsRefused { url: bare, status, from })
             }
             _ => Ok(response),
         }

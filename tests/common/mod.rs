@@ -194,6 +194,14 @@ pub fn deps_cache() -> &'static Path {
     })
 }
 
+/// The folder holding a real `keyring` command with a file backend
+/// (scripts/provision-keyring), installed once per machine.
+#[allow(dead_code)]
+pub fn keyring_tools() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| script_directory("provision-keyring"))
+}
+
 /// The schemas and validators of scripts/fetch-schemas, fetched once per test binary.
 pub fn schemas() -> &'static Path {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
