@@ -272,7 +272,7 @@ impl Client {
                 k.user == login.user && (k.source == CredentialSource::Keyring || k.password == login.password)
             });
             if !known {
-                let login = if login.password.is_empty() { self.from_keyring(&bare, host, login) } else { login };
+                let login = if login.password.is_empty() { self.with_keyring_password(&bare, host, login) } else { login };
                 logins.insert(host.to_string(), login);
             }
         }
@@ -281,7 +281,7 @@ impl Client {
 
     /// `login` with the keyring's password for its user at the index whose
     /// page `page_url` is (or at `host`), when the keyring has one.
-    fn from_keyring(&self, page_url: &str, host: &str, login: Login) -> Login {
+    fn with_keyring_password(&self, page_url: &str, host: &str, login: Login) -> Login {
         let index_url = page_url.trim_end_matches('/').rsplit_once('/').map_or(page_url, |(root, _)| root);
         let index_url = format!("{index_url}/");
         match self.settings.keyring.password(&index_url, host, &login.user) {
