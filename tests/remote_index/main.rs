@@ -171,6 +171,7 @@ fn client() -> Client {
         read_timeout: Duration::from_secs(10),
         attempts: 3,
         first_backoff: Duration::from_millis(10),
+        ..ClientSettings::default()
     })
 }
 
