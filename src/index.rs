@@ -21,6 +21,7 @@ use pep440_rs::Version;
 use serde::{Deserialize, Serialize};
 
 use crate::model::name::normalize;
+use crate::model::sdist::SdistFilename;
 use crate::model::wheel::WheelFilename;
 
 /// PyPI's simple API, the default index.
@@ -263,9 +264,7 @@ fn parse(name: &str) -> Option<(Version, Option<Vec<String>>)> {
         let wheel = WheelFilename::parse(name).ok()?;
         return Some((wheel.pep440, Some(wheel.tags.abi)));
     }
-    let stem = name.strip_suffix(".tar.gz").or_else(|| name.strip_suffix(".zip"))?;
-    let (_, version) = stem.rsplit_once('-')?;
-    Some((Version::from_str(version).ok()?, None))
+    Some((SdistFilename::parse(name)?.version, None))
 }
 
 /// What the latest release among `files` ships.
