@@ -4,11 +4,12 @@
 //! no wheel, what an install would do and the first later release that
 //! ships one.
 
-use std::str::FromStr;
+use std::path::PathBuf;
 
 use pep440_rs::Version;
 
 use crate::model::ranking::SupportedTags;
+use crate::model::sdist::SdistFilename;
 use crate::model::wheel::WheelFilename;
 
 use super::result::FirstReady;
@@ -24,11 +25,23 @@ pub struct Candidate {
     /// When the index says (PEP 700): `2025-07-24T10:00:00Z`.
     pub upload_time: Option<String>,
     pub yanked: bool,
+    /// A file in a `--find-links` directory (`url` is then None): read in
+    /// place. Never remembered with an index's page.
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
 }
 
 impl Candidate {
     pub fn named(filename: &str) -> Candidate {
-        Candidate { filename: filename.into(), url: None, sha256: None, size: None, upload_time: None, yanked: false }
+        Candidate {
+            filename: filename.into(),
+            url: None,
+            sha256: None,
+            size: None,
+            upload_time: None,
+            yanked: false,
+            path: None,
+        }
     }
 
     /// The release a wheel or sdist file name names.
@@ -36,8 +49,7 @@ impl Candidate {
         if self.filename.ends_with(".whl") {
             return WheelFilename::parse(&self.filename).ok().map(|w| w.pep440);
         }
-        let stem = self.filename.strip_suffix(".tar.gz").or_else(|| self.filename.strip_suffix(".zip"))?;
-        Version::from_str(stem.rsplit_once('-')?.1).ok()
+        SdistFilename::parse(&self.filename).map(|sdist| sdist.version)
     }
 
     pub fn is_wheel(&self) -> bool {
@@ -90,6 +102,8 @@ pub fn compiled_elsewhere(release: &[Candidate]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::str::FromStr;
+
     use super::*;
     use crate::model::platform::Platform;
     use crate::model::target::Target;
