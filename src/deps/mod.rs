@@ -102,6 +102,11 @@ struct Question<'a> {
 pub fn run(inputs: &[Input], options: &Options, progress: &(dyn Fn(&str) + Sync)) -> DepsReport {
     let mut notes: Vec<String> =
         inputs.iter().filter_map(|i| i.resolution.as_ref().map(|r| r.note(&i.label))).collect();
+    for note in inputs.iter().flat_map(|i| &i.set.notes) {
+        if !notes.contains(note) {
+            notes.push(note.clone());
+        }
+    }
     let questions = questions(inputs, options, &mut notes);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(options.jobs.max(1)).build();
     let answer = || answer_all(&questions, options, progress);
