@@ -342,6 +342,15 @@ pub struct DepsArgs {
     #[arg(long = "extra-index-url", value_name = "URL")]
     pub extra_index_urls: Vec<String>,
 
+    /// A flat directory of wheels and sdists that counts as one more source of files for
+    /// every pin, beside the index, as for pip (repeatable). Its wheels are read in place.
+    #[arg(long = "find-links", short = 'f', value_name = "DIR")]
+    pub find_links: Vec<std::path::PathBuf>,
+
+    /// Ask no index: only the --find-links directories (and the lock file's own lists) answer.
+    #[arg(long)]
+    pub no_index: bool,
+
     /// Use only what earlier runs cached (index pages and wheel bytes; uv's cache when it
     /// resolves a pyproject.toml); say what is missing.
     #[arg(long)]

@@ -7,7 +7,9 @@
 //! the formats. The 3.13t verdicts are checked against real imports. A
 //! pyproject.toml is resolved by the uv scripts/fetch-batch-index installs
 //! (and refused without one); a venv made by the provisioned 3.13 is asked
-//! about 3.13t and 3.14t.
+//! about 3.13t and 3.14t. `--find-links` directories of the same real
+//! wheels (and blake3's, which re-enables the GIL) answer as the index does,
+//! with `--no-index` asking it nothing.
 
 mod common;
 // The test index of tests/remote_index; not every helper is used here.
@@ -63,10 +65,16 @@ fn sha256(path: &Path) -> String {
 
 /// A PEP 503 index of `files()` below `root`; returns each file's sha256.
 fn make_index(root: &Path) -> Vec<(String, String)> {
+    make_index_of(root, files())
+}
+
+/// A PEP 503 index of `files` (project, file, path on disk) below `root`;
+/// returns each file's sha256.
+fn make_index_of(root: &Path, files: Vec<(&str, String, PathBuf)>) -> Vec<(String, String)> {
     let mut hashes = Vec::new();
     std::fs::create_dir_all(root.join("files")).unwrap();
     let mut pages: std::collections::BTreeMap<&str, String> = Default::default();
-    for (project, name, path) in files() {
+    for (project, name, path) in files {
         std::fs::copy(&path, root.join("files").join(&name)).unwrap();
         let digest = sha256(&path);
         pages
@@ -689,4 +697,268 @@ fn a_private_index_takes_a_password_from_the_keyring_when_asked() {
     let (code, report) = run(&[], Some(("FTPROBE_KEYRING_PROVIDER", "subprocess")), "cache-env");
     assert_eq!(code, Some(1), "{report:#}");
     assert_eq!(by_name(&report, "ftfix")["status"], "ready", "{report:#}");
+}
+
+/// blake3 1.0.4's real cp313t wheel: PyO3 0.23 with `gil_used = true`, so
+/// importing it re-enables the GIL (fixtures/real-wheels.toml).
+const BLAKE3: &str = "blake3-1.0.4-cp313-cp313t-manylinux_2_17_x86_64.manylinux2014_x86_64.whl";
+
+/// The files of the `--find-links` tests (project, file, path on disk):
+/// blake3's cp313t wheel, MarkupSafe's cp313t and cp313 ones, PyYAML's
+/// cp313 one (no cp313t wheel), and the pure python-dateutil and six.
+fn find_links_files() -> Vec<(&'static str, String, PathBuf)> {
+    let batch = batch_index().join("files");
+    let mut out = vec![("blake3", BLAKE3.to_string(), common::real_wheels().join("linux_x86_64").join(BLAKE3))];
+    for (project, prefix) in [
+        ("markupsafe", "MarkupSafe-3.0.2-cp313-cp313t-"),
+        ("markupsafe", "MarkupSafe-3.0.2-cp313-cp313-"),
+        ("pyyaml", "pyyaml-6.0.4-cp313-cp313-"),
+        ("python-dateutil", "python_dateutil-2.9.0.post0-py2.py3-none-any"),
+        ("six", "six-1.17.0-py2.py3-none-any"),
+    ] {
+        let found = std::fs::read_dir(&batch)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix}* in {}", batch.display()));
+        out.push((project, found.file_name().unwrap().to_string_lossy().into_owned(), found));
+    }
+    out
+}
+
+/// `files` copied into a new directory `dir`, as a `--find-links` directory.
+fn find_links_dir(dir: &Path, files: &[(&str, String, PathBuf)]) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    for (_, name, path) in files {
+        std::fs::copy(path, dir.join(name)).unwrap();
+    }
+    dir.to_path_buf()
+}
+
+/// A compiled requirements file over [`find_links_files`]'s projects, with
+/// blake3's `--hash` as given and MarkupSafe's two wheels' hashes.
+fn find_links_requirements(hashes: &[(String, String)], blake3_hash: &str) -> String {
+    format!(
+        "blake3==1.0.4 \\\n    --hash=sha256:{blake3_hash}\n\
+         markupsafe==3.0.2 \\\n    --hash=sha256:{} \\\n    --hash=sha256:{}\n\
+         python-dateutil==2.9.0.post0\n\
+         six==1.17.0\n\
+         pyyaml==6.0.4\n",
+        hash_of(hashes, "MarkupSafe-3.0.2-cp313-cp313t-"),
+        hash_of(hashes, "MarkupSafe-3.0.2-cp313-cp313-"),
+    )
+}
+
+fn reason<'a>(report: &'a Value, name: &str) -> &'a str {
+    by_name(report, name)["reason"].as_str().unwrap_or_else(|| panic!("{name} has no reason: {report:#}"))
+}
+
+/// `--no-index --find-links DIR` holding the index's files answers every
+/// pin as the local index does (status, wheel, modules), from an empty
+/// cache, with no request to the index it is also given; the wheels are
+/// scanned in place, not copied into the cache. With the index as well
+/// (no `--no-index`), its pages are read but no wheel is fetched: the
+/// directory's copies are read.
+#[test]
+fn no_index_with_find_links_answers_as_the_index_does_and_asks_nothing() {
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().join("index");
+    let hashes = make_index_of(&root, find_links_files());
+    let server = IndexServer::start(&root, &[]);
+    let index = server.simple_url();
+    let lock = scratch.path().join("requirements.txt");
+    std::fs::write(&lock, find_links_requirements(&hashes, &hash_of(&hashes, "blake3-"))).unwrap();
+    let lock = lock.to_str().unwrap();
+    let common = ["-t", "3.13t", "--platform", "linux", "--index-url", &index, "--format", "json"];
+
+    let (code, stdout, stderr) = deps(scratch.path(), &[&[lock][..], &common].concat());
+    let from_index: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(code, Some(1), "blake3 needs the GIL: {stderr}");
+    for (name, status) in [
+        ("blake3", "gil_required"),
+        ("markupsafe", "ready"),
+        ("python-dateutil", "pure"),
+        ("six", "pure"),
+        ("pyyaml", "no_wheel"),
+    ] {
+        assert_eq!(by_name(&from_index, name)["status"], status, "{name}: {from_index:#}");
+    }
+    assert!(!server.served(true).is_empty());
+
+    let dir = find_links_dir(&scratch.path().join("wheels"), &find_links_files());
+    let same_answers = |report: &Value| {
+        for p in from_index["packages"].as_array().unwrap() {
+            let name = p["name"].as_str().unwrap();
+            let local = by_name(report, name);
+            for field in ["status", "wheel", "modules", "install", "first_ready_version"] {
+                assert_eq!(local[field], p[field], "{name}'s {field}: {report:#}");
+            }
+        }
+    };
+    let fresh = scratch.path().join("no-index");
+    let no_index = [&[lock, "--no-index", "--find-links", dir.to_str().unwrap()][..], &common].concat();
+    let (code, stdout, stderr) = deps(&fresh, &no_index);
+    let local: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(code, Some(1), "{stderr}");
+    same_answers(&local);
+    assert!(server.served(false).is_empty(), "--no-index asked the index");
+    assert_eq!(local["traffic"]["requests"], 0, "{:#}", local["traffic"]);
+    assert!(stderr.contains("0 requests"), "{stderr}");
+    let notes = local["notes"].to_string();
+    assert!(notes.contains(&format!("--find-links directories used: {} (6 files)", dir.display())), "{notes}");
+    assert!(notes.contains("--no-index: no index was asked"), "{notes}");
+    assert!(!fresh.join("cache/remote-wheels").exists(), "local wheels are read in place, not cached");
+
+    // Beside the index: its pages are read, the wheels are the directory's.
+    let fresh = scratch.path().join("beside");
+    let beside = [&[lock, "-f", dir.to_str().unwrap()][..], &common].concat();
+    let (code, stdout, stderr) = deps(&fresh, &beside);
+    let both: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(code, Some(1), "{stderr}");
+    same_answers(&both);
+    let served = server.served(true);
+    assert!(!served.is_empty() && served.iter().all(|s| s.path.starts_with("/simple/")), "{served:#?}");
+}
+
+/// A local file whose sha256 is not the one the lock file pins is an
+/// error, never a verdict: a requirements file's `--hash` (no other file
+/// of the release has it), and a pylock.toml's hash for that file name
+/// (its URL never asked: the directory's copy is checked and refused).
+#[test]
+fn a_local_file_with_other_bytes_than_locked_is_an_error() {
+    let scratch = tempfile::tempdir().unwrap();
+    let files = find_links_files();
+    let dir = find_links_dir(&scratch.path().join("wheels"), &files);
+    let hashes: Vec<(String, String)> = files.iter().map(|(_, name, path)| (name.clone(), sha256(path))).collect();
+    let lock = scratch.path().join("requirements.txt");
+    std::fs::write(&lock, find_links_requirements(&hashes, &"0".repeat(64))).unwrap();
+    let args = ["-t", "3.13t", "--platform", "linux", "--format", "json", "-f", dir.to_str().unwrap()];
+    let (code, stdout, stderr) = deps(scratch.path(), &[&[lock.to_str().unwrap(), "--no-index"][..], &args].concat());
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(by_name(&report, "blake3")["status"], "error", "{report:#}");
+    assert!(
+        reason(&report, "blake3").starts_with(
+            "hash mismatch: none of the --find-links directories' files of blake3==1.0.4 has a sha256 the lock file pins"
+        ),
+        "{report:#}"
+    );
+    assert_eq!(by_name(&report, "markupsafe")["status"], "ready", "{report:#}");
+    assert_eq!(code, Some(1), "pyyaml has no cp313t wheel: {stderr}");
+
+    // A pylock.toml listing each wheel with its URL on an index that is not running.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut pylock = String::from("lock-version = \"1.0\"\ncreated-by = \"ftprobe tests\"\n");
+    for (name, version, file, hash) in [
+        ("blake3", "1.0.4", BLAKE3.to_string(), "ab".repeat(32)),
+        ("markupsafe", "3.0.2", files[1].1.clone(), hashes[1].1.clone()),
+    ] {
+        pylock.push_str(&format!(
+            "\n[[packages]]\nname = \"{name}\"\nversion = \"{version}\"\n[[packages.wheels]]\nname = \"{file}\"\n\
+             url = \"http://127.0.0.1:{port}/files/{file}\"\nhashes = {{ sha256 = \"{hash}\" }}\n"
+        ));
+    }
+    let pylock_path = scratch.path().join("pylock.toml");
+    std::fs::write(&pylock_path, pylock).unwrap();
+    let (code, stdout, stderr) = deps(scratch.path(), &[&[pylock_path.to_str().unwrap()][..], &args].concat());
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(by_name(&report, "blake3")["status"], "error", "{report:#}");
+    let expected = format!(
+        "hash mismatch: {} has sha256 {}, the lock file pins {}; the --find-links directory holds other bytes",
+        dir.join(BLAKE3).display(),
+        hash_of(&hashes, "blake3-"),
+        "ab".repeat(32)
+    );
+    assert!(reason(&report, "blake3").starts_with(&expected), "{report:#}");
+    assert_eq!(by_name(&report, "markupsafe")["status"], "ready", "the directory's copy: {report:#}");
+    assert_eq!(report["traffic"]["requests"], 0, "{:#}", report["traffic"]);
+    assert_eq!(code, Some(3), "{stderr}");
+}
+
+/// A `--find-links` path that does not exist, or is a file: one line, exit 2.
+#[test]
+fn a_find_links_path_that_is_no_directory_is_refused_in_one_line() {
+    let scratch = tempfile::tempdir().unwrap();
+    let lock = scratch.path().join("requirements.txt");
+    std::fs::write(&lock, "six==1.17.0\n").unwrap();
+    let missing = scratch.path().join("no-such-dir");
+    for (path, said) in [(&missing, "no such directory"), (&lock, "not a directory")] {
+        let args = [lock.to_str().unwrap(), "--no-index", "--find-links", path.to_str().unwrap()];
+        let (code, stdout, stderr) = deps(scratch.path(), &args);
+        assert_eq!(code, Some(2), "{stdout}{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(&format!("--find-links {}: {said}", path.display())), "{stderr}");
+    }
+}
+
+/// A pin neither the index nor the directories answer for gets a reason
+/// that says what to do: with `--no-index` (and without any directory,
+/// which a note says), beside an index that has no such project, and for
+/// a pin uv found in a directory that was not given.
+#[test]
+fn a_pin_found_nowhere_gets_a_reason_that_says_what_to_do() {
+    let scratch = tempfile::tempdir().unwrap();
+    let files = find_links_files();
+    // blake3 and six in the directory; python-dateutil and six on the index.
+    let (in_dir, on_index): (Vec<_>, Vec<_>) = files.into_iter().partition(|(p, _, _)| matches!(*p, "blake3" | "six"));
+    let dir = find_links_dir(&scratch.path().join("wheels"), &in_dir);
+    let root = scratch.path().join("index");
+    let mut served: Vec<_> = on_index.into_iter().filter(|(p, _, _)| *p == "python-dateutil").collect();
+    served.extend(in_dir.iter().filter(|(p, _, _)| *p == "six").cloned());
+    make_index_of(&root, served);
+    let server = IndexServer::start(&root, &[]);
+    let lock = scratch.path().join("requirements.txt");
+    std::fs::write(
+        &lock,
+        "blake3==1.0.4\nnumpy==2.4.6\npython-dateutil==2.9.0.post0\nsix==1.17.0\n\
+         tomli==2.5.0\n    # from file:///elsewhere/wheels\n",
+    )
+    .unwrap();
+    let lock = lock.to_str().unwrap();
+    let common = ["-t", "3.13t", "--platform", "linux", "--format", "json"];
+    let run = |cache: &str, more: &[&str]| -> (Option<i32>, Value) {
+        let (code, stdout, stderr) = deps(&scratch.path().join(cache), &[&[lock][..], &common, more].concat());
+        (code, serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}")))
+    };
+
+    let (code, report) = run("no-index", &["--no-index", "-f", dir.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "blake3 needs the GIL: {report:#}");
+    assert_eq!(by_name(&report, "blake3")["status"], "gil_required");
+    assert_eq!(by_name(&report, "six")["status"], "pure");
+    for (name, pin) in [("numpy", "numpy==2.4.6"), ("python-dateutil", "python-dateutil==2.9.0.post0")] {
+        assert_eq!(by_name(&report, name)["status"], "error");
+        assert_eq!(
+            reason(&report, name),
+            format!(
+                "{pin}: not in the --find-links directories, and --no-index forbids the index; \
+                 add a directory that holds it with --find-links, or drop --no-index"
+            )
+        );
+    }
+
+    let (code, report) = run("nothing", &["--no-index"]);
+    assert_eq!(code, Some(3), "{report:#}");
+    for p in report["packages"].as_array().unwrap() {
+        assert_eq!(p["status"], "error", "{p:#}");
+        assert!(p["reason"].as_str().unwrap().contains("--no-index forbids the index, and no --find-links"), "{p:#}");
+    }
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("--no-index without --find-links: no index was asked and no file can be read"), "{notes}");
+
+    let index = server.simple_url();
+    let (code, report) = run("beside", &["-f", dir.to_str().unwrap(), "--index-url", &index]);
+    assert_eq!(code, Some(1), "{report:#}");
+    assert_eq!(by_name(&report, "blake3")["status"], "gil_required", "only the directory has it: {report:#}");
+    assert_eq!(by_name(&report, "python-dateutil")["status"], "pure", "only the index has it: {report:#}");
+    let numpy = reason(&report, "numpy");
+    assert!(
+        numpy.contains("the index has no project `numpy` (404)")
+            && numpy.ends_with("; no --find-links directory holds numpy==2.4.6 either"),
+        "{numpy}"
+    );
+    assert_eq!(
+        reason(&report, "tomli"),
+        "tomli==2.5.0: uv found it in file:///elsewhere/wheels, and no --find-links directory given holds it; \
+         pass that directory with --find-links"
+    );
+    assert!(server.served(false).iter().all(|s| !s.path.contains("tomli")), "tomli's index is a directory");
 }

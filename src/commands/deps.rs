@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use crate::cli::{DepsArgs, FailOn, Format};
+use crate::deps::local::FindLinks;
 use crate::deps::result::{DepStatus, DepsReport};
 use crate::deps::{Input, NamedPlatform, NamedTarget, Options};
 use crate::error::{CouldNotRun, EXIT_COULD_NOT_RUN, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
@@ -113,6 +114,8 @@ fn resolve_options(args: &DepsArgs, selection: &Selection) -> ResolveOptions {
     ResolveOptions {
         index_url: args.index_url.clone(),
         extra_index_urls: args.extra_index_urls.clone(),
+        find_links: args.find_links.clone(),
+        no_index: args.no_index,
         offline: args.offline,
         selection: selection.clone(),
         pins_dir: cache.join("deps-resolved"),
@@ -155,6 +158,8 @@ fn options(args: &DepsArgs) -> Result<Options> {
         selection,
         index_url: args.index_url.clone(),
         fetch: crate::deps::fetch::Fetcher::new(&cache, args.offline, args.verify_full, args.keyring_provider),
+        find_links: FindLinks::open(&args.find_links)?,
+        no_index: args.no_index,
         jobs: args.jobs,
     })
 }

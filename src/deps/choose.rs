@@ -4,6 +4,8 @@
 //! no wheel, what an install would do and the first later release that
 //! ships one.
 
+use std::path::PathBuf;
+
 use pep440_rs::Version;
 
 use crate::model::ranking::SupportedTags;
@@ -22,11 +24,23 @@ pub struct Candidate {
     /// When the index says (PEP 700): `2025-07-24T10:00:00Z`.
     pub upload_time: Option<String>,
     pub yanked: bool,
+    /// A file in a `--find-links` directory (`url` is then None): read in
+    /// place. Never remembered with an index's page.
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
 }
 
 impl Candidate {
     pub fn named(filename: &str) -> Candidate {
-        Candidate { filename: filename.into(), url: None, sha256: None, size: None, upload_time: None, yanked: false }
+        Candidate {
+            filename: filename.into(),
+            url: None,
+            sha256: None,
+            size: None,
+            upload_time: None,
+            yanked: false,
+            path: None,
+        }
     }
 
     /// The release a wheel or sdist file name names.
@@ -84,10 +98,11 @@ pub fn compiled_elsewhere(release: &[Candidate]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::str::FromStr;
+
     use super::*;
     use crate::model::platform::Platform;
     use crate::model::target::Target;
-    use std::str::FromStr;
 
     fn supported(target: &str) -> SupportedTags {
         SupportedTags::new(target.parse::<Target>().unwrap(), &"manylinux_2_36_x86_64".parse::<Platform>().unwrap())

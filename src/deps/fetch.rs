@@ -5,7 +5,7 @@
 //! wheel's RECORD), cached by the wheel's sha256. Offline, both come from
 //! the cache alone, and what it lacks is said.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -17,6 +17,7 @@ use crate::index::error::IndexError;
 use crate::index::http::{Client, ClientSettings};
 use crate::index::keyring::KeyringProvider;
 use crate::index::remote::{self, Access, FetchOptions, RemoteFile, WheelCache};
+use crate::input::InputError;
 use crate::scan::wheel::{Overlaps, Wheel};
 
 /// A scanned wheel's modules, or why it could not be read.
@@ -42,6 +43,14 @@ pub enum FetchFailure {
     /// Extension modules the scanner could not read, each `member: why`.
     #[error("{file}: {}", members.join("; "))]
     Members { file: String, members: Vec<String> },
+    /// A `--find-links` file that cannot be opened or read.
+    #[error(transparent)]
+    Local(#[from] InputError),
+    #[error(
+        "hash mismatch: {path} has sha256 {found}, the lock file pins {locked}; \
+         the --find-links directory holds other bytes than were locked (lock again, or replace the file)"
+    )]
+    LocalHashMismatch { path: String, found: String, locked: String },
 }
 
 #[derive(Clone, Debug)]
@@ -115,6 +124,7 @@ impl Fetcher {
                 size: f.size,
                 upload_time: f.upload_time.clone(),
                 yanked: f.yanked.is_yanked(),
+                path: None,
             })
             .collect();
         self.pages.put(&url, &files);
@@ -137,20 +147,25 @@ impl Fetcher {
         let unreadable = |reason: String| FetchFailure::Unreadable { file: wheel.filename.clone(), reason };
         let opened =
             Wheel::from_source(Arc::new(fetched.file.clone()), len, overlaps).map_err(|e| unreadable(e.to_string()))?;
-        let target = crate::scan::scan_opened_wheel(&PathBuf::from(&wheel.filename), &opened, Default::default());
-        if let Some(error) = &target.error {
-            return Err(unreadable(error.clone()));
-        }
-        let members: Vec<String> = target
-            .extensions
-            .iter()
-            .filter_map(|e| e.error.as_ref().map(|why| format!("{}: {why}", e.member)))
-            .collect();
-        if !members.is_empty() {
-            return Err(FetchFailure::Members { file: wheel.filename.clone(), members });
-        }
-        Ok(ScannedWheel { modules: super::judge::modules(&target), range_ignored: fetched.transfer.range_ignored })
+        let modules = verdicts(&wheel.filename, Path::new(&wheel.filename), &opened)?;
+        Ok(ScannedWheel { modules, range_ignored: fetched.transfer.range_ignored })
     }
+}
+
+/// The scanner's verdicts on the modules of the opened wheel `filename`
+/// that its interpreter imports (`shown` names it in the scan), wherever
+/// its bytes came from; a wheel or member it could not read is a failure.
+pub fn verdicts(filename: &str, shown: &Path, opened: &Wheel) -> Result<Vec<ModuleVerdict>, FetchFailure> {
+    let target = crate::scan::scan_opened_wheel(shown, opened, Default::default());
+    if let Some(error) = &target.error {
+        return Err(FetchFailure::Unreadable { file: filename.into(), reason: error.clone() });
+    }
+    let members: Vec<String> =
+        target.extensions.iter().filter_map(|e| e.error.as_ref().map(|why| format!("{}: {why}", e.member))).collect();
+    if !members.is_empty() {
+        return Err(FetchFailure::Members { file: filename.into(), members });
+    }
+    Ok(super::judge::modules(&target))
 }
 
 #[cfg(test)]

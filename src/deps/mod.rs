@@ -6,14 +6,16 @@
 //! pins the target installs (markers, extras, groups), the wheel an
 //! installer would choose for each ([`choose`], `model::ranking`), and for a
 //! compiled wheel the scanner's verdicts on the modules the target imports,
-//! read from the bytes fetched by range requests ([`fetch`]). Pins with no
-//! wheel get what an install would do and the first later release that has
-//! one; every blocker gets the chains that pull it in ([`chain`]).
+//! read from the bytes fetched by range requests ([`fetch`]), or in place
+//! from a `--find-links` directory ([`local`]). Pins with no wheel get what
+//! an install would do and the first later release that has one; every
+//! blocker gets the chains that pull it in ([`chain`]).
 
 pub mod chain;
 pub mod choose;
 pub mod fetch;
 pub mod judge;
+pub mod local;
 pub mod pages;
 pub mod result;
 
@@ -57,6 +59,11 @@ pub struct Options {
     /// Where pins without a registry of their own are looked up.
     pub index_url: String,
     pub fetch: fetch::Fetcher,
+    /// `--find-links`: local directories of wheels and sdists, beside the index.
+    pub find_links: local::FindLinks,
+    /// `--no-index`: no index is asked; only [`Options::find_links`] and the
+    /// lock file's own lists answer.
+    pub no_index: bool,
     /// Parallel index requests and wheel reads.
     pub jobs: usize,
 }
@@ -95,6 +102,11 @@ struct Question<'a> {
 pub fn run(inputs: &[Input], options: &Options, progress: &(dyn Fn(&str) + Sync)) -> DepsReport {
     let mut notes: Vec<String> =
         inputs.iter().filter_map(|i| i.resolution.as_ref().map(|r| r.note(&i.label))).collect();
+    for note in inputs.iter().flat_map(|i| &i.set.notes) {
+        if !notes.contains(note) {
+            notes.push(note.clone());
+        }
+    }
     let questions = questions(inputs, options, &mut notes);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(options.jobs.max(1)).build();
     let answer = || answer_all(&questions, options, progress);
@@ -103,6 +115,17 @@ pub fn run(inputs: &[Input], options: &Options, progress: &(dyn Fn(&str) + Sync)
         Err(_) => answer(),
     };
     notes.append(&mut more_notes);
+    notes.extend(options.find_links.note());
+    if options.no_index {
+        notes.push(if options.find_links.is_empty() {
+            "--no-index without --find-links: no index was asked and no file can be read, so every pin whose \
+             wheel is compiled, and every pin the lock file lists no files for, is an error"
+                .into()
+        } else {
+            "--no-index: no index was asked; pins were answered from the --find-links directories and the lock file alone"
+                .into()
+        });
+    }
     notes.extend(options.fetch.credential_notes());
     let mut report = DepsReport {
         inputs: inputs
@@ -213,6 +236,7 @@ fn locked_candidates(dist: &LockedDist) -> Vec<Candidate> {
             size: file.size,
             upload_time: None,
             yanked: false,
+            path: None,
         })
         .collect()
 }
@@ -235,8 +259,8 @@ fn answer_all(
     // for compiled wheels the lock file names without a URL or sha256.
     let needs_page: BTreeSet<(&str, &str)> = questions
         .iter()
-        .filter(|q| q.installed && q.dist.version.is_some())
-        .filter(|q| q.locked_wheel.as_ref().is_none_or(unlocated))
+        .filter(|q| asks_index(q.dist, options) && q.installed && q.dist.version.is_some())
+        .filter(|q| q.locked_wheel.as_ref().is_none_or(|w| unlocated(w) && local_copy(q, w, options).is_none()))
         .map(|q| (index_of(q.dist, options), q.dist.name.as_str()))
         .collect();
     let pages: BTreeMap<(&str, &str), Result<Vec<Candidate>, fetch::FetchFailure>> = needs_page
@@ -244,7 +268,7 @@ fn answer_all(
         .map(|(index, name)| ((index, name), options.fetch.project_files(index, name)))
         .collect();
     // The wheel each pin installs.
-    let chosen: Vec<Choice> = questions.iter().map(|q| choice(q, options, &pages)).collect();
+    let chosen: Vec<Choice> = questions.par_iter().map(|q| choice(q, options, &pages)).collect();
     // Each compiled wheel read and scanned once.
     let mut to_scan: Vec<&Candidate> = chosen
         .iter()
@@ -254,12 +278,14 @@ fn answer_all(
         })
         .collect();
     to_scan.sort_by(|a, b| a.filename.cmp(&b.filename));
-    to_scan.dedup_by(|a, b| a.filename == b.filename && a.sha256 == b.sha256);
+    to_scan.dedup_by(|a, b| a.filename == b.filename && a.sha256 == b.sha256 && a.path == b.path);
     let scans: BTreeMap<String, fetch::Scanned> = to_scan
         .into_par_iter()
         .map(|wheel| {
             let scanned = if crate::interrupt::requested() {
                 Err(fetch::FetchFailure::Interrupted)
+            } else if let Some(path) = &wheel.path {
+                local::scan(wheel, path)
             } else {
                 options.fetch.scan(wheel)
             };
@@ -300,7 +326,13 @@ fn choice(
     let page = pages.get(&(index_of(q.dist, options), q.dist.name.as_str()));
     if let Some(wheel) = &q.locked_wheel {
         let compiled_elsewhere = wheel.is_pure_wheel() && choose::compiled_elsewhere(&locked_candidates(q.dist));
-        let wheel = if unlocated(wheel) {
+        let wheel = if let Some(copy) = local_copy(q, wheel, options) {
+            copy
+        } else if wheel.is_pure_wheel() {
+            wheel.clone()
+        } else if !asks_index(q.dist, options) {
+            return Choice::Error(local_only_reason(&wheel.filename, q.dist, options));
+        } else if unlocated(wheel) {
             match located(wheel, page) {
                 Ok(wheel) => wheel,
                 Err(why) => return Choice::Error(why),
@@ -311,36 +343,111 @@ fn choice(
         return Choice::Wheel { wheel, compiled_elsewhere };
     }
     let pinned = Version::from_str(version).ok();
+    // The --find-links directories' files of the project, and of the pinned release.
+    let in_dirs = options.find_links.files_of(&q.dist.name);
+    let in_dirs_pinned: Vec<Candidate> = pinned.as_ref().map(|p| choose::of_version(&in_dirs, p)).unwrap_or_default();
     // The index's files of the pinned release, when the index was asked.
     let on_index: Option<Vec<Candidate>> = match (page, &pinned) {
         (Some(Ok(files)), Some(pinned)) => Some(choose::of_version(files, pinned)),
         _ => None,
     };
-    let release: Vec<Candidate> = match (q.dist.wheels.is_empty(), page, &on_index) {
-        (false, _, _) => locked_candidates(q.dist),
-        (true, _, Some(files)) => match with_hashes(q.dist, files.clone()) {
+    let release: Vec<Candidate> = if !q.dist.wheels.is_empty() {
+        locked_candidates(q.dist)
+    } else {
+        let from_index = match (page, &on_index) {
+            (_, Some(files)) => files.clone(),
+            _ if !asks_index(q.dist, options) => Vec::new(),
+            // A project the index does not have, as for pip: no files there.
+            (Some(Err(error)), _) if is_unknown_project(error) && !in_dirs_pinned.is_empty() => Vec::new(),
+            (Some(Err(error)), _) if is_unknown_project(error) && !options.find_links.is_empty() => {
+                return Choice::Error(format!(
+                    "{error}; no --find-links directory holds {}=={version} either",
+                    q.dist.name
+                ));
+            }
+            (Some(Err(error)), _) => return Choice::Error(error.to_string()),
+            _ => return Choice::Error(format!("the index could not be asked about {}=={version}", q.dist.name)),
+        };
+        if !asks_index(q.dist, options) && in_dirs_pinned.is_empty() {
+            let what = format!("{}=={version}", q.dist.name);
+            return Choice::Error(local_only_reason(&what, q.dist, options));
+        }
+        // Local files first: of two files of one name, the one at hand is read.
+        let files = hashed(q.dist, in_dirs_pinned.clone(), &options.find_links).into_iter().chain(from_index);
+        match with_hashes(q.dist, files.collect()) {
             Ok(release) => release,
             Err(why) => return Choice::Error(why),
-        },
-        (true, Some(Err(error)), _) => return Choice::Error(error.to_string()),
-        _ => return Choice::Error(format!("the index could not be asked about {}=={version}", q.dist.name)),
+        }
     };
     let supported = &q.supported;
     if let Some(wheel) = choose::choose(&release, supported) {
         let compiled_elsewhere = wheel.is_pure_wheel() && choose::compiled_elsewhere(&release);
         return Choice::Wheel { wheel: wheel.clone(), compiled_elsewhere };
     }
-    let has_sdist = release.iter().chain(on_index.iter().flatten()).any(|f| !f.is_wheel()) || q.dist.sdist.is_some();
+    let has_sdist = release.iter().chain(on_index.iter().flatten()).chain(&in_dirs_pinned).any(|f| !f.is_wheel())
+        || q.dist.sdist.is_some();
     let install = if has_sdist {
         "an install builds the sdist: it needs a compiler, and the build may or may not support this target".into()
     } else {
         "an install fails: there is no sdist to build from".into()
     };
-    let first_ready = match (page, &pinned) {
-        (Some(Ok(files)), Some(pinned)) => choose::first_ready(files, pinned, supported),
-        _ => None,
+    // Later releases: the index's files (with their upload dates) and the directories'.
+    let on_page: &[Candidate] = match page {
+        Some(Ok(files)) => files,
+        _ => &[],
     };
+    let first_ready = pinned.as_ref().and_then(|pinned| {
+        if in_dirs.is_empty() {
+            choose::first_ready(on_page, pinned, supported)
+        } else {
+            choose::first_ready(&[on_page, &in_dirs].concat(), pinned, supported)
+        }
+    });
     Choice::NoWheel { install, first_ready }
+}
+
+/// The index answered that it has no such project (404).
+fn is_unknown_project(error: &fetch::FetchFailure) -> bool {
+    matches!(error, fetch::FetchFailure::Index(crate::index::error::IndexError::NoSuchProject { .. }))
+}
+
+/// Whether the index is asked about `dist`: not with `--no-index`, nor
+/// for a pin uv found in a `--find-links` directory (its `# from
+/// file:///...` annotation), whose files are the directories' alone.
+fn asks_index(dist: &LockedDist, options: &Options) -> bool {
+    !options.no_index && !found_in_directory(dist)
+}
+
+fn found_in_directory(dist: &LockedDist) -> bool {
+    matches!(&dist.source, Source::Registry { index: Some(index) } if index.starts_with("file:"))
+}
+
+/// Why a pin the index is not asked about has nothing to answer with.
+fn local_only_reason(what: &str, dist: &LockedDist, options: &Options) -> String {
+    match &dist.source {
+        Source::Registry { index: Some(index) } if !options.no_index && found_in_directory(dist) => format!(
+            "{what}: uv found it in {index}, and no --find-links directory given holds it; pass that directory with --find-links"
+        ),
+        _ => local::no_index_reason(what, &options.find_links),
+    }
+}
+
+/// The lock file's `wheel` read from a `--find-links` directory that
+/// holds a file of that name: in place, checked against the lock file's
+/// sha256 when it gives one.
+fn local_copy(q: &Question<'_>, wheel: &Candidate, options: &Options) -> Option<Candidate> {
+    let found = options.find_links.file_named(&q.dist.name, &wheel.filename)?;
+    Some(Candidate { url: None, size: found.size, path: found.path, ..wheel.clone() })
+}
+
+/// Local files with their sha256 when the pin has `--hash` values to
+/// check them against (as the index's files are); left as they are otherwise.
+fn hashed(dist: &LockedDist, files: Vec<Candidate>, find_links: &local::FindLinks) -> Vec<Candidate> {
+    if dist.hashes.iter().any(|h| h.algorithm == "sha256") {
+        files.into_iter().map(|file| find_links.with_sha256(file)).collect()
+    } else {
+        files
+    }
 }
 
 /// A compiled wheel the lock file names without its URL or sha256
@@ -381,10 +488,11 @@ fn located(wheel: &Candidate, page: Option<&Result<Vec<Candidate>, fetch::FetchF
     })
 }
 
-/// Files from the index, checked against the hashes a requirements file
-/// pins (`--hash`): a file whose sha256 is not among them is dropped, as
-/// pip's hash-checking mode would refuse it; when none is left, the index
-/// serves other bytes than were locked, which is an error, not a verdict.
+/// Files from the index and the `--find-links` directories, checked
+/// against the hashes a requirements file pins (`--hash`): a file whose
+/// sha256 is not among them is dropped, as pip's hash-checking mode would
+/// refuse it; when none is left, they hold other bytes than were locked,
+/// which is an error, not a verdict.
 // The error is the result's reason text (`Choice::Error`), nothing else reads it.
 fn with_hashes(dist: &LockedDist, files: Vec<Candidate>) -> Result<Vec<Candidate>, String> {
     let allowed: Vec<String> =
@@ -392,14 +500,22 @@ fn with_hashes(dist: &LockedDist, files: Vec<Candidate>) -> Result<Vec<Candidate
     if allowed.is_empty() || files.is_empty() {
         return Ok(files);
     }
+    let (local, remote) = (files.iter().any(|f| f.path.is_some()), files.iter().any(|f| f.path.is_none()));
     let kept: Vec<Candidate> =
         files.into_iter().filter(|f| f.sha256.as_ref().is_some_and(|s| allowed.contains(s))).collect();
     if kept.is_empty() {
-        return Err(format!(
-            "hash mismatch: none of the index's files of {}=={} has a sha256 the lock file pins; the index serves other bytes than were locked (lock again, or check the index)",
-            dist.name,
-            dist.version.as_deref().unwrap_or("?")
-        ));
+        let pin = format!("{}=={}", dist.name, dist.version.as_deref().unwrap_or("?"));
+        return Err(match (local, remote) {
+            (false, _) => format!(
+                "hash mismatch: none of the index's files of {pin} has a sha256 the lock file pins; the index serves other bytes than were locked (lock again, or check the index)"
+            ),
+            (true, false) => format!(
+                "hash mismatch: none of the --find-links directories' files of {pin} has a sha256 the lock file pins; they hold other bytes than were locked (lock again, or replace the files)"
+            ),
+            (true, true) => format!(
+                "hash mismatch: none of the files of {pin} on the index or in the --find-links directories has a sha256 the lock file pins; they hold other bytes than were locked (lock again, or check them)"
+            ),
+        });
     }
     Ok(kept)
 }

@@ -272,7 +272,8 @@ impl Client {
                 k.user == login.user && (k.source == CredentialSource::Keyring || k.password == login.password)
             });
             if !known {
-                let login = if login.password.is_empty() { self.with_keyring_password(&bare, host, login) } else { login };
+                let login =
+                    if login.password.is_empty() { self.with_keyring_password(&bare, host, login) } else { login };
                 logins.insert(host.to_string(), login);
             }
         }

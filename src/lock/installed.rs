@@ -113,6 +113,7 @@ pub(super) fn read(given: &Path, site_packages: &[PathBuf]) -> Result<LockedSet,
         groups: Vec::new(),
         default_groups: Vec::new(),
         indexes: Vec::new(),
+        notes: Vec::new(),
         dists,
     })
 }

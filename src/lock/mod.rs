@@ -100,6 +100,10 @@ pub struct LockedSet {
     /// Package indexes named by the lock file (`--index-url`, `--extra-index-url`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub indexes: Vec<String>,
+    /// What the reader saw and does not act on, one sentence each (a
+    /// requirements file's `--find-links` and `--no-index`), for the report's notes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     pub dists: Vec<LockedDist>,
 }
 

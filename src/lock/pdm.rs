@@ -137,6 +137,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
         groups,
         default_groups: vec!["default".to_string()],
         indexes: Vec::new(),
+        notes: Vec::new(),
         dists,
     };
     if let Some(project) = pyproject::read_beside(path)? {

@@ -120,6 +120,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
         groups: lock_groups,
         default_groups: vec!["main".to_string()],
         indexes: Vec::new(),
+        notes: Vec::new(),
         dists,
     };
     if let Some(project) = project {

@@ -128,6 +128,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
         groups: lock.dependency_groups.iter().map(|group| normalize(group)).collect(),
         default_groups: lock.default_groups.iter().map(|group| normalize(group)).collect(),
         indexes: Vec::new(),
+        notes: Vec::new(),
         dists,
     })
 }

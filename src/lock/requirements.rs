@@ -53,6 +53,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
         groups: Vec::new(),
         default_groups: Vec::new(),
         indexes: reader.indexes,
+        notes: reader.notes,
         dists,
     })
 }
@@ -74,6 +75,8 @@ struct Reader {
     via: Vec<Vec<String>>,
     saw_via: bool,
     indexes: Vec<String>,
+    /// Options read and not acted on (`--find-links`, `--no-index`), one sentence each.
+    notes: Vec<String>,
     constraint_pins: BTreeMap<String, String>,
 }
 
@@ -226,12 +229,22 @@ impl Reader {
                 }
                 Ok(None)
             }
-            "-f" | "--find-links" | "--trusted-host" | "--no-binary" | "--only-binary" | "--use-feature"
-            | "--config-settings" => {
+            "-f" | "--find-links" | "--no-index" => {
+                if option != "--no-index" {
+                    needs_value(value)?;
+                }
+                let (at, _) = line.position(start);
+                self.notes.push(format!(
+                    "{}:{at}: `{content}` is not read; ftprobe deps takes --find-links and --no-index on its own command line",
+                    context.path.display()
+                ));
+                Ok(None)
+            }
+            "--trusted-host" | "--no-binary" | "--only-binary" | "--use-feature" | "--config-settings" => {
                 needs_value(value)?;
                 Ok(None)
             }
-            "--no-index" | "--pre" | "--prefer-binary" | "--require-hashes" => Ok(None),
+            "--pre" | "--prefer-binary" | "--require-hashes" => Ok(None),
             _ => Err(context.error(line, start, format!("`{option}` is not an option a requirements file can hold"))),
         }
     }
@@ -737,6 +750,25 @@ black==24.1.0  # a trailing comment
         assert!(set.dists[5].marker.is_some());
         assert_eq!(set.dists[6].source, Source::Url { url: "https://files.example/yarl-1.0.tar.gz".into() });
         assert_eq!(set.dists[7].version.as_deref(), Some("24.1.0"));
+    }
+
+    /// pip-compile copies `--find-links` into its output; deps takes it on its command line.
+    #[test]
+    fn find_links_and_no_index_lines_become_notes() {
+        let directory = tempfile::tempdir().unwrap();
+        let text = "--find-links ./wheels  # copied by pip-compile\n-f=other\n--no-index\nsix==1.17.0\n";
+        let path = write(directory.path(), "requirements.txt", text);
+        let set = crate::lock::read(&path).unwrap();
+        let not_read = "is not read; ftprobe deps takes --find-links and --no-index on its own command line";
+        let shown = path.display();
+        let expected: Vec<String> = ["1: `--find-links ./wheels`", "2: `-f=other`", "3: `--no-index`"]
+            .iter()
+            .map(|at| format!("{shown}:{at} {not_read}"))
+            .collect();
+        assert_eq!(set.notes, expected);
+        assert_eq!(set.dists.len(), 1);
+        let missing = write(directory.path(), "bad.txt", "--find-links\n");
+        assert!(crate::lock::read(&missing).unwrap_err().to_string().contains("`--find-links` needs a value"));
     }
 
     #[test]

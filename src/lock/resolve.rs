@@ -80,6 +80,10 @@ impl Resolution {
 pub struct ResolveOptions {
     pub index_url: String,
     pub extra_index_urls: Vec<String>,
+    /// uv's `--find-links`: directories of wheels and sdists beside the index.
+    pub find_links: Vec<PathBuf>,
+    /// uv's `--no-index`: the `find_links` directories alone.
+    pub no_index: bool,
     /// uv's `--offline`: its cache alone.
     pub offline: bool,
     pub selection: Selection,
@@ -184,6 +188,12 @@ impl Resolver {
         args.extend(["--index-url".into(), options.index_url.clone()]);
         for url in &options.extra_index_urls {
             args.extend(["--extra-index-url".into(), url.clone()]);
+        }
+        for dir in &options.find_links {
+            args.extend(["--find-links".into(), dir.display().to_string()]);
+        }
+        if options.no_index {
+            args.push("--no-index".into());
         }
         if options.offline {
             args.push("--offline".into());

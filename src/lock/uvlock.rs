@@ -143,6 +143,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
         groups,
         default_groups: Vec::new(),
         indexes: Vec::new(),
+        notes: Vec::new(),
         dists,
     })
 }

@@ -5,6 +5,7 @@ pub mod name;
 pub mod paths;
 pub mod platform;
 pub mod ranking;
+pub mod sdist;
 pub mod tags;
 pub mod target;
 pub mod version;

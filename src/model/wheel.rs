@@ -117,8 +117,7 @@ pub fn release_of(file_name: &str) -> Option<Version> {
     if file_name.ends_with(".whl") {
         return WheelFilename::parse(file_name).ok().map(|wheel| wheel.pep440);
     }
-    let stem = file_name.strip_suffix(".tar.gz").or_else(|| file_name.strip_suffix(".zip"))?;
-    Version::from_str(stem.rsplit_once('-')?.1).ok()
+    super::sdist::SdistFilename::parse(file_name).map(|sdist| sdist.version)
 }
 
 /// The wheel spec's escaped name: word characters and dots, no `__`.
