@@ -1,8 +1,13 @@
 //! An installed environment read as a [`LockedSet`]: a virtual environment
 //! or prefix (its `lib/python3.*/site-packages`, `Lib/site-packages` on
-//! Windows) or a site-packages folder itself. Each `*.dist-info/METADATA`
-//! is a pin (`Name`, `Version`) with its edges (`Requires-Dist`, markers
-//! and extras kept); PEP 610's `direct_url.json` says where it came from.
+//! Windows) or a site-packages folder itself (Debian's `dist-packages`
+//! too). Each `*.dist-info/METADATA` is a pin (`Name`, `Version`) with its
+//! edges (`Requires-Dist`, markers and extras kept); PEP 610's
+//! `direct_url.json` says where it came from. A distribution installed the
+//! older way (setuptools' `*.egg-info`: a folder with `PKG-INFO`, or that
+//! file itself) is read from `PKG-INFO`, its edges from `requires.txt`
+//! (`[extra]`, `[extra:marker]` and `[:marker]` sections); where both
+//! describe one name, the dist-info wins.
 //! No wheels are listed, so `deps` takes the index's files of the
 //! installed version, as it does for a requirements file's pins.
 //!
@@ -45,23 +50,42 @@ pub(super) fn site_packages_of(directory: &Path) -> Vec<PathBuf> {
         .filter(|site| site.is_dir())
         .collect();
     found.sort();
-    if found.is_empty() && !dist_info_folders(directory).is_empty() {
+    if found.is_empty() && !metadata_of(directory).is_empty() {
         found.push(directory.to_path_buf());
     }
     found
 }
 
-/// The `*.dist-info` folders directly in `site_packages`, sorted.
-fn dist_info_folders(site_packages: &Path) -> Vec<PathBuf> {
-    let mut folders: Vec<PathBuf> = std::fs::read_dir(site_packages)
+/// How a distribution's metadata is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    /// `*.dist-info/METADATA` (wheels, and every installer of today).
+    DistInfo,
+    /// `*.egg-info/PKG-INFO` or a `*.egg-info` file (setuptools' own installs).
+    EggInfo,
+}
+
+/// The metadata files directly in `site_packages` (dist-info first, then
+/// egg-info; each sorted), with the folder that holds each.
+fn metadata_of(site_packages: &Path) -> Vec<(Kind, PathBuf, PathBuf)> {
+    let mut found: Vec<(Kind, PathBuf, PathBuf)> = std::fs::read_dir(site_packages)
         .into_iter()
         .flatten()
         .flatten()
         .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|extension| extension == "dist-info") && path.is_dir())
+        .filter_map(|path| {
+            let extension = path.extension()?.to_str()?;
+            match extension {
+                "dist-info" if path.is_dir() => Some((Kind::DistInfo, path.join("METADATA"), path)),
+                "egg-info" if path.is_dir() => Some((Kind::EggInfo, path.join("PKG-INFO"), path)),
+                "egg-info" if path.is_file() => Some((Kind::EggInfo, path.clone(), path)),
+                _ => None,
+            }
+        })
+        .filter(|(_, metadata, _)| metadata.is_file())
         .collect();
-    folders.sort();
-    folders
+    found.sort();
+    found
 }
 
 /// One installed distribution, as its dist-info folder describes it.
@@ -81,13 +105,12 @@ struct Installed {
 pub(super) fn read(given: &Path, site_packages: &[PathBuf]) -> Result<LockedSet, LockError> {
     let mut files = vec![given.to_path_buf()];
     let mut found: BTreeMap<String, Installed> = BTreeMap::new();
-    for folder in site_packages.iter().flat_map(|site| dist_info_folders(site)) {
-        let metadata = folder.join("METADATA");
-        if !metadata.is_file() {
-            continue;
-        }
+    for (kind, metadata, folder) in site_packages.iter().flat_map(|site| metadata_of(site)) {
         files.push(metadata.clone());
-        let installed = read_dist_info(&folder, &metadata, files.len() - 1)?;
+        let installed = match kind {
+            Kind::DistInfo => read_dist_info(&folder, &metadata, files.len() - 1)?,
+            Kind::EggInfo => read_egg_info(&folder, &metadata, files.len() - 1)?,
+        };
         found.entry(installed.name.clone()).or_insert(installed);
     }
     if found.is_empty() {
@@ -96,7 +119,7 @@ pub(super) fn read(given: &Path, site_packages: &[PathBuf]) -> Result<LockedSet,
             given,
             1,
             1,
-            format!("no installed distribution (no *.dist-info/METADATA) in {shown}"),
+            format!("no installed distribution (no *.dist-info/METADATA, no *.egg-info) in {shown}"),
         ));
     }
     let extras = extras_in_use(&found);
@@ -133,6 +156,64 @@ fn read_dist_info(folder: &Path, metadata: &Path, file: usize) -> Result<Install
         requires.push(parsed);
     }
     Ok(Installed { name: super::normalize(&name), version, requires, source: source(folder)?, file, line })
+}
+
+/// A setuptools install: `PKG-INFO` for the name and version, and, in a
+/// folder, `requires.txt` for the edges.
+fn read_egg_info(folder: &Path, pkg_info: &Path, file: usize) -> Result<Installed, LockError> {
+    let text = crate::input::read_text_limited(pkg_info, MAX_METADATA_BYTES, "")?;
+    let headers = Headers::read(&text);
+    let missing = |header: &str| LockError::malformed(pkg_info, 1, 1, format!("no `{header}:` header"));
+    let (name, line) = headers.name.ok_or_else(|| missing("Name"))?;
+    let version = headers.version.ok_or_else(|| missing("Version"))?;
+    let requires_txt = folder.join("requires.txt");
+    let mut requires = Vec::new();
+    if folder.is_dir() && requires_txt.is_file() {
+        let text = crate::input::read_text_limited(&requires_txt, MAX_METADATA_BYTES, "")?;
+        for (text, line) in egg_requirements(&text) {
+            let parsed = requirement::parse(&text).map_err(|problem| {
+                LockError::malformed(&requires_txt, line, 1, format!("`{text}`: {}", problem.message))
+            })?;
+            requires.push(parsed);
+        }
+    }
+    Ok(Installed { name: super::normalize(&name), version, requires, source: Source::DEFAULT_INDEX, file, line })
+}
+
+/// The requirements of a `requires.txt`, each as a PEP 508 string with
+/// its section's extra and marker joined on, and its line.
+fn egg_requirements(text: &str) -> Vec<(String, u32)> {
+    let mut out = Vec::new();
+    // The condition the current section adds: `extra == "x"`, a marker, or both.
+    let mut condition: Option<String> = None;
+    for (index, line) in text.lines().enumerate() {
+        let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(section) = line.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')) {
+            let (extra, marker) = section.split_once(':').unwrap_or((section, ""));
+            let extra = extra.trim();
+            let marker = marker.trim();
+            condition = match (extra.is_empty(), marker.is_empty()) {
+                (true, true) => None,
+                (true, false) => Some(marker.to_string()),
+                (false, true) => Some(format!("extra == \"{extra}\"")),
+                (false, false) => Some(format!("({marker}) and extra == \"{extra}\"")),
+            };
+            continue;
+        }
+        let joined = match (&condition, line.split_once(';')) {
+            (None, _) => line.to_string(),
+            (Some(condition), None) => format!("{line}; {condition}"),
+            (Some(condition), Some((requirement, own))) => {
+                format!("{}; ({}) and {condition}", requirement.trim(), own.trim())
+            }
+        };
+        out.push((joined, number));
+    }
+    out
 }
 
 /// The METADATA headers read here, each with where its value starts.
@@ -487,5 +568,51 @@ mod tests {
                        Requires-Dist: fonttools>=4.28.2\n\nbody\n";
         let headers = Headers::read(license);
         assert_eq!(headers.requires, [("fonttools>=4.28.2".to_string(), 7, 16)]);
+    }
+
+    #[test]
+    fn debians_egg_info_installs_are_read_beside_its_dist_info() {
+        let site = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/installed/debian-12-dist-packages");
+        assert_eq!(
+            site_packages_of(&site),
+            std::slice::from_ref(&site),
+            "a dist-packages folder is its own site-packages"
+        );
+        let set = read(&site, std::slice::from_ref(&site)).unwrap();
+        let pins: Vec<String> =
+            set.dists.iter().map(|d| format!("{}=={}", d.name, d.version.as_deref().unwrap_or("?"))).collect();
+        assert_eq!(
+            pins,
+            ["cryptography==38.0.4", "cupshelpers==1.0", "pycairo==1.20.1", "pygobject==3.42.2", "pyjwt==2.6.0"]
+        );
+        // The dist-info describes cryptography, not the stray egg-info beside it.
+        let cryptography = set.dists_named("cryptography").next().unwrap();
+        assert!(set.files[cryptography.location.file].ends_with("cryptography-38.0.4.dist-info/METADATA"));
+        // requires.txt's `pycairo>=1.16.0` is an edge; PyJWT's [crypto] section turns
+        // cryptography on through the extra it is installed with.
+        let pygobject = set.dists_named("pygobject").next().unwrap();
+        assert_eq!(pygobject.dependencies.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["pycairo"]);
+        let pyjwt = set.dists_named("pyjwt").next().unwrap();
+        let edge = pyjwt.dependencies.iter().find(|d| d.name == "cryptography").unwrap();
+        assert_eq!(edge.marker.as_ref().unwrap().text(), "extra == \"crypto\"");
+        let roots: Vec<&str> = set.roots.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(roots, ["cupshelpers", "pygobject", "pyjwt"]);
+        // Both of PyJWT's extras that name cryptography count as asked for.
+        assert_eq!(set.roots.iter().find(|r| r.name == "pyjwt").unwrap().extras, ["crypto", "dev"]);
+    }
+
+    #[test]
+    fn requires_txt_sections_become_markers() {
+        let text = "six\n\n[:python_version < \"3\"]\nhttplib2\n\n[crypto]\ncryptography>=3.4.0\n\n\
+                    [test:python_version < \"3\"]\nmock; os_name == \"nt\"\n";
+        assert_eq!(
+            egg_requirements(text),
+            [
+                ("six".to_string(), 1),
+                ("httplib2; python_version < \"3\"".to_string(), 4),
+                ("cryptography>=3.4.0; extra == \"crypto\"".to_string(), 7),
+                ("mock; (os_name == \"nt\") and (python_version < \"3\") and extra == \"test\"".to_string(), 10),
+            ]
+        );
     }
 }
