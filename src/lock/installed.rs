@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::markers::{Environment, Platform, Requested};
 use super::requirement::{self, Requirement};
 use super::{
     Dependency, InstallRule, Location, LockError, LockFormat, LockedDist, LockedSet, RootsFrom, Scope, Source,
@@ -124,7 +125,7 @@ pub(super) fn read(given: &Path, site_packages: &[PathBuf]) -> Result<LockedSet,
     }
     let extras = extras_in_use(&found);
     let dists: Vec<LockedDist> = found.values().map(|installed| locked(installed, &found, &extras)).collect();
-    let roots = roots(&found, &dists, &extras);
+    let roots = roots(&found, &dists, &extras, own_environment(site_packages).as_ref());
     Ok(LockedSet {
         files,
         format: LockFormat::Installed,
@@ -376,16 +377,47 @@ fn locked(
     }
 }
 
+/// The interpreter a site-packages folder belongs to, as its path says
+/// (`lib/python3.13t/site-packages`), on this machine's platform; None when
+/// the path does not say (Debian's `python3/dist-packages`, Windows' `Lib`).
+fn own_environment(site_packages: &[PathBuf]) -> Option<Environment> {
+    let folder = site_packages.first()?.parent()?.file_name()?.to_str()?;
+    let version = folder.strip_prefix("python3.")?;
+    let (minor, free_threaded) = match version.strip_suffix('t') {
+        Some(minor) => (minor, true),
+        None => (version, false),
+    };
+    let platform = match (std::env::consts::OS, std::env::consts::ARCH) {
+        ("linux", "x86_64") => Platform::LinuxX86_64,
+        ("linux", "aarch64") => Platform::LinuxAarch64,
+        ("macos", "aarch64") => Platform::MacosArm64,
+        ("macos", "x86_64") => Platform::MacosX86_64,
+        ("windows", "x86_64") => Platform::WindowsAmd64,
+        _ => return None,
+    };
+    Some(Environment::new(3, minor.parse().ok()?, free_threaded, platform))
+}
+
 /// What nothing else installed requires, then one member of each cycle
-/// nothing else reaches.
+/// nothing else reaches. Where the environment's own interpreter is known,
+/// an edge whose marker does not hold for it (`httplib2; python_version <
+/// "3"`) did not install its distribution, so it does not count.
 fn roots(
     found: &BTreeMap<String, Installed>,
     dists: &[LockedDist],
     extras: &BTreeMap<String, Vec<String>>,
+    own: Option<&Environment>,
 ) -> Vec<Dependency> {
+    let holds_here = |dist: &LockedDist, edge: &Dependency| match (own, &edge.marker) {
+        (Some(environment), Some(marker)) => {
+            let asked = extras.get(&dist.name).map_or(&[][..], Vec::as_slice);
+            marker.evaluate(environment, Requested { extras: asked, groups: &[] })
+        }
+        _ => true,
+    };
     let required: BTreeSet<&str> = dists
         .iter()
-        .flat_map(|dist| dist.dependencies.iter().filter(move |edge| edge.name != dist.name))
+        .flat_map(|dist| dist.dependencies.iter().filter(move |edge| edge.name != dist.name && holds_here(dist, edge)))
         .map(|edge| edge.name.as_str())
         .collect();
     let mut roots: Vec<&str> = found
@@ -430,7 +462,6 @@ fn reachable<'a>(dists: &'a [LockedDist], roots: &[&'a str]) -> BTreeSet<&'a str
 mod tests {
     use super::*;
     use crate::lock::install::{Selection, installed};
-    use crate::lock::markers::{Environment, Platform};
 
     /// Writes a dist-info folder into `site`.
     fn dist(site: &Path, name: &str, version: &str, requires: &[&str], extra_files: &[(&str, &str)]) {
@@ -614,5 +645,29 @@ mod tests {
                 ("mock; (os_name == \"nt\") and (python_version < \"3\") and extra == \"test\"".to_string(), 10),
             ]
         );
+    }
+
+    #[test]
+    fn an_edge_that_does_not_hold_for_the_environments_own_python_installed_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let roots_of = |python: &str| {
+            let site = root.path().join(python).join("lib").join(python).join("site-packages");
+            std::fs::create_dir_all(&site).unwrap();
+            dist(
+                &site,
+                "client",
+                "1.0",
+                &["httplib2; python_version < \"3\"", "tomli; python_version < \"3.11\""],
+                &[],
+            );
+            dist(&site, "httplib2", "0.20.4", &[], &[]);
+            dist(&site, "tomli", "2.0.1", &[], &[]);
+            let set = read(&site, std::slice::from_ref(&site)).unwrap();
+            set.roots.iter().map(|r| r.name.clone()).collect::<Vec<_>>()
+        };
+        // No Python 3 needs httplib2 through `client`: it was installed for itself.
+        // On 3.10, `client` brought tomli; on 3.13 nothing did.
+        assert_eq!(roots_of("python3.10"), ["client", "httplib2"]);
+        assert_eq!(roots_of("python3.13t"), ["client", "httplib2", "tomli"]);
     }
 }
