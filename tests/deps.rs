@@ -578,6 +578,14 @@ fn an_installed_venv_is_asked_about_targets_it_was_not_made_for() {
         let (name, target) = (p["name"].as_str().unwrap(), p["target"].as_str().unwrap());
         assert_eq!(status_on(&again, name, target), p["status"].as_str().unwrap(), "{name} on {target}");
     }
+
+    // Narrowing flags have nothing to narrow in an installed environment: said, not applied.
+    let narrowed = [&[venv.to_str().unwrap(), "--offline", "--no-dev", "--extra", "x"][..], &targets].concat();
+    let (code, stdout, stderr) = deps(scratch.path(), &narrowed);
+    assert_eq!(code, Some(1), "{stderr}");
+    let narrowed: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(narrowed["packages"], report["packages"]);
+    assert!(narrowed["notes"].to_string().contains("were not applied to it"), "{narrowed:#}");
 }
 
 /// A private index that wants HTTP Basic credentials: without any, each pin

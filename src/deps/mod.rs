@@ -169,7 +169,14 @@ fn environment(target: Target, platform: &Platform) -> Option<Environment> {
 /// target installs it and the chains that pull it in.
 fn questions<'a>(inputs: &'a [Input], options: &'a Options, notes: &mut Vec<String>) -> Vec<Question<'a>> {
     let mut out = Vec::new();
+    let narrowed = options.selection != Selection::default();
     for input in inputs {
+        if narrowed && input.set.format == crate::lock::LockFormat::Installed {
+            notes.push(format!(
+                "{}: an installed environment holds what it holds: --extra, --group and --no-dev narrow a lock file's choices and were not applied to it",
+                input.label
+            ));
+        }
         let mut said_no_graph = false;
         for target in &options.targets {
             for platform in options.platforms.iter().filter(|platform| input.answers_for(target, platform)) {
