@@ -133,9 +133,9 @@ pub fn classify(spec: &ProbeSpec, python: PythonSummary, run: WorkerRun) -> Prob
     }
     // CPython printed a fatal error, yet the process lived on (a handler
     // returned): never a pass.
-    if let Some(fatal) = stderr.lines().find(|l| l.starts_with("Fatal Python error: ")) {
+    if let Some(fatal) = fatal_error_line(&stderr) {
         result.status = Status::Crash;
-        result.error = Some(fatal.trim().to_string());
+        result.error = Some(fatal);
         result.stderr_tail = problem_tail;
         return result;
     }
@@ -179,6 +179,11 @@ fn startup_failure(stderr: &str) -> Option<String> {
     if state == "initialized" || state == "finalizing" {
         return None;
     }
+    fatal_error_line(stderr)
+}
+
+/// CPython's `Fatal Python error: ...` line in a worker's stderr, trimmed.
+pub(super) fn fatal_error_line(stderr: &str) -> Option<String> {
     stderr.lines().find(|l| l.starts_with("Fatal Python error: ")).map(|l| l.trim().to_string())
 }
 

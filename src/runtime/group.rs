@@ -75,7 +75,7 @@ pub(super) fn run(members: &[usize], specs: &[ProbeSpec], options: &RunOptions) 
     }
     let first = &specs[members[0]];
     let modules: Vec<String> = members.iter().map(|&i| specs[i].module.clone()).collect();
-    let request = worker_request(first, options, modules, true);
+    let (request, _) = worker_request(first, options, modules, true);
     // The worker probes every name: each may take the time one worker may.
     let timeout = options.timeout.checked_mul(members.len() as u32).unwrap_or(Duration::MAX);
     let Ok(run) = supervise::run_worker(&request, &first.interpreter, timeout, options.stall) else {
@@ -168,7 +168,7 @@ fn ended_normally(run: &WorkerRun, names: usize, finished: usize) -> bool {
         && !captured.timed_out
         && !captured.interrupted
         && run.malformed.is_empty()
-        && !stderr.lines().any(|l| l.starts_with("Fatal Python error: "))
+        && super::classify::fatal_error_line(&stderr).is_none()
         && !run.results.iter().any(|r| matches!(r, StageResult::Error { .. }))
 }
 

@@ -211,9 +211,16 @@ fn extra_code(spec: &ProbeSpec, options: &RunOptions) -> Option<String> {
 }
 
 /// The worker's job for `spec`'s probe of `modules`.
-fn worker_request(spec: &ProbeSpec, options: &RunOptions, modules: Vec<String>, one_by_one: bool) -> WorkerRequest {
+/// What a worker is asked to do for `spec`, and the way it reaches the
+/// interpreter (its libpython, or its executable).
+fn worker_request(
+    spec: &ProbeSpec,
+    options: &RunOptions,
+    modules: Vec<String>,
+    one_by_one: bool,
+) -> (WorkerRequest, crate::discover::ProbePath) {
     let via = probe_path(&spec.interpreter);
-    WorkerRequest {
+    let request = WorkerRequest {
         libpython: spec.interpreter.libpython.clone().filter(|_| via == crate::discover::ProbePath::Libpython),
         executable: spec.interpreter.executable.clone(),
         free_threaded: spec.interpreter.free_threaded,
@@ -226,7 +233,8 @@ fn worker_request(spec: &ProbeSpec, options: &RunOptions, modules: Vec<String>, 
         code: extra_code(spec, options),
         threads: options.threads,
         parent_pid: std::process::id(),
-    }
+    };
+    (request, via)
 }
 
 fn run_one(spec: &ProbeSpec, options: &RunOptions) -> ProbeResult {
@@ -237,12 +245,12 @@ fn run_one(spec: &ProbeSpec, options: &RunOptions) -> ProbeResult {
     if spec.probe == ProbeKind::FreeThreading && !spec.interpreter.free_threaded {
         return classify::not_applicable(spec, python, "not a free-threaded build: the GIL is always on");
     }
-    let request = worker_request(spec, options, vec![spec.module.clone()], false);
+    let (request, via) = worker_request(spec, options, vec![spec.module.clone()], false);
     let mut result = match supervise::run_worker(&request, &spec.interpreter, options.timeout, options.stall) {
         Ok(run) => classify::classify(spec, python, run),
         Err(e) => classify::not_applicable(spec, python, &format!("could not start a worker: {e}")).into_error(),
     };
-    result.via = Some(probe_path(&spec.interpreter));
+    result.via = Some(via);
     result
 }
 
