@@ -94,7 +94,8 @@ pub struct IndexOptions {
 }
 
 impl IndexOptions {
-    fn args(&self) -> Vec<String> {
+    /// The options as pip and uv take them.
+    pub fn args(&self) -> Vec<String> {
         let mut args = Vec::new();
         if let Some(url) = &self.index_url {
             args.extend(["--index-url".to_string(), url.clone()]);

@@ -51,7 +51,7 @@ pub(super) fn site_packages_of(directory: &Path) -> Vec<PathBuf> {
         .filter(|site| site.is_dir())
         .collect();
     found.sort();
-    if found.is_empty() && !metadata_of(directory).is_empty() {
+    if found.is_empty() && holds_distributions(directory) {
         found.push(directory.to_path_buf());
     }
     found
@@ -64,6 +64,13 @@ enum Kind {
     DistInfo,
     /// `*.egg-info/PKG-INFO` or a `*.egg-info` file (setuptools' own installs).
     EggInfo,
+}
+
+/// Whether `directory` holds a `*.dist-info` or `*.egg-info` entry.
+fn holds_distributions(directory: &Path) -> bool {
+    std::fs::read_dir(directory).into_iter().flatten().flatten().any(|entry| {
+        entry.path().extension().is_some_and(|extension| extension == "dist-info" || extension == "egg-info")
+    })
 }
 
 /// The metadata files directly in `site_packages` (dist-info first, then
@@ -143,11 +150,7 @@ pub(super) fn read(given: &Path, site_packages: &[PathBuf]) -> Result<LockedSet,
 }
 
 fn read_dist_info(folder: &Path, metadata: &Path, file: usize) -> Result<Installed, LockError> {
-    let text = crate::input::read_text_limited(metadata, MAX_METADATA_BYTES, "")?;
-    let headers = Headers::read(&text);
-    let missing = |header: &str| LockError::malformed(metadata, 1, 1, format!("no `{header}:` header"));
-    let (name, line) = headers.name.ok_or_else(|| missing("Name"))?;
-    let version = headers.version.ok_or_else(|| missing("Version"))?;
+    let (name, version, line, headers) = name_and_version(metadata)?;
     let mut requires = Vec::new();
     for (text, line, column) in headers.requires {
         let parsed = requirement::parse(&text).map_err(|problem| {
@@ -156,17 +159,24 @@ fn read_dist_info(folder: &Path, metadata: &Path, file: usize) -> Result<Install
         })?;
         requires.push(parsed);
     }
-    Ok(Installed { name: super::normalize(&name), version, requires, source: source(folder)?, file, line })
+    Ok(Installed { name, version, requires, source: source(folder)?, file, line })
+}
+
+/// A METADATA or PKG-INFO file's normalized name, version, the name's line,
+/// and its headers.
+fn name_and_version(path: &Path) -> Result<(String, String, u32, Headers), LockError> {
+    let text = crate::input::read_text_limited(path, MAX_METADATA_BYTES, "")?;
+    let mut headers = Headers::read(&text);
+    let missing = |header: &str| LockError::malformed(path, 1, 1, format!("no `{header}:` header"));
+    let (name, line) = headers.name.take().ok_or_else(|| missing("Name"))?;
+    let version = headers.version.take().ok_or_else(|| missing("Version"))?;
+    Ok((super::normalize(&name), version, line, headers))
 }
 
 /// A setuptools install: `PKG-INFO` for the name and version, and, in a
 /// folder, `requires.txt` for the edges.
 fn read_egg_info(folder: &Path, pkg_info: &Path, file: usize) -> Result<Installed, LockError> {
-    let text = crate::input::read_text_limited(pkg_info, MAX_METADATA_BYTES, "")?;
-    let headers = Headers::read(&text);
-    let missing = |header: &str| LockError::malformed(pkg_info, 1, 1, format!("no `{header}:` header"));
-    let (name, line) = headers.name.ok_or_else(|| missing("Name"))?;
-    let version = headers.version.ok_or_else(|| missing("Version"))?;
+    let (name, version, line, _) = name_and_version(pkg_info)?;
     let requires_txt = folder.join("requires.txt");
     let mut requires = Vec::new();
     if folder.is_dir() && requires_txt.is_file() {
@@ -178,7 +188,7 @@ fn read_egg_info(folder: &Path, pkg_info: &Path, file: usize) -> Result<Installe
             requires.push(parsed);
         }
     }
-    Ok(Installed { name: super::normalize(&name), version, requires, source: Source::DEFAULT_INDEX, file, line })
+    Ok(Installed { name, version, requires, source: Source::DEFAULT_INDEX, file, line })
 }
 
 /// The requirements of a `requires.txt`, each as a PEP 508 string with

@@ -521,14 +521,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn normalize_follows_pep_503() {
-        assert_eq!(normalize("Typing_Extensions"), "typing-extensions");
-        assert_eq!(normalize("jaraco.classes"), "jaraco-classes");
-        assert_eq!(normalize("a-_.b"), "a-b");
-        assert_eq!(normalize("Django"), "django");
-    }
-
-    #[test]
     fn line_column_counts_characters() {
         let text = "a = 1\nbé = 2\n";
         assert_eq!(line_column(text, 0), (1, 1));

@@ -185,16 +185,14 @@ impl Resolver {
             .map(|arg| arg.to_string())
             .collect();
         args.push("--emit-index-annotation".into());
-        args.extend(["--index-url".into(), options.index_url.clone()]);
-        for url in &options.extra_index_urls {
-            args.extend(["--extra-index-url".into(), url.clone()]);
-        }
-        for dir in &options.find_links {
-            args.extend(["--find-links".into(), dir.display().to_string()]);
-        }
-        if options.no_index {
-            args.push("--no-index".into());
-        }
+        let index = crate::venv::IndexOptions {
+            index_url: Some(options.index_url.clone()),
+            extra_index_urls: options.extra_index_urls.clone(),
+            find_links: options.find_links.clone(),
+            no_index: options.no_index,
+            only_binary: false,
+        };
+        args.extend(index.args());
         if options.offline {
             args.push("--offline".into());
         }

@@ -24,5 +24,7 @@ mod tests {
         assert_eq!(normalize("Python_Dateutil"), "python-dateutil");
         assert_eq!(normalize("zope.interface"), "zope-interface");
         assert_eq!(normalize("a__-.b"), "a-b");
+        assert_eq!(normalize("Typing_Extensions"), "typing-extensions");
+        assert_eq!(normalize("Django"), "django");
     }
 }
