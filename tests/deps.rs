@@ -816,6 +816,16 @@ fn no_index_with_find_links_answers_as_the_index_does_and_asks_nothing() {
     assert!(notes.contains(&format!("--find-links directories used: {} (6 files)", dir.display())), "{notes}");
     assert!(notes.contains("--no-index: no index was asked"), "{notes}");
     assert!(!fresh.join("cache/remote-wheels").exists(), "local wheels are read in place, not cached");
+    // Without the index, no claim about later releases beyond what the directory holds.
+    let reason = |report: &Value| by_name(report, "pyyaml")["reason"].as_str().unwrap().to_string();
+    assert!(reason(&from_index).ends_with("; no later release has one either"), "{}", reason(&from_index));
+    assert!(
+        reason(&local).ends_with(
+            "; no later release in the --find-links directories has one, and --no-index kept the index from being asked"
+        ),
+        "{}",
+        reason(&local)
+    );
 
     // Beside the index: its pages are read, the wheels are the directory's.
     let fresh = scratch.path().join("beside");

@@ -311,8 +311,16 @@ fn answer_all(
 /// What a pin installs on its target.
 enum Choice {
     NotNeeded,
-    Wheel { wheel: Candidate, compiled_elsewhere: bool },
-    NoWheel { install: String, first_ready: Option<result::FirstReady> },
+    Wheel {
+        wheel: Candidate,
+        compiled_elsewhere: bool,
+    },
+    /// `unlooked`: what was not searched for a later release with a wheel, when the index was not.
+    NoWheel {
+        install: String,
+        first_ready: Option<result::FirstReady>,
+        unlooked: Option<String>,
+    },
     Error(String),
 }
 
@@ -410,7 +418,22 @@ fn choice(
             choose::first_ready(&[on_page, &in_dirs].concat(), pinned, supported)
         }
     });
-    Choice::NoWheel { install, first_ready }
+    // Without the index's page, "no later release has one" would be a guess.
+    let unlooked = match page {
+        Some(Ok(_)) => None,
+        _ if !asks_index(q.dist, options) && in_dirs.is_empty() => {
+            Some("later releases were not looked up: --no-index kept the index from being asked".to_string())
+        }
+        _ if !asks_index(q.dist, options) => Some(
+            "no later release in the --find-links directories has one, and --no-index kept the index from being asked"
+                .into(),
+        ),
+        Some(Err(error)) => {
+            Some(format!("later releases were not looked up: the index's page could not be read ({error})"))
+        }
+        None => Some("later releases were not looked up: the index's page was not read".into()),
+    };
+    Choice::NoWheel { install, first_ready, unlooked }
 }
 
 /// The index answered that it has no such project (404).
@@ -554,16 +577,17 @@ fn answer(q: &Question<'_>, choice: Choice, scans: &BTreeMap<String, fetch::Scan
             out.reason = Some("its environment markers leave it out on this target and platform".into());
         }
         Choice::Error(why) => (out.status, out.reason) = (DepStatus::Error, Some(why)),
-        Choice::NoWheel { install, first_ready } => {
+        Choice::NoWheel { install, first_ready, unlooked } => {
             out.status = DepStatus::NoWheel;
             let tag = q.target.target.abi_tag();
             let mut reason = format!("no {tag} wheel for {}", q.platform.text);
-            match &first_ready {
-                Some(ready) => {
+            match (&first_ready, unlooked) {
+                (Some(ready), _) => {
                     let date = ready.date.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
                     reason.push_str(&format!("; {}{date} is the first release that has one", ready.version));
                 }
-                None => reason.push_str("; no later release has one either"),
+                (None, None) => reason.push_str("; no later release has one either"),
+                (None, Some(why)) => reason.push_str(&format!("; {why}")),
             }
             out.reason = Some(reason);
             out.install = Some(install);
