@@ -892,6 +892,40 @@ fn a_local_file_with_other_bytes_than_locked_is_an_error() {
     assert_eq!(code, Some(3), "{stderr}");
 }
 
+/// A lock file that lists a release's sdist and no wheel has said there is
+/// none: under --no-index that pin is `no_wheel` (an install builds the
+/// sdist), with no claim about later releases; a pin it lists nothing for
+/// cannot be answered.
+#[test]
+fn no_index_takes_a_lock_files_word_that_a_release_has_only_an_sdist() {
+    let scratch = tempfile::tempdir().unwrap();
+    let pylock = scratch.path().join("pylock.toml");
+    std::fs::write(
+        &pylock,
+        "lock-version = \"1.0\"\ncreated-by = \"ftprobe tests\"\n\n\
+         [[packages]]\nname = \"aioquic\"\nversion = \"1.2.0\"\n\
+         sdist = { name = \"aioquic-1.2.0.tar.gz\", url = \"http://127.0.0.1:9/aioquic-1.2.0.tar.gz\", hashes = { sha256 = \"f91263bb3f71948c5c8915b4d50ee370004f20a416f67fab3dcc90556c7e7199\" } }\n\n\
+         [[packages]]\nname = \"numpy\"\nversion = \"2.4.6\"\n",
+    )
+    .unwrap();
+    let args = [pylock.to_str().unwrap(), "-t", "3.13t", "--platform", "linux", "--no-index", "--format", "json"];
+    let (code, stdout, stderr) = deps(scratch.path(), &args);
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let aioquic = by_name(&report, "aioquic");
+    assert_eq!(aioquic["status"], "no_wheel", "{report:#}");
+    assert!(aioquic["install"].as_str().unwrap().starts_with("an install builds the sdist"), "{aioquic:#}");
+    assert!(
+        aioquic["reason"]
+            .as_str()
+            .unwrap()
+            .ends_with("later releases were not looked up: --no-index kept the index from being asked"),
+        "{aioquic:#}"
+    );
+    assert_eq!(by_name(&report, "numpy")["status"], "error", "{report:#}");
+    assert_eq!(report["traffic"]["requests"], 0);
+    assert_eq!(code, Some(1), "aioquic has no wheel: {stderr}");
+}
+
 /// A `--find-links` path that does not exist, or is a file: one line, exit 2.
 #[test]
 fn a_find_links_path_that_is_no_directory_is_refused_in_one_line() {

@@ -383,7 +383,9 @@ fn choice(
             (Some(Err(error)), _) => return Choice::Error(error.to_string()),
             _ => return Choice::Error(format!("the index could not be asked about {}=={version}", q.dist.name)),
         };
-        if !asks_index(q.dist, options) && in_dirs_pinned.is_empty() {
+        // A lock file that lists the release's sdist and no wheel has said
+        // there is none; otherwise, without the index, nothing is known.
+        if !asks_index(q.dist, options) && in_dirs_pinned.is_empty() && q.dist.sdist.is_none() {
             let what = format!("{}=={version}", q.dist.name);
             return Choice::Error(local_only_reason(&what, q.dist, options));
         }
