@@ -926,6 +926,58 @@ fn no_index_takes_a_lock_files_word_that_a_release_has_only_an_sdist() {
     assert_eq!(code, Some(1), "aioquic has no wheel: {stderr}");
 }
 
+/// uv.lock records a package found through `find-links` with its folder as
+/// the registry (`source = { registry = "wheels" }`, relative to the lock
+/// file) and its wheels by `path`: that folder is read without being named
+/// on the command line, and the index is not asked.
+#[test]
+fn a_uv_lock_whose_registry_is_a_local_folder_is_read_from_it() {
+    let scratch = tempfile::tempdir().unwrap();
+    let project = scratch.path().join("project");
+    let files: Vec<_> = find_links_files().into_iter().filter(|(p, _, _)| matches!(*p, "blake3" | "six")).collect();
+    find_links_dir(&project.join("wheels"), &files);
+    let mut lock = String::from(
+        "version = 1\nrevision = 3\nrequires-python = \">=3.12\"\n\n[[package]]\nname = \"demo\"\nversion = \"0.1.0\"\n\
+         source = { virtual = \".\" }\ndependencies = [\n    { name = \"blake3\" },\n    { name = \"six\" },\n]\n",
+    );
+    for (name, file, _) in &files {
+        let version = if *name == "six" { "1.17.0" } else { "1.0.4" };
+        lock.push_str(&format!(
+            "\n[[package]]\nname = \"{name}\"\nversion = \"{version}\"\nsource = {{ registry = \"wheels\" }}\n\
+             wheels = [\n    {{ path = \"{file}\" }},\n]\n"
+        ));
+    }
+    std::fs::write(project.join("uv.lock"), lock).unwrap();
+    let closed = format!(
+        "http://127.0.0.1:{}/simple/",
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    );
+    let lock_path = project.join("uv.lock");
+    let args =
+        [lock_path.to_str().unwrap(), "-t", "3.13t", "--platform", "linux", "--index-url", &closed, "--format", "json"];
+    let (code, stdout, stderr) = deps(scratch.path(), &args);
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(by_name(&report, "blake3")["status"], "gil_required", "{report:#}");
+    assert_eq!(by_name(&report, "six")["status"], "pure", "{report:#}");
+    assert_eq!(report["traffic"]["requests"], 0, "{:#}", report["traffic"]);
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("(2 files, named by the lock file)"), "{notes}");
+    assert!(!notes.contains("records no dependency graph"), "every pin is a direct dependency: {notes}");
+    assert_eq!(code, Some(1), "{stderr}");
+
+    // Moved away from its folder, the lock file's pins say where to find it.
+    let elsewhere = scratch.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::copy(&lock_path, elsewhere.join("uv.lock")).unwrap();
+    let moved = elsewhere.join("uv.lock");
+    let args =
+        [moved.to_str().unwrap(), "-t", "3.13t", "--platform", "linux", "--index-url", &closed, "--format", "json"];
+    let (_, stdout, stderr) = deps(scratch.path(), &args);
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let reason = by_name(&report, "blake3")["reason"].as_str().unwrap().to_string();
+    assert!(reason.contains("uv found it in wheels") && reason.contains("--find-links"), "{reason}");
+}
+
 /// A `--find-links` path that does not exist, or is a file: one line, exit 2.
 #[test]
 fn a_find_links_path_that_is_no_directory_is_refused_in_one_line() {

@@ -26,7 +26,7 @@ use super::output::{Output, emit, write};
 const DEFAULT_TARGETS: [&str; 3] = ["3.13t", "3.14t", "3.15t"];
 
 pub fn run(args: &DepsArgs, printer: &Printer) -> Result<ExitCode> {
-    let options = options(args)?;
+    let mut options = options(args)?;
     crate::interrupt::install();
     let (inputs, unresolved) = match read_inputs(args, &options) {
         Ok(read) => read,
@@ -36,6 +36,7 @@ pub fn run(args: &DepsArgs, printer: &Printer) -> Result<ExitCode> {
         }
         Err(error) => return Err(error),
     };
+    options.find_links.add_lock_directories(&crate::deps::local_registries(&inputs));
     let progress = Progress::new();
     let mut report = crate::deps::run(&inputs, &options, &|wheel| progress.read(wheel));
     progress.done();

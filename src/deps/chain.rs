@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::lock::{LockedDist, LockedSet};
+use crate::lock::{LockedDist, LockedSet, RootsFrom};
 
 /// How many chains are kept per pin.
 const MOST_CHAINS: usize = 3;
@@ -28,7 +28,11 @@ impl Graph {
             let targets = dist.dependencies.iter().map(|d| d.name.as_str()).filter(|n| names.contains(n));
             edges.entry(dist.name.clone()).or_default().extend(targets.map(str::to_string));
         }
-        if set.roots.is_empty() || edges.values().all(BTreeSet::is_empty) {
+        // A lock file that names the roots records the graph even when every
+        // pin is a direct dependency; a requirements file without `# via`
+        // lines (every entry a root, no edge) records none.
+        let names_roots = matches!(set.roots_from, RootsFrom::LockFile | RootsFrom::Pyproject | RootsFrom::Installed);
+        if set.roots.is_empty() || (!names_roots && edges.values().all(BTreeSet::is_empty)) {
             return None;
         }
         let roots = set

@@ -35,6 +35,8 @@ pub enum FindLinksError {
 /// One directory: its files by PEP 503 name.
 struct Directory {
     shown: String,
+    /// Named by a lock file (uv.lock's `registry = "../wheels"`), not by --find-links.
+    from_lock: bool,
     files: BTreeMap<String, Vec<Candidate>>,
     count: usize,
 }
@@ -57,6 +59,24 @@ impl FindLinks {
 
     pub fn is_empty(&self) -> bool {
         self.dirs.is_empty()
+    }
+
+    /// Adds the flat directories lock files name as their registry (uv
+    /// writes `source = { registry = "../wheels" }` for a package found
+    /// through its `find-links`, relative to the lock file; a `file://`
+    /// URL is absolute). One that does not exist is left out, and the pins
+    /// it holds say where to find it.
+    pub fn add_lock_directories(&mut self, lock_files: &[(&Path, &str)]) {
+        for (lock_file, registry) in lock_files {
+            let Some(path) = local_registry(lock_file, registry) else { continue };
+            if self.dirs.iter().any(|dir| dir.shown == path.display().to_string()) {
+                continue;
+            }
+            if let Ok(mut dir) = list(&path) {
+                dir.from_lock = true;
+                self.dirs.push(dir);
+            }
+        }
     }
 
     /// Every file of project `name`, any version; where two directories
@@ -95,10 +115,26 @@ impl FindLinks {
         let dirs: Vec<String> = self
             .dirs
             .iter()
-            .map(|dir| format!("{} ({} file{})", dir.shown, dir.count, if dir.count == 1 { "" } else { "s" }))
+            .map(|dir| {
+                let files = if dir.count == 1 { "file" } else { "files" };
+                let named = if dir.from_lock { ", named by the lock file" } else { "" };
+                format!("{} ({} {files}{named})", dir.shown, dir.count)
+            })
             .collect();
         Some(format!("--find-links directories used: {}", dirs.join(", ")))
     }
+}
+
+/// The folder a lock file's registry names, when it names a local one: a
+/// path (relative to the lock file's folder) or a `file://` URL.
+pub fn local_registry(lock_file: &Path, registry: &str) -> Option<PathBuf> {
+    if let Some(path) = registry.strip_prefix("file://") {
+        return Some(PathBuf::from(path));
+    }
+    if registry.contains("://") {
+        return None;
+    }
+    Some(lock_file.parent().unwrap_or(Path::new(".")).join(registry))
 }
 
 /// Lists one directory (not its subdirectories).
@@ -134,7 +170,7 @@ fn list(path: &Path) -> Result<Directory, FindLinksError> {
     for list in files.values_mut() {
         list.sort_by(|a, b| a.filename.cmp(&b.filename));
     }
-    Ok(Directory { shown, files, count })
+    Ok(Directory { shown, from_lock: false, files, count })
 }
 
 /// The PEP 503 name of a wheel or sdist file name; None for other files.

@@ -76,6 +76,23 @@ pub struct Input {
     pub resolution: Option<Resolution>,
 }
 
+/// Each input's lock file with each local registry its pins name
+/// (`../wheels`, `file:///srv/wheels`), for [`local::FindLinks::add_lock_directories`].
+pub fn local_registries(inputs: &[Input]) -> Vec<(&std::path::Path, &str)> {
+    let mut out: Vec<(&std::path::Path, &str)> = Vec::new();
+    for input in inputs {
+        let Some(lock_file) = input.set.files.first() else { continue };
+        for dist in input.set.dists.iter().filter(|dist| found_in_directory(dist)) {
+            if let Source::Registry { index: Some(index) } = &dist.source
+                && !out.contains(&(lock_file.as_path(), index.as_str()))
+            {
+                out.push((lock_file.as_path(), index.as_str()));
+            }
+        }
+    }
+    out
+}
+
 impl Input {
     /// Whether the input answers for `target` on `platform` (a resolved one only for its own).
     fn answers_for(&self, target: &NamedTarget, platform: &NamedPlatform) -> bool {
@@ -450,8 +467,10 @@ fn asks_index(dist: &LockedDist, options: &Options) -> bool {
     !options.no_index && !found_in_directory(dist)
 }
 
+/// The lock file says the pin came from a local directory (`file://`, or
+/// uv.lock's relative `registry = "../wheels"`), not an index.
 fn found_in_directory(dist: &LockedDist) -> bool {
-    matches!(&dist.source, Source::Registry { index: Some(index) } if index.starts_with("file:"))
+    matches!(&dist.source, Source::Registry { index: Some(index) } if index.starts_with("file:") || !index.contains("://"))
 }
 
 /// Why a pin the index is not asked about has nothing to answer with.
