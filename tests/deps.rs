@@ -978,6 +978,54 @@ fn a_uv_lock_whose_registry_is_a_local_folder_is_read_from_it() {
     assert!(reason.contains("uv found it in wheels") && reason.contains("--find-links"), "{reason}");
 }
 
+/// Direct references are their own pins: a wheel URL (checked against its
+/// `--hash`) or a wheel file is that wheel, scanned, whatever the index
+/// holds; a git repository or an sdist URL is a build, said as such, with
+/// no release to look up and no index page asked for.
+#[test]
+fn direct_references_are_answered_from_what_they_name() {
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().join("index");
+    let files: Vec<_> = find_links_files().into_iter().filter(|(p, _, _)| matches!(*p, "blake3" | "six")).collect();
+    let hashes = make_index_of(&root, files.clone());
+    std::fs::write(root.join("files/demo-1.0.tar.gz"), b"not read").unwrap();
+    let server = IndexServer::start(&root, &[]);
+    let files_url = format!("http://127.0.0.1:{}/files", server.port);
+    let six = &files.iter().find(|(p, _, _)| *p == "six").unwrap().2;
+    let requirements = format!(
+        "blake3 @ {files_url}/{BLAKE3} --hash=sha256:{}\n\
+         six @ file://{}\n\
+         pydantic-docs @ git+https://example.invalid/pydantic-docs@6f657b3\n\
+         demo @ {files_url}/demo-1.0.tar.gz\n",
+        hash_of(&hashes, "blake3-"),
+        six.display()
+    );
+    let lock = scratch.path().join("requirements.txt");
+    std::fs::write(&lock, requirements).unwrap();
+    let args = [lock.to_str().unwrap(), "-t", "3.13t", "--platform", "linux", "--index-url", &server.simple_url()];
+    let (code, stdout, stderr) = deps(scratch.path(), &[&args[..], &["--format", "json"]].concat());
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let blake3 = by_name(&report, "blake3");
+    assert_eq!(blake3["status"], "gil_required", "{report:#}");
+    assert_eq!((blake3["version"].as_str(), blake3["wheel"].as_str()), (Some("1.0.4"), Some(BLAKE3)));
+    assert_eq!(by_name(&report, "six")["status"], "pure", "{report:#}");
+    let git = by_name(&report, "pydantic-docs");
+    assert_eq!(git["status"], "no_wheel", "{report:#}");
+    assert!(
+        git["install"].as_str().unwrap().starts_with(
+            "an install builds it from its git repository (https://example.invalid/pydantic-docs at 6f657b3)"
+        ),
+        "{git:#}"
+    );
+    assert!(git["reason"].as_str().unwrap().ends_with("so there are no releases to look up"), "{git:#}");
+    let demo = by_name(&report, "demo");
+    assert_eq!(demo["status"], "no_wheel", "{report:#}");
+    assert!(demo["install"].as_str().unwrap().contains("from the archive at http://127.0.0.1:"), "{demo:#}");
+    let served = server.served(false);
+    assert!(served.iter().all(|s| !s.path.starts_with("/simple/")), "no page is needed: {served:#?}");
+    assert_eq!(code, Some(1), "{stderr}");
+}
+
 /// A `--find-links` path that does not exist, or is a file: one line, exit 2.
 #[test]
 fn a_find_links_path_that_is_no_directory_is_refused_in_one_line() {

@@ -325,6 +325,68 @@ fn answer_all(
     (results, notes)
 }
 
+/// What building from source takes, said of every pin an install would build.
+const BUILD_NEEDS: &str =
+    "if it has extension modules, that needs a compiler, and the build may or may not support this target";
+
+/// A pin that comes from git, a URL or a path rather than an index, when
+/// the lock file lists no wheel for it: the wheel the URL or path names,
+/// or the build an install makes.
+fn direct_source(q: &Question<'_>, page: Option<&Result<Vec<Candidate>, fetch::FetchFailure>>) -> Option<Choice> {
+    let builds = |from: String| Choice::NoWheel {
+        install: format!("an install builds it from {from}: {BUILD_NEEDS}"),
+        first_ready: None,
+        unlooked: Some("it does not come from an index, so there are no releases to look up".into()),
+    };
+    match &q.dist.source {
+        Source::Git { url, commit, reference } => {
+            // The index's release of the same version stands in for the
+            // checkout when it has one (the answer says so); else the build.
+            let on_index = match (page, q.dist.version.as_deref().and_then(|v| Version::from_str(v).ok())) {
+                (Some(Ok(files)), Some(pinned)) => !choose::of_version(files, &pinned).is_empty(),
+                _ => false,
+            };
+            let at = commit.as_deref().or(reference.as_deref()).map(|at| format!(" at {at}")).unwrap_or_default();
+            (!on_index).then(|| builds(format!("its git repository ({url}{at})")))
+        }
+        Source::Url { url } if url.split(['#', '?']).next().is_some_and(|u| u.ends_with(".whl")) => {
+            let bare = url.split(['#', '?']).next().unwrap_or(url);
+            let filename = bare.rsplit('/').next().unwrap_or(bare).to_string();
+            let sha256 = q.dist.hashes.iter().find(|h| h.algorithm == "sha256").map(|h| h.digest.to_ascii_lowercase());
+            let wheel = Candidate { url: Some(bare.to_string()), sha256, ..Candidate::named(&filename) };
+            Some(direct_wheel(q, wheel, url))
+        }
+        Source::Url { url } => Some(builds(format!("the archive at {url}"))),
+        Source::Path { path } if path.ends_with(".whl") => {
+            let folder = q.input.set.files.first().and_then(|f| f.parent()).unwrap_or(std::path::Path::new("."));
+            let file = folder.join(path);
+            let Ok(metadata) = std::fs::metadata(&file) else {
+                return Some(Choice::Error(format!(
+                    "the wheel the lock file names is not at {}; run from where the lock file's paths lead",
+                    file.display()
+                )));
+            };
+            let filename = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let wheel = Candidate { size: Some(metadata.len()), path: Some(file), ..Candidate::named(&filename) };
+            Some(direct_wheel(q, wheel, path))
+        }
+        Source::Path { path } => Some(builds(format!("the local folder or archive {path}"))),
+        _ => None,
+    }
+}
+
+/// The one wheel a URL or path names: taken when it fits the target.
+fn direct_wheel(q: &Question<'_>, wheel: Candidate, shown: &str) -> Choice {
+    if choose::choose(std::slice::from_ref(&wheel), &q.supported).is_some() {
+        return Choice::Wheel { wheel, compiled_elsewhere: false };
+    }
+    Choice::NoWheel {
+        install: format!("an install fails: the wheel at {shown} does not fit this target"),
+        first_ready: None,
+        unlooked: Some("it does not come from an index, so there are no releases to look up".into()),
+    }
+}
+
 /// What a pin installs on its target.
 enum Choice {
     NotNeeded,
@@ -348,6 +410,12 @@ fn choice(
 ) -> Choice {
     if !q.installed {
         return Choice::NotNeeded;
+    }
+    // A git, URL or path source is its own pin, with or without a version.
+    if q.locked_wheel.is_none()
+        && let Some(direct) = direct_source(q, pages.get(&(index_of(q.dist, options), q.dist.name.as_str())))
+    {
+        return direct;
     }
     let Some(version) = q.dist.version.as_deref() else {
         return Choice::Error(format!(
@@ -421,7 +489,7 @@ fn choice(
     let has_sdist = release.iter().chain(on_index.iter().flatten()).chain(&in_dirs_pinned).any(|f| !f.is_wheel())
         || q.dist.sdist.is_some();
     let install = if has_sdist {
-        "an install builds the sdist: it needs a compiler, and the build may or may not support this target".into()
+        format!("an install builds the sdist: {BUILD_NEEDS}")
     } else {
         "an install fails: there is no sdist to build from".into()
     };
@@ -463,8 +531,16 @@ fn is_unknown_project(error: &fetch::FetchFailure) -> bool {
 /// Whether the index is asked about `dist`: not with `--no-index`, nor
 /// for a pin uv found in a `--find-links` directory (its `# from
 /// file:///...` annotation), whose files are the directories' alone.
+/// Whether the pin's files come from an index this run may ask: not for
+/// --no-index, a local registry, or a URL or path source.
 fn asks_index(dist: &LockedDist, options: &Options) -> bool {
-    !options.no_index && !found_in_directory(dist)
+    let from_index = match &dist.source {
+        Source::Registry { .. } => !found_in_directory(dist),
+        // Asked for the same version, which stands in for the checkout.
+        Source::Git { .. } => dist.version.is_some(),
+        _ => false,
+    };
+    !options.no_index && from_index
 }
 
 /// The lock file says the pin came from a local directory (`file://`, or
@@ -615,6 +691,10 @@ fn answer(q: &Question<'_>, choice: Choice, scans: &BTreeMap<String, fetch::Scan
             out.first_ready_version = first_ready;
         }
         Choice::Wheel { wheel, compiled_elsewhere } => {
+            // A direct reference names no version; its wheel does.
+            if out.version.is_none() {
+                out.version = wheel.version().map(|v| v.to_string());
+            }
             out.wheel = Some(wheel.filename.clone());
             out.compiled_elsewhere = compiled_elsewhere;
             if wheel.is_pure_wheel() {
@@ -634,6 +714,13 @@ fn answer(q: &Question<'_>, choice: Choice, scans: &BTreeMap<String, fetch::Scan
                     Some(Err(why)) => (out.status, out.reason) = (DepStatus::Error, Some(why.to_string())),
                     None => (out.status, out.reason) = (DepStatus::Error, Some("the wheel was not read".into())),
                 }
+            }
+            if let Source::Git { url, .. } = &q.dist.source {
+                let version = q.dist.version.as_deref().unwrap_or("?");
+                let stand_in = format!(
+                    "installed from git ({url}); the index's release of the same version, {version}, stands in for the checkout"
+                );
+                out.reason = Some(out.reason.map_or(stand_in.clone(), |why| format!("{stand_in}: {why}")));
             }
         }
     }
