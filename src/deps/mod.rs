@@ -13,6 +13,7 @@
 
 pub mod chain;
 pub mod choose;
+mod direct;
 pub mod fetch;
 pub mod judge;
 pub mod local;
@@ -325,68 +326,6 @@ fn answer_all(
     (results, notes)
 }
 
-/// What building from source takes, said of every pin an install would build.
-const BUILD_NEEDS: &str =
-    "if it has extension modules, that needs a compiler, and the build may or may not support this target";
-
-/// A pin that comes from git, a URL or a path rather than an index, when
-/// the lock file lists no wheel for it: the wheel the URL or path names,
-/// or the build an install makes.
-fn direct_source(q: &Question<'_>, page: Option<&Result<Vec<Candidate>, fetch::FetchFailure>>) -> Option<Choice> {
-    let builds = |from: String| Choice::NoWheel {
-        install: format!("an install builds it from {from}: {BUILD_NEEDS}"),
-        first_ready: None,
-        unlooked: Some("it does not come from an index, so there are no releases to look up".into()),
-    };
-    match &q.dist.source {
-        Source::Git { url, commit, reference } => {
-            // The index's release of the same version stands in for the
-            // checkout when it has one (the answer says so); else the build.
-            let on_index = match (page, q.dist.version.as_deref().and_then(|v| Version::from_str(v).ok())) {
-                (Some(Ok(files)), Some(pinned)) => !choose::of_version(files, &pinned).is_empty(),
-                _ => false,
-            };
-            let at = commit.as_deref().or(reference.as_deref()).map(|at| format!(" at {at}")).unwrap_or_default();
-            (!on_index).then(|| builds(format!("its git repository ({url}{at})")))
-        }
-        Source::Url { url } if url.split(['#', '?']).next().is_some_and(|u| u.ends_with(".whl")) => {
-            let bare = url.split(['#', '?']).next().unwrap_or(url);
-            let filename = bare.rsplit('/').next().unwrap_or(bare).to_string();
-            let sha256 = q.dist.hashes.iter().find(|h| h.algorithm == "sha256").map(|h| h.digest.to_ascii_lowercase());
-            let wheel = Candidate { url: Some(bare.to_string()), sha256, ..Candidate::named(&filename) };
-            Some(direct_wheel(q, wheel, url))
-        }
-        Source::Url { url } => Some(builds(format!("the archive at {url}"))),
-        Source::Path { path } if path.ends_with(".whl") => {
-            let folder = q.input.set.files.first().and_then(|f| f.parent()).unwrap_or(std::path::Path::new("."));
-            let file = folder.join(path);
-            let Ok(metadata) = std::fs::metadata(&file) else {
-                return Some(Choice::Error(format!(
-                    "the wheel the lock file names is not at {}; run from where the lock file's paths lead",
-                    file.display()
-                )));
-            };
-            let filename = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let wheel = Candidate { size: Some(metadata.len()), path: Some(file), ..Candidate::named(&filename) };
-            Some(direct_wheel(q, wheel, path))
-        }
-        Source::Path { path } => Some(builds(format!("the local folder or archive {path}"))),
-        _ => None,
-    }
-}
-
-/// The one wheel a URL or path names: taken when it fits the target.
-fn direct_wheel(q: &Question<'_>, wheel: Candidate, shown: &str) -> Choice {
-    if choose::choose(std::slice::from_ref(&wheel), &q.supported).is_some() {
-        return Choice::Wheel { wheel, compiled_elsewhere: false };
-    }
-    Choice::NoWheel {
-        install: format!("an install fails: the wheel at {shown} does not fit this target"),
-        first_ready: None,
-        unlooked: Some("it does not come from an index, so there are no releases to look up".into()),
-    }
-}
-
 /// What a pin installs on its target.
 enum Choice {
     NotNeeded,
@@ -413,7 +352,7 @@ fn choice(
     }
     // A git, URL or path source is its own pin, with or without a version.
     if q.locked_wheel.is_none()
-        && let Some(direct) = direct_source(q, pages.get(&(index_of(q.dist, options), q.dist.name.as_str())))
+        && let Some(direct) = direct::direct_source(q, pages.get(&(index_of(q.dist, options), q.dist.name.as_str())))
     {
         return direct;
     }
@@ -489,7 +428,7 @@ fn choice(
     let has_sdist = release.iter().chain(on_index.iter().flatten()).chain(&in_dirs_pinned).any(|f| !f.is_wheel())
         || q.dist.sdist.is_some();
     let install = if has_sdist {
-        format!("an install builds the sdist: {BUILD_NEEDS}")
+        format!("an install builds the sdist: {}", direct::BUILD_NEEDS)
     } else {
         "an install fails: there is no sdist to build from".into()
     };
