@@ -86,7 +86,7 @@ pub fn first_ready(files: &[Candidate], pinned: &Version, supported: &SupportedT
         let release = of_version(files, &version);
         let wheel = choose(&release, supported)?;
         let date = wheel.upload_time.as_deref().map(|t| t.chars().take(10).collect());
-        Some(FirstReady { version: version.to_string(), date })
+        Some(FirstReady { version: version.to_string(), date, pure: wheel.is_pure_wheel() })
     })
 }
 
@@ -133,6 +133,7 @@ mod tests {
         assert!(choose(&release, &supported("3.13t")).is_none());
         let ready = first_ready(&project, &pinned, &supported("3.13t")).unwrap();
         assert_eq!((ready.version.as_str(), ready.date.as_deref()), ("2.3.2", Some("2025-07-24")));
+        assert!(!ready.pure);
         let release = of_version(&project, &Version::from_str("2.3.2").unwrap());
         let chosen = choose(&release, &supported("3.13")).unwrap();
         assert!(chosen.filename.contains("-cp313-cp313-"), "{}", chosen.filename);
@@ -150,5 +151,33 @@ mod tests {
         assert!(chosen.is_pure_wheel());
         assert!(compiled_elsewhere(&release));
         assert!(!compiled_elsewhere(&release[1..]));
+    }
+
+    /// aiohttp's real files: 3.13.1 ships compiled wheels for default builds
+    /// and cp314t only; 3.14.4 adds `py3-none-any`, which 3.13t installs,
+    /// without its speed-ups.
+    #[test]
+    fn a_later_pure_wheel_is_said_to_be_pure() {
+        let project = files(&[
+            (
+                "aiohttp-3.13.1-cp313-cp313-manylinux2014_x86_64.manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl",
+                "2025-10-17",
+            ),
+            (
+                "aiohttp-3.13.1-cp314-cp314t-manylinux2014_x86_64.manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl",
+                "2025-10-17",
+            ),
+            ("aiohttp-3.13.1.tar.gz", "2025-10-17"),
+            (
+                "aiohttp-3.14.4-cp313-cp313-manylinux2014_x86_64.manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl",
+                "2026-10-05",
+            ),
+            ("aiohttp-3.14.4-py3-none-any.whl", "2026-10-05"),
+        ]);
+        let pinned = Version::from_str("3.13.1").unwrap();
+        let ready = first_ready(&project, &pinned, &supported("3.13t")).unwrap();
+        assert_eq!((ready.version.as_str(), ready.pure), ("3.14.4", true));
+        let on_314t = first_ready(&project, &Version::from_str("3.13.0").unwrap(), &supported("3.14t")).unwrap();
+        assert_eq!((on_314t.version.as_str(), on_314t.pure), ("3.13.1", false));
     }
 }

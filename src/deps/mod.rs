@@ -620,7 +620,14 @@ fn answer(q: &Question<'_>, choice: Choice, scans: &BTreeMap<String, fetch::Scan
             match (&first_ready, unlooked) {
                 (Some(ready), _) => {
                     let date = ready.date.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
-                    reason.push_str(&format!("; {}{date} is the first release that has one", ready.version));
+                    if ready.pure {
+                        reason.push_str(&format!(
+                            "; {}{date} is the first release with a wheel it installs, a pure-Python one (without the compiled speed-ups)",
+                            ready.version
+                        ));
+                    } else {
+                        reason.push_str(&format!("; {}{date} is the first release that has one", ready.version));
+                    }
                 }
                 (None, None) => reason.push_str("; no later release has one either"),
                 (None, Some(why)) => reason.push_str(&format!("; {why}")),

@@ -78,6 +78,9 @@ pub struct FirstReady {
     pub version: String,
     /// The upload date of that wheel (`2025-07-24`), when the index says.
     pub date: Option<String>,
+    /// Its wheel for the target is pure Python (`py3-none-any`): it installs
+    /// without the compiled speed-ups other builds get.
+    pub pure: bool,
 }
 
 /// Where a pin is written in the input, for SARIF and error lines.
@@ -245,7 +248,7 @@ mod tests {
             wheel: None,
             modules: Vec::new(),
             install: None,
-            first_ready_version: fixed.then(|| FirstReady { version: "2".into(), date: None }),
+            first_ready_version: fixed.then(|| FirstReady { version: "2".into(), date: None, pure: false }),
             compiled_elsewhere: false,
             required_by: Vec::new(),
             reason: None,

@@ -124,7 +124,8 @@ pub fn markdown(report: &DepsReport) -> String {
         .iter()
         .filter_map(|p| {
             let ready = p.first_ready_version.as_ref()?;
-            Some(format!("- `{}`: {} → {} (has a {} wheel)", p.name, p.version.as_deref()?, ready.version, p.target))
+            let wheel = if ready.pure { "pure-Python".to_string() } else { p.target.clone() };
+            Some(format!("- `{}`: {} → {} (has a {wheel} wheel)", p.name, p.version.as_deref()?, ready.version))
         })
         .collect();
     upgrades.sort();
