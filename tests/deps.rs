@@ -1024,6 +1024,26 @@ fn direct_references_are_answered_from_what_they_name() {
     let served = server.served(false);
     assert!(served.iter().all(|s| !s.path.starts_with("/simple/")), "no page is needed: {served:#?}");
     assert_eq!(code, Some(1), "{stderr}");
+
+    // A uv.lock entry whose source is the wheel's URL lists that wheel: it is read from there.
+    let url = format!("{files_url}/{BLAKE3}");
+    let uv_lock = scratch.path().join("uv.lock");
+    std::fs::write(
+        &uv_lock,
+        format!(
+            "version = 1\nrevision = 3\nrequires-python = \">=3.12\"\n\n[[package]]\nname = \"demo\"\nversion = \"0.1.0\"\n\
+             source = {{ virtual = \".\" }}\ndependencies = [{{ name = \"blake3\" }}]\n\n\
+             [[package]]\nname = \"blake3\"\nversion = \"1.0.4\"\n\
+             source = {{ url = \"{url}\" }}\nwheels = [\n    {{ url = \"{url}\", hash = \"sha256:{}\" }},\n]\n",
+            hash_of(&hashes, "blake3-")
+        ),
+    )
+    .unwrap();
+    let args = [uv_lock.to_str().unwrap(), "-t", "3.13t", "--platform", "linux", "--index-url", &server.simple_url()];
+    let (code, stdout, stderr) = deps(scratch.path(), &[&args[..], &["--format", "json"]].concat());
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(by_name(&report, "blake3")["status"], "gil_required", "{report:#}");
+    assert_eq!(code, Some(1), "{stderr}");
 }
 
 /// A `--find-links` path that does not exist, or is a file: one line, exit 2.

@@ -369,7 +369,9 @@ fn choice(
             copy
         } else if wheel.is_pure_wheel() {
             wheel.clone()
-        } else if !asks_index(q.dist, options) {
+        } else if options.no_index || found_in_directory(q.dist) {
+            // The lock file's own URL is fetched, as an installer would, unless
+            // --no-index or a local registry leaves it nowhere to come from.
             return Choice::Error(local_only_reason(&wheel.filename, q.dist, options));
         } else if unlocated(wheel) {
             match located(wheel, page) {
@@ -445,15 +447,19 @@ fn choice(
         }
     });
     // Without the index's page, "no later release has one" would be a guess.
+    let unasked = if options.no_index {
+        "--no-index kept the index from being asked"
+    } else {
+        "the lock file names a local folder for it, not an index"
+    };
     let unlooked = match page {
         Some(Ok(_)) => None,
         _ if !asks_index(q.dist, options) && in_dirs.is_empty() => {
-            Some("later releases were not looked up: --no-index kept the index from being asked".to_string())
+            Some(format!("later releases were not looked up: {unasked}"))
         }
-        _ if !asks_index(q.dist, options) => Some(
-            "no later release in the --find-links directories has one, and --no-index kept the index from being asked"
-                .into(),
-        ),
+        _ if !asks_index(q.dist, options) => {
+            Some(format!("no later release in the --find-links directories has one, and {unasked}"))
+        }
         Some(Err(error)) => {
             Some(format!("later releases were not looked up: the index's page could not be read ({error})"))
         }
