@@ -16,6 +16,9 @@ use crate::lock::Source;
 pub(super) const BUILD_NEEDS: &str =
     "if it has extension modules, that needs a compiler, and the build may or may not support this target";
 
+/// Why a direct reference names no first later release.
+const NO_RELEASES: &str = "it does not come from an index, so there are no releases to look up";
+
 /// A pin that comes from git, a URL or a path rather than an index, when
 /// the lock file lists no wheel for it: the wheel the URL or path names,
 /// or the build an install makes.
@@ -26,7 +29,7 @@ pub(super) fn direct_source(
     let builds = |from: String| Choice::NoWheel {
         install: format!("an install builds it from {from}: {BUILD_NEEDS}"),
         first_ready: None,
-        unlooked: Some("it does not come from an index, so there are no releases to look up".into()),
+        unlooked: Some(NO_RELEASES.into()),
     };
     match &q.dist.source {
         Source::Git { url, commit, reference } => {
@@ -39,9 +42,9 @@ pub(super) fn direct_source(
             let at = commit.as_deref().or(reference.as_deref()).map(|at| format!(" at {at}")).unwrap_or_default();
             (!on_index).then(|| builds(format!("its git repository ({url}{at})")))
         }
-        Source::Url { url } if url.split(['#', '?']).next().is_some_and(|u| u.ends_with(".whl")) => {
-            let bare = url.split(['#', '?']).next().unwrap_or(url);
-            let filename = bare.rsplit('/').next().unwrap_or(bare).to_string();
+        Source::Url { url } if without_fragment(url).ends_with(".whl") => {
+            let bare = without_fragment(url);
+            let filename = crate::lock::file_name_of(url);
             let sha256 = q.dist.hashes.iter().find(|h| h.algorithm == "sha256").map(|h| h.digest.to_ascii_lowercase());
             let wheel = Candidate { url: Some(bare.to_string()), sha256, ..Candidate::named(&filename) };
             Some(direct_wheel(q, wheel, url))
@@ -73,6 +76,11 @@ fn direct_wheel(q: &Question<'_>, wheel: Candidate, shown: &str) -> Choice {
     Choice::NoWheel {
         install: format!("an install fails: the wheel at {shown} does not fit this target"),
         first_ready: None,
-        unlooked: Some("it does not come from an index, so there are no releases to look up".into()),
+        unlooked: Some(NO_RELEASES.into()),
     }
+}
+
+/// A URL without its `#fragment` or `?query`.
+fn without_fragment(url: &str) -> &str {
+    url.split(['#', '?']).next().unwrap_or(url)
 }

@@ -350,9 +350,10 @@ fn choice(
     if !q.installed {
         return Choice::NotNeeded;
     }
+    let page = pages.get(&(index_of(q.dist, options), q.dist.name.as_str()));
     // A git, URL or path source is its own pin, with or without a version.
     if q.locked_wheel.is_none()
-        && let Some(direct) = direct::direct_source(q, pages.get(&(index_of(q.dist, options), q.dist.name.as_str())))
+        && let Some(direct) = direct::direct_source(q, page)
     {
         return direct;
     }
@@ -362,7 +363,6 @@ fn choice(
             q.dist.specifier.as_deref().unwrap_or("no version")
         ));
     };
-    let page = pages.get(&(index_of(q.dist, options), q.dist.name.as_str()));
     if let Some(wheel) = &q.locked_wheel {
         let compiled_elsewhere = wheel.is_pure_wheel() && choose::compiled_elsewhere(&locked_candidates(q.dist));
         let wheel = if let Some(copy) = local_copy(q, wheel, options) {
