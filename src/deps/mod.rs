@@ -31,7 +31,7 @@ use crate::lock::install::Selection;
 use crate::lock::markers::{Environment, Platform as MarkerPlatform};
 use crate::lock::resolve::Resolution;
 use crate::lock::{LockedDist, LockedSet, Source};
-use crate::model::platform::{Machine, Platform};
+use crate::model::platform::Platform;
 use crate::model::ranking::SupportedTags;
 use crate::model::target::Target;
 
@@ -165,22 +165,8 @@ pub fn run(inputs: &[Input], options: &Options, progress: &(dyn Fn(&str) + Sync)
 /// The marker environment of a target on a platform, when markers can
 /// describe that platform.
 fn environment(target: Target, platform: &Platform) -> Option<Environment> {
-    let arch = match &platform.machine {
-        Machine::Manylinux { arch, .. } | Machine::Musllinux { arch, .. } | Machine::Macos { arch, .. } => {
-            arch.as_str()
-        }
-        Machine::Windows { tag } => tag.as_str(),
-    };
-    let marker_platform = match (&platform.machine, arch) {
-        (Machine::Manylinux { .. } | Machine::Musllinux { .. }, "x86_64") => MarkerPlatform::LinuxX86_64,
-        (Machine::Manylinux { .. } | Machine::Musllinux { .. }, "aarch64") => MarkerPlatform::LinuxAarch64,
-        (Machine::Macos { .. }, "arm64") => MarkerPlatform::MacosArm64,
-        (Machine::Macos { .. }, "x86_64") => MarkerPlatform::MacosX86_64,
-        (Machine::Windows { .. }, "win_amd64") => MarkerPlatform::WindowsAmd64,
-        _ => return None,
-    };
     let (major, minor) = target.python_version();
-    Some(Environment::new(major, minor, target.is_free_threaded(), marker_platform))
+    Some(Environment::new(major, minor, target.is_free_threaded(), MarkerPlatform::of(&platform.machine)?))
 }
 
 /// Every pin of every input, per target and platform, with whether that

@@ -397,14 +397,7 @@ fn own_environment(site_packages: &[PathBuf]) -> Option<Environment> {
         Some(minor) => (minor, true),
         None => (version, false),
     };
-    let platform = match (std::env::consts::OS, std::env::consts::ARCH) {
-        ("linux", "x86_64") => Platform::LinuxX86_64,
-        ("linux", "aarch64") => Platform::LinuxAarch64,
-        ("macos", "aarch64") => Platform::MacosArm64,
-        ("macos", "x86_64") => Platform::MacosX86_64,
-        ("windows", "x86_64") => Platform::WindowsAmd64,
-        _ => return None,
-    };
+    let platform = Platform::of(&crate::model::platform::Platform::host(None).ok()?.machine)?;
     Some(Environment::new(3, minor.parse().ok()?, free_threaded, platform))
 }
 

@@ -15,6 +15,7 @@ use pep440_rs::{Version, VersionSpecifier};
 use serde::{Serialize, Serializer};
 
 use super::normalize;
+use crate::model::platform::Machine;
 
 /// A parsed environment marker, kept with its text.
 #[derive(Clone, Debug)]
@@ -142,6 +143,25 @@ pub enum Platform {
 }
 
 impl Platform {
+    /// The marker platform of a wheel platform (`ftprobe deps --platform`, or
+    /// this machine's); None for one markers here cannot describe.
+    pub fn of(machine: &Machine) -> Option<Platform> {
+        Some(match machine {
+            Machine::Manylinux { arch, .. } | Machine::Musllinux { arch, .. } => match arch.as_str() {
+                "x86_64" => Platform::LinuxX86_64,
+                "aarch64" => Platform::LinuxAarch64,
+                _ => return None,
+            },
+            Machine::Macos { arch, .. } => match arch.as_str() {
+                "arm64" => Platform::MacosArm64,
+                "x86_64" => Platform::MacosX86_64,
+                _ => return None,
+            },
+            Machine::Windows { tag } if tag == "win_amd64" => Platform::WindowsAmd64,
+            Machine::Windows { .. } => return None,
+        })
+    }
+
     pub const ALL: [Platform; 5] = [
         Platform::LinuxX86_64,
         Platform::LinuxAarch64,
@@ -766,5 +786,17 @@ mod tests {
         }
         assert_eq!("linux_x86_64".parse::<Platform>().unwrap(), Platform::LinuxX86_64);
         assert!("solaris".parse::<Platform>().is_err());
+    }
+
+    #[test]
+    fn wheel_platforms_map_to_marker_platforms() {
+        let of = |tag: &str| Platform::of(&tag.parse::<crate::model::platform::Platform>().unwrap().machine);
+        assert_eq!(of("manylinux_2_28_x86_64"), Some(Platform::LinuxX86_64));
+        assert_eq!(of("musllinux_1_2_aarch64"), Some(Platform::LinuxAarch64));
+        assert_eq!(of("macos"), Some(Platform::MacosArm64));
+        assert_eq!(of("macosx_11_0_x86_64"), Some(Platform::MacosX86_64));
+        assert_eq!(of("windows"), Some(Platform::WindowsAmd64));
+        assert_eq!(of("win32"), None);
+        assert_eq!(of("manylinux_2_28_ppc64le"), None);
     }
 }
