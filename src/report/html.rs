@@ -205,10 +205,7 @@ fn test_parts(meta: &RunMeta, rows: &[Row], packages: usize) -> PageParts {
         RecordedOptions::Unread(map) => map.get("iterations").cloned().unwrap_or_else(|| "?".into()),
         RecordedOptions::Batch(_) => "?".into(),
     };
-    let mut counts: BTreeMap<Category, usize> = BTreeMap::new();
-    for suite in rows.iter().filter_map(|r| r.suite.as_ref()) {
-        *counts.entry(suite.category).or_default() += 1;
-    }
+    let counts = super::suite::counts_by_category(rows);
     let mut summary = String::from("<div class=\"summary\">");
     let shown: Vec<(String, String)> = Category::ORDER
         .iter()

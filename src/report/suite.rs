@@ -143,12 +143,18 @@ pub fn unit_summary(row: &Row) -> String {
     format!("{version}{}{tested}: {}", s.category, crate::report::escape_controls(&s.reason))
 }
 
-/// `2 compatible, 1 crash` over the rows, in the categories' order.
-pub fn category_counts(rows: &[Row]) -> String {
+/// How many rows fall in each category (rows without a suite left out).
+pub fn counts_by_category(rows: &[Row]) -> BTreeMap<Category, usize> {
     let mut counts: BTreeMap<Category, usize> = BTreeMap::new();
     for suite in rows.iter().filter_map(|r| r.suite.as_ref()) {
         *counts.entry(suite.category).or_default() += 1;
     }
+    counts
+}
+
+/// `2 compatible, 1 crash` over the rows, in the categories' order.
+pub fn category_counts(rows: &[Row]) -> String {
+    let counts = counts_by_category(rows);
     let interrupted = rows.iter().filter(|r| r.suite.is_none()).count();
     let mut parts: Vec<String> =
         Category::ORDER.iter().filter_map(|c| counts.get(c).map(|n| format!("{n} {}", snake(c)))).collect();
