@@ -5,7 +5,7 @@
 //! can only lose knowledge, never invent it.
 
 use super::block_memory::{BlockMemory, VECTOR_BYTES};
-use super::code::{CallSite, CodeFacts, FlagSearch, FunctionState, Sweeping, Target, Value};
+use super::code::{CallSite, CodeFacts, FlagSearch, FunctionState, Sweeping, Target, Value, sweep_blocks};
 use super::flow::{self, Continues, Step};
 use super::image::Image;
 
@@ -438,12 +438,8 @@ impl<'i, 'a> Tracker<'i, 'a> {
 }
 
 impl Sweeping for Tracker<'_, '_> {
-    fn facts(&mut self) -> &mut CodeFacts {
-        &mut self.facts
-    }
-
-    fn function(&mut self) -> &mut FunctionState {
-        &mut self.function
+    fn sweep_state(&mut self) -> (&mut CodeFacts, &mut FunctionState) {
+        (&mut self.facts, &mut self.function)
     }
 
     /// After a RET in the middle of a function, the next block runs in the body's frame.
@@ -454,10 +450,8 @@ impl Sweeping for Tracker<'_, '_> {
         }
     }
 
-    /// A function has ended: its stack stores go to `search`, and the next
-    /// code starts a new frame.
-    fn end_function(&mut self, search: Option<&mut FlagSearch<'_>>) {
-        self.function.end(search);
+    /// A new function's entry: nothing known but the stack pointer.
+    fn start_frame(&mut self) {
         self.registers = [Value::Unknown; 32];
         self.sp = Value::Stack(0);
         self.frame = None;
@@ -486,20 +480,11 @@ pub fn analyze_function(image: &Image<'_>, start: u64, len: usize) -> CodeFacts 
         .iter()
         .map(|&(pc, insn)| Step { address: pc, continues: continues(insn, pc, &function) })
         .collect();
-    let blocks = flow::blocks(&steps);
     let mut tracker = Tracker::new(image);
-    let states = flow::fixpoint(&blocks, tracker.state(), |state, block| {
-        tracker.run_block(state, &instructions[block.first..block.end], &function)
-    });
-    // The rounds above saw states that were not final yet: keep only what
-    // one pass with the final states finds.
-    tracker.facts = CodeFacts::default();
-    for (block, state) in blocks.iter().zip(&states) {
-        if let Some(state) = state {
-            tracker.run_block(state, &instructions[block.first..block.end], &function);
-        }
-    }
-    tracker.facts
+    let entry = tracker.state();
+    sweep_blocks(&mut tracker, &instructions, &steps, entry, |tracker, state, block| {
+        tracker.run_block(state, block, &function)
+    })
 }
 
 /// How control leaves the instruction `insn` at `pc`, in a function spanning `function`.

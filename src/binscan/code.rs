@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::flow::{self, Join, Step};
 use super::image::{Arch, Format, Image};
 use super::{arm32, arm64, x86};
 
@@ -217,12 +218,19 @@ impl FunctionState {
 
 /// A tracker that a whole-code sweep drives, one instruction at a time.
 pub trait Sweeping {
-    fn facts(&mut self) -> &mut CodeFacts;
-    fn function(&mut self) -> &mut FunctionState;
+    /// The facts found so far and the function being swept.
+    fn sweep_state(&mut self) -> (&mut CodeFacts, &mut FunctionState);
     /// After a return in the middle of a function: back to the body's frame.
     fn back_to_frame(&mut self);
-    /// The function has ended: hand its facts to `search`, start afresh.
-    fn end_function(&mut self, search: Option<&mut FlagSearch<'_>>);
+    /// The registers and stack of a new function's entry.
+    fn start_frame(&mut self);
+
+    /// The function has ended: its facts go to `search`, and the next code
+    /// starts a new frame.
+    fn end_function(&mut self, search: Option<&mut FlagSearch<'_>>) {
+        self.sweep_state().1.end(search);
+        self.start_frame();
+    }
 
     /// After one instruction: reports the call it made when the sweep counts
     /// it (`counts`), then handles the end of a path (`ends`).
@@ -233,17 +241,39 @@ pub trait Sweeping {
         on_call: &mut dyn FnMut(&CallSite),
         search: Option<&mut FlagSearch<'_>>,
     ) {
-        if let Some(call) = self.facts().calls.pop().filter(|c| counts(c)) {
-            self.function().call(call, on_call);
+        let (facts, function) = self.sweep_state();
+        if let Some(call) = facts.calls.pop().filter(|c| counts(c)) {
+            function.call(call, on_call);
         }
-        self.facts().calls.clear();
-        self.facts().returns.clear();
-        if ends && self.function().bounded {
+        facts.calls.clear();
+        facts.returns.clear();
+        if ends && function.bounded {
             self.back_to_frame();
         } else if ends {
             self.end_function(search);
         }
     }
+}
+
+/// Sweeps one function's blocks (found from `steps`, one per instruction)
+/// with `run_block`: to a fixpoint from `entry`, then a final pass with the
+/// settled states, whose facts alone are returned.
+pub fn sweep_blocks<T: Sweeping, I, S: Join>(
+    tracker: &mut T,
+    instructions: &[I],
+    steps: &[Step],
+    entry: S,
+    mut run_block: impl FnMut(&mut T, &S, &[I]) -> S,
+) -> CodeFacts {
+    let blocks = flow::blocks(steps);
+    flow::run_to_fixpoint(
+        &blocks,
+        entry,
+        tracker,
+        |tracker, state, block| run_block(tracker, state, &instructions[block.first..block.end]),
+        |tracker| *tracker.sweep_state().0 = CodeFacts::default(),
+    );
+    std::mem::take(tracker.sweep_state().0)
 }
 
 /// A closure environment as the code that reads it shows it: one field holds

@@ -134,6 +134,26 @@ pub fn fixpoint<S: Join>(blocks: &[Block], entry: S, mut transfer: impl FnMut(&S
     states
 }
 
+/// Runs `run_block` over the blocks to a fixpoint from `entry`, then once
+/// more over each reachable block with its final state. The rounds before saw
+/// states that were not final yet, so `start_final_pass` first discards what
+/// they found: only the last pass counts.
+pub fn run_to_fixpoint<T, S: Join>(
+    blocks: &[Block],
+    entry: S,
+    tracker: &mut T,
+    mut run_block: impl FnMut(&mut T, &S, &Block) -> S,
+    start_final_pass: impl FnOnce(&mut T),
+) {
+    let states = fixpoint(blocks, entry, |state, block| run_block(tracker, state, block));
+    start_final_pass(tracker);
+    for (block, state) in blocks.iter().zip(&states) {
+        if let Some(state) = state {
+            run_block(tracker, state, block);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +169,16 @@ mod tests {
 
     fn step(address: u64, continues: Continues) -> Step {
         Step { address, continues }
+    }
+
+    /// 0: set; 1: branch back to 0; 2: leaves; 3: unreachable.
+    fn a_loop_then_code_after_a_return() -> [Step; 4] {
+        [
+            step(0, Continues::Next),
+            step(1, Continues::Branch(0)),
+            step(2, Continues::Leaves),
+            step(3, Continues::Leaves),
+        ]
     }
 
     #[test]
@@ -175,16 +205,32 @@ mod tests {
 
     #[test]
     fn a_loop_reaches_a_fixpoint_and_code_after_a_return_is_unreachable() {
-        // 0: set; 1: branch back to 0; 2: leaves; 3: unreachable
-        let steps = [
-            step(0, Continues::Next),
-            step(1, Continues::Branch(0)),
-            step(2, Continues::Leaves),
-            step(3, Continues::Leaves),
-        ];
+        let steps = a_loop_then_code_after_a_return();
         let blocks = blocks(&steps);
         let states = fixpoint(&blocks, Known(Some(7)), |_, _| Known(Some(7)));
         assert_eq!(states[0], Some(Known(Some(7))));
         assert!(states.last().unwrap().is_none());
+    }
+
+    #[test]
+    fn the_final_pass_runs_each_reachable_block_once_with_its_final_state() {
+        // The loop at 0..=1 runs until its state settles (the entry's 1 joined
+        // with the 2 it comes back with: unknown); then the final pass runs the
+        // blocks at 0 and at 2 once each, with their settled states. The
+        // block at 3 is never reached.
+        let steps = a_loop_then_code_after_a_return();
+        let blocks = blocks(&steps);
+        let mut seen: Vec<(u64, Known)> = Vec::new();
+        run_to_fixpoint(
+            &blocks,
+            Known(Some(1)),
+            &mut seen,
+            |seen, state, block| {
+                seen.push((steps[block.first].address, state.clone()));
+                Known(Some(2))
+            },
+            Vec::clear,
+        );
+        assert_eq!(seen, [(0, Known(None)), (2, Known(Some(2)))]);
     }
 }

@@ -10,7 +10,9 @@ use iced_x86::{
 };
 
 use super::block_memory::BlockMemory;
-use super::code::{CallSite, CallingConvention, CodeFacts, FlagSearch, FunctionState, Sweeping, Target, Value};
+use super::code::{
+    CallSite, CallingConvention, CodeFacts, FlagSearch, FunctionState, Sweeping, Target, Value, sweep_blocks,
+};
 use super::flow::{self, Continues, Step};
 
 type Registers = flow::Registers<16>;
@@ -26,21 +28,11 @@ pub fn analyze_function(image: &Image<'_>, start: u64, len: usize, convention: C
     let function = start..start + code.len() as u64;
     let steps: Vec<Step> =
         instructions.iter().map(|i| Step { address: i.ip(), continues: continues(i, &function) }).collect();
-    let blocks = flow::blocks(&steps);
     let mut tracker = Tracker::new(image, convention);
     let entry = flow::Registers(tracker.registers);
-    let states = flow::fixpoint(&blocks, entry, |state, block| {
-        tracker.run_block(state, &instructions[block.first..block.end], &function)
-    });
-    // The rounds above saw states that were not final yet: keep only what
-    // one pass with the final states finds.
-    tracker.facts = CodeFacts::default();
-    for (block, state) in blocks.iter().zip(&states) {
-        if let Some(state) = state {
-            tracker.run_block(state, &instructions[block.first..block.end], &function);
-        }
-    }
-    tracker.facts
+    sweep_blocks(&mut tracker, &instructions, &steps, entry, |tracker, state, block| {
+        tracker.run_block(state, block, &function)
+    })
 }
 
 /// How control leaves `instruction`, in a function spanning `function`.
@@ -100,12 +92,8 @@ pub fn sweep(
 }
 
 impl Sweeping for Tracker<'_, '_> {
-    fn facts(&mut self) -> &mut CodeFacts {
-        &mut self.facts
-    }
-
-    fn function(&mut self) -> &mut FunctionState {
-        &mut self.function
+    fn sweep_state(&mut self) -> (&mut CodeFacts, &mut FunctionState) {
+        (&mut self.facts, &mut self.function)
     }
 
     /// After a `ret` in the middle of a function, the next block runs in the body's frame.
@@ -116,10 +104,8 @@ impl Sweeping for Tracker<'_, '_> {
         }
     }
 
-    /// A function has ended: its stack stores go to `search`, and the next
-    /// code starts a new frame.
-    fn end_function(&mut self, search: Option<&mut FlagSearch<'_>>) {
-        self.function.end(search);
+    /// A new function's entry: nothing known but the stack pointer.
+    fn start_frame(&mut self) {
         self.registers = [Value::Unknown; 16];
         self.registers[RSP] = Value::Stack(0);
         self.frame = None;
