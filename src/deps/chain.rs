@@ -99,13 +99,11 @@ impl Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
 
     /// mitmproxy's real uv.lock: cffi comes in through cryptography.
     #[test]
     fn chains_follow_the_lock_file_edges_from_a_direct_dependency() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lockfiles/uv/mitmproxy/uv.lock");
-        let set = crate::lock::read(&path).unwrap();
+        let set = crate::lock::test_fixtures::read("uv/mitmproxy/uv.lock");
         let environment =
             crate::lock::markers::Environment::new(3, 14, true, crate::lock::markers::Platform::LinuxX86_64);
         let installed = crate::lock::install::installed(&set, &environment, &Default::default());

@@ -22,6 +22,8 @@ mod pyproject;
 pub mod requirement;
 mod requirements;
 pub mod resolve;
+#[cfg(test)]
+pub(crate) mod test_fixtures;
 mod toml_source;
 mod uvlock;
 
@@ -556,7 +558,7 @@ mod tests {
 
     #[test]
     fn a_directory_is_searched_for_its_lock_file() {
-        let directory = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/lockfiles/pdm/pdm");
+        let directory = test_fixtures::path("pdm/pdm");
         let set = read(&directory).unwrap();
         assert_eq!(set.format, LockFormat::PdmLock);
         assert!(set.files[0].ends_with("pdm.lock"));
@@ -592,7 +594,7 @@ mod tests {
 
     #[test]
     fn cut_off_and_mixed_up_files_are_errors_not_panics() {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/lockfiles");
+        let root = test_fixtures::path("");
         let samples = [
             "uv/mitmproxy/uv.lock",
             "pylock/comfy-cli/pylock.toml",
@@ -625,9 +627,7 @@ mod tests {
 
     #[test]
     fn serializes_for_json_output() {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/lockfiles/requirements/mypy/test-requirements.txt");
-        let set = read(&path).unwrap();
+        let set = test_fixtures::read("requirements/mypy/test-requirements.txt");
         let json = serde_json::to_value(&set).unwrap();
         assert_eq!(json["format"], "requirements");
         assert_eq!(json["roots_from"], "lock-file");

@@ -223,7 +223,7 @@ mod tests {
     use crate::lock::markers::{Environment, Platform};
 
     fn fixture_path() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/lockfiles/pdm/pdm/pdm.lock")
+        crate::lock::test_fixtures::path("pdm/pdm/pdm.lock")
     }
 
     #[test]

@@ -237,7 +237,7 @@ mod tests {
     use crate::lock::markers::{Environment, Platform};
 
     fn fixture_path() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/lockfiles/poetry/poetry/poetry.lock")
+        crate::lock::test_fixtures::path("poetry/poetry/poetry.lock")
     }
 
     #[test]

@@ -177,20 +177,14 @@ fn locked_file(file: &File) -> LockedFile {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use super::*;
     use crate::lock::install::{Choice, Selection, installed};
     use crate::lock::markers::{Environment, Platform};
-
-    fn fixture(relative: &str) -> LockedSet {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/lockfiles").join(relative);
-        crate::lock::read(&path).unwrap()
-    }
+    use crate::lock::test_fixtures;
 
     #[test]
     fn reads_comfy_cli_pylock() {
-        let set = fixture("pylock/comfy-cli/pylock.toml");
+        let set = test_fixtures::read("pylock/comfy-cli/pylock.toml");
         assert_eq!(set.format, LockFormat::Pylock);
         assert_eq!(set.dists.len(), 48);
         assert_eq!(set.requires_python.as_deref(), Some(">=3.10"));
@@ -221,8 +215,8 @@ mod tests {
 
     #[test]
     fn uv_export_installs_what_the_uv_lock_installs() {
-        let exported = fixture("pylock/mitmproxy-uv-export/pylock.toml");
-        let locked = fixture("uv/mitmproxy/uv.lock");
+        let exported = test_fixtures::read("pylock/mitmproxy-uv-export/pylock.toml");
+        let locked = test_fixtures::read("uv/mitmproxy/uv.lock");
         for platform in Platform::ALL {
             for minor in [13, 14] {
                 let environment = Environment::new(3, minor, true, platform);

@@ -240,15 +240,12 @@ fn locked_file(file: &UvFile) -> LockedFile {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use super::*;
     use crate::lock::install::{Selection, installed};
     use crate::lock::markers::{Environment, Platform};
 
     fn fixture() -> LockedSet {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/lockfiles/uv/mitmproxy/uv.lock");
-        crate::lock::read(&path).unwrap()
+        crate::lock::test_fixtures::read("uv/mitmproxy/uv.lock")
     }
 
     #[test]

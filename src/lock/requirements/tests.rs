@@ -5,8 +5,7 @@ use crate::lock::install::{Selection, installed};
 use crate::lock::markers::{Environment, Platform};
 
 fn fixture(relative: &str) -> LockedSet {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/lockfiles/requirements").join(relative);
-    crate::lock::read(&path).unwrap()
+    crate::lock::test_fixtures::read(&format!("requirements/{relative}"))
 }
 
 #[test]
