@@ -304,13 +304,19 @@ fn spawn_reader<R: Read + Send + 'static>(
 mod tests {
     use super::*;
 
+    /// Runs a `sh -c` script under a timeout alone.
+    fn sh(script: &str, timeout: Duration) -> Captured {
+        run_with_timeout(Command::new("sh").args(["-c", script]), timeout).unwrap()
+    }
+
+    /// Runs a `sh -c` script under `limits`.
+    fn sh_supervised(script: &str, limits: Limits) -> Captured {
+        run_supervised(Command::new("sh").args(["-c", script]), limits).unwrap()
+    }
+
     #[test]
     fn captures_output_and_status() {
-        let got = run_with_timeout(
-            Command::new("sh").args(["-c", "echo out; echo err >&2; exit 3"]),
-            Duration::from_secs(10),
-        )
-        .unwrap();
+        let got = sh("echo out; echo err >&2; exit 3", Duration::from_secs(10));
         assert_eq!(got.stdout, b"out\n");
         assert_eq!(got.stderr_tail(100), "err");
         assert_eq!(got.status.code(), Some(3));
@@ -320,8 +326,7 @@ mod tests {
     #[test]
     fn kills_the_whole_group_on_timeout() {
         // The grandchild `sleep` holds stdout open; only a group kill ends it.
-        let got = run_with_timeout(Command::new("sh").args(["-c", "sleep 30 & sleep 30"]), Duration::from_millis(300))
-            .unwrap();
+        let got = sh("sleep 30 & sleep 30", Duration::from_millis(300));
         assert!(got.timed_out);
         assert_eq!(got.signal(), Some(libc::SIGKILL));
         assert!(got.elapsed < Duration::from_secs(10), "took {:?}", got.elapsed);
@@ -331,7 +336,7 @@ mod tests {
     fn a_silent_child_is_killed_as_stalled() {
         let limits =
             Limits { timeout: Duration::from_secs(30), stall: Some(Duration::from_millis(300)), collect: None };
-        let got = run_supervised(Command::new("sh").args(["-c", "echo started; sleep 30"]), limits).unwrap();
+        let got = sh_supervised("echo started; sleep 30", limits);
         assert!(got.stalled && got.timed_out);
         assert_eq!(got.stdout, b"started\n");
     }
@@ -341,7 +346,7 @@ mod tests {
         let limits = Limits { timeout: Duration::from_secs(30), stall: None, collect: Some("requires the GIL") };
         let script = "echo '# import foo' >&2; echo \"import 'json' # <SourceFileLoader>\" >&2; \
                       echo \"# loading module 'x', which requires the GIL\" >&2; echo real error >&2";
-        let got = run_supervised(Command::new("sh").args(["-c", script]), limits).unwrap();
+        let got = sh_supervised(script, limits);
         assert_eq!(got.collected, ["# loading module 'x', which requires the GIL"]);
         assert_eq!(got.stderr_tail(100), "real error");
     }
@@ -352,24 +357,20 @@ mod tests {
     fn a_stderr_flood_without_newlines_keeps_its_tail_intact() {
         let limits = Limits { timeout: Duration::from_secs(30), stall: None, collect: Some("requires the GIL") };
         let script = "head -c 20000000 /dev/zero | tr '\\0' x >&2; echo END >&2";
-        let got = run_supervised(Command::new("sh").args(["-c", script]), limits).unwrap();
+        let got = sh_supervised(script, limits);
         assert!(got.stderr.len() <= OUTPUT_CAP, "kept {} bytes", got.stderr.len());
         assert!(got.stderr.ends_with(b"xEND\n"));
     }
 
     #[test]
     fn reports_the_signal_of_a_crash() {
-        let got = run_with_timeout(Command::new("sh").args(["-c", "kill -SEGV $$"]), Duration::from_secs(10)).unwrap();
+        let got = sh("kill -SEGV $$", Duration::from_secs(10));
         assert_eq!(got.signal().map(signal_name).as_deref(), Some("SIGSEGV"));
     }
 
     #[test]
     fn keeps_only_the_tail_of_a_flood() {
-        let got = run_with_timeout(
-            Command::new("sh").args(["-c", "head -c 20000000 /dev/zero; echo END"]),
-            Duration::from_secs(30),
-        )
-        .unwrap();
+        let got = sh("head -c 20000000 /dev/zero; echo END", Duration::from_secs(30));
         assert!(got.stdout.len() <= OUTPUT_CAP);
         assert!(got.stdout.ends_with(b"END\n"));
     }
