@@ -36,47 +36,64 @@ pub fn modules(target: &scan::Target) -> Vec<ModuleVerdict> {
 /// How many modules a reason names before it counts the rest.
 const MOST_NAMED: usize = 5;
 
+/// What a target asks of each module, and how each answer reads.
+struct Question {
+    /// A module that keeps the package from working on the target.
+    blocks: fn(&ModuleVerdict) -> bool,
+    blocked: DepStatus,
+    blocked_reason: &'static str,
+    /// A module the scanner could not decide.
+    unknown: fn(&ModuleVerdict) -> bool,
+    unknown_reason: &'static str,
+    /// After "N extension module(s), ".
+    ready_reason: &'static str,
+}
+
+/// A free-threaded target's question.
+const KEEPS_THE_GIL_OFF: Question = Question {
+    blocks: |m| m.gil == Some(GilVerdict::Used),
+    blocked: DepStatus::GilRequired,
+    blocked_reason: "re-enables the GIL on import",
+    unknown: |m| m.gil.is_none_or(|g| g == GilVerdict::Undetermined),
+    unknown_reason: "the scanner could not tell whether these keep the GIL off",
+    ready_reason: "each keeping the GIL off",
+};
+
+/// A default build's question.
+const LOADS_IN_ISOLATED_SUBINTERPRETERS: Question = Question {
+    blocks: |m| {
+        matches!(m.subinterpreters, Some(SubinterpreterVerdict::NotSupported | SubinterpreterVerdict::SharedGil))
+    },
+    blocked: DepStatus::SubinterpretersRefused,
+    blocked_reason: "isolated subinterpreters refuse",
+    unknown: |m| m.subinterpreters.is_none_or(|s| s == SubinterpreterVerdict::Undetermined),
+    unknown_reason: "the scanner could not tell whether isolated subinterpreters load these",
+    ready_reason: "each loading in isolated subinterpreters",
+};
+
 /// The status, and the sentence that says why.
 pub fn judge(target: Target, modules: &[ModuleVerdict]) -> (DepStatus, String) {
     if modules.is_empty() {
         return (DepStatus::Pure, "the wheel holds no extension module".into());
     }
     // The first few by name, then how many more: `modules` lists them all.
-    let names = |keep: &dyn Fn(&ModuleVerdict) -> bool| {
+    let names = |keep: fn(&ModuleVerdict) -> bool| {
         let named: Vec<&str> = modules.iter().filter(|m| keep(m)).map(|m| m.import_name.as_str()).collect();
         match named.len() {
             0..=MOST_NAMED => named.join(", "),
             n => format!("{}, and {} more", named[..MOST_NAMED].join(", "), n - MOST_NAMED),
         }
     };
-    if target.is_free_threaded() {
-        let used = names(&|m| m.gil == Some(GilVerdict::Used));
-        if !used.is_empty() {
-            return (DepStatus::GilRequired, format!("re-enables the GIL on import: {used}"));
-        }
-        let unknown = names(&|m| m.gil.is_none_or(|g| g == GilVerdict::Undetermined));
-        if !unknown.is_empty() {
-            return (
-                DepStatus::Undetermined,
-                format!("the scanner could not tell whether these keep the GIL off: {unknown}"),
-            );
-        }
-        return (DepStatus::Ready, format!("{} extension module(s), each keeping the GIL off", modules.len()));
+    let question = if target.is_free_threaded() { &KEEPS_THE_GIL_OFF } else { &LOADS_IN_ISOLATED_SUBINTERPRETERS };
+    let blocking = names(question.blocks);
+    if !blocking.is_empty() {
+        return (question.blocked, format!("{}: {blocking}", question.blocked_reason));
     }
-    let refused = names(&|m| {
-        matches!(m.subinterpreters, Some(SubinterpreterVerdict::NotSupported | SubinterpreterVerdict::SharedGil))
-    });
-    if !refused.is_empty() {
-        return (DepStatus::SubinterpretersRefused, format!("isolated subinterpreters refuse: {refused}"));
-    }
-    let unknown = names(&|m| m.subinterpreters.is_none_or(|s| s == SubinterpreterVerdict::Undetermined));
+    let unknown = names(question.unknown);
     if !unknown.is_empty() {
-        return (
-            DepStatus::Undetermined,
-            format!("the scanner could not tell whether isolated subinterpreters load these: {unknown}"),
-        );
+        return (DepStatus::Undetermined, format!("{}: {unknown}", question.unknown_reason));
     }
-    (DepStatus::Ready, format!("{} extension module(s), each loading in isolated subinterpreters", modules.len()))
+    (DepStatus::Ready, format!("{} extension module(s), {}", modules.len(), question.ready_reason))
 }
 
 #[cfg(test)]
