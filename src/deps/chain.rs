@@ -1,56 +1,59 @@
 //! Where a pin comes from: the shortest chains of dependency edges from the
 //! project's direct dependencies to it, among the entries a target installs
-//! (`myapp[all] → some-client → some-core`).
+//! (`myapp[all] → some-client → some-core`). A chain takes an edge only
+//! where the install walk would from that path: an edge under an extra
+//! counts only when the chain so far turned that extra on.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+use crate::lock::install::EdgeRule;
 use crate::lock::{LockedDist, LockedSet, RootsFrom};
 
 /// How many chains are kept per pin.
 const MOST_CHAINS: usize = 3;
 
 /// The dependency graph of what one target installs.
-pub struct Graph {
-    /// Direct dependencies, as the chain's first element names them
-    /// (`name[extra]` when an extra asks for it).
-    roots: Vec<(String, String)>,
-    /// Name → the names it depends on, among the installed entries.
-    edges: BTreeMap<String, BTreeSet<String>>,
+pub struct Graph<'a> {
+    /// Direct dependencies: name, how the chain's first element names it
+    /// (`name[extra]` when an extra asks for it), and the extras it has on.
+    roots: Vec<(String, String, Vec<String>)>,
+    /// The installed entries by name.
+    dists: BTreeMap<&'a str, &'a LockedDist>,
+    rule: &'a EdgeRule<'a>,
 }
 
-impl Graph {
-    /// The graph of `installed` (entries of `set`), or `None` where the
-    /// input has no edges to follow.
-    pub fn new(set: &LockedSet, installed: &[&LockedDist]) -> Option<Graph> {
-        let names: BTreeSet<&str> = installed.iter().map(|d| d.name.as_str()).collect();
-        let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for dist in installed {
-            let targets = dist.dependencies.iter().map(|d| d.name.as_str()).filter(|n| names.contains(n));
-            edges.entry(dist.name.clone()).or_default().extend(targets.map(str::to_string));
-        }
+/// A step of a chain: an entry and the extras the chain turned on for it.
+type Reached<'a> = (&'a str, Vec<String>);
+
+impl<'a> Graph<'a> {
+    /// The graph of `installed` (entries of `set`), whose edges are taken as
+    /// `rule` takes them, or `None` where the input has no edges to follow.
+    pub fn new(set: &LockedSet, installed: &[&'a LockedDist], rule: &'a EdgeRule<'a>) -> Option<Graph<'a>> {
+        let dists: BTreeMap<&str, &LockedDist> = installed.iter().map(|d| (d.name.as_str(), *d)).collect();
+        let has_edges = installed.iter().any(|d| d.dependencies.iter().any(|e| dists.contains_key(e.name.as_str())));
         // A lock file that names the roots records the graph even when every
         // pin is a direct dependency; a requirements file without `# via`
         // lines (every entry a root, no edge) records none.
         let names_roots = matches!(set.roots_from, RootsFrom::LockFile | RootsFrom::Pyproject | RootsFrom::Installed);
-        if set.roots.is_empty() || (!names_roots && edges.values().all(BTreeSet::is_empty)) {
+        if set.roots.is_empty() || (!names_roots && !has_edges) {
             return None;
         }
         let roots = set
             .roots
             .iter()
-            .filter(|r| names.contains(r.name.as_str()))
+            .filter(|r| dists.contains_key(r.name.as_str()))
             .map(|r| {
                 let shown =
                     if r.extras.is_empty() { r.name.clone() } else { format!("{}[{}]", r.name, r.extras.join(",")) };
-                (r.name.clone(), shown)
+                (r.name.clone(), shown, r.extras.clone())
             })
             .collect();
-        Some(Graph { roots, edges })
+        Some(Graph { roots, dists, rule })
     }
 
     /// Whether `name` is a direct dependency.
     pub fn is_root(&self, name: &str) -> bool {
-        self.roots.iter().any(|(root, _)| root == name)
+        self.roots.iter().any(|(root, _, _)| root == name)
     }
 
     /// The shortest chains from a direct dependency to `name` (one per
@@ -61,34 +64,63 @@ impl Graph {
             return Vec::new();
         }
         let mut chains: Vec<Vec<String>> =
-            self.roots.iter().filter_map(|(root, shown)| self.shortest(root, shown, name)).collect();
+            self.roots.iter().filter_map(|(root, shown, extras)| self.shortest(root, extras, shown, name)).collect();
         chains.sort_by_key(Vec::len);
         chains.dedup();
         chains.truncate(MOST_CHAINS);
         chains
     }
 
-    /// Breadth first from `root` to `name`.
-    fn shortest(&self, root: &str, shown: &str, name: &str) -> Option<Vec<String>> {
-        let mut parent: BTreeMap<&str, &str> = BTreeMap::new();
-        let mut queue = VecDeque::from([root]);
-        let mut seen = BTreeSet::from([root]);
+    /// `extras` and those the entry's own edges to itself turn on with them
+    /// (`all = ["pkg[a,b]"]`).
+    fn with_own_extras(&self, dist: &LockedDist, extras: &[String]) -> Vec<String> {
+        let mut on = extras.to_vec();
+        loop {
+            let before = on.len();
+            for edge in dist.dependencies.iter().filter(|edge| edge.name == dist.name) {
+                if self.rule.takes(edge, &on) {
+                    for extra in &edge.extras {
+                        if !on.contains(extra) {
+                            on.push(extra.clone());
+                        }
+                    }
+                }
+            }
+            if on.len() == before {
+                return on;
+            }
+        }
+    }
+
+    /// Breadth first from `root` (with `extras` on) to `name`.
+    fn shortest(&self, root: &str, extras: &[String], shown: &str, name: &str) -> Option<Vec<String>> {
+        let start: Reached<'_> = (root, extras.to_vec());
+        let mut parent: BTreeMap<Reached<'_>, Reached<'_>> = BTreeMap::new();
+        let mut seen = BTreeSet::from([start.clone()]);
+        let mut queue = VecDeque::from([start]);
         while let Some(current) = queue.pop_front() {
-            if current == name {
+            if current.0 == name {
                 let mut chain = vec![name.to_string()];
-                let mut at = name;
+                let mut at = &current;
                 while let Some(previous) = parent.get(at) {
-                    chain.push(previous.to_string());
+                    chain.push(previous.0.to_string());
                     at = previous;
                 }
                 chain.reverse();
                 chain[0] = shown.to_string();
                 return Some(chain);
             }
-            for next in self.edges.get(current).into_iter().flatten() {
-                if seen.insert(next.as_str()) {
-                    parent.insert(next.as_str(), current);
-                    queue.push_back(next.as_str());
+            let Some(dist) = self.dists.get(current.0) else { continue };
+            let extras = self.with_own_extras(dist, &current.1);
+            for edge in &dist.dependencies {
+                let Some((next, _)) = self.dists.get_key_value(edge.name.as_str()) else { continue };
+                if edge.name == dist.name || !self.rule.takes(edge, &extras) {
+                    continue;
+                }
+                let reached: Reached<'_> = (next, edge.extras.clone());
+                if seen.insert(reached.clone()) {
+                    parent.insert(reached.clone(), current.clone());
+                    queue.push_back(reached);
                 }
             }
         }
@@ -107,11 +139,26 @@ mod tests {
         let environment =
             crate::lock::markers::Environment::new(3, 14, true, crate::lock::markers::Platform::LinuxX86_64);
         let installed = crate::lock::install::installed(&set, &environment, &Default::default());
-        let graph = Graph::new(&set, &installed).expect("uv.lock has edges");
+        let rule = EdgeRule::new(&set, &environment, &Default::default());
+        let graph = Graph::new(&set, &installed, &rule).expect("uv.lock has edges");
         let chains = graph.chains_to("cffi");
         assert!(!chains.is_empty(), "no chain to cffi");
         assert!(chains[0].ends_with(&["cryptography".to_string(), "cffi".to_string()]), "{chains:?}");
         assert!(graph.is_root(chains[0][0].split('[').next().unwrap()), "{chains:?}");
         assert!(graph.chains_to(&chains[0][0]).is_empty());
+    }
+
+    /// An edge under an extra is taken only on a path that turned the extra on.
+    #[test]
+    fn a_chain_takes_an_extras_edge_only_where_its_path_turned_the_extra_on() {
+        let set = crate::lock::test_fixtures::read("handmade/uv-extra-on-one-path.lock");
+        let environment =
+            crate::lock::markers::Environment::new(3, 14, true, crate::lock::markers::Platform::LinuxX86_64);
+        let installed = crate::lock::install::installed(&set, &environment, &Default::default());
+        assert!(installed.iter().any(|dist| dist.name == "accel"), "the walk installs accel");
+        let rule = EdgeRule::new(&set, &environment, &Default::default());
+        let graph = Graph::new(&set, &installed, &rule).unwrap();
+        assert_eq!(graph.chains_to("accel"), [["client", "core", "accel"]]);
+        assert_eq!(graph.chains_to("core"), Vec::<Vec<String>>::new(), "a direct dependency");
     }
 }

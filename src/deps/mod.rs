@@ -193,7 +193,8 @@ fn questions<'a>(inputs: &'a [Input], options: &'a Options, notes: &mut Vec<Stri
                 };
                 let supported = Arc::new(SupportedTags::new(target.target, &platform.platform));
                 let installed = crate::lock::install::installed(&input.set, &environment, &options.selection);
-                let graph = chain::Graph::new(&input.set, &installed);
+                let rule = crate::lock::install::EdgeRule::new(&input.set, &environment, &options.selection);
+                let graph = chain::Graph::new(&input.set, &installed, &rule);
                 if graph.is_none() && !said_no_graph {
                     said_no_graph = true;
                     notes.push(format!(

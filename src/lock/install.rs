@@ -111,11 +111,57 @@ fn every_entry<'a>(set: &'a LockedSet, environment: &Environment, selection: &Se
         .collect()
 }
 
+/// Whether the walk from the roots takes an edge out of an entry with some
+/// extras turned on; what walks the graph again (`deps`' chains) asks it too.
+pub struct EdgeRule<'a> {
+    environment: &'a Environment,
+    groups: Vec<String>,
+    /// uv.lock's names for the selected project extras and groups in its conflict markers.
+    conflict_names: Vec<String>,
+}
+
+impl<'a> EdgeRule<'a> {
+    pub fn new(set: &LockedSet, environment: &'a Environment, selection: &Selection) -> EdgeRule<'a> {
+        let groups = selection.requested_groups(set);
+        let conflict_names = uv_conflict_names(set, &selection.requested_extras(set), &groups);
+        EdgeRule { environment, groups, conflict_names }
+    }
+
+    /// An edge out of an entry (not a root's) with `dependent_extras` on:
+    /// in scope, and its marker holds.
+    pub fn takes(&self, edge: &Dependency, dependent_extras: &[String]) -> bool {
+        Self::in_scope(edge, dependent_extras) && self.marker_holds(edge, dependent_extras)
+    }
+
+    fn in_scope(edge: &Dependency, dependent_extras: &[String]) -> bool {
+        match &edge.scope {
+            Scope::Always => true,
+            Scope::Extra(extra) => dependent_extras.contains(extra),
+            // A dependency's own groups are not installed with it.
+            Scope::Group(_) => false,
+        }
+    }
+
+    fn marker_holds(&self, edge: &Dependency, dependent_extras: &[String]) -> bool {
+        self.holds(edge.marker.as_ref(), &self.extras_with(dependent_extras))
+    }
+
+    /// `extras` and the conflict names the selection turns on.
+    fn extras_with(&self, extras: &[String]) -> Vec<String> {
+        let mut all = extras.to_vec();
+        all.extend(self.conflict_names.iter().cloned());
+        all
+    }
+
+    fn holds(&self, marker: Option<&super::markers::Marker>, extras: &[String]) -> bool {
+        marker.is_none_or(|marker| marker.evaluate(self.environment, Requested { extras, groups: &self.groups }))
+    }
+}
+
 fn walk_from_roots<'a>(set: &'a LockedSet, environment: &Environment, selection: &Selection) -> Vec<&'a LockedDist> {
     let project_extras = selection.requested_extras(set);
-    let groups = selection.requested_groups(set);
-    let conflict_names = uv_conflict_names(set, &project_extras, &groups);
-    let mut walk = Walk { set, environment, groups, conflict_names, reached: BTreeMap::new(), pending: Vec::new() };
+    let rule = EdgeRule::new(set, environment, selection);
+    let mut walk = Walk { set, rule, reached: BTreeMap::new(), pending: Vec::new() };
     for root in &set.roots {
         let scoped_in = match &root.scope {
             Scope::Always => true,
@@ -130,13 +176,7 @@ fn walk_from_roots<'a>(set: &'a LockedSet, environment: &Environment, selection:
         let extras: Vec<String> =
             walk.reached.get(&index).map(|extras| extras.iter().cloned().collect()).unwrap_or_default();
         for edge in &set.dists[index].dependencies {
-            let scoped_in = match &edge.scope {
-                Scope::Always => true,
-                Scope::Extra(extra) => extras.contains(extra),
-                // A dependency's own groups are not installed with it.
-                Scope::Group(_) => false,
-            };
-            if scoped_in {
+            if EdgeRule::in_scope(edge, &extras) {
                 walk.follow(edge, &extras);
             }
         }
@@ -147,10 +187,7 @@ fn walk_from_roots<'a>(set: &'a LockedSet, environment: &Environment, selection:
 /// A walk from the roots under way.
 struct Walk<'a> {
     set: &'a LockedSet,
-    environment: &'a Environment,
-    groups: Vec<String>,
-    /// uv.lock's names for the selected project extras and groups in its conflict markers.
-    conflict_names: Vec<String>,
+    rule: EdgeRule<'a>,
     /// Entry index → the extras turned on for it.
     reached: BTreeMap<usize, BTreeSet<String>>,
     /// Entries whose edges are still to follow.
@@ -160,20 +197,17 @@ struct Walk<'a> {
 impl Walk<'_> {
     /// Follows `edge` from a dependent with `dependent_extras` turned on, if its marker holds.
     fn follow(&mut self, edge: &Dependency, dependent_extras: &[String]) {
-        let mut extras: Vec<String> = dependent_extras.to_vec();
-        extras.extend(self.conflict_names.iter().cloned());
-        if !edge_holds(edge, self.environment, Requested { extras: &extras, groups: &self.groups }) {
+        if !self.rule.marker_holds(edge, dependent_extras) {
             return;
         }
+        let mut extras = self.rule.extras_with(dependent_extras);
         extras.extend(edge.extras.iter().cloned());
-        let requested = Requested { extras: &extras, groups: &self.groups };
-        let Some(target) = resolve(self.set, edge, self.environment, requested) else {
+        let requested = Requested { extras: &extras, groups: &self.rule.groups };
+        let Some(target) = resolve(self.set, edge, self.rule.environment, requested) else {
             return;
         };
         // An entry's own marker says when it can install at all.
-        let target_holds =
-            self.set.dists[target].marker.as_ref().is_none_or(|marker| marker.evaluate(self.environment, requested));
-        if !target_holds {
+        if !self.rule.holds(self.set.dists[target].marker.as_ref(), &extras) {
             return;
         }
         let first_time = !self.reached.contains_key(&target);
@@ -203,10 +237,6 @@ fn uv_conflict_names(set: &LockedSet, extras: &[String], groups: &[String]) -> V
         names.extend(groups.iter().map(|group| format!("group-{}-{name}-{group}", name.len())));
     }
     names
-}
-
-fn edge_holds(edge: &Dependency, environment: &Environment, requested: Requested<'_>) -> bool {
-    edge.marker.as_ref().is_none_or(|marker| marker.evaluate(environment, requested))
 }
 
 /// The entry an edge leads to: by name, then the edge's version, then the

@@ -13,9 +13,12 @@
 //!
 //! The roots are what nothing else installed requires (`REQUESTED` is no
 //! evidence: uv 0.13.9 writes it for every distribution it installs).
-//! Which extras were asked for is recorded nowhere: an extra counts as asked for when something it requires is
-//! installed, and every edge to a distribution turns on the extras it was
-//! so installed with. A requirement that is not installed (another
+//! Which extras were asked for is recorded nowhere: an extra counts as asked
+//! for when everything it requires (where the environment's own Python is
+//! known, everything it requires there) is installed, and every edge to a
+//! distribution turns on the extras it was so installed with. One installed
+//! package an extra names is no evidence: pandas' `all` names SQLAlchemy, which
+//! may have been asked for on its own. A requirement that is not installed (another
 //! platform's, another Python's, an extra nobody asked for) gets no edge:
 //! there is no version to answer for.
 
@@ -130,9 +133,10 @@ pub(super) fn read(given: &Path, site_packages: &[PathBuf]) -> Result<LockedSet,
             format!("no installed distribution (no *.dist-info/METADATA, no *.egg-info) in {shown}"),
         ));
     }
-    let extras = extras_in_use(&found);
+    let own = own_environment(site_packages);
+    let extras = extras_in_use(&found, own.as_ref());
     let dists: Vec<LockedDist> = found.values().map(|installed| locked(installed, &found, &extras)).collect();
-    let roots = roots(&found, &dists, &extras, own_environment(site_packages).as_ref());
+    let roots = roots(&found, &dists, &extras, own.as_ref());
     Ok(LockedSet {
         files,
         format: LockFormat::Installed,
@@ -330,18 +334,49 @@ fn source(folder: &Path) -> Result<Source, LockError> {
 }
 
 /// The extras each distribution was evidently installed with: those whose
-/// requirements name another installed distribution.
-fn extras_in_use(found: &BTreeMap<String, Installed>) -> BTreeMap<String, Vec<String>> {
+/// every requirement (but the distribution itself) is installed, counting
+/// only those whose marker holds for `own`, the environment's Python, where
+/// it is known, and which add something it does not require anyway.
+fn extras_in_use(found: &BTreeMap<String, Installed>, own: Option<&Environment>) -> BTreeMap<String, Vec<String>> {
     let mut in_use: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for installed in found.values() {
-        let mut extras = BTreeSet::new();
-        for requirement in &installed.requires {
-            if requirement.name != installed.name && found.contains_key(&requirement.name) {
-                extras.extend(requirement.marker.iter().flat_map(|marker| marker.extras_named()));
-            }
-        }
+        let named: BTreeSet<String> =
+            installed.requires.iter().filter_map(|r| r.marker.as_ref()).flat_map(|m| m.extras_named()).collect();
+        // What it requires with no extra (`greenlet` for SQLAlchemy on
+        // x86_64): an extra that adds nothing else is no evidence.
+        let required_anyway: BTreeSet<&str> = installed
+            .requires
+            .iter()
+            .filter(|requirement| {
+                requirement.marker.as_ref().is_none_or(|marker| {
+                    marker.extras_named().is_empty()
+                        && own.is_none_or(|environment| marker.evaluate(environment, Requested::default()))
+                })
+            })
+            .map(|requirement| requirement.name.as_str())
+            .collect();
+        let extras: Vec<String> = named
+            .into_iter()
+            .filter(|extra| {
+                let asked = std::slice::from_ref(extra);
+                let mut needs = installed.requires.iter().filter(|requirement| {
+                    requirement.name != installed.name
+                        && requirement.marker.as_ref().is_some_and(|marker| {
+                            marker.extras_named().contains(extra)
+                                && own.is_none_or(|environment| {
+                                    marker.evaluate(environment, Requested { extras: asked, groups: &[] })
+                                })
+                        })
+                });
+                let mut adds_any = false;
+                needs.all(|requirement| {
+                    adds_any |= !required_anyway.contains(requirement.name.as_str());
+                    found.contains_key(&requirement.name)
+                }) && adds_any
+            })
+            .collect();
         if !extras.is_empty() {
-            in_use.insert(installed.name.clone(), extras.into_iter().collect());
+            in_use.insert(installed.name.clone(), extras);
         }
     }
     in_use
@@ -402,21 +437,28 @@ fn own_environment(site_packages: &[PathBuf]) -> Option<Environment> {
 }
 
 /// What nothing else installed requires, then one member of each cycle
-/// nothing else reaches. Where the environment's own interpreter is known,
-/// an edge whose marker does not hold for it (`httplib2; python_version <
-/// "3"`) did not install its distribution, so it does not count.
+/// nothing else reaches. An edge under extras none of which is in use did
+/// not install its distribution, and neither did, where the environment's own
+/// interpreter is known, an edge whose marker does not hold for it (`httplib2;
+/// python_version < "3"`): such edges do not count.
 fn roots(
     found: &BTreeMap<String, Installed>,
     dists: &[LockedDist],
     extras: &BTreeMap<String, Vec<String>>,
     own: Option<&Environment>,
 ) -> Vec<Dependency> {
-    let holds_here = |dist: &LockedDist, edge: &Dependency| match (own, &edge.marker) {
-        (Some(environment), Some(marker)) => {
-            let asked = extras.get(&dist.name).map_or(&[][..], Vec::as_slice);
-            marker.evaluate(environment, Requested { extras: asked, groups: &[] })
+    let holds_here = |dist: &LockedDist, edge: &Dependency| {
+        let asked = extras.get(&dist.name).map_or(&[][..], Vec::as_slice);
+        match (own, &edge.marker) {
+            (Some(environment), Some(marker)) => marker.evaluate(environment, Requested { extras: asked, groups: &[] }),
+            // With the Python unknown, only the extras can be told: an edge
+            // under extras none of which is in use installed nothing.
+            (None, Some(marker)) => {
+                let named = marker.extras_named();
+                named.is_empty() || named.iter().any(|extra| asked.contains(extra))
+            }
+            (_, None) => true,
         }
-        _ => true,
     };
     let required: BTreeSet<&str> = dists
         .iter()
@@ -549,6 +591,51 @@ mod tests {
     }
 
     #[test]
+    fn an_extra_counts_only_when_all_it_requires_is_installed() {
+        // pandas 2.3.3's extras as its METADATA has them (in part): SQLAlchemy
+        // installed on its own does not turn `sql-other` or `all` on.
+        let site = tempfile::tempdir().unwrap();
+        let pandas = [
+            "numpy>=1.26.0",
+            "SQLAlchemy>=2.0.0; extra == \"sql-other\"",
+            "adbc-driver-sqlite>=0.8.0; extra == \"sql-other\"",
+            "SQLAlchemy>=2.0.0; extra == \"all\"",
+            "pyarrow>=10.0.1; extra == \"all\"",
+            "numexpr>=2.8.4; extra == \"performance\"",
+            "pywin32; sys_platform == \"win32\" and extra == \"performance\"",
+        ];
+        dist(site.path(), "pandas", "2.3.3", &pandas, &[]);
+        dist(site.path(), "numpy", "2.4.6", &[], &[]);
+        // SQLAlchemy requires greenlet anyway: its `asyncio` extra, which
+        // asks for greenlet alone, adds nothing and is no evidence.
+        let sqlalchemy = ["greenlet>=1; platform_machine == \"x86_64\"", "greenlet>=1; extra == \"asyncio\""];
+        dist(site.path(), "sqlalchemy", "2.0.45", &sqlalchemy, &[]);
+        dist(site.path(), "greenlet", "3.2.2", &[], &[]);
+        dist(site.path(), "numexpr", "2.14.1", &[], &[]);
+        let set = read(site.path(), &site_packages_of(site.path())).unwrap();
+        let roots: Vec<(&str, &[String])> =
+            set.roots.iter().map(|root| (root.name.as_str(), root.extras.as_slice())).collect();
+        assert_eq!(roots, [("numexpr", &[][..]), ("pandas", &[][..]), ("sqlalchemy", &[][..])]);
+        // In a linux venv of a known Python, `performance` needs no pywin32:
+        // numexpr is all it asks for there, so it counts.
+        let venv = tempfile::tempdir().unwrap();
+        std::fs::write(venv.path().join("pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+        let lib = venv.path().join("lib/python3.13t/site-packages");
+        std::fs::create_dir_all(&lib).unwrap();
+        for (name, version, requires) in
+            [("pandas", "2.3.3", &pandas[..]), ("numpy", "2.4.6", &[]), ("numexpr", "2.14.1", &[])]
+        {
+            dist(&lib, name, version, requires, &[]);
+        }
+        let set = read(venv.path(), &site_packages_of(venv.path())).unwrap();
+        let pandas_root = set.roots.iter().find(|root| root.name == "pandas").unwrap();
+        if !cfg!(windows) {
+            assert_eq!(pandas_root.extras, ["performance"]);
+            assert_eq!(set.roots.len(), 1, "{:?}", set.roots);
+        }
+    }
+
+    #[test]
     fn sources_follow_direct_url_json() {
         let site = tempfile::tempdir().unwrap();
         let git = r#"{"url": "https://github.com/o/r", "vcs_info": {"vcs": "git", "commit_id": "abc", "requested_revision": "main"}}"#;
@@ -631,8 +718,9 @@ mod tests {
         assert_eq!(edge.marker.as_ref().unwrap().text(), "extra == \"crypto\"");
         let roots: Vec<&str> = set.roots.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(roots, ["cupshelpers", "pygobject", "pyjwt"]);
-        // Both of PyJWT's extras that name cryptography count as asked for.
-        assert_eq!(set.roots.iter().find(|r| r.name == "pyjwt").unwrap().extras, ["crypto", "dev"]);
+        // PyJWT's `crypto` extra is all installed; its `dev` extra names
+        // cryptography too, but sphinx and pytest are not installed.
+        assert_eq!(set.roots.iter().find(|r| r.name == "pyjwt").unwrap().extras, ["crypto"]);
     }
 
     #[test]
