@@ -181,6 +181,15 @@ fn questions<'a>(inputs: &'a [Input], options: &'a Options, notes: &mut Vec<Stri
                 input.label
             ));
         }
+        let left_out = crate::lock::install::conflicts_left_out(&input.set, &options.selection);
+        if !left_out.is_empty() {
+            let named: Vec<String> = left_out.iter().map(ToString::to_string).collect();
+            notes.push(format!(
+                "{}: its `conflicts` let only one member of each set install, so these were left out beside the member kept: {}; choose others with --extra, --group or --no-dev",
+                input.label,
+                named.join(", ")
+            ));
+        }
         let mut said_no_graph = false;
         for target in &options.targets {
             for platform in options.platforms.iter().filter(|platform| input.answers_for(target, platform)) {

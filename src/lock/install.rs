@@ -14,7 +14,9 @@ use std::str::FromStr;
 use pep440_rs::{Version, VersionSpecifiers};
 
 use super::markers::{Environment, Requested};
-use super::{Dependency, InstallRule, LockFormat, LockedDist, LockedSet, Scope, Source, normalize};
+use super::{
+    ConflictItem, Dependency, InstallRule, LockFormat, LockedDist, LockedSet, OptionalPart, Scope, Source, normalize,
+};
 
 /// A choice of extras or of dependency groups.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -115,6 +117,8 @@ fn every_entry<'a>(set: &'a LockedSet, environment: &Environment, selection: &Se
 /// extras turned on; what walks the graph again (`deps`' chains) asks it too.
 pub struct EdgeRule<'a> {
     environment: &'a Environment,
+    /// The project extras and groups selected, but those `left_out`.
+    extras: Vec<String>,
     groups: Vec<String>,
     /// uv.lock's names for the selected project extras and groups in its conflict markers.
     conflict_names: Vec<String>,
@@ -122,9 +126,37 @@ pub struct EdgeRule<'a> {
 
 impl<'a> EdgeRule<'a> {
     pub fn new(set: &LockedSet, environment: &'a Environment, selection: &Selection) -> EdgeRule<'a> {
-        let groups = selection.requested_groups(set);
-        let conflict_names = uv_conflict_names(set, &selection.requested_extras(set), &groups);
-        EdgeRule { environment, groups, conflict_names }
+        let left_out = conflicts_left_out(set, selection);
+        // A name stays selected while some project's member of that name does.
+        let is_left_out = |part: OptionalPart| {
+            let mut members = set.conflicts.iter().flatten().filter(|item| item.part == part).peekable();
+            members.peek().is_some() && members.all(|item| left_out.contains(item))
+        };
+        let extras: Vec<String> = selection
+            .requested_extras(set)
+            .into_iter()
+            .filter(|extra| !is_left_out(OptionalPart::Extra(extra.clone())))
+            .collect();
+        let groups: Vec<String> = selection
+            .requested_groups(set)
+            .into_iter()
+            .filter(|group| !is_left_out(OptionalPart::Group(group.clone())))
+            .collect();
+        let left_out_names: Vec<String> = left_out.iter().map(ConflictItem::marker_name).collect();
+        let conflict_names = uv_conflict_names(set, &extras, &groups)
+            .into_iter()
+            .filter(|name| !left_out_names.contains(name))
+            .collect();
+        EdgeRule { environment, extras, groups, conflict_names }
+    }
+
+    /// Whether a root edge of `scope` installs with `selection`.
+    fn root_in_scope(&self, scope: &Scope, selection: &Selection) -> bool {
+        match scope {
+            Scope::Always => true,
+            Scope::Extra(extra) => selection.wants_extra(extra) && self.extras.contains(extra),
+            Scope::Group(group) => selection.wants_group(group) && self.groups.contains(group),
+        }
     }
 
     /// An edge out of an entry (not a root's) with `dependent_extras` on:
@@ -159,16 +191,11 @@ impl<'a> EdgeRule<'a> {
 }
 
 fn walk_from_roots<'a>(set: &'a LockedSet, environment: &Environment, selection: &Selection) -> Vec<&'a LockedDist> {
-    let project_extras = selection.requested_extras(set);
     let rule = EdgeRule::new(set, environment, selection);
+    let project_extras = rule.extras.clone();
     let mut walk = Walk { set, rule, reached: BTreeMap::new(), pending: Vec::new() };
     for root in &set.roots {
-        let scoped_in = match &root.scope {
-            Scope::Always => true,
-            Scope::Extra(extra) => selection.wants_extra(extra),
-            Scope::Group(group) => selection.wants_group(group),
-        };
-        if scoped_in {
+        if walk.rule.root_in_scope(&root.scope, selection) {
             walk.follow(root, &project_extras);
         }
     }
@@ -218,6 +245,30 @@ impl Walk<'_> {
             self.pending.push(target);
         }
     }
+}
+
+/// The members of uv.lock `conflicts` sets that `selection` turns on beside
+/// another member of their set, left out because uv would refuse to install
+/// both: in each set, one selected member stays, the one an earlier set kept
+/// or else the first; the others are left out.
+pub fn conflicts_left_out(set: &LockedSet, selection: &Selection) -> Vec<ConflictItem> {
+    let extras = selection.requested_extras(set);
+    let groups = selection.requested_groups(set);
+    let selected = |item: &ConflictItem| match &item.part {
+        OptionalPart::Extra(extra) => extras.contains(extra),
+        OptionalPart::Group(group) => groups.contains(group),
+    };
+    let mut kept: Vec<&ConflictItem> = Vec::new();
+    let mut left_out: Vec<ConflictItem> = Vec::new();
+    for members in &set.conflicts {
+        let on: Vec<&ConflictItem> = members.iter().filter(|item| selected(item) && !left_out.contains(item)).collect();
+        let Some(&stays) = on.iter().find(|item| kept.contains(item)).or(on.first()) else { continue };
+        if !kept.contains(&stays) {
+            kept.push(stays);
+        }
+        left_out.extend(on.into_iter().filter(|item| *item != stays).cloned());
+    }
+    left_out
 }
 
 /// uv.lock writes a project's extras and groups into markers as

@@ -149,6 +149,7 @@ pub(super) fn read(given: &Path, site_packages: &[PathBuf]) -> Result<LockedSet,
         default_groups: Vec::new(),
         indexes: Vec::new(),
         notes: Vec::new(),
+        conflicts: Vec::new(),
         dists,
     })
 }

@@ -106,7 +106,48 @@ pub struct LockedSet {
     /// requirements file's `--find-links` and `--no-index`), for the report's notes.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// uv.lock's `conflicts`: sets of extras and groups of which at most one
+    /// installs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<Vec<ConflictItem>>,
     pub dists: Vec<LockedDist>,
+}
+
+/// A member of a uv.lock `conflicts` set: one project's extra or dependency group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConflictItem {
+    /// Normalized (PEP 503).
+    pub package: String,
+    #[serde(flatten)]
+    pub part: OptionalPart,
+}
+
+/// An extra or a dependency group, by its normalized name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptionalPart {
+    Extra(String),
+    Group(String),
+}
+
+impl ConflictItem {
+    /// The name uv's markers give it (`extra-7-project-cpu`, `group-7-project-dev`).
+    pub fn marker_name(&self) -> String {
+        let package = &self.package;
+        match &self.part {
+            OptionalPart::Extra(extra) => format!("extra-{}-{package}-{extra}", package.len()),
+            OptionalPart::Group(group) => format!("group-{}-{package}-{group}", package.len()),
+        }
+    }
+}
+
+impl fmt::Display for ConflictItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.part {
+            OptionalPart::Extra(extra) => write!(f, "{}'s extra `{extra}`", self.package),
+            OptionalPart::Group(group) => write!(f, "{}'s group `{group}`", self.package),
+        }
+    }
 }
 
 /// Where a lock file's roots came from.

@@ -138,6 +138,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
         default_groups: vec!["default".to_string()],
         indexes: Vec::new(),
         notes: Vec::new(),
+        conflicts: Vec::new(),
         dists,
     };
     if let Some(project) = pyproject::read_beside(path)? {

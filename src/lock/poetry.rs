@@ -121,6 +121,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
         default_groups: vec!["main".to_string()],
         indexes: Vec::new(),
         notes: Vec::new(),
+        conflicts: Vec::new(),
         dists,
     };
     if let Some(project) = project {

@@ -129,6 +129,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
         default_groups: lock.default_groups.iter().map(|group| normalize(group)).collect(),
         indexes: Vec::new(),
         notes: Vec::new(),
+        conflicts: Vec::new(),
         dists,
     })
 }

@@ -54,6 +54,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
         default_groups: Vec::new(),
         indexes: reader.indexes,
         notes: reader.notes,
+        conflicts: Vec::new(),
         dists,
     })
 }

@@ -14,8 +14,8 @@ use toml::Spanned;
 use super::markers::Marker;
 use super::toml_source::TomlSource;
 use super::{
-    Dependency, Hash, InstallRule, LockError, LockFormat, LockedDist, LockedFile, LockedSet, RootsFrom, Scope, Source,
-    file_name_of, normalize,
+    ConflictItem, Dependency, Hash, InstallRule, LockError, LockFormat, LockedDist, LockedFile, LockedSet,
+    OptionalPart, RootsFrom, Scope, Source, file_name_of, normalize,
 };
 
 #[derive(Deserialize)]
@@ -27,6 +27,16 @@ struct UvLock {
     manifest: Option<UvManifest>,
     #[serde(default)]
     package: Vec<Spanned<UvPackage>>,
+    #[serde(default)]
+    conflicts: Vec<Vec<UvConflictItem>>,
+}
+
+/// `{ package = "project", extra = "cpu" }` or `{ package = "project", group = "dev" }`.
+#[derive(Deserialize)]
+struct UvConflictItem {
+    package: String,
+    extra: Option<String>,
+    group: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -144,6 +154,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
         default_groups: Vec::new(),
         indexes: Vec::new(),
         notes: Vec::new(),
+        conflicts: lock.conflicts.iter().map(|members| members.iter().filter_map(conflict_item).collect()).collect(),
         dists,
     })
 }
@@ -173,6 +184,15 @@ fn project_names(lock: &UvLock) -> Vec<String> {
         return in_workspace;
     }
     packages().filter(|package| local(package).is_some()).map(|package| package.name.clone()).collect()
+}
+
+fn conflict_item(item: &UvConflictItem) -> Option<ConflictItem> {
+    let part = match (&item.extra, &item.group) {
+        (Some(extra), _) => OptionalPart::Extra(normalize(extra)),
+        (None, Some(group)) => OptionalPart::Group(normalize(group)),
+        (None, None) => return None,
+    };
+    Some(ConflictItem { package: normalize(&item.package), part })
 }
 
 fn edges(source: &TomlSource<'_>, listed: &[UvDependency], scope: &Scope) -> Result<Vec<Dependency>, LockError> {
@@ -359,6 +379,39 @@ mod tests {
             ["filelock==3.18.0", "nvidia-cudnn-cu12==9.1.0.70", "torch==2.6.0+cu124"]
         );
         assert_eq!(installed_with("cu124", Platform::MacosArm64), ["filelock==3.18.0", "torch==2.6.0+cu124"]);
+    }
+
+    /// The names and versions `set` installs on Linux 3.13t with `selection`.
+    fn installed_on_linux(set: &LockedSet, selection: &Selection) -> Vec<String> {
+        let environment = Environment::new(3, 13, true, Platform::LinuxX86_64);
+        installed(set, &environment, selection)
+            .iter()
+            .map(|dist| format!("{}=={}", dist.name, dist.version.as_deref().unwrap_or("")))
+            .collect()
+    }
+
+    #[test]
+    fn conflicting_extras_selected_together_keep_the_first_of_their_set() {
+        let set = read(Path::new("uv.lock"), CONFLICTING_EXTRAS).unwrap();
+        let left_out = crate::lock::install::conflicts_left_out(&set, &Selection::default());
+        assert_eq!(left_out.iter().map(ToString::to_string).collect::<Vec<_>>(), ["project's extra `cu124`"]);
+        assert_eq!(installed_on_linux(&set, &Selection::default()), ["filelock==3.18.0", "torch==2.6.0+cpu"]);
+    }
+
+    #[test]
+    fn a_group_kept_from_one_conflict_set_leaves_out_its_rivals_in_the_next() {
+        let lock = include_str!("../../fixtures/lockfiles/handmade/uv-group-conflicts-with-extras.lock");
+        let set = read(Path::new("uv.lock"), lock).unwrap();
+        let left_out = crate::lock::install::conflicts_left_out(&set, &Selection::default());
+        let named: Vec<String> = left_out.iter().map(ToString::to_string).collect();
+        assert_eq!(named, ["worker's extra `tasks`", "app's extra `tasks`"]);
+        // Neither taskq (the extras left out) nor winonly (a marker that holds
+        // only for the impossible combination) installs.
+        assert_eq!(installed_on_linux(&set, &Selection::default()), ["devtool==1.0", "worker==0.1.0"]);
+        // Without the group, nothing conflicts: the extras install.
+        let no_dev = Selection { no_dev: true, ..Selection::default() };
+        assert!(crate::lock::install::conflicts_left_out(&set, &no_dev).is_empty());
+        assert_eq!(installed_on_linux(&set, &no_dev), ["taskq==2.0", "worker==0.1.0"]);
     }
 
     #[test]
