@@ -132,33 +132,37 @@ impl<'a> Graph<'a> {
 mod tests {
     use super::*;
 
-    /// mitmproxy's real uv.lock: cffi comes in through cryptography.
-    #[test]
-    fn chains_follow_the_lock_file_edges_from_a_direct_dependency() {
-        let set = crate::lock::test_fixtures::read("uv/mitmproxy/uv.lock");
+    /// The graph of what 3.14t on Linux installs from a lock file under
+    /// `fixtures/lockfiles/`, handed to `check` with the installed entries.
+    fn with_graph(relative: &str, check: impl FnOnce(&Graph<'_>, &[&LockedDist])) {
+        let set = crate::lock::test_fixtures::read(relative);
         let environment =
             crate::lock::markers::Environment::new(3, 14, true, crate::lock::markers::Platform::LinuxX86_64);
         let installed = crate::lock::install::installed(&set, &environment, &Default::default());
         let rule = EdgeRule::new(&set, &environment, &Default::default());
-        let graph = Graph::new(&set, &installed, &rule).expect("uv.lock has edges");
-        let chains = graph.chains_to("cffi");
-        assert!(!chains.is_empty(), "no chain to cffi");
-        assert!(chains[0].ends_with(&["cryptography".to_string(), "cffi".to_string()]), "{chains:?}");
-        assert!(graph.is_root(chains[0][0].split('[').next().unwrap()), "{chains:?}");
-        assert!(graph.chains_to(&chains[0][0]).is_empty());
+        let graph = Graph::new(&set, &installed, &rule).expect("the lock file has edges");
+        check(&graph, &installed);
+    }
+
+    /// mitmproxy's real uv.lock: cffi comes in through cryptography.
+    #[test]
+    fn chains_follow_the_lock_file_edges_from_a_direct_dependency() {
+        with_graph("uv/mitmproxy/uv.lock", |graph, _| {
+            let chains = graph.chains_to("cffi");
+            assert!(!chains.is_empty(), "no chain to cffi");
+            assert!(chains[0].ends_with(&["cryptography".to_string(), "cffi".to_string()]), "{chains:?}");
+            assert!(graph.is_root(chains[0][0].split('[').next().unwrap()), "{chains:?}");
+            assert!(graph.chains_to(&chains[0][0]).is_empty());
+        });
     }
 
     /// An edge under an extra is taken only on a path that turned the extra on.
     #[test]
     fn a_chain_takes_an_extras_edge_only_where_its_path_turned_the_extra_on() {
-        let set = crate::lock::test_fixtures::read("handmade/uv-extra-on-one-path.lock");
-        let environment =
-            crate::lock::markers::Environment::new(3, 14, true, crate::lock::markers::Platform::LinuxX86_64);
-        let installed = crate::lock::install::installed(&set, &environment, &Default::default());
-        assert!(installed.iter().any(|dist| dist.name == "accel"), "the walk installs accel");
-        let rule = EdgeRule::new(&set, &environment, &Default::default());
-        let graph = Graph::new(&set, &installed, &rule).unwrap();
-        assert_eq!(graph.chains_to("accel"), [["client", "core", "accel"]]);
-        assert_eq!(graph.chains_to("core"), Vec::<Vec<String>>::new(), "a direct dependency");
+        with_graph("handmade/uv-extra-on-one-path.lock", |graph, installed| {
+            assert!(installed.iter().any(|dist| dist.name == "accel"), "the walk installs accel");
+            assert_eq!(graph.chains_to("accel"), [["client", "core", "accel"]]);
+            assert_eq!(graph.chains_to("core"), Vec::<Vec<String>>::new(), "a direct dependency");
+        });
     }
 }
