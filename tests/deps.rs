@@ -1134,3 +1134,43 @@ fn a_pin_found_nowhere_gets_a_reason_that_says_what_to_do() {
     );
     assert!(server.served(false).iter().all(|s| !s.path.contains("tomli")), "tomli's index is a directory");
 }
+
+/// A pin with no wheel whose next release has one: that wheel is scanned
+/// too, so "fixed by upgrading" counts only the upgrades whose wheel is
+/// ready (ftfix 1.0), not one that re-enables the GIL (ftfix-gil 1.0).
+#[test]
+fn an_upgrade_counts_as_a_fix_only_when_its_wheel_is_ready() {
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().join("index");
+    let mut served: Vec<_> = files().into_iter().filter(|(p, _, _)| matches!(*p, "ftfix" | "ftfix-gil")).collect();
+    // Each project's 0.9 is an sdist only (its bytes are never read).
+    for (project, sdist) in [("ftfix", "ftfix-0.9.tar.gz"), ("ftfix-gil", "ftfix_gil-0.9.tar.gz")] {
+        let path = scratch.path().join(sdist);
+        std::fs::write(&path, b"an sdist").unwrap();
+        served.push((project, sdist.to_string(), path));
+    }
+    make_index_of(&root, served);
+    let server = IndexServer::start(&root, &[]);
+    let lock = scratch.path().join("requirements.txt");
+    std::fs::write(&lock, "ftfix==0.9\nftfix-gil==0.9\n").unwrap();
+    let args = [lock.to_str().unwrap(), "-t", "3.13t", "--platform", "linux", "--index-url", &server.simple_url()];
+    let (code, stdout, stderr) = deps(scratch.path(), &[&args[..], &["--format", "json"]].concat());
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let ready = by_name(&report, "ftfix");
+    assert_eq!(ready["status"], "no_wheel", "{report:#}");
+    assert_eq!(ready["first_ready_version"]["version"], "1.0", "{ready:#}");
+    assert_eq!(ready["first_ready_version"]["status"], "ready", "{ready:#}");
+    assert!(reason(&report, "ftfix").ends_with("1.0 is the first release that has one"), "{ready:#}");
+    let gil = by_name(&report, "ftfix-gil");
+    assert_eq!(gil["first_ready_version"]["status"], "gil_required", "{gil:#}");
+    assert!(
+        reason(&report, "ftfix-gil").contains(
+            "1.0 is the first release that has one, but that wheel is not ready either (re-enables the GIL on import: "
+        ),
+        "{gil:#}"
+    );
+    assert_eq!(report["summary"][0]["fixed_by_upgrading"], 1, "{:#}", report["summary"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let (_, markdown, _) = deps(scratch.path(), &[&args[..], &["--format", "markdown"]].concat());
+    assert!(markdown.contains("`ftfix-gil`: 0.9 → 1.0 (has a 3.13t wheel, not ready: needs the GIL)"), "{markdown}");
+}

@@ -11,7 +11,7 @@ use pep440_rs::Version;
 use crate::model::ranking::SupportedTags;
 use crate::model::wheel::WheelFilename;
 
-use super::result::FirstReady;
+use super::result::{DepStatus, FirstReady};
 
 /// One file a pin could install from.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -86,7 +86,10 @@ pub fn first_ready(files: &[Candidate], pinned: &Version, supported: &SupportedT
         let release = of_version(files, &version);
         let wheel = choose(&release, supported)?;
         let date = wheel.upload_time.as_deref().map(|t| t.chars().take(10).collect());
-        Some(FirstReady { version: version.to_string(), date, pure: wheel.is_pure_wheel() })
+        let pure = wheel.is_pure_wheel();
+        // A compiled wheel's status is known once it is scanned.
+        let status = if pure { DepStatus::Pure } else { DepStatus::Error };
+        Some(FirstReady { version: version.to_string(), date, pure, status, wheel: Some(wheel.clone()) })
     })
 }
 

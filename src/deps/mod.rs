@@ -291,12 +291,16 @@ fn answer_all(
     // The wheel each pin installs.
     let chosen: Vec<Choice> = questions.par_iter().map(|q| choice(q, options, &pages)).collect();
     // Each compiled wheel read and scanned once.
+    // Each compiled wheel read and scanned once: the pins' own, and the
+    // first later release's of a pin with none, to tell whether upgrading helps.
     let mut to_scan: Vec<&Candidate> = chosen
         .iter()
         .filter_map(|c| match c {
-            Choice::Wheel { wheel, .. } if !wheel.is_pure_wheel() => Some(wheel),
+            Choice::Wheel { wheel, .. } => Some(wheel),
+            Choice::NoWheel { first_ready: Some(ready), .. } => ready.wheel.as_ref(),
             _ => None,
         })
+        .filter(|wheel| !wheel.is_pure_wheel())
         .collect();
     to_scan.sort_by(|a, b| a.filename.cmp(&b.filename));
     to_scan.dedup_by(|a, b| a.filename == b.filename && a.sha256 == b.sha256 && a.path == b.path);
@@ -619,7 +623,8 @@ fn answer(q: &Question<'_>, choice: Choice, scans: &BTreeMap<String, fetch::Scan
             out.status = DepStatus::NoWheel;
             let tag = q.target.target.abi_tag();
             let mut reason = format!("no {tag} wheel for {}", q.platform.text);
-            match (&first_ready, unlooked) {
+            let mut first_ready = first_ready;
+            match (&mut first_ready, unlooked) {
                 (Some(ready), _) => {
                     let date = ready.date.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
                     if ready.pure {
@@ -629,6 +634,16 @@ fn answer(q: &Question<'_>, choice: Choice, scans: &BTreeMap<String, fetch::Scan
                         ));
                     } else {
                         reason.push_str(&format!("; {}{date} is the first release that has one", ready.version));
+                        let scanned = ready.wheel.as_ref().and_then(|wheel| scans.get(&wheel.filename));
+                        let (status, why) = match scanned {
+                            Some(Ok(scanned)) => judge::judge(q.target.target, &scanned.modules),
+                            Some(Err(error)) => (DepStatus::Error, format!("its wheel could not be read ({error})")),
+                            None => (DepStatus::Error, "its wheel was not read".into()),
+                        };
+                        ready.status = status;
+                        if !ready.fixes() {
+                            reason.push_str(&format!(", but that wheel is not ready either ({why})"));
+                        }
                     }
                 }
                 (None, None) => reason.push_str("; no later release has one either"),

@@ -81,6 +81,20 @@ pub struct FirstReady {
     /// Its wheel for the target is pure Python (`py3-none-any`): it installs
     /// without the compiled speed-ups other builds get.
     pub pure: bool,
+    /// That wheel's own status on the target (`ready`, `pure`,
+    /// `gil_required`, ...), from scanning it as the pin's would be; `error`
+    /// when it could not be read.
+    pub status: DepStatus,
+    /// The wheel, for scanning.
+    #[serde(skip)]
+    pub wheel: Option<super::choose::Candidate>,
+}
+
+impl FirstReady {
+    /// Upgrading to it removes the blocker: its wheel is ready or pure.
+    pub fn fixes(&self) -> bool {
+        matches!(self.status, DepStatus::Ready | DepStatus::Pure)
+    }
 }
 
 /// Where a pin is written in the input, for SARIF and error lines.
@@ -203,7 +217,8 @@ impl DepsReport {
                 DepStatus::GilRequired => summary.gil_required += 1,
                 DepStatus::NoWheel => {
                     summary.no_wheel += 1;
-                    summary.fixed_by_upgrading += usize::from(package.first_ready_version.is_some());
+                    summary.fixed_by_upgrading +=
+                        usize::from(package.first_ready_version.as_ref().is_some_and(FirstReady::fixes));
                 }
                 DepStatus::SubinterpretersRefused => summary.subinterpreters_refused += 1,
                 DepStatus::Undetermined => summary.undetermined += 1,
@@ -248,7 +263,13 @@ mod tests {
             wheel: None,
             modules: Vec::new(),
             install: None,
-            first_ready_version: fixed.then(|| FirstReady { version: "2".into(), date: None, pure: false }),
+            first_ready_version: fixed.then(|| FirstReady {
+                version: "2".into(),
+                date: None,
+                pure: false,
+                status: DepStatus::Ready,
+                wheel: None,
+            }),
             compiled_elsewhere: false,
             required_by: Vec::new(),
             reason: None,

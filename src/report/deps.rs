@@ -125,7 +125,8 @@ pub fn markdown(report: &DepsReport) -> String {
         .filter_map(|p| {
             let ready = p.first_ready_version.as_ref()?;
             let wheel = if ready.pure { "pure-Python".to_string() } else { p.target.clone() };
-            Some(format!("- `{}`: {} → {} (has a {wheel} wheel)", p.name, p.version.as_deref()?, ready.version))
+            let but = if ready.fixes() { String::new() } else { format!(", not ready: {}", ready.status.label()) };
+            Some(format!("- `{}`: {} → {} (has a {wheel} wheel{but})", p.name, p.version.as_deref()?, ready.version))
         })
         .collect();
     upgrades.sort();
