@@ -11,8 +11,6 @@ use pep440_rs::Version;
 use crate::model::ranking::SupportedTags;
 use crate::model::wheel::WheelFilename;
 
-use super::result::{DepStatus, FirstReady};
-
 /// One file a pin could install from.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Candidate {
@@ -70,29 +68,6 @@ pub fn of_version(files: &[Candidate], version: &Version) -> Vec<Candidate> {
     files.iter().filter(|f| f.version().as_ref() == Some(version)).cloned().collect()
 }
 
-/// The first release after `pinned` (final releases only, unless the pin
-/// is a pre-release itself) that ships a wheel the target takes, with the
-/// upload date of that wheel.
-pub fn first_ready(files: &[Candidate], pinned: &Version, supported: &SupportedTags) -> Option<FirstReady> {
-    let mut later: Vec<Version> = files
-        .iter()
-        .filter(|f| !f.yanked)
-        .filter_map(Candidate::version)
-        .filter(|v| v > pinned && (pinned.any_prerelease() || !v.any_prerelease()))
-        .collect();
-    later.sort();
-    later.dedup();
-    later.into_iter().find_map(|version| {
-        let release = of_version(files, &version);
-        let wheel = choose(&release, supported)?;
-        let date = wheel.upload_time.as_deref().map(|t| t.chars().take(10).collect());
-        let pure = wheel.is_pure_wheel();
-        // A compiled wheel's status is known once it is scanned.
-        let status = if pure { DepStatus::Pure } else { DepStatus::Error };
-        Some(FirstReady { version: version.to_string(), date, pure, status, wheel: Some(wheel.clone()) })
-    })
-}
-
 /// A pure wheel chosen where the same release ships compiled wheels for
 /// other builds (charset-normalizer 3.4.4 on 3.13t).
 pub fn compiled_elsewhere(release: &[Candidate]) -> bool {
@@ -100,18 +75,18 @@ pub fn compiled_elsewhere(release: &[Candidate]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::str::FromStr;
 
     use super::*;
     use crate::model::platform::Platform;
     use crate::model::target::Target;
 
-    fn supported(target: &str) -> SupportedTags {
+    pub(in crate::deps) fn supported(target: &str) -> SupportedTags {
         SupportedTags::new(target.parse::<Target>().unwrap(), &"manylinux_2_36_x86_64".parse::<Platform>().unwrap())
     }
 
-    fn files(names: &[(&str, &str)]) -> Vec<Candidate> {
+    pub(in crate::deps) fn files(names: &[(&str, &str)]) -> Vec<Candidate> {
         names
             .iter()
             .map(|(name, uploaded)| Candidate { upload_time: Some(uploaded.to_string()), ..Candidate::named(name) })
@@ -120,23 +95,23 @@ mod tests {
 
     /// numpy's real files: 1.26.4 has no cp313t wheel, 2.3.2 has one
     /// (2.1.0 was the first for cp313t; 2.3.2 here to check the order).
-    #[test]
-    fn the_first_later_release_with_a_wheel_for_the_target_is_found() {
-        let project = files(&[
+    pub(in crate::deps) fn numpy_files() -> Vec<Candidate> {
+        files(&[
             ("numpy-1.26.4-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", "2024-02-05T23:00:00Z"),
             ("numpy-1.26.4.tar.gz", "2024-02-05T23:00:00Z"),
             ("numpy-2.0.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", "2024-06-16T00:00:00Z"),
             ("numpy-2.3.2rc1-cp313-cp313t-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl", "2025-07-01T00:00:00Z"),
             ("numpy-2.3.2-cp313-cp313t-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl", "2025-07-24T10:00:00Z"),
             ("numpy-2.3.2-cp313-cp313-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl", "2025-07-24T10:00:00Z"),
-        ]);
-        let pinned = Version::from_str("1.26.4").unwrap();
-        let release = of_version(&project, &pinned);
+        ])
+    }
+
+    #[test]
+    fn a_release_without_a_wheel_for_the_target_has_none_chosen() {
+        let project = numpy_files();
+        let release = of_version(&project, &Version::from_str("1.26.4").unwrap());
         assert_eq!(release.len(), 2);
         assert!(choose(&release, &supported("3.13t")).is_none());
-        let ready = first_ready(&project, &pinned, &supported("3.13t")).unwrap();
-        assert_eq!((ready.version.as_str(), ready.date.as_deref()), ("2.3.2", Some("2025-07-24")));
-        assert!(!ready.pure);
         let release = of_version(&project, &Version::from_str("2.3.2").unwrap());
         let chosen = choose(&release, &supported("3.13")).unwrap();
         assert!(chosen.filename.contains("-cp313-cp313-"), "{}", chosen.filename);
@@ -154,33 +129,5 @@ mod tests {
         assert!(chosen.is_pure_wheel());
         assert!(compiled_elsewhere(&release));
         assert!(!compiled_elsewhere(&release[1..]));
-    }
-
-    /// aiohttp's real files: 3.13.1 ships compiled wheels for default builds
-    /// and cp314t only; 3.14.4 adds `py3-none-any`, which 3.13t installs,
-    /// without its speed-ups.
-    #[test]
-    fn a_later_pure_wheel_is_said_to_be_pure() {
-        let project = files(&[
-            (
-                "aiohttp-3.13.1-cp313-cp313-manylinux2014_x86_64.manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl",
-                "2025-10-17",
-            ),
-            (
-                "aiohttp-3.13.1-cp314-cp314t-manylinux2014_x86_64.manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl",
-                "2025-10-17",
-            ),
-            ("aiohttp-3.13.1.tar.gz", "2025-10-17"),
-            (
-                "aiohttp-3.14.4-cp313-cp313-manylinux2014_x86_64.manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl",
-                "2026-10-05",
-            ),
-            ("aiohttp-3.14.4-py3-none-any.whl", "2026-10-05"),
-        ]);
-        let pinned = Version::from_str("3.13.1").unwrap();
-        let ready = first_ready(&project, &pinned, &supported("3.13t")).unwrap();
-        assert_eq!((ready.version.as_str(), ready.pure), ("3.14.4", true));
-        let on_314t = first_ready(&project, &Version::from_str("3.13.0").unwrap(), &supported("3.14t")).unwrap();
-        assert_eq!((on_314t.version.as_str(), on_314t.pure), ("3.13.1", false));
     }
 }

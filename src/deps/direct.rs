@@ -28,7 +28,7 @@ pub(super) fn direct_source(
 ) -> Option<Choice> {
     let builds = |from: String| Choice::NoWheel {
         install: format!("an install builds it from {from}: {BUILD_NEEDS}"),
-        first_ready: None,
+        upgrades: None,
         unlooked: Some(NO_RELEASES.into()),
     };
     match &q.dist.source {
@@ -75,7 +75,7 @@ fn direct_wheel(q: &Question<'_>, wheel: Candidate, shown: &str) -> Choice {
     }
     Choice::NoWheel {
         install: format!("an install fails: the wheel at {shown} does not fit this target"),
-        first_ready: None,
+        upgrades: None,
         unlooked: Some(NO_RELEASES.into()),
     }
 }

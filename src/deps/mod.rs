@@ -19,6 +19,7 @@ pub mod judge;
 pub mod local;
 pub mod pages;
 pub mod result;
+pub mod upgrade;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
@@ -290,21 +291,46 @@ fn answer_all(
         .collect();
     // The wheel each pin installs.
     let chosen: Vec<Choice> = questions.par_iter().map(|q| choice(q, options, &pages)).collect();
-    // Each compiled wheel read and scanned once.
     // Each compiled wheel read and scanned once: the pins' own, and the
     // first later release's of a pin with none, to tell whether upgrading helps.
-    let mut to_scan: Vec<&Candidate> = chosen
+    let to_scan: Vec<&Candidate> = chosen
         .iter()
         .filter_map(|c| match c {
-            Choice::Wheel { wheel, .. } => Some(wheel),
-            Choice::NoWheel { first_ready: Some(ready), .. } => ready.wheel.as_ref(),
+            Choice::Wheel { wheel, .. } => Some(wheel).filter(|wheel| !wheel.is_pure_wheel()),
+            Choice::NoWheel { upgrades: Some(upgrades), .. } => upgrades.first_to_scan(),
             _ => None,
         })
-        .filter(|wheel| !wheel.is_pure_wheel())
         .collect();
-    to_scan.sort_by(|a, b| a.filename.cmp(&b.filename));
-    to_scan.dedup_by(|a, b| a.filename == b.filename && a.sha256 == b.sha256 && a.path == b.path);
-    let scans: BTreeMap<String, fetch::Scanned> = to_scan
+    let mut scans = scan_wheels(to_scan, options, progress);
+    // Where that release's wheel does not help, the newest release's.
+    let newest: Vec<&Candidate> = questions
+        .iter()
+        .zip(&chosen)
+        .filter_map(|(q, c)| match c {
+            Choice::NoWheel { upgrades: Some(upgrades), .. } => upgrades.newest_to_scan(q.target.target, &scans),
+            _ => None,
+        })
+        .filter(|wheel| !scans.contains_key(&wheel.filename))
+        .collect();
+    let newest_scans = scan_wheels(newest, options, progress);
+    scans.extend(newest_scans);
+    let mut notes = Vec::new();
+    if scans.values().any(|s| s.as_ref().is_ok_and(|s| s.range_ignored)) {
+        notes.push("the index ignores HTTP Range requests: wheels were downloaded whole".into());
+    }
+    let results = questions.iter().zip(chosen).map(|(q, choice)| answer(q, choice, &scans)).collect();
+    (results, notes)
+}
+
+/// Reads and scans each wheel once (by file name), in parallel.
+fn scan_wheels(
+    mut wheels: Vec<&Candidate>,
+    options: &Options,
+    progress: &(dyn Fn(&str) + Sync),
+) -> BTreeMap<String, fetch::Scanned> {
+    wheels.sort_by(|a, b| a.filename.cmp(&b.filename));
+    wheels.dedup_by(|a, b| a.filename == b.filename && a.sha256 == b.sha256 && a.path == b.path);
+    wheels
         .into_par_iter()
         .map(|wheel| {
             let scanned = if crate::interrupt::requested() {
@@ -317,13 +343,7 @@ fn answer_all(
             progress(&wheel.filename);
             (wheel.filename.clone(), scanned)
         })
-        .collect();
-    let mut notes = Vec::new();
-    if scans.values().any(|s| s.as_ref().is_ok_and(|s| s.range_ignored)) {
-        notes.push("the index ignores HTTP Range requests: wheels were downloaded whole".into());
-    }
-    let results = questions.iter().zip(chosen).map(|(q, choice)| answer(q, choice, &scans)).collect();
-    (results, notes)
+        .collect()
 }
 
 /// What a pin installs on its target.
@@ -336,7 +356,7 @@ enum Choice {
     /// `unlooked`: what was not searched for a later release with a wheel, when the index was not.
     NoWheel {
         install: String,
-        first_ready: Option<result::FirstReady>,
+        upgrades: Option<Box<upgrade::Upgrades>>,
         unlooked: Option<String>,
     },
     Error(String),
@@ -439,12 +459,13 @@ fn choice(
         Some(Ok(files)) => files,
         _ => &[],
     };
-    let first_ready = pinned.as_ref().and_then(|pinned| {
+    let upgrades = pinned.as_ref().and_then(|pinned| {
         if in_dirs.is_empty() {
-            choose::first_ready(on_page, pinned, supported)
+            upgrade::find(on_page, pinned, supported)
         } else {
-            choose::first_ready(&[on_page, &in_dirs].concat(), pinned, supported)
+            upgrade::find(&[on_page, &in_dirs].concat(), pinned, supported)
         }
+        .map(Box::new)
     });
     // Without the index's page, "no later release has one" would be a guess.
     let unasked = if options.no_index {
@@ -465,7 +486,7 @@ fn choice(
         }
         None => Some("later releases were not looked up: the index's page was not read".into()),
     };
-    Choice::NoWheel { install, first_ready, unlooked }
+    Choice::NoWheel { install, upgrades, unlooked }
 }
 
 /// The index answered that it has no such project (404).
@@ -608,6 +629,7 @@ fn answer(q: &Question<'_>, choice: Choice, scans: &BTreeMap<String, fetch::Scan
         modules: Vec::new(),
         install: None,
         first_ready_version: None,
+        newest_release: None,
         compiled_elsewhere: false,
         required_by: q.required_by.clone(),
         reason: None,
@@ -619,39 +641,22 @@ fn answer(q: &Question<'_>, choice: Choice, scans: &BTreeMap<String, fetch::Scan
             out.reason = Some("its environment markers leave it out on this target and platform".into());
         }
         Choice::Error(why) => (out.status, out.reason) = (DepStatus::Error, Some(why)),
-        Choice::NoWheel { install, first_ready, unlooked } => {
+        Choice::NoWheel { install, upgrades, unlooked } => {
             out.status = DepStatus::NoWheel;
             let tag = q.target.target.abi_tag();
             let mut reason = format!("no {tag} wheel for {}", q.platform.text);
-            let mut first_ready = first_ready;
-            match (&mut first_ready, unlooked) {
-                (Some(ready), _) => {
-                    let date = ready.date.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
-                    if ready.pure {
-                        reason.push_str(&format!(
-                            "; {}{date} is the first release with a wheel it installs, a pure-Python one (without the compiled speed-ups)",
-                            ready.version
-                        ));
-                    } else {
-                        reason.push_str(&format!("; {}{date} is the first release that has one", ready.version));
-                        let scanned = ready.wheel.as_ref().and_then(|wheel| scans.get(&wheel.filename));
-                        let (status, why) = match scanned {
-                            Some(Ok(scanned)) => judge::judge(q.target.target, &scanned.modules),
-                            Some(Err(error)) => (DepStatus::Error, format!("its wheel could not be read ({error})")),
-                            None => (DepStatus::Error, "its wheel was not read".into()),
-                        };
-                        ready.status = status;
-                        if !ready.fixes() {
-                            reason.push_str(&format!(", but that wheel is not ready either ({why})"));
-                        }
-                    }
+            match (upgrades, unlooked) {
+                (Some(mut upgrades), _) => {
+                    reason.push_str(&upgrades.judge(q.target.target, scans));
+                    let upgrades = *upgrades;
+                    out.first_ready_version = Some(upgrades.first);
+                    out.newest_release = upgrades.newest;
                 }
                 (None, None) => reason.push_str("; no later release has one either"),
                 (None, Some(why)) => reason.push_str(&format!("; {why}")),
             }
             out.reason = Some(reason);
             out.install = Some(install);
-            out.first_ready_version = first_ready;
         }
         Choice::Wheel { wheel, compiled_elsewhere } => {
             // A direct reference names no version; its wheel does.

@@ -122,6 +122,10 @@ pub struct PackageResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub install: Option<String>,
     pub first_ready_version: Option<FirstReady>,
+    /// For `no_wheel`, where the first release with a wheel is not ready:
+    /// the newest release with one, and its status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newest_release: Option<FirstReady>,
     /// A pure wheel where the release also ships compiled wheels for other
     /// builds: the compiled speed-ups are not used on this target.
     pub compiled_elsewhere: bool,
@@ -217,8 +221,9 @@ impl DepsReport {
                 DepStatus::GilRequired => summary.gil_required += 1,
                 DepStatus::NoWheel => {
                     summary.no_wheel += 1;
+                    let fixes = |release: &Option<FirstReady>| release.as_ref().is_some_and(FirstReady::fixes);
                     summary.fixed_by_upgrading +=
-                        usize::from(package.first_ready_version.as_ref().is_some_and(FirstReady::fixes));
+                        usize::from(fixes(&package.first_ready_version) || fixes(&package.newest_release));
                 }
                 DepStatus::SubinterpretersRefused => summary.subinterpreters_refused += 1,
                 DepStatus::Undetermined => summary.undetermined += 1,
@@ -270,6 +275,7 @@ mod tests {
                 status: DepStatus::Ready,
                 wheel: None,
             }),
+            newest_release: None,
             compiled_elsewhere: false,
             required_by: Vec::new(),
             reason: None,

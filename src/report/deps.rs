@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use crate::deps::result::{DepStatus, DepsReport, PackageResult};
+use crate::deps::result::{DepStatus, DepsReport, FirstReady, PackageResult};
 use crate::printer::{Color, Printer};
 
 use crate::diagnostic::checks::{Check, Level, Outcome};
@@ -123,10 +123,29 @@ pub fn markdown(report: &DepsReport) -> String {
         .packages
         .iter()
         .filter_map(|p| {
-            let ready = p.first_ready_version.as_ref()?;
-            let wheel = if ready.pure { "pure-Python".to_string() } else { p.target.clone() };
-            let but = if ready.fixes() { String::new() } else { format!(", not ready: {}", ready.status.label()) };
-            Some(format!("- `{}`: {} → {} (has a {wheel} wheel{but})", p.name, p.version.as_deref()?, ready.version))
+            let first = p.first_ready_version.as_ref()?;
+            let wheel = |release: &FirstReady| if release.pure { "pure-Python".to_string() } else { p.target.clone() };
+            let pinned = p.version.as_deref()?;
+            Some(match &p.newest_release {
+                _ if first.fixes() => {
+                    format!("- `{}`: {pinned} → {} (has a {} wheel)", p.name, first.version, wheel(first))
+                }
+                Some(newest) if newest.fixes() => format!(
+                    "- `{}`: {pinned} → {} (has a {} wheel; {}, the first with one, is not ready: {})",
+                    p.name,
+                    newest.version,
+                    wheel(newest),
+                    first.version,
+                    first.status.label()
+                ),
+                _ => format!(
+                    "- `{}`: {pinned} → {} (has a {} wheel, not ready: {})",
+                    p.name,
+                    first.version,
+                    wheel(first),
+                    first.status.label()
+                ),
+            })
         })
         .collect();
     upgrades.sort();
