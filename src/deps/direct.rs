@@ -30,6 +30,7 @@ pub(super) fn direct_source(
         install: format!("an install builds it from {from}: {BUILD_NEEDS}"),
         upgrades: None,
         unlooked: Some(NO_RELEASES.into()),
+        sdist: None,
     };
     match &q.dist.source {
         Source::Git { url, commit, reference } => {
@@ -77,6 +78,7 @@ fn direct_wheel(q: &Question<'_>, wheel: Candidate, shown: &str) -> Choice {
         install: format!("an install fails: the wheel at {shown} does not fit this target"),
         upgrades: None,
         unlooked: Some(NO_RELEASES.into()),
+        sdist: None,
     }
 }
 

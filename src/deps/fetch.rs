@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::choose::Candidate;
 use super::pages::PageCache;
 use super::result::{ModuleVerdict, Traffic};
+use super::sdist::{self, KindCache, SdistKind};
 use crate::index::digest::Sha256Digest;
 use crate::index::error::IndexError;
 use crate::index::http::{Client, ClientSettings};
@@ -33,6 +34,10 @@ pub enum FetchFailure {
     Index(#[from] IndexError),
     #[error("interrupted before this wheel was read")]
     Interrupted,
+    #[error("offline: the cache does not say what {file} builds")]
+    SdistNotCached { file: String },
+    #[error("{file} is over {} MB, so it was not read", sdist::MOST_BYTES >> 20)]
+    SdistTooLarge { file: String },
     #[error("{file}: neither the lock file nor the index gives its URL")]
     NoUrl { file: String },
     #[error("{file}: neither the lock file nor the index gives its sha256, so its bytes cannot be checked")]
@@ -65,6 +70,7 @@ pub struct Fetcher {
     client: Client,
     wheels: WheelCache,
     pages: PageCache,
+    sdist_kinds: KindCache,
     offline: bool,
     options: FetchOptions,
     from_cache: AtomicUsize,
@@ -77,6 +83,7 @@ impl Fetcher {
             client: Client::new(ClientSettings { keyring, ..ClientSettings::default() }),
             wheels: WheelCache::new(cache_dir),
             pages: PageCache::new(cache_dir),
+            sdist_kinds: KindCache::new(cache_dir),
             offline,
             options: FetchOptions { verify_full, ..FetchOptions::default() },
             from_cache: AtomicUsize::new(0),
@@ -129,6 +136,43 @@ impl Fetcher {
             .collect();
         self.pages.put(&url, &files);
         Ok(files)
+    }
+
+    /// What building `sdist` would make: its archive read once (from its URL,
+    /// or in place in a `--find-links` folder), checked against its sha256,
+    /// and the answer remembered by that sha256.
+    pub fn sdist_kind(&self, sdist: &Candidate) -> Result<SdistKind, FetchFailure> {
+        let file = || sdist.filename.clone();
+        let sha256 = sdist.sha256.as_deref().ok_or_else(|| FetchFailure::NoSha256 { file: file() })?;
+        if let Some(kind) = self.sdist_kinds.get(sha256) {
+            return Ok(kind);
+        }
+        if sdist.size.is_some_and(|size| size > sdist::MOST_BYTES) {
+            return Err(FetchFailure::SdistTooLarge { file: file() });
+        }
+        let (bytes, shown) = match (&sdist.path, &sdist.url) {
+            (Some(path), _) => {
+                let (opened, size) = crate::input::open_regular(path)?;
+                if size > sdist::MOST_BYTES {
+                    return Err(FetchFailure::SdistTooLarge { file: file() });
+                }
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut &opened, &mut bytes)
+                    .map_err(|e| FetchFailure::Local(InputError::from_io(path, &e)))?;
+                (bytes, path.display().to_string())
+            }
+            (None, _) if self.offline => return Err(FetchFailure::SdistNotCached { file: file() }),
+            (None, Some(url)) => (self.client.get_bytes(url, sdist::MOST_BYTES)?, url.clone()),
+            (None, None) => return Err(FetchFailure::NoUrl { file: file() }),
+        };
+        let actual = Sha256Digest::of(&bytes).to_hex();
+        if !actual.eq_ignore_ascii_case(sha256) {
+            return Err(IndexError::HashMismatch { url: shown, expected: sha256.to_string(), actual }.into());
+        }
+        let kind = sdist::classify(&sdist.filename, &bytes)
+            .map_err(|reason| FetchFailure::Unreadable { file: file(), reason })?;
+        self.sdist_kinds.put(sha256, &kind);
+        Ok(kind)
     }
 
     /// The modules of `wheel` that its interpreter imports, with the scanner's verdicts.

@@ -19,6 +19,7 @@ pub mod judge;
 pub mod local;
 pub mod pages;
 pub mod result;
+pub mod sdist;
 pub mod upgrade;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -314,11 +315,23 @@ fn answer_all(
         .collect();
     let newest_scans = scan_wheels(newest, options, progress);
     scans.extend(newest_scans);
+    // What building each sdist-only pin's sdist makes (what cannot be read stays unknown).
+    let sdists: Vec<&Candidate> = chosen
+        .iter()
+        .filter_map(|c| match c {
+            Choice::NoWheel { sdist: Some(sdist), .. } => Some(sdist),
+            _ => None,
+        })
+        .collect();
+    let kinds: BTreeMap<String, sdist::SdistKind> = sdists
+        .into_par_iter()
+        .filter_map(|sdist| Some((sdist.filename.clone(), options.fetch.sdist_kind(sdist).ok()?)))
+        .collect();
     let mut notes = Vec::new();
     if scans.values().any(|s| s.as_ref().is_ok_and(|s| s.range_ignored)) {
         notes.push("the index ignores HTTP Range requests: wheels were downloaded whole".into());
     }
-    let results = questions.iter().zip(chosen).map(|(q, choice)| answer(q, choice, &scans)).collect();
+    let results = questions.iter().zip(chosen).map(|(q, choice)| answer(q, choice, &scans, &kinds)).collect();
     (results, notes)
 }
 
@@ -358,6 +371,8 @@ enum Choice {
         install: String,
         upgrades: Option<Box<upgrade::Upgrades>>,
         unlooked: Option<String>,
+        /// The release's sdist, to read for what building it makes.
+        sdist: Option<Candidate>,
     },
     Error(String),
 }
@@ -447,8 +462,11 @@ fn choice(
         let compiled_elsewhere = wheel.is_pure_wheel() && choose::compiled_elsewhere(&release);
         return Choice::Wheel { wheel: wheel.clone(), compiled_elsewhere };
     }
-    let has_sdist = release.iter().chain(on_index.iter().flatten()).chain(&in_dirs_pinned).any(|f| !f.is_wheel())
-        || q.dist.sdist.is_some();
+    let sdists = || release.iter().chain(on_index.iter().flatten()).chain(&in_dirs_pinned).filter(|f| !f.is_wheel());
+    let has_sdist = sdists().next().is_some() || q.dist.sdist.is_some();
+    // Read in place, or from the index when it may be asked.
+    let readable = |f: &&Candidate| f.path.is_some() || (f.url.is_some() && asks_index(q.dist, options));
+    let sdist = sdists().filter(|f| f.sha256.is_some()).find(readable).cloned();
     let install = if has_sdist {
         format!("an install builds the sdist: {}", direct::BUILD_NEEDS)
     } else {
@@ -486,7 +504,7 @@ fn choice(
         }
         None => Some("later releases were not looked up: the index's page was not read".into()),
     };
-    Choice::NoWheel { install, upgrades, unlooked }
+    Choice::NoWheel { install, upgrades, unlooked, sdist }
 }
 
 /// The index answered that it has no such project (404).
@@ -613,7 +631,12 @@ fn with_hashes(dist: &LockedDist, files: Vec<Candidate>) -> Result<Vec<Candidate
     Ok(kept)
 }
 
-fn answer(q: &Question<'_>, choice: Choice, scans: &BTreeMap<String, fetch::Scanned>) -> PackageResult {
+fn answer(
+    q: &Question<'_>,
+    choice: Choice,
+    scans: &BTreeMap<String, fetch::Scanned>,
+    kinds: &BTreeMap<String, sdist::SdistKind>,
+) -> PackageResult {
     let location = Some(InputLocation {
         file: q.input.set.files.get(q.dist.location.file).map(|p| p.display().to_string()).unwrap_or_default(),
         line: q.dist.location.line,
@@ -641,10 +664,25 @@ fn answer(q: &Question<'_>, choice: Choice, scans: &BTreeMap<String, fetch::Scan
             out.reason = Some("its environment markers leave it out on this target and platform".into());
         }
         Choice::Error(why) => (out.status, out.reason) = (DepStatus::Error, Some(why)),
-        Choice::NoWheel { install, upgrades, unlooked } => {
-            out.status = DepStatus::NoWheel;
+        Choice::NoWheel { install, upgrades, unlooked, sdist } => {
             let tag = q.target.target.abi_tag();
             let mut reason = format!("no {tag} wheel for {}", q.platform.text);
+            let install = match sdist.as_ref().and_then(|sdist| kinds.get(&sdist.filename)) {
+                Some(sdist::SdistKind::Pure) => {
+                    out.status = DepStatus::Pure;
+                    out.reason = Some(format!(
+                        "{reason}, but its sdist holds nothing a compiler builds: an install builds a pure-Python wheel"
+                    ));
+                    out.install = Some("an install builds a pure-Python wheel from the sdist".into());
+                    out.required_by.clear();
+                    return out;
+                }
+                Some(sdist::SdistKind::Compiled(evidence)) => format!(
+                    "an install builds the sdist, which compiles ({evidence}): that needs a compiler, and the build may or may not support this target"
+                ),
+                None => install,
+            };
+            out.status = DepStatus::NoWheel;
             match (upgrades, unlooked) {
                 (Some(mut upgrades), _) => {
                     reason.push_str(&upgrades.judge(q.target.target, scans));
