@@ -187,7 +187,7 @@ fn exit_code(report: &DepsReport, fail_on: FailOn, targets: &[NamedTarget]) -> u
     }
 }
 
-/// A bar over the wheels read, on a terminal; nothing elsewhere.
+/// A bar over the wheels and sdists read, on a terminal; nothing elsewhere.
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
 }
@@ -198,7 +198,7 @@ impl Progress {
         let bar = (std::io::stderr().is_terminal() && !crate::printer::is_quiet()).then(|| {
             let bar = indicatif::ProgressBar::new_spinner();
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} {pos} wheels read {msg}")
+                indicatif::ProgressStyle::with_template("{spinner} {pos} files read {msg}")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
             );
             bar.enable_steady_tick(std::time::Duration::from_millis(120));
@@ -207,10 +207,10 @@ impl Progress {
         Progress { bar }
     }
 
-    fn read(&self, wheel: &str) {
+    fn read(&self, file: &str) {
         if let Some(bar) = &self.bar {
             bar.inc(1);
-            bar.set_message(wheel.to_string());
+            bar.set_message(file.to_string());
         }
     }
 

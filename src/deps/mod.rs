@@ -118,7 +118,7 @@ struct Question<'a> {
 }
 
 /// Answers for every input, target and platform. `progress` is told each
-/// wheel as its scan finishes.
+/// wheel as its scan finishes, and each sdist as it is read.
 pub fn run(inputs: &[Input], options: &Options, progress: &(dyn Fn(&str) + Sync)) -> DepsReport {
     let mut notes: Vec<String> =
         inputs.iter().filter_map(|i| i.resolution.as_ref().map(|r| r.note(&i.label))).collect();
@@ -325,7 +325,12 @@ fn answer_all(
         .collect();
     let kinds: BTreeMap<String, sdist::SdistKind> = sdists
         .into_par_iter()
-        .filter_map(|sdist| Some((sdist.filename.clone(), options.fetch.sdist_kind(sdist).ok()?)))
+        .filter(|_| !crate::interrupt::requested())
+        .filter_map(|sdist| {
+            let kind = options.fetch.sdist_kind(sdist).ok();
+            progress(&sdist.filename);
+            Some((sdist.filename.clone(), kind?))
+        })
         .collect();
     let mut notes = Vec::new();
     if scans.values().any(|s| s.as_ref().is_ok_and(|s| s.range_ignored)) {
