@@ -323,16 +323,24 @@ fn answer_all(
             _ => None,
         })
         .collect();
-    let kinds: BTreeMap<String, sdist::SdistKind> = sdists
+    let read: Vec<(String, Result<sdist::SdistKind, fetch::FetchFailure>)> = sdists
         .into_par_iter()
         .filter(|_| !crate::interrupt::requested())
-        .filter_map(|sdist| {
-            let kind = options.fetch.sdist_kind(sdist).ok();
+        .map(|sdist| {
+            let kind = options.fetch.sdist_kind(sdist);
             progress(&sdist.filename);
-            Some((sdist.filename.clone(), kind?))
+            (sdist.filename.clone(), kind)
         })
         .collect();
     let mut notes = Vec::new();
+    let uncached = read.iter().filter(|(_, kind)| matches!(kind, Err(fetch::FetchFailure::SdistNotCached { .. })));
+    if let count @ 1.. = uncached.count() {
+        notes.push(format!(
+            "offline: {count} sdist(s) were never read, so what their builds compile is not known; run once without --offline"
+        ));
+    }
+    let kinds: BTreeMap<String, sdist::SdistKind> =
+        read.into_iter().filter_map(|(name, kind)| Some((name, kind.ok()?))).collect();
     if scans.values().any(|s| s.as_ref().is_ok_and(|s| s.range_ignored)) {
         notes.push("the index ignores HTTP Range requests: wheels were downloaded whole".into());
     }
