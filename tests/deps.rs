@@ -628,8 +628,8 @@ fn a_private_index_takes_credentials_from_netrc_or_the_url() {
 
     let (code, report) = run(&plain, &no_netrc, "cache-none");
     assert_eq!(code, Some(3), "{report:#}");
-    let reason = by_name(&report, "ftfix")["reason"].as_str().unwrap().to_string();
-    assert!(reason.contains("401") && reason.contains("~/.netrc (machine 127.0.0.1"), "{reason}");
+    let said = reason(&report, "ftfix");
+    assert!(said.contains("401") && said.contains("~/.netrc (machine 127.0.0.1"), "{said}");
 
     let netrc = scratch.path().join("netrc");
     std::fs::write(&netrc, "machine 127.0.0.1\n  login alice\n  password s3cret-token\n").unwrap();
@@ -650,8 +650,8 @@ fn a_private_index_takes_credentials_from_netrc_or_the_url() {
     std::fs::write(&netrc, "default login alice password wrong\n").unwrap();
     let (code, report) = run(&plain, &netrc, "cache-wrong");
     assert_eq!(code, Some(3), "{report:#}");
-    let reason = by_name(&report, "ftfix")["reason"].as_str().unwrap().to_string();
-    assert!(reason.contains("to the credentials from") && reason.contains("check them"), "{reason}");
+    let said = reason(&report, "ftfix");
+    assert!(said.contains("to the credentials from") && said.contains("check them"), "{said}");
 }
 
 /// A login that names only a user takes its password from a real `keyring`
@@ -705,8 +705,8 @@ fn a_private_index_takes_a_password_from_the_keyring_when_asked() {
 
     let (code, report) = run(&[], None, "cache-off");
     assert_eq!(code, Some(3), "{report:#}");
-    let reason = by_name(&report, "ftfix")["reason"].as_str().unwrap().to_string();
-    assert!(reason.contains("401") && reason.contains("--keyring-provider subprocess"), "{reason}");
+    let said = reason(&report, "ftfix");
+    assert!(said.contains("401") && said.contains("--keyring-provider subprocess"), "{said}");
 
     let (code, report) = run(&["--keyring-provider", "subprocess"], None, "cache-flag");
     assert_eq!(code, Some(1), "ftfix-gil needs the GIL: {report:#}");
@@ -987,8 +987,8 @@ fn a_uv_lock_whose_registry_is_a_local_folder_is_read_from_it() {
         [moved.to_str().unwrap(), "-t", "3.13t", "--platform", "linux", "--index-url", &closed, "--format", "json"];
     let (_, stdout, stderr) = deps(scratch.path(), &args);
     let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
-    let reason = by_name(&report, "blake3")["reason"].as_str().unwrap().to_string();
-    assert!(reason.contains("uv found it in wheels") && reason.contains("--find-links"), "{reason}");
+    let said = reason(&report, "blake3");
+    assert!(said.contains("uv found it in wheels") && said.contains("--find-links"), "{said}");
 }
 
 /// Direct references are their own pins: a wheel URL (checked against its
