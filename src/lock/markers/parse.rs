@@ -142,22 +142,29 @@ impl Parser<'_> {
         MarkerError { text: self.text.to_string(), column, message }
     }
 
+    /// `a or b or ...`: `or` binds loosest.
     fn disjunction(&mut self) -> Result<Expression, MarkerError> {
-        let mut parts = vec![self.conjunction()?];
-        while self.peek().is_some_and(|token| token.kind == TokenKind::Or) {
-            self.next += 1;
-            parts.push(self.conjunction()?);
-        }
-        Ok(if parts.len() == 1 { parts.remove(0) } else { Expression::Any(parts) })
+        self.joined(TokenKind::Or, Self::conjunction, Expression::Any)
     }
 
+    /// `a and b and ...`.
     fn conjunction(&mut self) -> Result<Expression, MarkerError> {
-        let mut parts = vec![self.atom()?];
-        while self.peek().is_some_and(|token| token.kind == TokenKind::And) {
+        self.joined(TokenKind::And, Self::atom, Expression::All)
+    }
+
+    /// One or more `part`s joined by `by`; several become `combine(parts)`.
+    fn joined(
+        &mut self,
+        by: TokenKind,
+        part: fn(&mut Self) -> Result<Expression, MarkerError>,
+        combine: fn(Vec<Expression>) -> Expression,
+    ) -> Result<Expression, MarkerError> {
+        let mut parts = vec![part(self)?];
+        while self.peek().is_some_and(|token| token.kind == by) {
             self.next += 1;
-            parts.push(self.atom()?);
+            parts.push(part(self)?);
         }
-        Ok(if parts.len() == 1 { parts.remove(0) } else { Expression::All(parts) })
+        Ok(if parts.len() == 1 { parts.remove(0) } else { combine(parts) })
     }
 
     fn atom(&mut self) -> Result<Expression, MarkerError> {
