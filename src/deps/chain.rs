@@ -12,14 +12,15 @@ use crate::lock::{LockedDist, LockedSet, RootsFrom};
 /// How many chains are kept per pin.
 const MOST_CHAINS: usize = 3;
 
-/// The dependency graph of what one target installs.
+/// The dependency graph of what one target installs, walked once from each
+/// direct dependency.
 pub struct Graph<'a> {
-    /// Direct dependencies: name, how the chain's first element names it
-    /// (`name[extra]` when an extra asks for it), and the extras it has on.
-    roots: Vec<(String, String, Vec<String>)>,
-    /// The installed entries by name.
-    dists: BTreeMap<&'a str, &'a LockedDist>,
-    rule: &'a EdgeRule<'a>,
+    /// Direct dependencies: name, and how the chain's first element names
+    /// it (`name[extra]` when an extra asks for it).
+    roots: Vec<(&'a str, String)>,
+    /// For each root, the shortest chain to each entry it reaches (the root
+    /// first, the entry last).
+    reached: Vec<BTreeMap<&'a str, Vec<&'a str>>>,
 }
 
 /// A step of a chain: an entry and the extras the chain turned on for it.
@@ -28,7 +29,7 @@ type Reached<'a> = (&'a str, Vec<String>);
 impl<'a> Graph<'a> {
     /// The graph of `installed` (entries of `set`), whose edges are taken as
     /// `rule` takes them, or `None` where the input has no edges to follow.
-    pub fn new(set: &LockedSet, installed: &[&'a LockedDist], rule: &'a EdgeRule<'a>) -> Option<Graph<'a>> {
+    pub fn new(set: &'a LockedSet, installed: &[&'a LockedDist], rule: &EdgeRule<'_>) -> Option<Graph<'a>> {
         let dists: BTreeMap<&str, &LockedDist> = installed.iter().map(|d| (d.name.as_str(), *d)).collect();
         let has_edges = installed.iter().any(|d| d.dependencies.iter().any(|e| dists.contains_key(e.name.as_str())));
         // A lock file that names the roots records the graph even when every
@@ -38,22 +39,23 @@ impl<'a> Graph<'a> {
         if set.roots.is_empty() || (!names_roots && !has_edges) {
             return None;
         }
-        let roots = set
+        let mut walk = Walk { dists, rule, steps: BTreeMap::new() };
+        let (roots, reached) = set
             .roots
             .iter()
-            .filter(|r| dists.contains_key(r.name.as_str()))
-            .map(|r| {
+            .filter_map(|r| {
+                let (&name, _) = walk.dists.get_key_value(r.name.as_str())?;
                 let shown =
                     if r.extras.is_empty() { r.name.clone() } else { format!("{}[{}]", r.name, r.extras.join(",")) };
-                (r.name.clone(), shown, r.extras.clone())
+                Some(((name, shown), walk.shortest_chains((name, r.extras.clone()))))
             })
-            .collect();
-        Some(Graph { roots, dists, rule })
+            .unzip();
+        Some(Graph { roots, reached })
     }
 
     /// Whether `name` is a direct dependency.
     pub fn is_root(&self, name: &str) -> bool {
-        self.roots.iter().any(|(root, _, _)| root == name)
+        self.roots.iter().any(|(root, _)| *root == name)
     }
 
     /// The shortest chains from a direct dependency to `name` (one per
@@ -63,12 +65,76 @@ impl<'a> Graph<'a> {
         if self.is_root(name) {
             return Vec::new();
         }
-        let mut chains: Vec<Vec<String>> =
-            self.roots.iter().filter_map(|(root, shown, extras)| self.shortest(root, extras, shown, name)).collect();
+        let mut chains: Vec<Vec<String>> = self
+            .roots
+            .iter()
+            .zip(&self.reached)
+            .filter_map(|((_, shown), reached)| {
+                let chain = reached.get(name)?;
+                Some(std::iter::once(shown.clone()).chain(chain[1..].iter().map(|n| n.to_string())).collect())
+            })
+            .collect();
         chains.sort_by_key(Vec::len);
         chains.dedup();
         chains.truncate(MOST_CHAINS);
         chains
+    }
+}
+
+/// The walks from the roots under way, with the edges each step takes,
+/// found once however many roots reach it.
+struct Walk<'a, 'r> {
+    /// The installed entries by name.
+    dists: BTreeMap<&'a str, &'a LockedDist>,
+    rule: &'r EdgeRule<'r>,
+    steps: BTreeMap<Reached<'a>, Vec<Reached<'a>>>,
+}
+
+impl<'a> Walk<'a, '_> {
+    /// Breadth first from `start`: the shortest chain to each entry reached.
+    fn shortest_chains(&mut self, start: Reached<'a>) -> BTreeMap<&'a str, Vec<&'a str>> {
+        let mut parent: BTreeMap<Reached<'a>, Reached<'a>> = BTreeMap::new();
+        let mut seen = BTreeSet::from([start.clone()]);
+        let mut queue = VecDeque::from([start]);
+        let mut chains: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        while let Some(current) = queue.pop_front() {
+            if !chains.contains_key(current.0) {
+                let mut chain = vec![current.0];
+                let mut at = &current;
+                while let Some(previous) = parent.get(at) {
+                    chain.push(previous.0);
+                    at = previous;
+                }
+                chain.reverse();
+                chains.insert(current.0, chain);
+            }
+            for next in self.steps_from(&current) {
+                if seen.insert(next.clone()) {
+                    parent.insert(next.clone(), current.clone());
+                    queue.push_back(next);
+                }
+            }
+        }
+        chains
+    }
+
+    /// The steps out of `current` that the install walk would take.
+    fn steps_from(&mut self, current: &Reached<'a>) -> Vec<Reached<'a>> {
+        if let Some(steps) = self.steps.get(current) {
+            return steps.clone();
+        }
+        let mut steps = Vec::new();
+        if let Some(dist) = self.dists.get(current.0) {
+            let extras = self.with_own_extras(dist, &current.1);
+            for edge in &dist.dependencies {
+                let Some((&next, _)) = self.dists.get_key_value(edge.name.as_str()) else { continue };
+                if edge.name != dist.name && self.rule.takes(edge, &extras) {
+                    steps.push((next, edge.extras.clone()));
+                }
+            }
+        }
+        self.steps.insert(current.clone(), steps.clone());
+        steps
     }
 
     /// `extras` and those the entry's own edges to itself turn on with them
@@ -90,41 +156,6 @@ impl<'a> Graph<'a> {
                 return on;
             }
         }
-    }
-
-    /// Breadth first from `root` (with `extras` on) to `name`.
-    fn shortest(&self, root: &str, extras: &[String], shown: &str, name: &str) -> Option<Vec<String>> {
-        let start: Reached<'_> = (root, extras.to_vec());
-        let mut parent: BTreeMap<Reached<'_>, Reached<'_>> = BTreeMap::new();
-        let mut seen = BTreeSet::from([start.clone()]);
-        let mut queue = VecDeque::from([start]);
-        while let Some(current) = queue.pop_front() {
-            if current.0 == name {
-                let mut chain = vec![name.to_string()];
-                let mut at = &current;
-                while let Some(previous) = parent.get(at) {
-                    chain.push(previous.0.to_string());
-                    at = previous;
-                }
-                chain.reverse();
-                chain[0] = shown.to_string();
-                return Some(chain);
-            }
-            let Some(dist) = self.dists.get(current.0) else { continue };
-            let extras = self.with_own_extras(dist, &current.1);
-            for edge in &dist.dependencies {
-                let Some((next, _)) = self.dists.get_key_value(edge.name.as_str()) else { continue };
-                if edge.name == dist.name || !self.rule.takes(edge, &extras) {
-                    continue;
-                }
-                let reached: Reached<'_> = (next, edge.extras.clone());
-                if seen.insert(reached.clone()) {
-                    parent.insert(reached.clone(), current.clone());
-                    queue.push_back(reached);
-                }
-            }
-        }
-        None
     }
 }
 
