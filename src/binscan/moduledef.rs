@@ -19,41 +19,27 @@ pub struct DefLayout {
 }
 
 impl DefLayout {
-    /// The layout for a pointer size and build kind (64-bit measured on 3.13; 32-bit from the headers).
+    /// The layout for a pointer size and build kind (A3: 64-bit measured on
+    /// 3.13; 32-bit from the headers). Only the object header's size differs:
+    /// `ob_type` is its last pointer, `m_init`, `m_index` and `m_copy` follow
+    /// it, then `m_name`, `m_doc`, `m_size`, `m_methods` and `m_slots`, one
+    /// pointer-sized word each.
     pub fn new(pointer_size: u8, free_threaded: bool) -> Self {
-        match (pointer_size, free_threaded) {
-            (8, false) => DefLayout {
-                free_threaded,
-                pointer_size,
-                header_words: [8, 16, 24, 32],
-                m_name: 40,
-                m_size: 56,
-                m_slots: 72,
-            },
-            (8, true) => DefLayout {
-                free_threaded,
-                pointer_size,
-                header_words: [24, 32, 40, 48],
-                m_name: 56,
-                m_size: 72,
-                m_slots: 88,
-            },
-            (_, false) => DefLayout {
-                free_threaded,
-                pointer_size,
-                header_words: [4, 8, 12, 16],
-                m_name: 20,
-                m_size: 28,
-                m_slots: 36,
-            },
-            (_, true) => DefLayout {
-                free_threaded,
-                pointer_size,
-                header_words: [16, 20, 24, 28],
-                m_name: 32,
-                m_size: 40,
-                m_slots: 48,
-            },
+        let word = u64::from(pointer_size);
+        let header = match (pointer_size, free_threaded) {
+            (8, false) => 16,
+            (8, true) => 32,
+            (_, false) => 8,
+            (_, true) => 20,
+        };
+        let m_name = header + 3 * word;
+        DefLayout {
+            free_threaded,
+            pointer_size,
+            header_words: [header - word, header, header + word, header + 2 * word],
+            m_name,
+            m_size: m_name + 2 * word,
+            m_slots: m_name + 4 * word,
         }
     }
 }
@@ -254,4 +240,28 @@ pub fn empty_in_file(image: &Image<'_>, address: u64) -> bool {
     image.word(address, 4) == Some(0)
         && image.word(address + ps, image.pointer_size) == Some(0)
         && !image.is_relocated(address + ps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DefLayout;
+
+    #[test]
+    fn layouts_match_the_offsets_in_the_reference() {
+        // cpython-reference.md A3: (ob_type, m_init, m_index, m_copy), m_name, m_size, m_slots.
+        for (pointer_size, free_threaded, header_words, m_name, m_size, m_slots) in [
+            (8, false, [8, 16, 24, 32], 40, 56, 72),
+            (8, true, [24, 32, 40, 48], 56, 72, 88),
+            (4, false, [4, 8, 12, 16], 20, 28, 36),
+            (4, true, [16, 20, 24, 28], 32, 40, 48),
+        ] {
+            let layout = DefLayout::new(pointer_size, free_threaded);
+            let found = (layout.header_words, layout.m_name, layout.m_size, layout.m_slots);
+            assert_eq!(
+                found,
+                (header_words, m_name, m_size, m_slots),
+                "{pointer_size}-byte, free-threaded: {free_threaded}"
+            );
+        }
+    }
 }
