@@ -991,6 +991,60 @@ fn a_uv_lock_whose_registry_is_a_local_folder_is_read_from_it() {
     assert!(said.contains("uv found it in wheels") && said.contains("--find-links"), "{said}");
 }
 
+/// uv and pdm list only the wheels the lock file's `requires-python` can
+/// install: a lock made for 3.12 lists no cp313t wheel even where the
+/// pinned release has one. Its lists are not taken as the release's whole
+/// for a target that range leaves out; the index is asked, and a note says
+/// the range must be widened. A range that takes the target is believed.
+#[test]
+fn a_lock_made_for_other_pythons_is_answered_from_the_index_for_the_target() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (_root, hashes, _server, index) = serve_index(scratch.path());
+    let sdist_hash = hash_of(&hashes, "markupsafe-3.0.2.tar.gz");
+    let lock_for = |requires_python: &str| -> PathBuf {
+        let dir = scratch.path().join(requires_python.replace(['=', '.', '*', '<', '>', ',', ' '], "_"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let lock = format!(
+            "version = 1\nrevision = 3\nrequires-python = \"{requires_python}\"\n\n\
+             [[package]]\nname = \"demo\"\nversion = \"0.1.0\"\nsource = {{ virtual = \".\" }}\n\
+             dependencies = [\n    {{ name = \"markupsafe\" }},\n]\n\n\
+             [[package]]\nname = \"markupsafe\"\nversion = \"3.0.2\"\nsource = {{ registry = \"{index}\" }}\n\
+             sdist = {{ url = \"{index}../files/markupsafe-3.0.2.tar.gz\", hash = \"sha256:{sdist_hash}\" }}\n\
+             wheels = [\n    {{ url = \"{index}../files/MarkupSafe-3.0.2-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl\", \
+             hash = \"sha256:{zeros}\" }},\n]\n",
+            zeros = "0".repeat(64)
+        );
+        std::fs::write(dir.join("uv.lock"), lock).unwrap();
+        dir.join("uv.lock")
+    };
+    let answer = |lock: &Path, more: &[&str]| -> Value {
+        let args =
+            [&[lock.to_str().unwrap(), "-t", "3.13t", "--platform", "linux", "--format", "json"][..], more].concat();
+        let (_, stdout, stderr) = deps(scratch.path(), &args);
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"))
+    };
+
+    let narrow = lock_for("==3.12.*");
+    let report = answer(&narrow, &["--index-url", &index]);
+    let markupsafe = by_name(&report, "markupsafe");
+    assert_eq!(markupsafe["status"], "ready", "{markupsafe:#}");
+    assert!(markupsafe["wheel"].as_str().unwrap().contains("cp313t"), "{markupsafe:#}");
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("its requires-python (`==3.12.*`) leaves out 3.13t"), "{notes}");
+
+    // Without the index, the lock file's list cannot say there is no wheel.
+    let report = answer(&narrow, &["--no-index"]);
+    let said = reason(&report, "markupsafe");
+    assert_eq!(by_name(&report, "markupsafe")["status"], "error", "{report:#}");
+    assert!(said.starts_with("markupsafe==3.0.2 on 3.13t: --no-index forbids the index"), "{said}");
+
+    // A range that takes 3.13 lists all its wheels: no cp313t wheel is none.
+    let wide = lock_for(">=3.12");
+    let report = answer(&wide, &["--index-url", &index]);
+    assert_eq!(by_name(&report, "markupsafe")["status"], "no_wheel", "{report:#}");
+    assert!(!report["notes"].to_string().contains("leaves out"), "{:#}", report["notes"]);
+}
+
 /// Direct references are their own pins: a wheel URL (checked against its
 /// `--hash`) or a wheel file is that wheel, scanned, whatever the index
 /// holds; a git repository or an sdist URL is a build, said as such, with

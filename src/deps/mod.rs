@@ -114,6 +114,10 @@ struct Question<'a> {
     installed: bool,
     /// The wheel of the lock file's own list the target takes, when it lists any.
     locked_wheel: Option<Candidate>,
+    /// Whether the lock file's lists of files may be taken as all its pins
+    /// have for the target: not when its `requires-python` leaves the
+    /// target out, since lockers then list only the wheels of the versions it admits.
+    lists_every_file: bool,
     required_by: Vec<Vec<String>>,
 }
 
@@ -194,6 +198,11 @@ fn questions<'a>(inputs: &'a [Input], options: &'a Options, notes: &mut Vec<Stri
         }
         let mut said_no_graph = false;
         for target in &options.targets {
+            let (major, minor) = target.target.python_version();
+            let lists_every_file = input.resolution.is_some() || input.set.admits_python(major, minor) != Some(false);
+            if !lists_every_file {
+                notes.push(outside_requires_python_note(input, target));
+            }
             for platform in options.platforms.iter().filter(|platform| input.answers_for(target, platform)) {
                 let Some(environment) = environment(target.target, &platform.platform) else {
                     notes.push(format!(
@@ -233,6 +242,7 @@ fn questions<'a>(inputs: &'a [Input], options: &'a Options, notes: &mut Vec<Stri
                         supported,
                         installed,
                         locked_wheel,
+                        lists_every_file,
                         required_by,
                     });
                 }
@@ -440,7 +450,7 @@ fn choice(
         (Some(Ok(files)), Some(pinned)) => Some(choose::of_version(files, pinned)),
         _ => None,
     };
-    let release: Vec<Candidate> = if !q.dist.wheels.is_empty() {
+    let release: Vec<Candidate> = if !q.dist.wheels.is_empty() && (q.lists_every_file || !asks_index(q.dist, options)) {
         locked_candidates(q.dist)
     } else {
         let from_index = match (page, &on_index) {
@@ -459,7 +469,8 @@ fn choice(
         };
         // A lock file that lists the release's sdist and no wheel has said
         // there is none; otherwise, without the index, nothing is known.
-        if !asks_index(q.dist, options) && in_dirs_pinned.is_empty() && q.dist.sdist.is_none() {
+        if !asks_index(q.dist, options) && in_dirs_pinned.is_empty() && (q.dist.sdist.is_none() || !q.lists_every_file)
+        {
             let what = format!("{}=={version}", q.dist.name);
             return Choice::Error(local_only_reason(&what, q.dist, options));
         }
@@ -474,6 +485,11 @@ fn choice(
     if let Some(wheel) = choose::choose(&release, supported) {
         let compiled_elsewhere = wheel.is_pure_wheel() && choose::compiled_elsewhere(&release);
         return Choice::Wheel { wheel: wheel.clone(), compiled_elsewhere };
+    }
+    if !q.lists_every_file && !asks_index(q.dist, options) {
+        // The lock file's list leaves the target out, and nothing else may be asked.
+        let what = format!("{}=={version} on {}", q.dist.name, q.target.text);
+        return Choice::Error(local_only_reason(&what, q.dist, options));
     }
     let sdists = || release.iter().chain(on_index.iter().flatten()).chain(&in_dirs_pinned).filter(|f| !f.is_wheel());
     let has_sdist = sdists().next().is_some() || q.dist.sdist.is_some();
@@ -518,6 +534,19 @@ fn choice(
         None => Some("later releases were not looked up: the index's page was not read".into()),
     };
     Choice::NoWheel { install, upgrades, unlooked, sdist }
+}
+
+/// Said once per input and target whose Python the lock file's
+/// `requires-python` leaves out.
+fn outside_requires_python_note(input: &Input, target: &NamedTarget) -> String {
+    format!(
+        "{}: its requires-python (`{}`) leaves out {}, so installing there needs it widened and the lock file made again; \
+         the pins were answered as they stand, each from the files its release has on the index, since a lock file lists \
+         only the wheels of the Python versions it admits (uv, pdm)",
+        input.label,
+        input.set.requires_python.as_deref().unwrap_or_default(),
+        target.text
+    )
 }
 
 /// The index answered that it has no such project (404).

@@ -29,7 +29,9 @@ mod uvlock;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
+use pep440_rs::{Version, VersionSpecifiers};
 use serde::Serialize;
 
 use crate::input::InputError;
@@ -345,6 +347,19 @@ impl LockedSet {
         format!("{shown}:{}:{}", location.line, location.column)
     }
 
+    /// Whether the lock file's `requires-python` admits some `major.minor.*`
+    /// release; `None` when it has none, or none ftprobe can read (poetry's
+    /// `^3.10`). Lock files made for a narrower range list only the wheels
+    /// that range can install (uv and pdm leave out the rest).
+    pub fn admits_python(&self, major: u32, minor: u32) -> Option<bool> {
+        let specifiers = VersionSpecifiers::from_str(self.requires_python.as_deref()?).ok()?;
+        let admitted = (0..100).any(|micro| {
+            let release = Version::new([u64::from(major), u64::from(minor), micro]);
+            specifiers.contains(&release)
+        });
+        Some(admitted)
+    }
+
     /// Every entry of `name` (normalized or not).
     pub fn dists_named<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a LockedDist> + 'a {
         let wanted = normalize(name);
@@ -569,6 +584,26 @@ mod tests {
         assert_eq!(line_column(text, 0), (1, 1));
         assert_eq!(line_column(text, 6), (2, 1));
         assert_eq!(line_column(text, 10), (2, 4));
+    }
+
+    #[test]
+    fn requires_python_admits_a_minor_release_when_any_micro_of_it_satisfies_it() {
+        let mut set = test_fixtures::read("uv/mitmproxy/uv.lock");
+        let admits = |set: &LockedSet| {
+            [(3, 12), (3, 13), (3, 14), (3, 15)].map(|(major, minor)| set.admits_python(major, minor))
+        };
+        set.requires_python = Some("==3.12.*".into());
+        assert_eq!(admits(&set), [Some(true), Some(false), Some(false), Some(false)]);
+        set.requires_python = Some(">=3.10, <3.14".into());
+        assert_eq!(admits(&set), [Some(true), Some(true), Some(false), Some(false)]);
+        // A range that starts inside 3.14 still takes some 3.14 release.
+        set.requires_python = Some(">=3.14.2".into());
+        assert_eq!(admits(&set), [Some(false), Some(false), Some(true), Some(true)]);
+        // Poetry's own syntax, and none at all: not known.
+        set.requires_python = Some("^3.10".into());
+        assert_eq!(admits(&set), [None; 4]);
+        set.requires_python = None;
+        assert_eq!(admits(&set), [None; 4]);
     }
 
     #[test]
