@@ -40,9 +40,26 @@ struct UvConflictItem {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
 struct UvManifest {
     #[serde(default)]
     members: Vec<String>,
+    /// What a workspace root that is no project asks for itself, beside its members.
+    #[serde(default)]
+    requirements: Vec<UvRequirement>,
+    /// That root's `[dependency-groups]`.
+    #[serde(default)]
+    dependency_groups: BTreeMap<String, Vec<UvRequirement>>,
+}
+
+/// A requirement as the manifest records it: `{ name = "pytest", specifier = "==9.0.3" }`.
+#[derive(Deserialize)]
+struct UvRequirement {
+    name: String,
+    #[serde(default)]
+    extras: Vec<String>,
+    marker: Option<Spanned<String>>,
+    specifier: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -140,13 +157,21 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
             location: source.location(package.span().start),
         });
     }
+    let (root_asks, root_groups) = non_project_root(&source, lock.manifest.as_ref())?;
+    roots.extend(root_asks);
     extras.dedup();
     groups.dedup();
+    for group in root_groups {
+        if !groups.contains(&group) {
+            groups.push(group);
+        }
+    }
+    let roots_from = if projects.is_empty() && roots.is_empty() { RootsFrom::Unknown } else { RootsFrom::LockFile };
     Ok(LockedSet {
         files: vec![path.to_path_buf()],
         format: LockFormat::UvLock,
         requires_python: lock.requires_python,
-        roots_from: if projects.is_empty() { RootsFrom::Unknown } else { RootsFrom::LockFile },
+        roots_from,
         roots,
         install_rule: InstallRule::WalkFromRoots,
         extras,
@@ -184,6 +209,35 @@ fn project_names(lock: &UvLock) -> Vec<String> {
         return in_workspace;
     }
     packages().filter(|package| local(package).is_some()).map(|package| package.name.clone()).collect()
+}
+
+/// The requirements and dependency groups of a workspace root that is no
+/// project (its pyproject.toml has no `[project]`): uv records them in the
+/// manifest, and `uv sync` there installs them with every member.
+fn non_project_root(
+    source: &TomlSource<'_>,
+    manifest: Option<&UvManifest>,
+) -> Result<(Vec<Dependency>, Vec<String>), LockError> {
+    let Some(manifest) = manifest else { return Ok((Vec::new(), Vec::new())) };
+    let asked = |listed: &[UvRequirement], scope: Scope| -> Result<Vec<Dependency>, LockError> {
+        listed
+            .iter()
+            .map(|requirement| {
+                Ok(Dependency {
+                    name: normalize(&requirement.name),
+                    extras: requirement.extras.iter().map(|extra| normalize(extra)).collect(),
+                    marker: source.optional_marker(requirement.marker.as_ref())?,
+                    version: requirement.specifier.clone().filter(|specifier| !specifier.is_empty()),
+                    scope: scope.clone(),
+                })
+            })
+            .collect()
+    };
+    let mut roots = asked(&manifest.requirements, Scope::Always)?;
+    for (group, listed) in &manifest.dependency_groups {
+        roots.extend(asked(listed, Scope::Group(normalize(group)))?);
+    }
+    Ok((roots, manifest.dependency_groups.keys().map(|group| normalize(group)).collect()))
 }
 
 fn conflict_item(item: &UvConflictItem) -> Option<ConflictItem> {
@@ -412,6 +466,35 @@ mod tests {
         let no_dev = Selection { no_dev: true, ..Selection::default() };
         assert!(crate::lock::install::conflicts_left_out(&set, &no_dev).is_empty());
         assert_eq!(installed_on_linux(&set, &no_dev), ["taskq==2.0", "worker==0.1.0"]);
+    }
+
+    #[test]
+    fn a_workspace_root_that_is_no_project_adds_its_own_requirements_and_groups() {
+        let lock = include_str!("../../fixtures/lockfiles/handmade/uv-non-project-root.lock");
+        let set = read(Path::new("uv.lock"), lock).unwrap();
+        assert_eq!(set.roots_from, RootsFrom::LockFile);
+        assert_eq!(set.groups, ["dev", "lint"]);
+        // The members' dependency (web) and the root's own requirement (tracer).
+        let members_and_their_own = ["tracer==3.0", "web==5.0"];
+        let mut everything = members_and_their_own.to_vec();
+        everything.extend(["fastpath==1.0", "helper==1.0", "linter==0.9", "testtool==2.1"]);
+        everything.sort();
+        let sorted = |mut names: Vec<String>| {
+            names.sort();
+            names
+        };
+        // Every group, as for any lock file; the specifier picks testtool 2.1, and helper[fast] pulls in fastpath.
+        assert_eq!(sorted(installed_on_linux(&set, &Selection::default())), everything);
+        let only_lint = Selection { groups: crate::lock::Choice::only(["lint"]), ..Selection::default() };
+        let mut with_lint = members_and_their_own.to_vec();
+        with_lint.push("linter==0.9");
+        with_lint.sort();
+        assert_eq!(sorted(installed_on_linux(&set, &only_lint)), with_lint);
+        let no_groups = Selection { no_dev: true, groups: crate::lock::Choice::none(), ..Selection::default() };
+        assert_eq!(sorted(installed_on_linux(&set, &no_groups)), members_and_their_own);
+        // The root's own requirement has a marker.
+        let on_macos = installed(&set, &Environment::new(3, 13, true, Platform::MacosArm64), &no_groups);
+        assert!(on_macos.iter().all(|dist| dist.name != "tracer"), "{on_macos:?}");
     }
 
     #[test]
