@@ -75,7 +75,9 @@ impl<'a> Graph<'a> {
             })
             .collect();
         chains.sort_by_key(Vec::len);
-        chains.dedup();
+        // Two roots of one name (the project's dependency and a group's) reach alike.
+        let mut seen = BTreeSet::new();
+        chains.retain(|chain| seen.insert(chain.clone()));
         chains.truncate(MOST_CHAINS);
         chains
     }
@@ -184,6 +186,16 @@ mod tests {
             assert!(chains[0].ends_with(&["cryptography".to_string(), "cffi".to_string()]), "{chains:?}");
             assert!(graph.is_root(chains[0][0].split('[').next().unwrap()), "{chains:?}");
             assert!(graph.chains_to(&chains[0][0]).is_empty());
+        });
+    }
+
+    /// A name asked for by several roots (a member, a member with an extra, a
+    /// group) gives each chain once.
+    #[test]
+    fn a_chain_reached_from_two_roots_of_one_name_is_listed_once() {
+        with_graph("handmade/uv-non-project-root.lock", |graph, _| {
+            let chains = graph.chains_to("parser");
+            assert_eq!(chains, [vec!["web", "parser"], vec!["web[fast]", "parser"]], "{chains:?}");
         });
     }
 
