@@ -1001,11 +1001,11 @@ fn a_lock_made_for_other_pythons_is_answered_from_the_index_for_the_target() {
     let scratch = tempfile::tempdir().unwrap();
     let (_root, hashes, _server, index) = serve_index(scratch.path());
     let sdist_hash = hash_of(&hashes, "markupsafe-3.0.2.tar.gz");
-    let lock_for = |requires_python: &str| -> PathBuf {
-        let dir = scratch.path().join(requires_python.replace(['=', '.', '*', '<', '>', ',', ' '], "_"));
+    let lock_for = |header: &str| -> PathBuf {
+        let dir = scratch.path().join(header.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
         std::fs::create_dir_all(&dir).unwrap();
         let lock = format!(
-            "version = 1\nrevision = 3\nrequires-python = \"{requires_python}\"\n\n\
+            "version = 1\nrevision = 3\n{header}\n\n\
              [[package]]\nname = \"demo\"\nversion = \"0.1.0\"\nsource = {{ virtual = \".\" }}\n\
              dependencies = [\n    {{ name = \"markupsafe\" }},\n]\n\n\
              [[package]]\nname = \"markupsafe\"\nversion = \"3.0.2\"\nsource = {{ registry = \"{index}\" }}\n\
@@ -1024,7 +1024,7 @@ fn a_lock_made_for_other_pythons_is_answered_from_the_index_for_the_target() {
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"))
     };
 
-    let narrow = lock_for("==3.12.*");
+    let narrow = lock_for("requires-python = \"==3.12.*\"");
     let report = answer(&narrow, &["--index-url", &index]);
     let markupsafe = by_name(&report, "markupsafe");
     assert_eq!(markupsafe["status"], "ready", "{markupsafe:#}");
@@ -1038,8 +1038,18 @@ fn a_lock_made_for_other_pythons_is_answered_from_the_index_for_the_target() {
     assert_eq!(by_name(&report, "markupsafe")["status"], "error", "{report:#}");
     assert!(said.starts_with("markupsafe==3.0.2 on 3.13t: --no-index forbids the index"), "{said}");
 
-    // A range that takes 3.13 lists all its wheels: no cp313t wheel is none.
-    let wide = lock_for(">=3.12");
+    // Made for macOS only (tool.uv.environments): uv lists no Linux wheels.
+    let for_macos = lock_for("requires-python = \">=3.12\"\nsupported-markers = [\"sys_platform == 'darwin'\"]");
+    let report = answer(&for_macos, &["--index-url", &index]);
+    assert_eq!(by_name(&report, "markupsafe")["status"], "ready", "{report:#}");
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("made for `sys_platform == 'darwin'`") && notes.contains("leaves out 3.13t on linux"),
+        "{notes}"
+    );
+
+    // A range and environments that take 3.13t on Linux list all its wheels: no cp313t wheel is none.
+    let wide = lock_for("requires-python = \">=3.12\"\nsupported-markers = [\"sys_platform == 'linux'\"]");
     let report = answer(&wide, &["--index-url", &index]);
     assert_eq!(by_name(&report, "markupsafe")["status"], "no_wheel", "{report:#}");
     assert!(!report["notes"].to_string().contains("leaves out"), "{:#}", report["notes"]);

@@ -199,8 +199,8 @@ fn questions<'a>(inputs: &'a [Input], options: &'a Options, notes: &mut Vec<Stri
         let mut said_no_graph = false;
         for target in &options.targets {
             let (major, minor) = target.target.python_version();
-            let lists_every_file = input.resolution.is_some() || input.set.admits_python(major, minor) != Some(false);
-            if !lists_every_file {
+            let python_admitted = input.resolution.is_some() || input.set.admits_python(major, minor) != Some(false);
+            if !python_admitted {
                 notes.push(outside_requires_python_note(input, target));
             }
             for platform in options.platforms.iter().filter(|platform| input.answers_for(target, platform)) {
@@ -211,6 +211,12 @@ fn questions<'a>(inputs: &'a [Input], options: &'a Options, notes: &mut Vec<Stri
                     ));
                     continue;
                 };
+                let made_for = input.set.supported_environments.as_ref();
+                let environment_admitted = made_for.is_none_or(|m| m.evaluate(&environment, Default::default()));
+                if python_admitted && !environment_admitted {
+                    notes.push(outside_environments_note(input, target, platform));
+                }
+                let lists_every_file = python_admitted && environment_admitted;
                 let supported = Arc::new(SupportedTags::new(target.target, &platform.platform));
                 let installed = crate::lock::install::installed(&input.set, &environment, &options.selection);
                 let rule = crate::lock::install::EdgeRule::new(&input.set, &environment, &options.selection);
@@ -546,6 +552,20 @@ fn outside_requires_python_note(input: &Input, target: &NamedTarget) -> String {
         input.label,
         input.set.requires_python.as_deref().unwrap_or_default(),
         target.text
+    )
+}
+
+/// Said once per input, target and platform that the lock file's
+/// `supported-markers` leave out (where its Python range does not already).
+fn outside_environments_note(input: &Input, target: &NamedTarget, platform: &NamedPlatform) -> String {
+    format!(
+        "{}: it was made for `{}` (tool.uv.environments), which leaves out {} on {}, so installing there needs the \
+         environment added and the lock file made again; the pins were answered as they stand, each from the files its \
+         release has on the index, since uv lists no wheels for environments it was not made for",
+        input.label,
+        input.set.supported_environments.as_ref().map(ToString::to_string).unwrap_or_default(),
+        target.text,
+        platform.text
     )
 }
 

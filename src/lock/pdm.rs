@@ -130,6 +130,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
         files: vec![path.to_path_buf()],
         format: LockFormat::PdmLock,
         requires_python,
+        supported_environments: None,
         roots: Vec::new(),
         roots_from: RootsFrom::Unknown,
         install_rule: InstallRule::EveryEntry,

@@ -113,6 +113,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
         files: vec![path.to_path_buf()],
         format: LockFormat::PoetryLock,
         requires_python: lock.metadata.python_versions,
+        supported_environments: None,
         roots: Vec::new(),
         roots_from: RootsFrom::Unknown,
         install_rule: InstallRule::EveryEntry,

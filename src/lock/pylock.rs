@@ -121,6 +121,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
         files: vec![path.to_path_buf()],
         format: LockFormat::Pylock,
         requires_python: lock.requires_python,
+        supported_environments: None,
         roots: Vec::new(),
         roots_from: RootsFrom::Unknown,
         install_rule: InstallRule::EveryEntry,

@@ -46,6 +46,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
         files: reader.files,
         format: LockFormat::Requirements,
         requires_python: None,
+        supported_environments: None,
         roots,
         roots_from,
         install_rule: InstallRule::EveryEntry,

@@ -24,6 +24,8 @@ struct UvLock {
     version: Spanned<i64>,
     requires_python: Option<String>,
     #[serde(default)]
+    supported_markers: Vec<Spanned<String>>,
+    #[serde(default)]
     manifest: Option<UvManifest>,
     #[serde(default)]
     package: Vec<Spanned<UvPackage>>,
@@ -166,11 +168,14 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
             groups.push(group);
         }
     }
+    let supported = lock.supported_markers.iter().map(|marker| source.marker(marker)).collect::<Result<Vec<_>, _>>()?;
+    let supported_environments = Marker::any_of(supported);
     let roots_from = if projects.is_empty() && roots.is_empty() { RootsFrom::Unknown } else { RootsFrom::LockFile };
     Ok(LockedSet {
         files: vec![path.to_path_buf()],
         format: LockFormat::UvLock,
         requires_python: lock.requires_python,
+        supported_environments,
         roots_from,
         roots,
         install_rule: InstallRule::WalkFromRoots,
