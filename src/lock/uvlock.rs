@@ -48,20 +48,10 @@ struct UvManifest {
     members: Vec<String>,
     /// What a workspace root that is no project asks for itself, beside its members.
     #[serde(default)]
-    requirements: Vec<UvRequirement>,
+    requirements: Vec<UvDependency>,
     /// That root's `[dependency-groups]`.
     #[serde(default)]
-    dependency_groups: BTreeMap<String, Vec<UvRequirement>>,
-}
-
-/// A requirement as the manifest records it: `{ name = "pytest", specifier = "==9.0.3" }`.
-#[derive(Deserialize)]
-struct UvRequirement {
-    name: String,
-    #[serde(default)]
-    extras: Vec<String>,
-    marker: Option<Spanned<String>>,
-    specifier: Option<String>,
+    dependency_groups: BTreeMap<String, Vec<UvDependency>>,
 }
 
 #[derive(Deserialize)]
@@ -83,12 +73,17 @@ struct UvPackage {
     wheels: Vec<UvFile>,
 }
 
+/// An edge, `{ name = "rich", extra = ["jupyter"], version = "14.0.0" }`,
+/// or a requirement of the manifest, `{ name = "pytest", extras = [...],
+/// specifier = "==9.0.3" }`.
 #[derive(Deserialize)]
 struct UvDependency {
     name: String,
-    #[serde(default)]
+    #[serde(default, alias = "extras")]
     extra: Vec<String>,
     marker: Option<Spanned<String>>,
+    /// The exact version an edge means, or the specifier a requirement asks for.
+    #[serde(alias = "specifier")]
     version: Option<String>,
 }
 
@@ -224,23 +219,9 @@ fn non_project_root(
     manifest: Option<&UvManifest>,
 ) -> Result<(Vec<Dependency>, Vec<String>), LockError> {
     let Some(manifest) = manifest else { return Ok((Vec::new(), Vec::new())) };
-    let asked = |listed: &[UvRequirement], scope: Scope| -> Result<Vec<Dependency>, LockError> {
-        listed
-            .iter()
-            .map(|requirement| {
-                Ok(Dependency {
-                    name: normalize(&requirement.name),
-                    extras: requirement.extras.iter().map(|extra| normalize(extra)).collect(),
-                    marker: source.optional_marker(requirement.marker.as_ref())?,
-                    version: requirement.specifier.clone().filter(|specifier| !specifier.is_empty()),
-                    scope: scope.clone(),
-                })
-            })
-            .collect()
-    };
-    let mut roots = asked(&manifest.requirements, Scope::Always)?;
+    let mut roots = edges(source, &manifest.requirements, &Scope::Always)?;
     for (group, listed) in &manifest.dependency_groups {
-        roots.extend(asked(listed, Scope::Group(normalize(group)))?);
+        roots.extend(edges(source, listed, &Scope::Group(normalize(group)))?);
     }
     Ok((roots, manifest.dependency_groups.keys().map(|group| normalize(group)).collect()))
 }
@@ -262,7 +243,7 @@ fn edges(source: &TomlSource<'_>, listed: &[UvDependency], scope: &Scope) -> Res
                 name: normalize(&dependency.name),
                 extras: dependency.extra.iter().map(|extra| normalize(extra)).collect(),
                 marker: source.optional_marker(dependency.marker.as_ref())?,
-                version: dependency.version.clone(),
+                version: dependency.version.clone().filter(|version| !version.is_empty()),
                 scope: scope.clone(),
             })
         })
