@@ -1055,6 +1055,51 @@ fn a_lock_made_for_other_pythons_is_answered_from_the_index_for_the_target() {
     assert!(!report["notes"].to_string().contains("leaves out"), "{:#}", report["notes"]);
 }
 
+/// A requirements file exported from a lock made for other Pythons (or
+/// hashed before the wheel was uploaded) lists no hash of the index's wheel
+/// for the target: pip checking hashes builds the sdist, yet the pin has a
+/// wheel. That wheel is judged, and the reason says the hashes leave it out.
+/// Hashes that match no file at all stay an error.
+#[test]
+fn hashes_that_leave_out_the_targets_wheel_are_said_not_taken_for_no_wheel() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (_root, hashes, _server, index) = serve_index(scratch.path());
+    let lock = scratch.path().join("requirements.txt");
+    let listed = [hash_of(&hashes, "MarkupSafe-3.0.2-cp313-cp313-"), hash_of(&hashes, "markupsafe-3.0.2.tar.gz")];
+    std::fs::write(
+        &lock,
+        format!("markupsafe==3.0.2 \\\n    --hash=sha256:{} \\\n    --hash=sha256:{}\n", listed[0], listed[1]),
+    )
+    .unwrap();
+    let args = [
+        lock.to_str().unwrap(),
+        "-t",
+        "3.13t",
+        "-t",
+        "3.13",
+        "--platform",
+        "linux",
+        "--index-url",
+        &index,
+        "--format",
+        "json",
+    ];
+    let (_, stdout, stderr) = deps(scratch.path(), &args);
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let on = |target: &str| -> &Value {
+        report["packages"].as_array().unwrap().iter().find(|p| p["target"] == target).unwrap()
+    };
+    let free_threaded = on("3.13t");
+    assert_eq!(free_threaded["status"], "ready", "{free_threaded:#}");
+    assert!(free_threaded["wheel"].as_str().unwrap().contains("cp313t"), "{free_threaded:#}");
+    let said = free_threaded["reason"].as_str().unwrap();
+    assert!(said.starts_with("the lock file's hashes leave out this wheel, the index's for 3.13t"), "{said}");
+    // The default build's wheel is hashed: nothing to say.
+    let default_build = on("3.13");
+    assert!(default_build["wheel"].as_str().unwrap().contains("-cp313-cp313-"), "{default_build:#}");
+    assert!(!default_build["reason"].as_str().unwrap().contains("hashes"), "{default_build:#}");
+}
+
 /// Direct references are their own pins: a wheel URL (checked against its
 /// `--hash`) or a wheel file is that wheel, scanned, whatever the index
 /// holds; a git repository or an sdist URL is a build, said as such, with

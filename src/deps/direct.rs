@@ -72,7 +72,7 @@ pub(super) fn direct_source(
 /// The one wheel a URL or path names: taken when it fits the target.
 fn direct_wheel(q: &Question<'_>, wheel: Candidate, shown: &str) -> Choice {
     if choose::choose(std::slice::from_ref(&wheel), &q.supported).is_some() {
-        return Choice::Wheel { wheel, compiled_elsewhere: false };
+        return Choice::Wheel { wheel, compiled_elsewhere: false, unhashed: false };
     }
     Choice::NoWheel {
         install: format!("an install fails: the wheel at {shown} does not fit this target"),

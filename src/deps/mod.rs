@@ -394,6 +394,10 @@ enum Choice {
     Wheel {
         wheel: Candidate,
         compiled_elsewhere: bool,
+        /// The index's wheel for the target, whose sha256 the pin's `--hash`
+        /// values leave out (they were taken for other Pythons, or before
+        /// it was uploaded): pip checking them builds the sdist instead.
+        unhashed: bool,
     },
     /// `unlooked`: what was not searched for a later release with a wheel, when the index was not.
     NoWheel {
@@ -445,7 +449,7 @@ fn choice(
         } else {
             wheel.clone()
         };
-        return Choice::Wheel { wheel, compiled_elsewhere };
+        return Choice::Wheel { wheel, compiled_elsewhere, unhashed: false };
     }
     let pinned = Version::from_str(version).ok();
     // The --find-links directories' files of the project, and of the pinned release.
@@ -490,7 +494,14 @@ fn choice(
     let supported = &q.supported;
     if let Some(wheel) = choose::choose(&release, supported) {
         let compiled_elsewhere = wheel.is_pure_wheel() && choose::compiled_elsewhere(&release);
-        return Choice::Wheel { wheel: wheel.clone(), compiled_elsewhere };
+        return Choice::Wheel { wheel: wheel.clone(), compiled_elsewhere, unhashed: false };
+    }
+    if !q.dist.hashes.is_empty()
+        && let Some(files) = &on_index
+        && let Some(wheel) = choose::choose(files, supported)
+    {
+        let compiled_elsewhere = wheel.is_pure_wheel() && choose::compiled_elsewhere(files);
+        return Choice::Wheel { wheel: wheel.clone(), compiled_elsewhere, unhashed: true };
     }
     if !q.lists_every_file && !asks_index(q.dist, options) {
         // The lock file's list leaves the target out, and nothing else may be asked.
@@ -758,7 +769,7 @@ fn answer(
             out.reason = Some(reason);
             out.install = Some(install);
         }
-        Choice::Wheel { wheel, compiled_elsewhere } => {
+        Choice::Wheel { wheel, compiled_elsewhere, unhashed } => {
             // A direct reference names no version; its wheel does.
             if out.version.is_none() {
                 out.version = wheel.version().map(|v| v.to_string());
@@ -782,6 +793,13 @@ fn answer(
                     Some(Err(why)) => (out.status, out.reason) = (DepStatus::Error, Some(why.to_string())),
                     None => (out.status, out.reason) = (DepStatus::Error, Some("the wheel was not read".into())),
                 }
+            }
+            if unhashed {
+                let unhashed = format!(
+                    "the lock file's hashes leave out this wheel, the index's for {} (they were taken for other Pythons, or before it was uploaded), so pip checking them builds the sdist instead; lock again for {}",
+                    q.target.text, q.target.text
+                );
+                out.reason = Some(out.reason.map_or(unhashed.clone(), |why| format!("{unhashed}: {why}")));
             }
             if let Source::Git { url, .. } = &q.dist.source {
                 let version = q.dist.version.as_deref().unwrap_or("?");
