@@ -1094,6 +1094,12 @@ fn hashes_that_leave_out_the_targets_wheel_are_said_not_taken_for_no_wheel() {
     assert!(free_threaded["wheel"].as_str().unwrap().contains("cp313t"), "{free_threaded:#}");
     let said = free_threaded["reason"].as_str().unwrap();
     assert!(said.starts_with("the lock file's hashes leave out this wheel, the index's for 3.13t"), "{said}");
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("the hashes of 1 pin(s) (markupsafe) leave out the wheel the index has for 3.13t"),
+        "{notes}"
+    );
+    assert!(!notes.contains("for 3.13,") && !notes.contains("for 3.13 "), "{notes}");
     // The default build's wheel is hashed: nothing to say.
     let default_build = on("3.13");
     assert!(default_build["wheel"].as_str().unwrap().contains("-cp313-cp313-"), "{default_build:#}");

@@ -348,7 +348,7 @@ fn answer_all(
             (sdist.filename.clone(), kind)
         })
         .collect();
-    let mut notes = Vec::new();
+    let mut notes = unhashed_notes(questions, &chosen);
     let uncached = read.iter().filter(|(_, kind)| matches!(kind, Err(fetch::FetchFailure::SdistNotCached { .. })));
     if let count @ 1.. = uncached.count() {
         notes.push(format!(
@@ -551,6 +551,31 @@ fn choice(
         None => Some("later releases were not looked up: the index's page was not read".into()),
     };
     Choice::NoWheel { install, upgrades, unlooked, sdist }
+}
+
+/// One note per input and target where pins' `--hash` values leave out
+/// the wheel the target takes, naming the first few.
+fn unhashed_notes(questions: &[Question<'_>], chosen: &[Choice]) -> Vec<String> {
+    let mut named: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+    for (q, choice) in questions.iter().zip(chosen) {
+        if matches!(choice, Choice::Wheel { unhashed: true, .. }) {
+            let pins = named.entry((q.input.label.as_str(), q.target.text.as_str())).or_default();
+            if !pins.contains(&q.dist.name.as_str()) {
+                pins.push(&q.dist.name);
+            }
+        }
+    }
+    named
+        .into_iter()
+        .map(|((label, target), pins)| {
+            let shown = pins.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+            let more = if pins.len() > 5 { format!(" and {} more", pins.len() - 5) } else { String::new() };
+            format!(
+                "{label}: the hashes of {} pin(s) ({shown}{more}) leave out the wheel the index has for {target}, so pip checking them builds the sdists instead; the file was made for other Pythons, or before those wheels were uploaded: lock again for {target}",
+                pins.len()
+            )
+        })
+        .collect()
 }
 
 /// Said once per input and target whose Python the lock file's
