@@ -464,6 +464,34 @@ fn a_pyproject_is_resolved_by_uv_for_each_target() {
     assert!(stderr.trim_end().ends_with("Connection refused (os error 111)"), "uv's last line: {stderr}");
 }
 
+/// A free-threaded target nothing satisfies with its own tags (pyyaml has
+/// only a default-build wheel and no sdist here) is resolved as the default
+/// build instead, so the pins that stand in the way are answered, with a
+/// note, rather than the run stopping on uv's refusal.
+#[test]
+fn a_pyproject_nothing_satisfies_on_a_free_threaded_target_is_answered_at_default_build_pins() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (_, _, _server, index) = serve_index(scratch.path());
+    let project = scratch.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    let pyproject = "[project]\nname = \"app\"\nversion = \"0.1\"\ndependencies = [\"markupsafe\", \"pyyaml\"]\n";
+    std::fs::write(project.join("pyproject.toml"), pyproject).unwrap();
+    let (path, uv_cache) = (path_with_uv(), scratch.path().join("uv-cache"));
+    let env = [("PATH", path.as_os_str()), ("UV_CACHE_DIR", uv_cache.as_os_str())];
+    let args =
+        [project.to_str().unwrap(), "-t", "3.13t", "--platform", "linux", "--index-url", &index, "--format", "json"];
+    let (code, stdout, stderr) = deps_with(scratch.path(), &args, &env);
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(code, Some(1), "pyyaml has no cp313t wheel: {stderr}");
+    assert_eq!(status_on(&report, "pyyaml", "3.13t"), "no_wheel", "{report:#}");
+    assert_eq!(status_on(&report, "markupsafe", "3.13t"), "ready", "{report:#}");
+    let resolved = &report["inputs"][0]["resolved"];
+    assert_eq!(resolved["free_threaded"], false, "{resolved:#}");
+    assert!(resolved["free_threaded_unresolvable"].as_str().unwrap().contains("pyyaml"), "{resolved:#}");
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("as the default build, since with the cp313t tags nothing satisfies it"), "{notes}");
+}
+
 /// Without uv (not beside ftprobe, not on PATH), a pyproject.toml, or a
 /// folder holding only one, is refused in one line that names the lockers
 /// and says that installing uv resolves it.

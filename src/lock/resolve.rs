@@ -7,7 +7,9 @@
 //! free-threaded interpreter's tags (`cp314t`) when one is given as
 //! `--python`: a free-threaded target is resolved so when ftprobe finds a
 //! free-threaded CPython, else as the default build of that version, and
-//! [`Resolution`] says which. A failure is one line: uv's last, as an
+//! [`Resolution`] says which. Where nothing satisfies the project with the
+//! free-threaded tags, it is resolved as the default build instead: its
+//! pins then show what stands in the way. A failure is one line: uv's last, as an
 //! [`LockError::Unresolvable`] (no versions satisfy the requirements on that
 //! target) or a [`LockError::ResolverFailed`] (uv, the network or its cache).
 
@@ -45,8 +47,13 @@ pub struct Resolution {
     pub python_version: String,
     pub python_platform: String,
     /// Whether uv resolved with a free-threaded interpreter's tags; for a
-    /// free-threaded target, false when ftprobe found none to give it.
+    /// free-threaded target, false when ftprobe found none to give it, or
+    /// when nothing satisfied the project with them.
     pub free_threaded: bool,
+    /// Why nothing satisfied the project with the free-threaded tags (uv's
+    /// last line), when it was resolved as the default build instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub free_threaded_unresolvable: Option<String>,
     /// Where uv's output was written (the pins' locations point into it).
     pub pins: PathBuf,
 }
@@ -60,6 +67,13 @@ impl Resolution {
             self.by, self.target, self.platform, self.python_version, self.python_platform
         );
         match target {
+            Some(target) if target.is_free_threaded() && let Some(why) = &self.free_threaded_unresolvable => {
+                note.push_str(&format!(
+                    "; as the default build, since with the {} tags nothing satisfies it ({why}): the pins without a {} wheel are what stands in the way)",
+                    target.abi_tag(),
+                    target.abi_tag()
+                ))
+            }
             Some(target) if target.is_free_threaded() && !self.free_threaded => note.push_str(&format!(
                 "; as the default build: uv takes no `{}` and no free-threaded interpreter was found to give it, \
                  so a release without a {} wheel or sdist may have been resolved around)",
@@ -143,14 +157,18 @@ impl Resolver {
         })?;
         let (major, minor) = target.python_version();
         let python_version = format!("{major}.{minor}");
-        let base = self.base_for(target);
-        let mut args: Vec<OsString> = vec!["pip".into(), "compile".into(), pyproject.as_os_str().to_owned()];
-        let flags = ["--python-version", &python_version, "--python-platform", &python_platform];
-        args.extend(flags.iter().map(OsString::from));
-        if let Some(base) = &base {
-            args.extend(["--python".into(), base.executable.as_os_str().to_owned()]);
-        }
-        args.extend(self.common_args(pyproject)?);
+        let mut base = self.base_for(target);
+        let common = self.common_args(pyproject)?;
+        let args_with = |base: Option<&Base>| -> Vec<OsString> {
+            let mut args: Vec<OsString> = vec!["pip".into(), "compile".into(), pyproject.as_os_str().to_owned()];
+            let flags = ["--python-version", &python_version, "--python-platform", &python_platform];
+            args.extend(flags.iter().map(OsString::from));
+            if let Some(base) = base {
+                args.extend(["--python".into(), base.executable.as_os_str().to_owned()]);
+            }
+            args.extend(common.iter().cloned());
+            args
+        };
         let failed = |failure: UvFailure| {
             let (path, target, platform) = (pyproject.to_path_buf(), target_text.clone(), platform_text.clone());
             match failure {
@@ -158,7 +176,23 @@ impl Resolver {
                 UvFailure::Failed(reason) => LockError::ResolverFailed { path, target, platform, reason },
             }
         };
-        let text = self.run(&args, platform).map_err(failed)?;
+        let mut free_threaded_unresolvable = None;
+        let text = match self.run(&args_with(base.as_ref()), platform) {
+            // Nothing satisfies it with the free-threaded tags: resolved as
+            // the default build, its pins say what stands in the way.
+            Err(UvFailure::Unresolvable(why)) if base.as_ref().is_some_and(|base| base.free_threaded) => {
+                let default_build = self.base_of_kind(target, false);
+                match self.run(&args_with(default_build.as_ref()), platform) {
+                    Ok(text) => {
+                        free_threaded_unresolvable = Some(why);
+                        base = default_build;
+                        text
+                    }
+                    Err(_) => return Err(failed(UvFailure::Unresolvable(why))),
+                }
+            }
+            outcome => outcome.map_err(failed)?,
+        };
         let pins = self.pins_path(pyproject, &target_text, &python_platform);
         write_pins(&pins, &text).map_err(|problem| {
             failed(UvFailure::Failed(format!("cannot write uv's output to {}: {problem}", pins.display())))
@@ -172,6 +206,7 @@ impl Resolver {
             python_version,
             python_platform,
             free_threaded,
+            free_threaded_unresolvable,
             pins,
         };
         Ok((set, resolution))
@@ -237,6 +272,12 @@ impl Resolver {
     /// A CPython of the target's build kind for uv's tags: the target's
     /// version if ftprobe finds one, else the newest of that kind.
     fn base_for(&self, target: Target) -> Option<Base> {
+        self.base_of_kind(target, target.is_free_threaded())
+    }
+
+    /// A CPython built with or without `--disable-gil`: the target's
+    /// version if ftprobe finds one, else the newest of that kind.
+    fn base_of_kind(&self, target: Target, free_threaded: bool) -> Option<Base> {
         let bases = self.bases.get_or_init(|| {
             crate::discover::discover_all()
                 .into_iter()
@@ -248,7 +289,7 @@ impl Resolver {
                 })
                 .collect()
         });
-        let kind: Vec<&Base> = bases.iter().filter(|base| base.free_threaded == target.is_free_threaded()).collect();
+        let kind: Vec<&Base> = bases.iter().filter(|base| base.free_threaded == free_threaded).collect();
         let exact = kind.iter().find(|base| base.version == target.python_version());
         exact.or_else(|| kind.iter().max_by_key(|base| base.version)).map(|base| (*base).clone())
     }
@@ -360,6 +401,7 @@ mod tests {
             python_version: "3.14".into(),
             python_platform: "x86_64-manylinux_2_36".into(),
             free_threaded: true,
+            free_threaded_unresolvable: None,
             pins: PathBuf::from("/cache/p.txt"),
         };
         let note = resolution.note("pyproject.toml");
@@ -367,6 +409,13 @@ mod tests {
         assert!(note.contains("with a free-threaded interpreter for the cp314t tags"), "{note}");
         let as_default = Resolution { free_threaded: false, ..resolution.clone() }.note("p");
         assert!(as_default.contains("as the default build: uv takes no `3.14t`"), "{as_default}");
+        let why = Some("hint: no cp314t wheel for `psycopg-binary`".to_string());
+        let fell_back = Resolution { free_threaded: false, free_threaded_unresolvable: why, ..resolution.clone() };
+        let fell_back = fell_back.note("p");
+        assert!(
+            fell_back.contains("as the default build, since with the cp314t tags nothing satisfies it (hint: no cp314t wheel for `psycopg-binary`)"),
+            "{fell_back}"
+        );
         let default_build = Resolution { target: "3.14".into(), free_threaded: false, ..resolution }.note("p");
         assert!(default_build.ends_with("--python-platform x86_64-manylinux_2_36)"), "{default_build}");
     }
