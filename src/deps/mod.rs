@@ -595,9 +595,9 @@ fn outside_requires_python_note(input: &Input, target: &NamedTarget) -> String {
 /// `supported-markers` leave out (where its Python range does not already).
 fn outside_environments_note(input: &Input, target: &NamedTarget, platform: &NamedPlatform) -> String {
     format!(
-        "{}: it was made for `{}` (tool.uv.environments), which leaves out {} on {}, so installing there needs the \
+        "{}: it was made for `{}` alone (its environments), which leaves out {} on {}, so installing there needs the \
          environment added and the lock file made again; the pins were answered as they stand, each from the files its \
-         release has on the index, since uv lists no wheels for environments it was not made for",
+         release has on the index, since a lock file lists no wheels for environments it was not made for (uv)",
         input.label,
         input.set.supported_environments.as_ref().map(ToString::to_string).unwrap_or_default(),
         target.text,

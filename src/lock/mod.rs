@@ -86,9 +86,9 @@ pub struct LockedSet {
     /// The lock file's `requires-python`, as written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requires_python: Option<String>,
-    /// uv.lock's `supported-markers` (the project's `tool.uv.environments`),
-    /// as one marker: the environments it was made for. uv lists no wheels
-    /// for the others.
+    /// The environments the lock file was made for, as one marker: uv.lock's
+    /// `supported-markers` (the project's `tool.uv.environments`), pylock's
+    /// `environments`. uv lists no wheels for the others.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub supported_environments: Option<Marker>,
     /// The project's direct dependencies (with the extra or group that asks for them).

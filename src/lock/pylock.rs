@@ -12,8 +12,8 @@ use toml::Spanned;
 
 use super::toml_source::TomlSource;
 use super::{
-    Dependency, Hash, InstallRule, LockError, LockFormat, LockedDist, LockedFile, LockedSet, RootsFrom, Scope, Source,
-    file_name_of, normalize,
+    Dependency, Hash, InstallRule, LockError, LockFormat, LockedDist, LockedFile, LockedSet, Marker, RootsFrom, Scope,
+    Source, file_name_of, normalize,
 };
 
 #[derive(Deserialize)]
@@ -21,6 +21,8 @@ use super::{
 struct Pylock {
     lock_version: Spanned<String>,
     requires_python: Option<String>,
+    #[serde(default)]
+    environments: Vec<Spanned<String>>,
     #[serde(default)]
     extras: Vec<String>,
     #[serde(default)]
@@ -117,11 +119,13 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
             })
         })
         .collect::<Result<Vec<_>, LockError>>()?;
+    let environments = lock.environments.iter().map(|marker| source.marker(marker)).collect::<Result<Vec<_>, _>>()?;
+    let supported_environments = Marker::any_of(environments);
     Ok(LockedSet {
         files: vec![path.to_path_buf()],
         format: LockFormat::Pylock,
         requires_python: lock.requires_python,
-        supported_environments: None,
+        supported_environments,
         roots: Vec::new(),
         roots_from: RootsFrom::Unknown,
         install_rule: InstallRule::EveryEntry,
@@ -254,6 +258,22 @@ mod tests {
         assert_eq!(attrs.dependencies[0].version.as_deref(), Some("1.0"));
         assert!(matches!(&set.dists[2].source, Source::Git { commit: Some(commit), .. } if commit == "abc"));
         assert_eq!(set.dists[1].location.line, 14);
+    }
+
+    #[test]
+    fn environments_say_what_the_lock_was_made_for() {
+        let text =
+            "lock-version = \"1.0\"\nenvironments = [\"sys_platform == 'linux'\", \"sys_platform == 'darwin'\"]\n";
+        let set = read(Path::new("pylock.toml"), text).unwrap();
+        let made_for = set.supported_environments.expect("environments are read");
+        for (platform, expected) in
+            [(Platform::LinuxX86_64, true), (Platform::MacosArm64, true), (Platform::WindowsAmd64, false)]
+        {
+            let environment = Environment::new(3, 14, true, platform);
+            assert_eq!(made_for.evaluate(&environment, Default::default()), expected, "{environment}");
+        }
+        let none = read(Path::new("pylock.toml"), "lock-version = \"1.0\"\n").unwrap();
+        assert_eq!(none.supported_environments, None);
     }
 
     #[test]
