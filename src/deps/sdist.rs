@@ -153,12 +153,19 @@ impl Files {
 }
 
 /// How well a path shows what is built: outside docs, demos, tests and
-/// examples first, then the shallowest.
-fn rank(path: &str) -> (bool, usize) {
+/// examples first, then the shallowest, then one whose name is not for one
+/// other system or CPU (`_psutil_aix.c`, `range2-neon.c`).
+fn rank(path: &str) -> (bool, usize, bool) {
     const ASIDE: &[&str] =
         &["doc", "docs", "demo", "demos", "test", "tests", "testing", "example", "examples", "benchmarks"];
+    const ONE_PLATFORMS: &[&str] = &[
+        "aix", "bsd", "freebsd", "openbsd", "netbsd", "osx", "darwin", "macos", "win", "win32", "windows", "sunos",
+        "solaris", "cygwin", "haiku", "neon", "arm", "arm64", "aarch64", "ppc", "ppc64", "s390x", "riscv", "wasm",
+    ];
     let aside = path.split('/').any(|part| ASIDE.contains(&part.to_ascii_lowercase().as_str()));
-    (aside, path.matches('/').count())
+    let file_name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    let one_platform = file_name.split(|c: char| !c.is_ascii_alphanumeric()).any(|word| ONE_PLATFORMS.contains(&word));
+    (aside, path.matches('/').count(), one_platform)
 }
 
 #[cfg(test)]
@@ -221,6 +228,9 @@ mod tests {
         // The shallowest source outside docs, demos and tests is the one named.
         let sources = tar_gz(&[("p-1.0/demo/x.c", ""), ("p-1.0/src/p/deep/y.c", ""), ("p-1.0/src/p/z.c", "")]);
         assert_eq!(classify("p-1.0.tar.gz", &sources), Ok(compiled("src/p/z.c")));
+        // Of equally shallow ones, one not named for another system (psutil's layout).
+        let psutil = tar_gz(&[("p-1.0/p/_p_aix.c", ""), ("p-1.0/p/_p_windows.c", ""), ("p-1.0/p/_p_linux.c", "")]);
+        assert_eq!(classify("p-1.0.tar.gz", &psutil), Ok(compiled("p/_p_linux.c")));
         let cffi = "setup(cffi_modules=['build.py:ffi'])";
         assert_eq!(with(("p-1.0/setup.py", cffi)), compiled("setup.py names cffi_modules"));
     }
