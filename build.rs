@@ -1,4 +1,5 @@
-//! Embeds every Python file under `probes/` into the binary.
+//! Embeds every Python file under `probes/` into the binary, and records
+//! the version and a digest of the sources.
 //!
 //! Top-level `probes/<name>.py` becomes a constant `<NAME>` holding its source;
 //! `probes/specific/<module>_<probe>.py` (per-package extra checks) becomes an
@@ -44,6 +45,40 @@ fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("probes.rs");
     fs::write(out, code).expect("OUT_DIR is writable");
     long_version(&root);
+    code_digest(&root);
+}
+
+/// `FTPROBE_CODE_DIGEST`: the sha256 of every file under `src/` (paths and
+/// contents), shortened. Answers remembered across runs (a wheel's
+/// verdicts, an sdist's kind) are kept under it, so a build whose code
+/// differs in any way works them out anew.
+fn code_digest(root: &Path) {
+    use sha2::{Digest, Sha256};
+    let src = root.join("src");
+    println!("cargo:rerun-if-changed={}", src.display());
+    let mut files = Vec::new();
+    let mut pending = vec![src.clone()];
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut hasher = Sha256::new();
+    for file in files {
+        let relative = file.strip_prefix(&src).unwrap_or(&file).to_string_lossy().into_owned();
+        hasher.update(relative.as_bytes());
+        hasher.update([0]);
+        hasher.update(fs::read(&file).unwrap_or_default());
+        hasher.update([0]);
+    }
+    let digest: String = hasher.finalize().iter().take(8).map(|byte| format!("{byte:02x}")).collect();
+    println!("cargo:rustc-env=FTPROBE_CODE_DIGEST={digest}");
 }
 
 /// `ftprobe --version`: the version, the commit it was built from (when

@@ -225,6 +225,15 @@ fn a_requirements_file_is_answered_from_the_index_and_then_from_the_cache() {
     }
     assert!(server.served(false).is_empty(), "the offline run asked the index");
     assert!(stderr.contains("0 requests"), "{stderr}");
+    // Each wheel's verdicts are remembered by its sha256: without its bytes, the same answers.
+    std::fs::remove_dir_all(scratch.path().join("cache/remote-wheels")).unwrap();
+    let (_, remembered, stderr) = deps(scratch.path(), &offline);
+    let remembered: Value = serde_json::from_str(&remembered).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    for p in report["packages"].as_array().unwrap() {
+        let name = p["name"].as_str().unwrap();
+        assert_eq!(by_name(&remembered, name)["modules"], p["modules"], "{name}");
+        assert_eq!(by_name(&remembered, name)["status"], p["status"], "{name}");
+    }
 
     // The table, Markdown and SARIF say the same, and SARIF points at the pin's line.
     let (_, table, _) = deps(

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::choose::Candidate;
 use super::pages::PageCache;
+use super::remembered::Remembered;
 use super::result::{ModuleVerdict, Traffic};
 use super::sdist::{self, KindCache, SdistKind};
 use crate::index::digest::Sha256Digest;
@@ -71,6 +72,8 @@ pub struct Fetcher {
     wheels: WheelCache,
     pages: PageCache,
     sdist_kinds: KindCache,
+    /// Each scanned wheel's verdicts, by its sha256.
+    verdicts: Remembered,
     offline: bool,
     options: FetchOptions,
     from_cache: AtomicUsize,
@@ -84,6 +87,7 @@ impl Fetcher {
             wheels: WheelCache::new(cache_dir),
             pages: PageCache::new(cache_dir),
             sdist_kinds: KindCache::new(cache_dir),
+            verdicts: Remembered::new(cache_dir, "wheel-verdicts"),
             offline,
             options: FetchOptions { verify_full, ..FetchOptions::default() },
             from_cache: AtomicUsize::new(0),
@@ -181,6 +185,13 @@ impl Fetcher {
         let url = wheel.url.clone().ok_or_else(|| FetchFailure::NoUrl { file: name() })?;
         let sha256 = wheel.sha256.as_deref().ok_or_else(|| FetchFailure::NoSha256 { file: name() })?;
         let file = RemoteFile { filename: name(), url, sha256: Sha256Digest::from_hex(sha256)?, size: wheel.size };
+        // What this build found in these bytes before; --verify-full reads them again.
+        if !self.options.verify_full
+            && let Some(modules) = self.remembered_verdicts(sha256, &wheel.filename)
+        {
+            self.from_cache.fetch_add(1, Ordering::Relaxed);
+            return Ok(ScannedWheel { modules, range_ignored: false });
+        }
         let access = if self.offline { Access::Offline } else { Access::Online(&self.client) };
         let fetched = remote::open_wheel(access, &self.wheels, &file, &remote::scanned_members, &self.options)?;
         if fetched.transfer.from_cache {
@@ -192,8 +203,24 @@ impl Fetcher {
         let opened =
             Wheel::from_source(Arc::new(fetched.file.clone()), len, overlaps).map_err(|e| unreadable(e.to_string()))?;
         let modules = verdicts(&wheel.filename, Path::new(&wheel.filename), &opened)?;
+        let remembered = RememberedVerdicts { filename: wheel.filename.clone(), modules: modules.clone() };
+        if let Ok(text) = serde_json::to_string(&remembered) {
+            self.verdicts.put(sha256, &text);
+        }
         Ok(ScannedWheel { modules, range_ignored: fetched.transfer.range_ignored })
     }
+
+    fn remembered_verdicts(&self, sha256: &str, filename: &str) -> Option<Vec<ModuleVerdict>> {
+        let remembered: RememberedVerdicts = serde_json::from_str(&self.verdicts.get(sha256)?).ok()?;
+        (remembered.filename == filename).then_some(remembered.modules)
+    }
+}
+
+/// A wheel's verdicts as remembered: its name, since the import names come from it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RememberedVerdicts {
+    filename: String,
+    modules: Vec<ModuleVerdict>,
 }
 
 /// The scanner's verdicts on the modules of the opened wheel `filename`

@@ -18,6 +18,7 @@ pub mod fetch;
 pub mod judge;
 pub mod local;
 pub mod pages;
+mod remembered;
 pub mod result;
 pub mod sdist;
 pub mod upgrade;

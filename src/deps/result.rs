@@ -2,7 +2,7 @@
 //! target and platform, with a status from a fixed set, and a summary per
 //! target. This is the JSON README documents; every other format renders it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::binscan::{GilVerdict, SubinterpreterVerdict};
 use crate::lock::LockFormat;
@@ -61,7 +61,7 @@ impl DepStatus {
 }
 
 /// One extension module of the chosen wheel, as `ftprobe scan` words it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModuleVerdict {
     pub import_name: String,
     /// The member of the wheel.

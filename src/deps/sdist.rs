@@ -10,7 +10,9 @@
 //! not a blocker. Anything it cannot tell stays a build that may compile.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use super::remembered::Remembered;
 
 /// What building an sdist would make.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,19 +58,19 @@ const COMPILING_WORDS: &[&str] = &[
     "build_ext",
 ];
 
-/// What earlier runs found, one small file per sdist's sha256 below the
-/// cache folder (`sdist-kinds/<sha256>`): `pure`, or `compiled` and why.
+/// What earlier runs found, one small file per sdist's sha256
+/// (`sdist-kinds/<code digest>/<sha256>`): `pure`, or `compiled` and why.
 pub struct KindCache {
-    dir: PathBuf,
+    remembered: Remembered,
 }
 
 impl KindCache {
     pub fn new(cache_dir: &Path) -> KindCache {
-        KindCache { dir: cache_dir.join("sdist-kinds") }
+        KindCache { remembered: Remembered::new(cache_dir, "sdist-kinds") }
     }
 
     pub fn get(&self, sha256: &str) -> Option<SdistKind> {
-        let text = std::fs::read_to_string(self.dir.join(sha256.to_ascii_lowercase())).ok()?;
+        let text = self.remembered.get(sha256)?;
         match text.split_once('\n') {
             Some(("pure", _)) => Some(SdistKind::Pure),
             Some(("compiled", why)) => Some(SdistKind::Compiled(why.trim_end().to_string())),
@@ -82,14 +84,7 @@ impl KindCache {
             SdistKind::Pure => "pure\n".to_string(),
             SdistKind::Compiled(why) => format!("compiled\n{why}\n"),
         };
-        let path = self.dir.join(sha256.to_ascii_lowercase());
-        let partial = path.with_extension(format!("partial-{}", std::process::id()));
-        let written = std::fs::create_dir_all(&self.dir)
-            .and_then(|()| std::fs::write(&partial, text))
-            .and_then(|()| std::fs::rename(&partial, &path));
-        if written.is_err() {
-            let _ = std::fs::remove_file(&partial);
-        }
+        self.remembered.put(sha256, &text);
     }
 }
 

@@ -1,0 +1,57 @@
+//! Answers remembered across runs, by the sha256 of the file they are
+//! about: `<cache>/<kind>/<code digest>/<sha256>`. The code digest
+//! (`FTPROBE_CODE_DIGEST`, from build.rs) changes with any change to the
+//! sources, so a build that might answer differently never reads another
+//! build's answers. A cache that cannot be written only makes runs slower.
+
+use std::path::{Path, PathBuf};
+
+/// One kind of remembered answer.
+#[derive(Clone, Debug)]
+pub struct Remembered {
+    dir: PathBuf,
+}
+
+impl Remembered {
+    pub fn new(cache_dir: &Path, kind: &str) -> Remembered {
+        Remembered { dir: cache_dir.join(kind).join(env!("FTPROBE_CODE_DIGEST")) }
+    }
+
+    /// What was remembered about the file with this sha256.
+    pub fn get(&self, sha256: &str) -> Option<String> {
+        std::fs::read_to_string(self.dir.join(sha256.to_ascii_lowercase())).ok()
+    }
+
+    /// Remembers `text`, whole or not at all (written aside, then renamed).
+    pub fn put(&self, sha256: &str, text: &str) {
+        let path = self.dir.join(sha256.to_ascii_lowercase());
+        let partial = path.with_extension(format!("partial-{}", std::process::id()));
+        let written = std::fs::create_dir_all(&self.dir)
+            .and_then(|()| std::fs::write(&partial, text))
+            .and_then(|()| std::fs::rename(&partial, &path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&partial);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_kept_by_sha256_under_this_builds_code_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let remembered = Remembered::new(dir.path(), "wheel-verdicts");
+        let sha = "AB".repeat(32);
+        assert_eq!(remembered.get(&sha), None);
+        remembered.put(&sha, "first");
+        remembered.put(&sha, "second");
+        assert_eq!(remembered.get(&sha.to_ascii_lowercase()).as_deref(), Some("second"));
+        let kept = dir.path().join("wheel-verdicts").join(env!("FTPROBE_CODE_DIGEST")).join("ab".repeat(32));
+        assert!(kept.is_file(), "{}", kept.display());
+        assert_eq!(env!("FTPROBE_CODE_DIGEST").len(), 16);
+        // Another kind is kept apart.
+        assert_eq!(Remembered::new(dir.path(), "sdist-kinds").get(&sha), None);
+    }
+}
