@@ -117,7 +117,8 @@ struct Question<'a> {
     locked_wheel: Option<Candidate>,
     /// Whether the lock file's lists of files may be taken as all its pins
     /// have for the target: not when its `requires-python` leaves the
-    /// target out, since lockers then list only the wheels of the versions it admits.
+    /// target out, or its environments the platform, since lockers then
+    /// list only the wheels of what they were made for.
     lists_every_file: bool,
     required_by: Vec<Vec<String>>,
 }
@@ -593,7 +594,8 @@ fn outside_requires_python_note(input: &Input, target: &NamedTarget) -> String {
 }
 
 /// Said once per input, target and platform that the lock file's
-/// `supported-markers` leave out (where its Python range does not already).
+/// environments (uv.lock's `supported-markers`, pylock's `environments`)
+/// leave out, where its Python range does not already.
 fn outside_environments_note(input: &Input, target: &NamedTarget, platform: &NamedPlatform) -> String {
     format!(
         "{}: it was made for `{}` alone (its environments), which leaves out {} on {}, so installing there needs the \
