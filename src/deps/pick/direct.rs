@@ -8,8 +8,9 @@ use std::str::FromStr;
 
 use pep440_rs::Version;
 
-use super::choose::{self, Candidate};
-use super::{Choice, Question, fetch};
+use super::Choice;
+use crate::deps::choose::{self, Candidate};
+use crate::deps::{Question, fetch};
 use crate::lock::Source;
 
 /// What building from source takes, said of every pin an install would build.
