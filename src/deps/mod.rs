@@ -4,7 +4,7 @@
 //!
 //! For every input ([`crate::lock::LockedSet`]), target and platform: which
 //! pins the target installs (markers, extras, groups), the wheel an
-//! installer would choose for each ([`pick`], [`choose`], `model::ranking`), and for a
+//! installer would choose for each (`pick`, [`choose`], `model::ranking`), and for a
 //! compiled wheel the scanner's verdicts on the modules the target imports,
 //! read from the bytes fetched by range requests ([`fetch`]), or in place
 //! from a `--find-links` directory ([`local`]). Pins with no wheel get what
