@@ -371,6 +371,26 @@ fn a_pylock_answers_for_314t_315t_and_abi3t_from_their_own_wheels() {
     assert_eq!(code, Some(1), "no wheel on a free-threaded target: {stderr}");
 }
 
+/// A project folder below `scratch` holding `pyproject`, and what ftprobe
+/// runs uv with: the uv scripts/fetch-batch-index installs, and a private cache.
+fn uv_project(scratch: &Path, pyproject: &str) -> (PathBuf, UvEnvironment) {
+    let project = scratch.join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(project.join("pyproject.toml"), pyproject).unwrap();
+    (project, UvEnvironment { path: path_with_uv(), cache: scratch.join("uv-cache") })
+}
+
+struct UvEnvironment {
+    path: OsString,
+    cache: PathBuf,
+}
+
+impl UvEnvironment {
+    fn pairs(&self) -> [(&str, &OsStr); 2] {
+        [("PATH", self.path.as_os_str()), ("UV_CACHE_DIR", self.cache.as_os_str())]
+    }
+}
+
 /// A PATH that finds the uv scripts/fetch-batch-index installs first.
 fn path_with_uv() -> OsString {
     let uv_dir = batch_index().parent().unwrap().join("batch-index-tools/bin");
@@ -395,16 +415,12 @@ fn status_on(report: &Value, name: &str, target: &str) -> String {
 fn a_pyproject_is_resolved_by_uv_for_each_target() {
     let scratch = tempfile::tempdir().unwrap();
     let (_, _, server, index) = serve_index(scratch.path());
-    let project = scratch.path().join("project");
-    std::fs::create_dir_all(&project).unwrap();
-    std::fs::write(
-        project.join("pyproject.toml"),
+    let (project, uv) = uv_project(
+        scratch.path(),
         "[project]\nname = \"app\"\nversion = \"0.1\"\ndependencies = [\"ftfix\", \"ftfix-gil\", \"python-dateutil\"]\n\
          [project.optional-dependencies]\nweb = [\"markupsafe\"]\n",
-    )
-    .unwrap();
-    let (path, uv_cache) = (path_with_uv(), scratch.path().join("uv-cache"));
-    let env = [("PATH", path.as_os_str()), ("UV_CACHE_DIR", uv_cache.as_os_str())];
+    );
+    let env = uv.pairs();
     let args = ["-t", "3.13t", "--platform", "linux", "--index-url", &index];
     let json = [&[project.to_str().unwrap()][..], &args, &["--format", "json"]].concat();
     let (code, stdout, stderr) = deps_with(scratch.path(), &json, &env);
@@ -481,12 +497,9 @@ fn a_pyproject_is_resolved_by_uv_for_each_target() {
 fn a_pyproject_nothing_satisfies_on_a_free_threaded_target_is_answered_at_default_build_pins() {
     let scratch = tempfile::tempdir().unwrap();
     let (_, _, _server, index) = serve_index(scratch.path());
-    let project = scratch.path().join("project");
-    std::fs::create_dir_all(&project).unwrap();
     let pyproject = "[project]\nname = \"app\"\nversion = \"0.1\"\ndependencies = [\"markupsafe\", \"pyyaml\"]\n";
-    std::fs::write(project.join("pyproject.toml"), pyproject).unwrap();
-    let (path, uv_cache) = (path_with_uv(), scratch.path().join("uv-cache"));
-    let env = [("PATH", path.as_os_str()), ("UV_CACHE_DIR", uv_cache.as_os_str())];
+    let (project, uv) = uv_project(scratch.path(), pyproject);
+    let env = uv.pairs();
     let args =
         [project.to_str().unwrap(), "-t", "3.13t", "--platform", "linux", "--index-url", &index, "--format", "json"];
     let (code, stdout, stderr) = deps_with(scratch.path(), &args, &env);
