@@ -120,12 +120,16 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
     let every_entry_grouped = !dists.is_empty() && dists.iter().all(|dist| !dist.groups.is_empty());
     let mut groups: Vec<String> = lock.metadata.groups.iter().map(|group| normalize(group)).collect();
     groups.retain(|group| group != "default");
-    let requires_python = lock
-        .metadata
-        .targets
-        .iter()
-        .find_map(|target| target.requires_python.clone())
-        .or(lock.metadata.requires_python);
+    // Targets with different ranges (a lock made for 3.12 and for 3.13) admit
+    // their union, which one specifier cannot say: then the range is not known.
+    let mut ranges: Vec<&String> = lock.metadata.targets.iter().filter_map(|t| t.requires_python.as_ref()).collect();
+    ranges.sort();
+    ranges.dedup();
+    let requires_python = match ranges.as_slice() {
+        [] => lock.metadata.requires_python.clone(),
+        [one] => Some((*one).clone()),
+        _ => None,
+    };
     let mut set = LockedSet {
         files: vec![path.to_path_buf()],
         format: LockFormat::PdmLock,
@@ -226,6 +230,20 @@ mod tests {
 
     fn fixture_path() -> PathBuf {
         crate::lock::test_fixtures::path("pdm/pdm/pdm.lock")
+    }
+
+    #[test]
+    fn targets_with_different_ranges_leave_the_range_unknown() {
+        let lock = |targets: &str| {
+            let text = format!("[metadata]\ngroups = [\"default\"]\nlock_version = \"4.5.1\"\n{targets}");
+            read(Path::new("pdm.lock"), &text).unwrap()
+        };
+        let target = |range: &str| format!("\n[[metadata.targets]]\nrequires_python = \"{range}\"\n");
+        assert_eq!(lock(&target("==3.12.*")).requires_python.as_deref(), Some("==3.12.*"));
+        let same = [target(">=3.10"), target(">=3.10")].concat();
+        assert_eq!(lock(&same).requires_python.as_deref(), Some(">=3.10"));
+        let two = [target("==3.13.*"), target("==3.12.*")].concat();
+        assert_eq!(lock(&two).requires_python, None);
     }
 
     #[test]
