@@ -353,14 +353,21 @@ impl LockedSet {
     }
 
     /// Whether the lock file's `requires-python` admits some `major.minor.*`
-    /// release; `None` when it has none, or none ftprobe can read (poetry's
-    /// `^3.10`). Lock files made for a narrower range list only the wheels
-    /// that range can install (uv and pdm leave out the rest).
+    /// release (poetry's `python-versions` read in poetry's syntax); `None`
+    /// when it has none, or none ftprobe can read. Lock files made for a
+    /// narrower range list only the wheels that range can install (uv and
+    /// pdm leave out the rest).
     pub fn admits_python(&self, major: u32, minor: u32) -> Option<bool> {
-        let specifiers = VersionSpecifiers::from_str(self.requires_python.as_deref()?).ok()?;
+        let written = self.requires_python.as_deref()?;
+        let alternatives = match self.format {
+            LockFormat::PoetryLock => poetry::pep440_alternatives(written)?,
+            _ => vec![written.to_string()],
+        };
+        let specifiers: Vec<VersionSpecifiers> =
+            alternatives.iter().map(|text| VersionSpecifiers::from_str(text).ok()).collect::<Option<_>>()?;
         let admitted = (0..100).any(|micro| {
             let release = Version::new([u64::from(major), u64::from(minor), micro]);
-            specifiers.contains(&release)
+            specifiers.iter().any(|specifiers| specifiers.contains(&release))
         });
         Some(admitted)
     }
@@ -604,9 +611,14 @@ mod tests {
         // A range that starts inside 3.14 still takes some 3.14 release.
         set.requires_python = Some(">=3.14.2".into());
         assert_eq!(admits(&set), [Some(false), Some(false), Some(true), Some(true)]);
-        // Poetry's own syntax, and none at all: not known.
+        // Poetry's own syntax is read in a poetry.lock only.
         set.requires_python = Some("^3.10".into());
         assert_eq!(admits(&set), [None; 4]);
+        set.format = LockFormat::PoetryLock;
+        set.requires_python = Some("~3.12 || ~3.14".into());
+        assert_eq!(admits(&set), [Some(true), Some(false), Some(true), Some(false)]);
+        set.requires_python = Some("^3.10".into());
+        assert_eq!(admits(&set), [Some(true); 4]);
         set.requires_python = None;
         assert_eq!(admits(&set), [None; 4]);
     }

@@ -230,6 +230,52 @@ fn source_of(package: &Package) -> Source {
     }
 }
 
+/// Poetry's constraint syntax (`^3.10`, `~3.11`, `>=3.9 <3.13`, `3.11.*`,
+/// alternatives joined by `||`) as PEP 440 specifiers, one per
+/// alternative; `None` for a form it does not know.
+pub(super) fn pep440_alternatives(constraint: &str) -> Option<Vec<String>> {
+    constraint
+        .split("||")
+        .map(|alternative| {
+            let parts: Vec<String> = alternative
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|part| !part.is_empty())
+                .map(pep440_part)
+                .collect::<Option<_>>()?;
+            Some(parts.into_iter().filter(|part| !part.is_empty()).collect::<Vec<_>>().join(", "))
+        })
+        .collect()
+}
+
+/// One comparison: `^X.Y.Z` and `~X.Y.Z` spelled out, a bare version as
+/// `==`, `*` as nothing, the rest (`>=`, `<`, `!=`, `==`, `~=`) as it is.
+fn pep440_part(part: &str) -> Option<String> {
+    let numbers = |text: &str| -> Option<Vec<u64>> { text.split('.').map(|n| n.parse().ok()).collect() };
+    let joined = |numbers: &[u64]| numbers.iter().map(u64::to_string).collect::<Vec<_>>().join(".");
+    if part == "*" {
+        return Some(String::new());
+    }
+    if let Some(version) = part.strip_prefix('^') {
+        let release = numbers(version)?;
+        // The first non-zero number may not change (`^0.2.3` is below 0.3).
+        let fixed = release.iter().position(|n| *n != 0).unwrap_or(release.len() - 1);
+        let mut upper = release[..=fixed].to_vec();
+        upper[fixed] += 1;
+        return Some(format!(">={}, <{}", joined(&release), joined(&upper)));
+    }
+    if let Some(version) = part.strip_prefix('~').filter(|rest| !rest.starts_with('=')) {
+        let release = numbers(version)?;
+        let mut upper = release[..release.len().min(2)].to_vec();
+        let last = upper.len() - 1;
+        upper[last] += 1;
+        return Some(format!(">={}, <{}", joined(&release), joined(&upper)));
+    }
+    if part.starts_with(|c: char| c.is_ascii_digit()) {
+        return Some(format!("=={part}"));
+    }
+    Some(part.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
@@ -240,6 +286,22 @@ mod tests {
 
     fn fixture_path() -> PathBuf {
         crate::lock::test_fixtures::path("poetry/poetry/poetry.lock")
+    }
+
+    #[test]
+    fn poetry_constraints_read_as_pep_440() {
+        let read = |constraint: &str| pep440_alternatives(constraint);
+        assert_eq!(read("^3.10").unwrap(), [">=3.10, <4"]);
+        assert_eq!(read("^0.2.3").unwrap(), [">=0.2.3, <0.3"]);
+        assert_eq!(read("~3.11").unwrap(), [">=3.11, <3.12"]);
+        assert_eq!(read("~3.11.2").unwrap(), [">=3.11.2, <3.12"]);
+        assert_eq!(read(">=3.9 <3.13").unwrap(), [">=3.9, <3.13"]);
+        assert_eq!(read(">=3.9,<3.13").unwrap(), [">=3.9, <3.13"]);
+        assert_eq!(read("3.11.*").unwrap(), ["==3.11.*"]);
+        assert_eq!(read("~=3.10").unwrap(), ["~=3.10"]);
+        assert_eq!(read("*").unwrap(), [""]);
+        assert_eq!(read("~2.7 || ^3.6").unwrap(), [">=2.7, <2.8", ">=3.6, <4"]);
+        assert_eq!(read("^three"), None);
     }
 
     #[test]
