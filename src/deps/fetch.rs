@@ -174,7 +174,7 @@ impl Fetcher {
             return Err(IndexError::HashMismatch { url: shown, expected: sha256.to_string(), actual }.into());
         }
         let kind = sdist::classify(&sdist.filename, &bytes)
-            .map_err(|reason| FetchFailure::Unreadable { file: file(), reason })?;
+            .map_err(|error| FetchFailure::Unreadable { file: file(), reason: error.to_string() })?;
         self.sdist_kinds.put(sha256, &kind);
         Ok(kind)
     }

@@ -88,28 +88,45 @@ impl KindCache {
     }
 }
 
+/// Why an sdist's archive could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SdistError {
+    #[error("{name} is not a .tar.gz or .zip sdist")]
+    UnknownFormat { name: String },
+    #[error("{name} holds no file")]
+    Empty { name: String },
+    #[error(transparent)]
+    Zip(#[from] zip::result::ZipError),
+    /// The gzip stream or the tar archive.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// A build script that could not be read as text.
+    #[error("{member}: {source}")]
+    Member { member: String, source: std::io::Error },
+}
+
 /// Reads the archive `name` (its file name tells the format) from `bytes`.
-pub fn classify(name: &str, bytes: &[u8]) -> Result<SdistKind, String> {
+pub fn classify(name: &str, bytes: &[u8]) -> Result<SdistKind, SdistError> {
     let mut files = Files::default();
     if name.ends_with(".zip") {
-        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| e.to_string())?;
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))?;
         for index in 0..archive.len() {
-            let mut entry = archive.by_index(index).map_err(|e| e.to_string())?;
-            let path = entry.name().map_err(|e| e.to_string())?.into_owned();
+            let mut entry = archive.by_index(index)?;
+            let path = entry.name()?.into_owned();
             files.see(&path, &mut entry)?;
         }
     } else if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
         let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
-        for entry in archive.entries().map_err(|e| e.to_string())? {
-            let mut entry = entry.map_err(|e| e.to_string())?;
-            let path = entry.path().map_err(|e| e.to_string())?.to_string_lossy().into_owned();
+        for entry in archive.entries()? {
+            let mut entry = entry?;
+            let path = entry.path()?.to_string_lossy().into_owned();
             files.see(&path, &mut entry)?;
         }
     } else {
-        return Err(format!("{name} is not a .tar.gz or .zip sdist"));
+        return Err(SdistError::UnknownFormat { name: name.to_string() });
     }
     if files.seen == 0 {
-        return Err(format!("{name} holds no file"));
+        return Err(SdistError::Empty { name: name.to_string() });
     }
     Ok(files.source.or(files.build_step).map_or(SdistKind::Pure, SdistKind::Compiled))
 }
@@ -126,7 +143,7 @@ struct Files {
 }
 
 impl Files {
-    fn see(&mut self, path: &str, content: &mut impl Read) -> Result<(), String> {
+    fn see(&mut self, path: &str, content: &mut impl Read) -> Result<(), SdistError> {
         self.seen += 1;
         // Below the archive's top folder (`name-1.0/`).
         let inner = path.split_once('/').map_or(path, |(_, rest)| rest);
@@ -138,7 +155,10 @@ impl Files {
             }
         } else if self.build_step.is_none() && BUILD_SCRIPTS.contains(&file_name) && !inner.contains('/') {
             let mut text = String::new();
-            content.take(1 << 20).read_to_string(&mut text).map_err(|e| format!("{inner}: {e}"))?;
+            content
+                .take(1 << 20)
+                .read_to_string(&mut text)
+                .map_err(|source| SdistError::Member { member: inner.to_string(), source })?;
             if let Some(word) = COMPILING_WORDS.iter().find(|word| text.contains(*word)) {
                 self.build_step = Some(format!("{inner} names {word}"));
             }
@@ -198,8 +218,8 @@ mod tests {
             ("crontab-1.0.1/crontab/_crontab.py", "x = 1"),
             ("crontab-1.0.1/README.md", "mentions C sources in prose: no matter"),
         ];
-        assert_eq!(classify("crontab-1.0.1.tar.gz", &tar_gz(&files)), Ok(SdistKind::Pure));
-        assert_eq!(classify("crontab-1.0.1.zip", &zip(&files)), Ok(SdistKind::Pure));
+        assert_eq!(classify("crontab-1.0.1.tar.gz", &tar_gz(&files)).ok(), Some(SdistKind::Pure));
+        assert_eq!(classify("crontab-1.0.1.zip", &zip(&files)).ok(), Some(SdistKind::Pure));
     }
 
     #[test]
@@ -219,13 +239,13 @@ mod tests {
             ("p-1.0/setup.py", "setup(ext_modules=[Extension('p._s', ['src/p/_s.c'])])"),
             ("p-1.0/src/p/_s.c", ""),
         ]);
-        assert_eq!(classify("p-1.0.tar.gz", &both), Ok(compiled("src/p/_s.c")));
+        assert_eq!(classify("p-1.0.tar.gz", &both).ok(), Some(compiled("src/p/_s.c")));
         // The shallowest source outside docs, demos and tests is the one named.
         let sources = tar_gz(&[("p-1.0/demo/x.c", ""), ("p-1.0/src/p/deep/y.c", ""), ("p-1.0/src/p/z.c", "")]);
-        assert_eq!(classify("p-1.0.tar.gz", &sources), Ok(compiled("src/p/z.c")));
+        assert_eq!(classify("p-1.0.tar.gz", &sources).ok(), Some(compiled("src/p/z.c")));
         // Of equally shallow ones, one not named for another system (psutil's layout).
         let psutil = tar_gz(&[("p-1.0/p/_p_aix.c", ""), ("p-1.0/p/_p_windows.c", ""), ("p-1.0/p/_p_linux.c", "")]);
-        assert_eq!(classify("p-1.0.tar.gz", &psutil), Ok(compiled("p/_p_linux.c")));
+        assert_eq!(classify("p-1.0.tar.gz", &psutil).ok(), Some(compiled("p/_p_linux.c")));
         let cffi = "setup(cffi_modules=['build.py:ffi'])";
         assert_eq!(with(("p-1.0/setup.py", cffi)), compiled("setup.py names cffi_modules"));
     }
@@ -234,8 +254,9 @@ mod tests {
     fn what_is_not_an_sdist_is_an_error() {
         assert!(classify("p-1.0.tar.gz", b"an sdist").is_err());
         assert!(classify("p-1.0.zip", b"an sdist").is_err());
-        assert!(classify("p-1.0.tar.bz2", b"").is_err());
-        assert!(classify("p-1.0.tar.gz", &tar_gz(&[])).is_err());
+        let said = |name: &str, bytes: &[u8]| classify(name, bytes).unwrap_err().to_string();
+        assert_eq!(said("p-1.0.tar.bz2", b""), "p-1.0.tar.bz2 is not a .tar.gz or .zip sdist");
+        assert_eq!(said("p-1.0.tar.gz", &tar_gz(&[])), "p-1.0.tar.gz holds no file");
     }
 
     #[test]
