@@ -443,7 +443,7 @@ fn import_all(env_python: &Path, names: &[String], options: &Options) -> Result<
         return Ok(());
     }
     let mut command = Command::new(env_python);
-    command.args(["-I", "-c", "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"]);
+    command.args(["-I", "-c", crate::probes::IMPORT_ALL]);
     command.args(names).current_dir(options.work_dir.as_path());
     crate::environment::clear_python_vars(&mut command);
     if let Some(value) = options.gil.env_value() {
