@@ -12,8 +12,8 @@ use toml::Spanned;
 
 use super::toml_source::TomlSource;
 use super::{
-    Dependency, Hash, InstallRule, LockError, LockFormat, LockedDist, LockedFile, LockedSet, Marker, RootsFrom, Scope,
-    Source, file_name_of, normalize,
+    Dependency, Hash, InstallRule, LockError, LockFormat, LockedDist, LockedFile, LockedSet, RootsFrom, Scope, Source,
+    file_name_of, normalize,
 };
 
 #[derive(Deserialize)]
@@ -119,8 +119,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
             })
         })
         .collect::<Result<Vec<_>, LockError>>()?;
-    let environments = lock.environments.iter().map(|marker| source.marker(marker)).collect::<Result<Vec<_>, _>>()?;
-    let supported_environments = Marker::any_of(environments);
+    let supported_environments = source.any_marker(&lock.environments)?;
     Ok(LockedSet {
         files: vec![path.to_path_buf()],
         format: LockFormat::Pylock,

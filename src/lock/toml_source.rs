@@ -56,6 +56,14 @@ impl<'a> TomlSource<'a> {
         spanned.map(|spanned| self.marker(spanned)).transpose()
     }
 
+    /// Parses a list of markers as one that holds where any of them does
+    /// (uv's `resolution-markers` and `supported-markers`, pylock's
+    /// `environments`); `None` for an empty list.
+    pub fn any_marker(&self, listed: &[Spanned<String>]) -> Result<Option<Marker>, LockError> {
+        let markers = listed.iter().map(|spanned| self.marker(spanned)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Marker::any_of(markers))
+    }
+
     /// Parses a PEP 508 dependency specifier held in a TOML string.
     pub fn requirement(&self, spanned: &Spanned<String>) -> Result<Requirement, LockError> {
         requirement::parse(spanned.get_ref()).map_err(|problem| {

@@ -11,7 +11,6 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::markers::Marker;
 use super::toml_source::TomlSource;
 use super::{
     ConflictItem, Dependency, Hash, InstallRule, LockError, LockFormat, LockedDist, LockedFile, LockedSet,
@@ -138,8 +137,6 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
             extras.extend(entry.optional_dependencies.keys().map(|extra| normalize(extra)));
             groups.extend(entry.dev_dependencies.keys().map(|group| normalize(group)));
         }
-        let markers =
-            entry.resolution_markers.iter().map(|marker| source.marker(marker)).collect::<Result<Vec<_>, _>>()?;
         dists.push(LockedDist {
             name: normalize(&entry.name),
             version: entry.version.clone(),
@@ -148,7 +145,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
             wheels: entry.wheels.iter().map(locked_file).collect(),
             sdist: entry.sdist.as_ref().map(locked_file),
             hashes: Vec::new(),
-            marker: Marker::any_of(markers),
+            marker: source.any_marker(&entry.resolution_markers)?,
             groups: Vec::new(),
             dependencies,
             location: source.location(package.span().start),
@@ -163,8 +160,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<LockedSet, LockError> {
             groups.push(group);
         }
     }
-    let supported = lock.supported_markers.iter().map(|marker| source.marker(marker)).collect::<Result<Vec<_>, _>>()?;
-    let supported_environments = Marker::any_of(supported);
+    let supported_environments = source.any_marker(&lock.supported_markers)?;
     let roots_from = if projects.is_empty() && roots.is_empty() { RootsFrom::Unknown } else { RootsFrom::LockFile };
     Ok(LockedSet {
         files: vec![path.to_path_buf()],
