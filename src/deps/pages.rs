@@ -39,14 +39,7 @@ impl PageCache {
     /// Remembers a page; a failure to write only costs the next run a request.
     pub fn put(&self, url: &str, files: &[Candidate]) {
         let Ok(text) = serde_json::to_string(files) else { return };
-        let path = self.path(url);
-        let temporary = path.with_extension(format!("tmp{}", std::process::id()));
-        let written = std::fs::create_dir_all(&self.dir)
-            .and_then(|_| std::fs::write(&temporary, text))
-            .and_then(|_| std::fs::rename(&temporary, &path));
-        if written.is_err() {
-            let _ = std::fs::remove_file(&temporary);
-        }
+        crate::dirs::write_cache_file(&self.path(url), text.as_bytes());
     }
 }
 

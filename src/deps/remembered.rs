@@ -22,16 +22,9 @@ impl Remembered {
         std::fs::read_to_string(self.dir.join(sha256.to_ascii_lowercase())).ok()
     }
 
-    /// Remembers `text`, whole or not at all (written aside, then renamed).
+    /// Remembers `text`, whole or not at all.
     pub fn put(&self, sha256: &str, text: &str) {
-        let path = self.dir.join(sha256.to_ascii_lowercase());
-        let partial = path.with_extension(format!("partial-{}", std::process::id()));
-        let written = std::fs::create_dir_all(&self.dir)
-            .and_then(|()| std::fs::write(&partial, text))
-            .and_then(|()| std::fs::rename(&partial, &path));
-        if written.is_err() {
-            let _ = std::fs::remove_file(&partial);
-        }
+        crate::dirs::write_cache_file(&self.dir.join(sha256.to_ascii_lowercase()), text.as_bytes());
     }
 }
 

@@ -135,16 +135,8 @@ fn read_cache(file: &Path, executable: &Path, stamp: &Stamp) -> Option<Interpret
 /// Best effort: a cache that cannot be written only costs time.
 fn write_cache(file: &Path, executable: &Path, stamp: Stamp, info: &InterpreterInfo) {
     let entry = CacheEntry { executable: executable.to_path_buf(), stamp, info: info.clone() };
-    let Some(dir) = file.parent() else { return };
-    if fs::create_dir_all(dir).is_err() {
-        return;
-    }
-    let tmp = file.with_extension(format!("tmp{}", std::process::id()));
-    if let Ok(bytes) = serde_json::to_vec(&entry)
-        && fs::write(&tmp, bytes).is_ok()
-        && fs::rename(&tmp, file).is_err()
-    {
-        let _ = fs::remove_file(&tmp);
+    if let Ok(bytes) = serde_json::to_vec(&entry) {
+        crate::dirs::write_cache_file(file, &bytes);
     }
 }
 
