@@ -157,7 +157,7 @@ impl Resolver {
         })?;
         let (major, minor) = target.python_version();
         let python_version = format!("{major}.{minor}");
-        let mut base = self.base_for(target);
+        let mut base = self.base_of_kind(target, target.is_free_threaded());
         let common = self.common_args(pyproject)?;
         let args_with = |base: Option<&Base>| -> Vec<OsString> {
             let mut args: Vec<OsString> = vec!["pip".into(), "compile".into(), pyproject.as_os_str().to_owned()];
@@ -269,14 +269,8 @@ impl Resolver {
         outcome
     }
 
-    /// A CPython of the target's build kind for uv's tags: the target's
-    /// version if ftprobe finds one, else the newest of that kind.
-    fn base_for(&self, target: Target) -> Option<Base> {
-        self.base_of_kind(target, target.is_free_threaded())
-    }
-
-    /// A CPython built with or without `--disable-gil`: the target's
-    /// version if ftprobe finds one, else the newest of that kind.
+    /// A CPython built with or without `--disable-gil`, for uv's tags: the
+    /// target's version if ftprobe finds one, else the newest of that kind.
     fn base_of_kind(&self, target: Target, free_threaded: bool) -> Option<Base> {
         let bases = self.bases.get_or_init(|| {
             crate::discover::discover_all()
