@@ -512,14 +512,14 @@ fn answer(
                     "the lock file's hashes leave out this wheel, the index's for {} (they were taken for other Pythons, or before it was uploaded), so pip checking them builds the sdist instead; lock again for {}",
                     q.target.text, q.target.text
                 );
-                out.reason = Some(out.reason.map_or(unhashed.clone(), |why| format!("{unhashed}: {why}")));
+                say_first(&mut out.reason, unhashed);
             }
             if let Source::Git { url, .. } = &q.dist.source {
                 let version = q.dist.version.as_deref().unwrap_or("?");
                 let stand_in = format!(
                     "installed from git ({url}); the index's release of the same version, {version}, stands in for the checkout"
                 );
-                out.reason = Some(out.reason.map_or(stand_in.clone(), |why| format!("{stand_in}: {why}")));
+                say_first(&mut out.reason, stand_in);
             }
         }
     }
@@ -527,6 +527,14 @@ fn answer(
         out.required_by.clear();
     }
     out
+}
+
+/// Puts `said` before the reason already given: `said: reason`.
+fn say_first(reason: &mut Option<String>, said: String) {
+    *reason = Some(match reason.take() {
+        Some(why) => format!("{said}: {why}"),
+        None => said,
+    });
 }
 
 /// Counts for the closing line.
