@@ -72,6 +72,7 @@ pub(super) fn choice(
         return Choice::NotNeeded;
     }
     let page = pages.get(&(index_of(q.dist, options), q.dist.name.as_str()));
+    let index_asked = asks_index(q.dist, options);
     // A git, URL or path source is its own pin, with or without a version.
     if q.locked_wheel.is_none()
         && let Some(direct) = direct::direct_source(q, page)
@@ -113,12 +114,12 @@ pub(super) fn choice(
         (Some(Ok(files)), Some(pinned)) => Some(choose::of_version(files, pinned)),
         _ => None,
     };
-    let release: Vec<Candidate> = if !q.dist.wheels.is_empty() && (q.lists_every_file || !asks_index(q.dist, options)) {
+    let release: Vec<Candidate> = if !q.dist.wheels.is_empty() && (q.lists_every_file || !index_asked) {
         locked_candidates(q.dist)
     } else {
         let from_index = match (page, &on_index) {
             (_, Some(files)) => files.clone(),
-            _ if !asks_index(q.dist, options) => Vec::new(),
+            _ if !index_asked => Vec::new(),
             // A project the index does not have, as for pip: no files there.
             (Some(Err(error)), _) if is_unknown_project(error) && !in_dirs_pinned.is_empty() => Vec::new(),
             (Some(Err(error)), _) if is_unknown_project(error) && !options.find_links.is_empty() => {
@@ -132,8 +133,7 @@ pub(super) fn choice(
         };
         // A lock file that lists the release's sdist and no wheel has said
         // there is none; otherwise, without the index, nothing is known.
-        if !asks_index(q.dist, options) && in_dirs_pinned.is_empty() && (q.dist.sdist.is_none() || !q.lists_every_file)
-        {
+        if !index_asked && in_dirs_pinned.is_empty() && (q.dist.sdist.is_none() || !q.lists_every_file) {
             let what = format!("{}=={version}", q.dist.name);
             return Choice::Error(local_only_reason(&what, q.dist, options));
         }
@@ -156,7 +156,7 @@ pub(super) fn choice(
         let compiled_elsewhere = wheel.is_pure_wheel() && choose::compiled_elsewhere(files);
         return Choice::Wheel { wheel: wheel.clone(), compiled_elsewhere, unhashed: true };
     }
-    if !q.lists_every_file && !asks_index(q.dist, options) {
+    if !q.lists_every_file && !index_asked {
         // The lock file's list leaves the target out, and nothing else may be asked.
         let what = format!("{}=={version} on {}", q.dist.name, q.target.text);
         return Choice::Error(local_only_reason(&what, q.dist, options));
@@ -164,7 +164,7 @@ pub(super) fn choice(
     let sdists = || release.iter().chain(on_index.iter().flatten()).chain(&in_dirs_pinned).filter(|f| !f.is_wheel());
     let has_sdist = sdists().next().is_some() || q.dist.sdist.is_some();
     // Read in place, or from the index when it may be asked.
-    let readable = |f: &&Candidate| f.path.is_some() || (f.url.is_some() && asks_index(q.dist, options));
+    let readable = |f: &&Candidate| f.path.is_some() || (f.url.is_some() && index_asked);
     let sdist = sdists().filter(|f| f.sha256.is_some()).find(readable).cloned();
     let install = if has_sdist {
         format!("an install builds the sdist: {}", direct::BUILD_NEEDS)
@@ -192,12 +192,8 @@ pub(super) fn choice(
     };
     let unlooked = match page {
         Some(Ok(_)) => None,
-        _ if !asks_index(q.dist, options) && in_dirs.is_empty() => {
-            Some(format!("later releases were not looked up: {unasked}"))
-        }
-        _ if !asks_index(q.dist, options) => {
-            Some(format!("no later release in the --find-links directories has one, and {unasked}"))
-        }
+        _ if !index_asked && in_dirs.is_empty() => Some(format!("later releases were not looked up: {unasked}")),
+        _ if !index_asked => Some(format!("no later release in the --find-links directories has one, and {unasked}")),
         Some(Err(error)) => {
             Some(format!("later releases were not looked up: the index's page could not be read ({error})"))
         }
